@@ -1,0 +1,60 @@
+// Kernel logging: one type-safe formatter (kernel/lib/format.h), every line to every console
+// (serial when present, the framebuffer text console when there is one).
+//
+//   klog::info("smp: {} of {} CPUs online", online, total);
+//
+// Each call prints one line (the newline is added). Safe before the heap exists and from any
+// CPU; lines from different CPUs do not interleave.
+#pragma once
+
+#include "kernel/lib/format.h"
+
+namespace klog {
+
+enum class Level : unsigned { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
+
+// Lines below this level are dropped. Default kInfo; `loglevel=debug` on the command line.
+void set_level(Level level);
+Level level();
+
+// Formats one line at `level` and sends it to every registered console.
+void vline(Level level, fmt::StringView format, const fmt::Arg* args, std::size_t count);
+
+template <typename... Args>
+void line(Level lvl, fmt::StringView format, const Args&... args) {
+  if constexpr (sizeof...(Args) == 0) {
+    vline(lvl, format, nullptr, 0);
+  } else {
+    const fmt::Arg packed[] = {fmt::make_arg(args)...};
+    vline(lvl, format, packed, sizeof...(Args));
+  }
+}
+
+template <typename... Args>
+void debug(fmt::StringView f, const Args&... a) { line(Level::kDebug, f, a...); }
+template <typename... Args>
+void info(fmt::StringView f, const Args&... a) { line(Level::kInfo, f, a...); }
+template <typename... Args>
+void warn(fmt::StringView f, const Args&... a) { line(Level::kWarn, f, a...); }
+template <typename... Args>
+void error(fmt::StringView f, const Args&... a) { line(Level::kError, f, a...); }
+
+// A console that receives whole lines. Registered consoles live forever.
+class Console {
+ public:
+  virtual void write(const char* text, std::size_t length) = 0;
+  Console* next = nullptr;
+
+ protected:
+  ~Console() = default;
+};
+void add_console(Console& console);
+
+// Raw text to every console without a prefix or newline: for panic and the test summary,
+// which must go out even when locks may be held by a stopped CPU (see `panic_mode`).
+void write_raw(const char* text, std::size_t length);
+
+// After a panic: stop taking the console lock (another CPU may hold it forever).
+void enter_panic_mode();
+
+}  // namespace klog
