@@ -12,7 +12,9 @@ TEST(Weight, NiceZeroIs1024AndEachStepIsAbout25Percent) {
     double ideal = 1024.0 * std::pow(1.25, -n);
     // Linux's table rounds each entry on its own; all stay within 5% of 1024 * 1.25^-nice.
     EXPECT_NEAR(sched::weight_of_nice(n), ideal, ideal * 0.05) << "nice " << n;
-    if (n < sched::kNiceMax) EXPECT_GT(sched::weight_of_nice(n), sched::weight_of_nice(n + 1));
+    if (n < sched::kNiceMax) {
+      EXPECT_GT(sched::weight_of_nice(n), sched::weight_of_nice(n + 1));
+    }
   }
 }
 
