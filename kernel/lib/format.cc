@@ -50,8 +50,9 @@ bool parse_spec(StringView s, Spec& spec) {
 }
 
 void write_padding(Sink& sink, char fill, std::size_t count) {
+  if (count == 0) return;
   char chunk[32];
-  for (auto& c : chunk) c = fill;
+  for (std::size_t i = 0; i < count && i < sizeof(chunk); ++i) chunk[i] = fill;
   while (count > 0) {
     std::size_t n = count < sizeof(chunk) ? count : sizeof(chunk);
     sink.write(chunk, n);
@@ -101,10 +102,18 @@ void write_unsigned(Sink& sink, const Spec& spec, std::uint64_t value, bool nega
   }
   char buffer[66];
   std::size_t pos = sizeof(buffer);
-  do {
-    buffer[--pos] = digits[value % base];
-    value /= base;
-  } while (value != 0);
+  if (base == 10) {
+    do {
+      buffer[--pos] = digits[value % 10];
+      value /= 10;
+    } while (value != 0);
+  } else {  // powers of two: shift instead of dividing by a variable base
+    unsigned shift = base == 16 ? 4 : 1;
+    do {
+      buffer[--pos] = digits[value & (base - 1)];
+      value >>= shift;
+    } while (value != 0);
+  }
   char sign_prefix[4] = {};
   std::size_t plen = 0;
   if (negative) sign_prefix[plen++] = '-';
