@@ -15,7 +15,10 @@ set(PLEIADES_EFI_FLAGS
   -ffreestanding -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
   -fpic -fshort-wchar -mno-red-zone -mgeneral-regs-only -fno-stack-protector
   -fno-strict-aliasing -DGNU_EFI_USE_MS_ABI -maccumulate-outgoing-args
-  -fno-threadsafe-statics -fno-use-cxa-atexit)
+  -fno-threadsafe-statics -fno-use-cxa-atexit
+  # gnu-efi's self-relocation applies only R_X86_64_RELATIVE: hidden visibility keeps the
+  # compiler from reaching our own symbols through GOT entries it would never fill in.
+  -fvisibility=hidden)
 
 # pleiades_efi_target(TARGET): flags for objects linked into the loader.
 function(pleiades_efi_target target)
