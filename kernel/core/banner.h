@@ -1,0 +1,13 @@
+// The boot banner: CPU, memory, ACPI, framebuffer, command line, one line each.
+#pragma once
+
+#include "kernel/boot/boot_info.h"
+#include "kernel/lib/format.h"
+#include "kernel/platform/platform_kernel.h"
+
+namespace core {
+
+void print_banner(const boot::BootInfo& info, fmt::StringView command_line,
+                  const platform::kernel::TscRate& tsc);
+
+}  // namespace core

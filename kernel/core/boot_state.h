@@ -1,0 +1,15 @@
+// What kernel_main keeps from the boot: its own copies of the BootInfo and the command line
+// (the loader's are reclaimed), and the parsed options. Read-only after boot.
+#pragma once
+
+#include "kernel/boot/boot_info.h"
+#include "kernel/core/cmdline.h"
+#include "kernel/lib/format.h"
+
+namespace core {
+
+const boot::BootInfo& boot_info();
+fmt::StringView command_line();
+const cmdline::Options& options();
+
+}  // namespace core

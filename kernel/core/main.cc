@@ -1,0 +1,164 @@
+// kernel_main: the boot CPU's path from the loader's hand-off to idle (docs/boot-flow.md).
+#include "kernel/arch/x86_64/boot_cpu.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/fault_recovery.h"
+#include "kernel/arch/x86_64/vectors.h"
+#include "kernel/console/framebuffer_console.h"
+#include "kernel/console/log.h"
+#include "kernel/console/serial16550.h"
+#include "kernel/core/banner.h"
+#include "kernel/core/boot_info_check.h"
+#include "kernel/core/boot_state.h"
+#include "kernel/core/deliberate_fault.h"
+#include "kernel/core/kernel_symbols.h"
+#include "kernel/core/panic.h"
+#include "kernel/core/power.h"
+#include "kernel/mm/mm.h"
+#include "kernel/platform/platform_kernel.h"
+#include "kernel/test/runner.h"
+
+namespace core {
+namespace {
+
+constinit boot::BootInfo g_boot_info{};
+constinit char g_cmdline[boot::kMaxCmdlineLength];
+constinit std::size_t g_cmdline_length = 0;
+constinit cmdline::Options g_options{};
+
+// Touches the first and last pixel of the framebuffer with page faults caught: the mapping
+// of the framebuffer is the loader's (and later mm's) business, and a console that faults on
+// every line would take the kernel down with it.
+bool framebuffer_mapped(const boot::Framebuffer& fb) {
+  if (fb.format == boot::PixelFormat::kNone || fb.size < 4) return false;
+  struct Probe {
+    volatile std::uint32_t* first;
+    volatile std::uint32_t* last;
+  } probe{mm::phys_to<volatile std::uint32_t>(fb.physical_base),
+          mm::phys_to<volatile std::uint32_t>(fb.physical_base + fb.size - 4)};
+  arch::FaultRecovery recovery{};
+  recovery.expected_vector = static_cast<std::uint64_t>(arch::Vector::kPageFault);
+  const bool faulted = arch::call_with_fault_recovery(
+      recovery,
+      [](void* p) {
+        auto* pr = static_cast<Probe*>(p);
+        *pr->first = *pr->first;  // read and write back: the pixel does not change
+        *pr->last = *pr->last;
+      },
+      &probe);
+  return !faulted;
+}
+
+void init_framebuffer_console(const boot::Framebuffer& fb) {
+  if (fb.format == boot::PixelFormat::kNone) {
+    klog::info("console: no framebuffer");
+    return;
+  }
+  if (!framebuffer_mapped(fb)) {
+    klog::warn("console: framebuffer at {:#x} is not mapped in the direct map; serial only",
+               fb.physical_base);
+    return;
+  }
+  auto& console = console::framebuffer_console();
+  if (!console.init(fb, mm::phys_to<volatile std::uint32_t>(fb.physical_base))) {
+    klog::warn("console: framebuffer mode {}x{} stride {} size {:#x} rejected", fb.width,
+               fb.height, fb.pixels_per_scanline, fb.size);
+    return;
+  }
+  klog::add_console(console);
+  klog::info("console: framebuffer {}x{} text", console.columns(), console.rows());
+}
+
+void copy_command_line(const boot::BootInfo& info) {
+  // check_boot_info() bounded the length by kMaxCmdlineLength, the size of our buffer.
+  g_cmdline_length = info.cmdline_length;
+  if (g_cmdline_length != 0) {
+    __builtin_memcpy(g_cmdline, mm::phys_to<const char>(info.cmdline), g_cmdline_length);
+  }
+}
+
+void apply_command_line() {
+  const cmdline::ParseResult parsed = cmdline::parse(command_line());
+  g_options = parsed.options;
+  klog::set_level(g_options.log_level);
+  for (std::size_t i = 0; i < parsed.problem_count; ++i) {
+    klog::warn("cmdline: {}: \"{}\"", cmdline::problem_name(parsed.problems[i].kind),
+               parsed.problems[i].word);
+  }
+  if (parsed.problems_dropped != 0) {
+    klog::warn("cmdline: {} more problems not shown", parsed.problems_dropped);
+  }
+  kpanic::set_qemu_exit(g_options.qemu_exit);
+}
+
+// Stops the kernel after a test run: QEMU exit code in qemu_exit mode, else power off.
+[[noreturn]] void finish_tests(bool all_passed) {
+  if (g_options.qemu_exit) {
+    power::qemu_exit(all_passed ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
+  }
+  power::power_off();
+}
+
+}  // namespace
+
+const boot::BootInfo& boot_info() { return g_boot_info; }
+fmt::StringView command_line() { return fmt::StringView(g_cmdline, g_cmdline_length); }
+const cmdline::Options& options() { return g_options; }
+
+}  // namespace core
+
+extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
+  using namespace core;
+  // Per-CPU block first: it is one MSR write, and everything after may ask which CPU it is.
+  arch::init_boot_cpu_local();
+
+  console::Serial16550& serial = console::com1();
+  if (serial.init()) klog::add_console(serial);
+  klog::info("pleiades: kernel entered, BootInfo at {:#x}", boot_info_phys);
+
+  // The BootInfo lives in loader memory; check the header, then keep a copy of our part.
+  if (boot_info_phys == 0) {
+    klog::error("boot: no BootInfo; halting");
+    arch::halt_forever();
+  }
+  const auto& loader_info = *mm::phys_to<const boot::BootInfo>(boot_info_phys);
+  if (const char* problem = boot::check_boot_info(loader_info)) {
+    klog::error("boot: BootInfo rejected: {} (magic {:#x} version {} size {}, kernel knows "
+                "version {} size {}); halting",
+                problem, loader_info.magic, loader_info.version, loader_info.size,
+                boot::kBootInfoVersion, sizeof(boot::BootInfo));
+    arch::halt_forever();
+  }
+  g_boot_info = loader_info;
+  const boot::BootInfo& info = g_boot_info;
+  power::set_efi_runtime_services(info.efi_runtime_services);
+  ksym::use_boot_tables(info);
+
+  copy_command_line(info);
+  apply_command_line();
+
+  // Descriptor tables before the framebuffer console: probing the framebuffer mapping relies
+  // on the page-fault handler, and any fault from here on is reported instead of resetting.
+  arch::init_boot_cpu_tables();
+  init_framebuffer_console(info.framebuffer);
+
+  mm::init(info);
+  // mm::init switched to the kernel's own page tables: check the framebuffer is still there.
+  if (console::framebuffer_console().active() && !framebuffer_mapped(info.framebuffer)) {
+    console::framebuffer_console().disable();
+    klog::warn("console: framebuffer not mapped by the kernel page tables; disabled");
+  }
+  if (!ksym::copy_to_heap()) klog::warn("symbols: no memory for the symbol table copy");
+  mm::reclaim_boot_memory();
+
+  const platform::kernel::TscRate tsc = platform::kernel::calibrate_tsc();
+  if (tsc.error) klog::warn("tsc: calibration failed: {}; assuming {} Hz", tsc.error, tsc.hz);
+  print_banner(info, command_line(), tsc);
+
+  if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
+  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
+  if (g_options.power_off) power::power_off();
+
+  klog::info("boot complete; idle");
+  // Nothing to schedule yet and interrupts stay off: halt; an NMI falls through to halt again.
+  arch::halt_forever();
+}
