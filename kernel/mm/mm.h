@@ -6,6 +6,9 @@
 #include <cstdint>
 
 #include "kernel/boot/boot_info.h"
+#include "kernel/lib/result.h"
+#include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/paging/page_tables.h"
 
 namespace mm {
 
@@ -40,5 +43,35 @@ struct Stats {
   std::uint64_t reclaimed_bytes;  // returned by reclaim_boot_memory()
 };
 Stats stats();
+
+// --- Physical frames (after init). Lock: the frame allocator's IRQ-saving leaf spinlock. ---
+
+// `pages` contiguous 4 KiB frames aligned to `alignment` (power of two >= 4096, 0 = 4096),
+// ending at or below `below`. For stacks, per-CPU blocks, DMA buffers.
+klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages,
+                                                     std::uint64_t alignment = 0,
+                                                     std::uint64_t below = FrameAllocator::kNoLimit);
+// Returns frames from alloc_frames. kDoubleFree / kForeignFrame are reported, nothing changes.
+klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages);
+// Keeps [phys, phys + size) out of reclaim_boot_memory(): for loader memory the kernel goes on
+// using. Only before reclaim_boot_memory().
+klib::Result<void, FrameError> pin_boot_memory(std::uint64_t phys, std::uint64_t size);
+
+// --- The kernel address space (after init). Lock: the kernel page-table spinlock, then the
+// frame allocator's. TLB: flushed on this CPU only (no SMP shootdown yet). ---
+
+// Maps [virt, +size) to [phys, +size) (4 KiB aligned, nothing mapped there yet).
+klib::Result<void, paging::Error> kernel_map(std::uint64_t virt, std::uint64_t phys,
+                                             std::uint64_t size, paging::PageFlags flags);
+// Unmaps [virt, +size) and flushes it from this CPU's TLB. Does not free the frames.
+klib::Result<void, paging::Error> kernel_unmap(std::uint64_t virt, std::uint64_t size);
+// Changes the rights of [virt, +size) (all mapped) and flushes it from this CPU's TLB.
+klib::Result<void, paging::Error> kernel_protect(std::uint64_t virt, std::uint64_t size,
+                                                 paging::PageFlags flags);
+// Where `virt` is mapped in the kernel tables, with which rights.
+klib::Result<paging::Translation, paging::Error> kernel_translate(std::uint64_t virt);
+// Maps device registers [phys, +size) uncached in the kernel MMIO window; returns the virtual
+// address of `phys` (same offset within its page). Mappings are permanent.
+klib::Result<void*, paging::Error> map_mmio(std::uint64_t phys, std::uint64_t size);
 
 }  // namespace mm

@@ -1,0 +1,311 @@
+#include "kernel/mm/frame_allocator.h"
+
+namespace mm {
+namespace {
+
+using klib::make_error;
+
+constexpr std::uint64_t kFrame = FrameAllocator::kFrameSize;
+constexpr std::uint64_t kLowMemoryEnd = 0x100000;  // 1 MiB
+
+constexpr std::uint64_t words_for(std::uint64_t frames) { return (frames + 63) / 64; }
+constexpr std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) & ~(a - 1); }
+constexpr bool is_ram_region(MemoryClass cls) {
+  return cls == MemoryClass::kUsable || cls == MemoryClass::kReclaimable;
+}
+
+bool test_bit(const std::uint64_t* map, std::uint64_t i) { return (map[i / 64] >> (i % 64)) & 1; }
+void set_bit(std::uint64_t* map, std::uint64_t i) { map[i / 64] |= 1ull << (i % 64); }
+void clear_bit(std::uint64_t* map, std::uint64_t i) { map[i / 64] &= ~(1ull << (i % 64)); }
+
+}  // namespace
+
+const char* describe(FrameError error) {
+  switch (error) {
+    case FrameError::kOutOfMemory: return "out of memory";
+    case FrameError::kBadArgument: return "bad argument";
+    case FrameError::kDoubleFree: return "double free";
+    case FrameError::kForeignFrame: return "foreign frame";
+    case FrameError::kNoMetadataSpace: return "no room for allocator metadata";
+    case FrameError::kTooManyPinned: return "too many pinned ranges";
+    case FrameError::kAlreadyInitialized: return "already initialized";
+  }
+  return "?";
+}
+
+std::uint64_t FrameAllocator::metadata_bytes(const NormalizedMap& map) {
+  std::uint64_t bytes = 0;
+  std::size_t regions = 0;
+  for (std::size_t i = 0; i < map.count && regions < kMaxRegions; ++i) {
+    if (!is_ram_region(map.ranges[i].cls)) continue;
+    bytes += words_for(map.ranges[i].size / kFrame) * sizeof(std::uint64_t);
+    ++regions;
+  }
+  return align_up(bytes, kFrame);
+}
+
+klib::Result<std::uint64_t, FrameError> FrameAllocator::place_metadata(
+    const NormalizedMap& map, std::uint64_t bytes, const PhysRange* reserved,
+    std::size_t reserved_count) {
+  if (bytes == 0) return make_error(FrameError::kBadArgument);
+  for (const std::uint64_t floor : {kLowMemoryEnd, std::uint64_t{0}}) {
+    for (std::size_t i = 0; i < map.count; ++i) {
+      const MapRange& r = map.ranges[i];
+      if (r.cls != MemoryClass::kUsable) continue;
+      std::uint64_t candidate = r.base < floor ? floor : r.base;
+      while (candidate < r.end() && r.end() - candidate >= bytes) {
+        bool clash = false;
+        for (std::size_t k = 0; k < reserved_count; ++k) {
+          const PhysRange& x = reserved[k];
+          if (x.size == 0 || x.base >= candidate + bytes || x.end() <= candidate) continue;
+          candidate = align_up(x.end(), kFrame);  // retry just past the reserved range
+          clash = true;
+          break;
+        }
+        if (!clash) return candidate;
+      }
+    }
+  }
+  return make_error(FrameError::kNoMetadataSpace);
+}
+
+klib::Result<void, FrameError> FrameAllocator::add_pin(std::uint64_t base, std::uint64_t end) {
+  if (pinned_count_ == kMaxPinned) return make_error(FrameError::kTooManyPinned);
+  base &= ~(kFrame - 1);
+  end = align_up(end, kFrame);
+  pinned_[pinned_count_++] = PhysRange{base, end - base};
+  return klib::Ok{};
+}
+
+bool FrameAllocator::pinned(std::uint64_t phys) const {
+  for (std::size_t i = 0; i < pinned_count_; ++i) {
+    if (phys >= pinned_[i].base && phys < pinned_[i].end()) return true;
+  }
+  return false;
+}
+
+std::uint64_t FrameAllocator::bring_online(Region& region) {
+  // Whole words first (boot time matters with gigabytes of RAM), then punch out pinned frames.
+  const std::uint64_t full_words = region.frames / 64;
+  for (std::uint64_t w = 0; w < full_words; ++w) region.bitmap[w] = ~0ull;
+  for (std::uint64_t f = full_words * 64; f < region.frames; ++f) set_bit(region.bitmap, f);
+  std::uint64_t added = region.frames;
+  const std::uint64_t region_end = region.base + region.frames * kFrame;
+  for (std::size_t i = 0; i < pinned_count_; ++i) {
+    const std::uint64_t lo = pinned_[i].base < region.base ? region.base : pinned_[i].base;
+    const std::uint64_t hi = pinned_[i].end() > region_end ? region_end : pinned_[i].end();
+    for (std::uint64_t p = lo; p < hi; p += kFrame) {
+      const std::uint64_t f = (p - region.base) / kFrame;
+      if (!test_bit(region.bitmap, f)) continue;  // pinned ranges may overlap each other
+      clear_bit(region.bitmap, f);
+      --added;
+    }
+  }
+  region.free += added;
+  region.online = true;
+  region.hint = 0;
+  managed_frames_ += added;
+  free_frames_ += added;
+  return added;
+}
+
+klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
+                                                    const PhysRange* reserved,
+                                                    std::size_t reserved_count, void* metadata,
+                                                    std::uint64_t metadata_phys) {
+  IrqSpinGuard guard(lock_);
+  if (initialized_) return make_error(FrameError::kAlreadyInitialized);
+  const std::uint64_t meta_bytes = metadata_bytes(map);
+  for (std::size_t i = 0; i < reserved_count; ++i) {
+    if (reserved[i].size == 0) continue;
+    TRY_OK(add_pin(reserved[i].base, reserved[i].end()));
+  }
+  if (meta_bytes > 0) TRY_OK(add_pin(metadata_phys, metadata_phys + meta_bytes));
+
+  auto* words = static_cast<std::uint64_t*>(metadata);
+  for (std::size_t i = 0; i < map.count; ++i) {
+    const MapRange& r = map.ranges[i];
+    if (r.cls == MemoryClass::kUsable || r.cls == MemoryClass::kReclaimable ||
+        r.cls == MemoryClass::kKeptRam) {
+      total_ram_ += r.size;
+    }
+    if (!is_ram_region(r.cls)) continue;
+    if (region_count_ == kMaxRegions) {
+      // Ignoring free memory is safe; say so in the statistics instead of failing the boot.
+      unmanaged_bytes_ += r.size;
+      continue;
+    }
+    Region& region = regions_[region_count_++];
+    region.base = r.base;
+    region.frames = r.size / kFrame;
+    region.bitmap = words;
+    region.reclaimable = r.cls == MemoryClass::kReclaimable;
+    for (std::uint64_t w = 0; w < words_for(region.frames); ++w) words[w] = 0;
+    words += words_for(region.frames);
+    if (region.reclaimable) pending_bytes_ += r.size;
+    else bring_online(region);
+  }
+  region_hint_ = region_count_ > 0 ? region_count_ - 1 : 0;
+  initialized_ = true;
+  return klib::Ok{};
+}
+
+const FrameAllocator::Region* FrameAllocator::find_region(std::uint64_t phys) const {
+  // Regions are sorted by base (the normalized map is): binary search.
+  std::size_t lo = 0, hi = region_count_;
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const Region& r = regions_[mid];
+    if (phys < r.base) hi = mid;
+    else if (phys - r.base >= r.frames * kFrame) lo = mid + 1;
+    else return &r;
+  }
+  return nullptr;
+}
+
+void FrameAllocator::take(Region& region, std::uint64_t first, std::uint64_t count) {
+  for (std::uint64_t f = first; f < first + count; ++f) clear_bit(region.bitmap, f);
+  region.free -= count;
+  free_frames_ -= count;
+}
+
+klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc() {
+  IrqSpinGuard guard(lock_);
+  // Walk regions downward from the hint: single frames come from high memory first, so the
+  // scarce low memory stays available for below-limit requests.
+  for (std::size_t n = 0; n < region_count_; ++n) {
+    const std::size_t index = (region_hint_ + region_count_ - n) % region_count_;
+    Region& region = regions_[index];
+    if (!region.online || region.free == 0) continue;
+    const std::uint64_t words = words_for(region.frames);
+    for (std::uint64_t k = 0; k < words; ++k) {
+      const std::uint64_t w = (region.hint + k) % words;
+      if (region.bitmap[w] == 0) continue;
+      const std::uint64_t frame = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(region.bitmap[w]));
+      take(region, frame, 1);
+      region.hint = w;
+      region_hint_ = index;
+      return region.base + frame * kFrame;
+    }
+  }
+  return make_error(FrameError::kOutOfMemory);
+}
+
+bool FrameAllocator::run_free(const Region& region, std::uint64_t first, std::uint64_t count,
+                              std::uint64_t& blocker) const {
+  for (std::uint64_t f = first; f < first + count; ++f) {
+    if (!test_bit(region.bitmap, f)) {
+      blocker = f;
+      return false;
+    }
+  }
+  return true;
+}
+
+klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::uint64_t pages,
+                                                                         std::uint64_t alignment,
+                                                                         std::uint64_t below) {
+  if (alignment == 0) alignment = kFrame;
+  if (pages == 0 || alignment < kFrame || (alignment & (alignment - 1)) != 0 ||
+      pages > kMaxPhysicalAddress / kFrame) {
+    return make_error(FrameError::kBadArgument);
+  }
+  const std::uint64_t bytes = pages * kFrame;
+  IrqSpinGuard guard(lock_);
+  // Highest region first, with or without a limit: heap slabs and stacks stay out of the scarce
+  // memory below 1 MiB / 4 GiB, and a "below 4 GiB" request does not take a page below 1 MiB
+  // that a "below 1 MiB" request will need. Regions above the limit fail the check at once.
+  for (std::size_t n = 0; n < region_count_; ++n) {
+    Region& region = regions_[region_count_ - 1 - n];
+    if (!region.online || region.free < pages) continue;
+    const std::uint64_t region_end = region.base + region.frames * kFrame;
+    std::uint64_t start = align_up(region.base, alignment);
+    while (start >= region.base && start < region_end && region_end - start >= bytes) {
+      if (below != kNoLimit && (start > below || below - start < bytes)) break;
+      const std::uint64_t first = (start - region.base) / kFrame;
+      if (region.bitmap[first / 64] == 0) {
+        // 64 busy frames at once: skip the whole word instead of probing each aligned start.
+        start = align_up(region.base + (first / 64 + 1) * 64 * kFrame, alignment);
+        continue;
+      }
+      std::uint64_t blocker = 0;
+      if (run_free(region, first, pages, blocker)) {
+        take(region, first, pages);
+        return start;
+      }
+      // Skip to the first aligned start past the busy frame.
+      start = align_up(region.base + (blocker + 1) * kFrame, alignment);
+    }
+  }
+  return make_error(FrameError::kOutOfMemory);
+}
+
+klib::Result<void, FrameError> FrameAllocator::free_contiguous(std::uint64_t phys,
+                                                               std::uint64_t pages) {
+  if ((phys & (kFrame - 1)) != 0 || pages == 0 || pages > kMaxPhysicalAddress / kFrame) {
+    return make_error(FrameError::kBadArgument);
+  }
+  IrqSpinGuard guard(lock_);
+  Region* region = find_region(phys);
+  if (!region || !region->online) return make_error(FrameError::kForeignFrame);
+  const std::uint64_t first = (phys - region->base) / kFrame;
+  if (pages > region->frames - first) return make_error(FrameError::kForeignFrame);
+  // Check everything before changing anything, so a bad free leaves the allocator intact.
+  for (std::uint64_t f = first; f < first + pages; ++f) {
+    if (pinned(region->base + f * kFrame)) return make_error(FrameError::kForeignFrame);
+    if (test_bit(region->bitmap, f)) return make_error(FrameError::kDoubleFree);
+  }
+  for (std::uint64_t f = first; f < first + pages; ++f) set_bit(region->bitmap, f);
+  region->free += pages;
+  free_frames_ += pages;
+  return klib::Ok{};
+}
+
+klib::Result<void, FrameError> FrameAllocator::pin(PhysRange range) {
+  if (range.size == 0 || range.base > kMaxPhysicalAddress ||
+      range.size > kMaxPhysicalAddress - range.base) {
+    return make_error(FrameError::kBadArgument);
+  }
+  IrqSpinGuard guard(lock_);
+  if (reclaimed_) return make_error(FrameError::kBadArgument);
+  return add_pin(range.base, range.end());
+}
+
+std::uint64_t FrameAllocator::reclaim() {
+  IrqSpinGuard guard(lock_);
+  if (reclaimed_) return 0;
+  reclaimed_ = true;
+  std::uint64_t added = 0;
+  for (std::size_t i = 0; i < region_count_; ++i) {
+    if (regions_[i].reclaimable && !regions_[i].online) added += bring_online(regions_[i]);
+  }
+  reclaimed_frames_ = added;
+  pending_bytes_ = 0;
+  return added * kFrame;
+}
+
+bool FrameAllocator::manages(std::uint64_t phys) const {
+  IrqSpinGuard guard(lock_);
+  const Region* region = find_region(phys);
+  return region && region->online && !pinned(phys);
+}
+
+bool FrameAllocator::is_free(std::uint64_t phys) const {
+  IrqSpinGuard guard(lock_);
+  const Region* region = find_region(phys);
+  return region && region->online && test_bit(region->bitmap, (phys - region->base) / kFrame);
+}
+
+FrameStats FrameAllocator::stats() const {
+  IrqSpinGuard guard(lock_);
+  return FrameStats{
+      .total_ram_bytes = total_ram_,
+      .usable_bytes = managed_frames_ * kFrame,
+      .free_bytes = free_frames_ * kFrame,
+      .reclaimed_bytes = reclaimed_frames_ * kFrame,
+      .pending_bytes = pending_bytes_,
+      .unmanaged_bytes = unmanaged_bytes_,
+  };
+}
+
+}  // namespace mm

@@ -1,0 +1,46 @@
+// The heap's PageSource over the frame allocator: contiguous frames, reached through a linear
+// "direct map" (virtual = physical + offset). The kernel passes boot::kDirectMapBase as the
+// offset; host tests pass the address of a host arena standing in for physical memory.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/heap.h"
+
+namespace mm {
+
+class FramePageSource final : public PageSource {
+ public:
+  FramePageSource(FrameAllocator& frames, std::uintptr_t direct_map_offset)
+      : frames_(frames), offset_(direct_map_offset) {}
+
+  void* alloc_pages(std::size_t pages, std::size_t alignment) override {
+    auto phys = frames_.alloc_contiguous(pages, alignment);
+    if (!phys) return nullptr;
+    return reinterpret_cast<void*>(phys.value() + offset_);
+  }
+
+  void free_pages(void* block, std::size_t pages) override {
+    // The heap only gives back blocks it got from alloc_pages: a failure here is a heap bug,
+    // reported through the same hook a bad free from a caller would use.
+    auto freed = frames_.free_contiguous(reinterpret_cast<std::uintptr_t>(block) - offset_, pages);
+    if (!freed && on_error_) on_error_(freed.error(), block);
+  }
+
+  bool contains(const void* p) const override {
+    const auto address = reinterpret_cast<std::uintptr_t>(p);
+    return address >= offset_ && frames_.manages(address - offset_);
+  }
+
+  using ErrorHook = void (*)(FrameError error, const void* block);
+  void set_error_hook(ErrorHook hook) { on_error_ = hook; }
+
+ private:
+  FrameAllocator& frames_;
+  std::uintptr_t offset_;
+  ErrorHook on_error_ = nullptr;
+};
+
+}  // namespace mm

@@ -1,0 +1,164 @@
+// mm::init and friends: the boot-time wiring of the pure parts (memory_map, frame_allocator,
+// heap) to the machine (kernel_space) and to the rest of the kernel (mm.h).
+#include "kernel/mm/mm.h"
+
+#include <new>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/console/log.h"
+#include "kernel/core/panic.h"
+#include "kernel/mm/frame_page_source.h"
+#include "kernel/mm/kernel_heap.h"
+#include "kernel/mm/kernel_space.h"
+#include "kernel/mm/memory_map.h"
+
+namespace mm {
+namespace {
+
+// Firmware maps hold tens to a few hundred entries; 1024 leaves room for the worst seen while
+// keeping the normalization buffers (80 KiB) static: they are needed before any allocator.
+constexpr std::size_t kMaxMapEntries = 1024;
+constexpr std::uint64_t kLowMemoryEnd = 0x100000;
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+MapEvent g_events[2 * kMaxMapEntries];
+MapRange g_ranges[2 * kMaxMapEntries];
+NormalizedMap g_map;
+
+// Built in place by init() rather than by global constructors: operator new must not depend on
+// the order of .init_array entries.
+alignas(FrameAllocator) unsigned char g_frames_storage[sizeof(FrameAllocator)];
+alignas(FramePageSource) unsigned char g_source_storage[sizeof(FramePageSource)];
+alignas(Heap) unsigned char g_heap_storage[sizeof(Heap)];
+FrameAllocator* g_frames = nullptr;
+Heap* g_heap = nullptr;
+bool g_reclaimed = false;
+
+FrameAllocator& frames() {
+  if (!g_frames) panic("mm: frame allocator used before mm::init");
+  return *g_frames;
+}
+
+void on_heap_fault(HeapFault fault, const void* pointer) {
+  panic("heap: {} ({:p})", describe(fault), pointer);
+}
+
+void on_page_source_error(FrameError error, const void* block) {
+  panic("heap: returning pages at {:p} failed: {}", block, describe(error));
+}
+
+const NormalizedMap& normalize_boot_map(const boot::BootInfo& info) {
+  const std::uint64_t count = info.memory_map_count;
+  const std::uint64_t bytes = count * sizeof(boot::MemoryRange);
+  if (count == 0 || count > kMaxMapEntries || info.memory_map == 0 ||
+      info.memory_map >= kMaxPhysicalAddress || bytes > kMaxPhysicalAddress - info.memory_map) {
+    panic("mm: memory map at {:#x} with {} entries is unusable (1..{} supported)",
+          info.memory_map, count, kMaxMapEntries);
+  }
+  auto normalized = normalize(phys_to<const boot::MemoryRange>(info.memory_map), count, g_events,
+                              2 * kMaxMapEntries, g_ranges, 2 * kMaxMapEntries);
+  if (!normalized) panic("mm: memory map normalization failed: {}", describe(normalized.error()));
+  g_map = normalized.value();
+  const AnomalyReport& a = g_map.anomalies;
+  if (a.count > 0) {
+    klog::warn("mm: firmware memory map has {} anomalies", a.count);
+    for (std::uint32_t i = 0; i < a.count && i < AnomalyReport::kKept; ++i) {
+      klog::warn("mm:   entry {} at {:#x}: {}", a.first[i].index, a.first[i].address,
+                 describe(a.first[i].kind));
+    }
+  }
+  for (std::size_t i = 0; i < g_map.count; ++i) {
+    klog::debug("mm: [{:#014x}, {:#014x}) {}", g_ranges[i].base, g_ranges[i].end(),
+                describe(g_ranges[i].cls));
+  }
+  return g_map;
+}
+
+void build_frame_allocator(const boot::BootInfo& info, const NormalizedMap& map) {
+  // Never handed out: page 0 (a null physical address must stay invalid), the kernel image, and
+  // the AP trampoline page.
+  PhysRange reserved[3] = {{0, boot::kPageSize},
+                           {info.kernel_physical_base, info.kernel_physical_size},
+                           {0, 0}};
+  if (info.kernel_physical_size == 0 || info.kernel_physical_base >= kMaxPhysicalAddress ||
+      info.kernel_physical_size > kMaxPhysicalAddress - info.kernel_physical_base) {
+    panic("mm: kernel image block {:#x}+{:#x} is invalid", info.kernel_physical_base,
+          info.kernel_physical_size);
+  }
+  if (info.trampoline_valid) {
+    if (info.trampoline_page >= kLowMemoryEnd || (info.trampoline_page & (boot::kPageSize - 1))) {
+      klog::warn("mm: trampoline page {:#x} is not a page below 1 MiB; kept reserved anyway",
+                 info.trampoline_page);
+    }
+    if (info.trampoline_page < kMaxPhysicalAddress) {
+      reserved[2] = {info.trampoline_page, boot::kPageSize};
+    }
+  }
+  const std::uint64_t meta_bytes = FrameAllocator::metadata_bytes(map);
+  auto meta_phys = FrameAllocator::place_metadata(map, meta_bytes, reserved, 3);
+  if (!meta_phys) panic("mm: no room for {} bytes of frame metadata", meta_bytes);
+  g_frames = new (g_frames_storage) FrameAllocator();
+  auto built = g_frames->init(map, reserved, 3, phys_to_virt(meta_phys.value()), meta_phys.value());
+  if (!built) panic("mm: frame allocator: {}", describe(built.error()));
+  klog::debug("mm: frame metadata {} KiB at {:#x}", meta_bytes / 1024, meta_phys.value());
+}
+
+}  // namespace
+
+Heap* kernel_heap() { return g_heap; }
+
+void init(const boot::BootInfo& info) {
+  if (g_frames) panic("mm::init called twice");
+  const NormalizedMap& map = normalize_boot_map(info);
+  build_frame_allocator(info, map);
+  build_kernel_space(info, map, *g_frames);
+  auto* source = new (g_source_storage) FramePageSource(*g_frames, boot::kDirectMapBase);
+  source->set_error_hook(on_page_source_error);
+  g_heap = new (g_heap_storage) Heap(*source, on_heap_fault);
+  const FrameStats s = g_frames->stats();
+  klog::info("mm: {} MiB RAM, {} MiB usable ({} MiB free), {} MiB reclaimable after boot",
+             s.total_ram_bytes / kMiB, s.usable_bytes / kMiB, s.free_bytes / kMiB,
+             s.pending_bytes / kMiB);
+  if (s.unmanaged_bytes > 0) {
+    klog::warn("mm: {} MiB of RAM ignored (more than {} regions)", s.unmanaged_bytes / kMiB,
+               FrameAllocator::kMaxRegions);
+  }
+}
+
+void reclaim_boot_memory() {
+  if (g_reclaimed) return;
+  // The loader's page tables are boot memory: they must be out of use first.
+  if (kernel_pml4() == 0 || ::arch::read_cr3() != kernel_pml4()) {
+    panic("mm: reclaim_boot_memory before the kernel page tables are loaded");
+  }
+  g_reclaimed = true;
+  const std::uint64_t bytes = frames().reclaim();
+  const FrameStats s = frames().stats();
+  klog::info("mm: {} MiB RAM, {} MiB usable, reclaimed {} MiB", s.total_ram_bytes / kMiB,
+             s.usable_bytes / kMiB, bytes / kMiB);
+}
+
+Stats stats() {
+  const FrameStats s = frames().stats();
+  return Stats{.total_bytes = s.total_ram_bytes,
+               .usable_bytes = s.usable_bytes,
+               .free_bytes = s.free_bytes,
+               .reclaimed_bytes = s.reclaimed_bytes};
+}
+
+klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::uint64_t alignment,
+                                                     std::uint64_t below) {
+  return frames().alloc_contiguous(pages, alignment, below);
+}
+
+klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages) {
+  auto freed = frames().free_contiguous(phys, pages);
+  if (!freed) klog::error("mm: free_frames({:#x}, {}): {}", phys, pages, describe(freed.error()));
+  return freed;
+}
+
+klib::Result<void, FrameError> pin_boot_memory(std::uint64_t phys, std::uint64_t size) {
+  return frames().pin(PhysRange{phys, size});
+}
+
+}  // namespace mm

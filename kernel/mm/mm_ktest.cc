@@ -1,0 +1,117 @@
+// In-kernel tests of memory management on the real machine: the address space mm::init built,
+// the control bits, frames, kernel_map/protect/unmap and map_mmio.
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/mm/arch/x86_64/mmu.h"
+#include "kernel/mm/kernel_space.h"
+#include "kernel/mm/mm.h"
+#include "kernel/test/ktest.h"
+
+extern "C" const char __kernel_start[], __rodata_start[], __data_start[];
+
+namespace {
+
+constexpr std::uint64_t kPage = boot::kPageSize;
+
+}  // namespace
+
+KTEST(mm_control_bits_set) {
+  KCHECK(mm::arch::read_efer() & mm::arch::kEferNoExecuteEnable);
+  KCHECK(mm::arch::read_cr0() & mm::arch::kCr0WriteProtect);
+  const mm::arch::MmuFeatures f = mm::arch::detect_features();
+  KCHECK_EQ((mm::arch::read_cr4() & mm::arch::kCr4Smep) != 0, f.smep);
+  KCHECK_EQ((mm::arch::read_cr4() & mm::arch::kCr4Smap) != 0, f.smap);
+  KCHECK_EQ(arch::read_cr3(), mm::kernel_pml4());
+}
+
+KTEST(mm_kernel_image_permissions) {
+  auto text = mm::kernel_translate(reinterpret_cast<std::uint64_t>(__kernel_start));
+  auto rodata = mm::kernel_translate(reinterpret_cast<std::uint64_t>(__rodata_start));
+  auto data = mm::kernel_translate(reinterpret_cast<std::uint64_t>(__data_start));
+  KCHECK(text.ok() && rodata.ok() && data.ok());
+  KCHECK(text.value().flags.executable && !text.value().flags.writable);
+  KCHECK(!rodata.value().flags.executable && !rodata.value().flags.writable);
+  KCHECK(!data.value().flags.executable && data.value().flags.writable);
+}
+
+KTEST(mm_direct_map_is_nx_and_no_low_identity_map) {
+  auto direct = mm::kernel_translate(boot::kDirectMapBase + 0x100000);
+  KCHECK(direct.ok());
+  KCHECK_EQ(direct.value().phys, 0x100000u);
+  KCHECK(!direct.value().flags.executable);
+  // The loader identity-mapped low memory; the kernel does not (runtime regions aside, and
+  // page 0 is never one of them).
+  KCHECK(!mm::kernel_translate(0).ok());
+}
+
+KTEST(mm_frames_alloc_free_and_double_free) {
+  auto run = mm::alloc_frames(4, 4 * kPage);
+  KCHECK(run.ok());
+  KCHECK_EQ(run.value() % (4 * kPage), 0u);
+  auto* bytes = mm::phys_to<volatile std::uint8_t>(run.value());
+  for (std::uint64_t i = 0; i < 4 * kPage; i += 512) bytes[i] = static_cast<std::uint8_t>(i >> 9);
+  const std::uint64_t free_before = mm::stats().free_bytes;
+  KCHECK(mm::free_frames(run.value(), 4).ok());
+  KCHECK_EQ(mm::stats().free_bytes, free_before + 4 * kPage);
+  auto again = mm::free_frames(run.value(), 4);
+  KCHECK(!again.ok());
+  KCHECK_EQ(again.error(), mm::FrameError::kDoubleFree);
+  auto foreign = mm::free_frames(0, 1);  // page 0 is never the allocator's
+  KCHECK(!foreign.ok());
+  KCHECK_EQ(foreign.error(), mm::FrameError::kForeignFrame);
+}
+
+KTEST(mm_frames_below_limit) {
+  auto low = mm::alloc_frames(1, 0, 16ull << 20);
+  KCHECK(low.ok());
+  KCHECK(low.value() + kPage <= (16ull << 20));
+  KCHECK(low.value() != 0);
+  KCHECK(mm::free_frames(low.value(), 1).ok());
+}
+
+KTEST(mm_kernel_map_protect_unmap) {
+  auto frame = mm::alloc_frames(1);
+  KCHECK(frame.ok());
+  // A scratch address in the MMIO window's last 2 MiB, which map_mmio never reaches in a test.
+  const std::uint64_t virt = mm::kMmioWindowBase + mm::kMmioWindowSize - 0x200000;
+  KCHECK(mm::kernel_map(virt, frame.value(), kPage, paging::kKernelData).ok());
+  auto* via_map = reinterpret_cast<volatile std::uint64_t*>(virt);
+  *via_map = 0x1122334455667788;
+  KCHECK_EQ(*mm::phys_to<volatile std::uint64_t>(frame.value()), 0x1122334455667788u);
+  KCHECK(mm::kernel_protect(virt, kPage, paging::kKernelRodata).ok());
+  auto t = mm::kernel_translate(virt);
+  KCHECK(t.ok() && !t.value().flags.writable);
+  KCHECK(mm::kernel_unmap(virt, kPage).ok());
+  KCHECK(!mm::kernel_translate(virt).ok());
+  KCHECK(mm::free_frames(frame.value(), 1).ok());
+}
+
+KTEST(mm_map_mmio_uncached) {
+  // The local APIC's default base: a device page every x86-64 machine has.
+  constexpr std::uint64_t kLapic = 0xfee00000;
+  auto regs = mm::map_mmio(kLapic + 0x20, 4);
+  KCHECK(regs.ok());
+  const auto virt = reinterpret_cast<std::uint64_t>(regs.value());
+  KCHECK_EQ(virt & (kPage - 1), 0x20u);
+  auto t = mm::kernel_translate(virt);
+  KCHECK(t.ok());
+  KCHECK_EQ(t.value().phys, kLapic + 0x20);
+  KCHECK(t.value().flags.cache_disable && !t.value().flags.executable);
+  // Reading the LAPIC version register (offset 0x30) gives a non-zero version.
+  auto version = mm::map_mmio(kLapic + 0x30, 4);
+  KCHECK(version.ok());
+  KCHECK((*static_cast<volatile std::uint32_t*>(version.value()) & 0xff) != 0);
+}
+
+KTEST(mm_heap_many_sizes) {
+  void* blocks[64];
+  for (int i = 0; i < 64; ++i) {
+    const std::size_t size = 1 + static_cast<std::size_t>(i) * 311;
+    blocks[i] = ::operator new(size);
+    KCHECK(blocks[i] != nullptr);
+    __builtin_memset(blocks[i], i, size);
+  }
+  for (int i = 0; i < 64; ++i) {
+    KCHECK_EQ(static_cast<unsigned char*>(blocks[i])[0], static_cast<unsigned char>(i));
+    ::operator delete(blocks[i], 1 + static_cast<std::size_t>(i) * 311);
+  }
+}

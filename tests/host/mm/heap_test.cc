@@ -1,0 +1,168 @@
+#include "kernel/mm/heap.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "tests/host/mm/host_arena.h"
+
+namespace mm {
+namespace {
+
+struct Recorded {
+  HeapFault fault;
+  const void* pointer;
+};
+thread_local std::vector<Recorded>* t_faults = nullptr;
+void record(HeapFault fault, const void* p) {
+  if (t_faults) t_faults->push_back({fault, p});
+}
+
+class HeapTest : public ::testing::Test {
+ protected:
+  HeapTest() : arena_(32 << 20), source_(arena_.frames, arena_.offset()), heap_(source_, record) {
+    t_faults = &faults_;
+  }
+  ~HeapTest() override { t_faults = nullptr; }
+
+  test::HostArena arena_;
+  FramePageSource source_;
+  Heap heap_;
+  std::vector<Recorded> faults_;
+};
+
+TEST_F(HeapTest, ManySizesDistinctWritableAndInArena) {
+  std::vector<std::pair<std::uint8_t*, std::size_t>> live;
+  for (std::size_t size = 0; size < 9000; size += 37) {
+    auto* p = static_cast<std::uint8_t*>(heap_.allocate(size));
+    ASSERT_NE(p, nullptr);
+    EXPECT_TRUE(arena_.inside(p));
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u);
+    EXPECT_GE(heap_.usable_size(p), size == 0 ? 1 : size);
+    std::memset(p, static_cast<int>(size & 0xff), size);
+    live.emplace_back(p, size);
+  }
+  // No two blocks overlap: each still holds its own pattern.
+  for (auto [p, size] : live) {
+    for (std::size_t i = 0; i < size; ++i) ASSERT_EQ(p[i], static_cast<std::uint8_t>(size & 0xff));
+  }
+  for (auto [p, size] : live) heap_.free(p, size);
+  EXPECT_TRUE(faults_.empty());
+  auto s = heap_.stats();
+  EXPECT_EQ(s.small_in_use, 0u);
+  EXPECT_EQ(s.large_in_use, 0u);
+  EXPECT_EQ(s.large_pages, 0u);
+}
+
+TEST_F(HeapTest, Alignment) {
+  for (std::size_t align = 1; align <= 0x200000; align <<= 1) {
+    for (std::size_t size : {std::size_t{1}, std::size_t{24}, std::size_t{3000}, align}) {
+      void* p = heap_.allocate(size, align);
+      ASSERT_NE(p, nullptr) << size << " " << align;
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % align, 0u) << size << " " << align;
+      heap_.free(p, size, align);
+    }
+  }
+  EXPECT_EQ(heap_.allocate(8, 24), nullptr);  // not a power of two
+  EXPECT_TRUE(faults_.empty());
+}
+
+TEST_F(HeapTest, ReusesFreedObjects) {
+  void* a = heap_.allocate(100);
+  heap_.free(a);
+  void* b = heap_.allocate(100);
+  EXPECT_EQ(a, b);
+  heap_.free(b);
+  // Emptied slabs beyond the cached one go back to the frame allocator.
+  const auto free_before = arena_.frames.stats().free_bytes;
+  std::vector<void*> many;
+  for (int i = 0; i < 5000; ++i) many.push_back(heap_.allocate(64));
+  EXPECT_LT(arena_.frames.stats().free_bytes, free_before);
+  for (void* p : many) heap_.free(p);
+  EXPECT_GE(arena_.frames.stats().free_bytes + Heap::kSlabSize, free_before);
+  EXPECT_TRUE(faults_.empty());
+}
+
+TEST_F(HeapTest, DoubleFreeSmallDetected) {
+  void* p = heap_.allocate(40);
+  void* keep = heap_.allocate(40);  // keeps the slab alive
+  heap_.free(p);
+  heap_.free(p);
+  ASSERT_EQ(faults_.size(), 1u);
+  EXPECT_EQ(faults_[0].fault, HeapFault::kDoubleFree);
+  EXPECT_EQ(faults_[0].pointer, p);
+  EXPECT_EQ(heap_.stats().faults, 1u);
+  heap_.free(keep);
+}
+
+TEST_F(HeapTest, DoubleFreeLargeDetected) {
+  void* p = heap_.allocate(50000);
+  heap_.free(p);
+  heap_.free(p);
+  ASSERT_EQ(faults_.size(), 1u);
+  EXPECT_EQ(faults_[0].fault, HeapFault::kUnknownPointer);
+}
+
+TEST_F(HeapTest, ForeignAndInteriorPointersDetected) {
+  int on_stack = 0;
+  heap_.free(&on_stack);
+  auto* p = static_cast<char*>(heap_.allocate(256));
+  heap_.free(p + 16);
+  auto* big = static_cast<char*>(heap_.allocate(20000));
+  heap_.free(big + 4096);
+  ASSERT_EQ(faults_.size(), 3u);
+  for (auto& f : faults_) EXPECT_EQ(f.fault, HeapFault::kUnknownPointer);
+  EXPECT_EQ(heap_.usable_size(p + 16), 0u);
+  heap_.free(p);
+  heap_.free(big);
+  EXPECT_EQ(faults_.size(), 3u);
+}
+
+TEST_F(HeapTest, SizedDeleteMismatchDetected) {
+  void* p = heap_.allocate(30);  // 32-byte class
+  heap_.free(p, 64);
+  ASSERT_EQ(faults_.size(), 1u);
+  EXPECT_EQ(faults_[0].fault, HeapFault::kSizeMismatch);
+  heap_.free(p, 30);
+  EXPECT_EQ(faults_.size(), 1u);
+}
+
+TEST_F(HeapTest, UseAfterFreeWriteDetectedOnReuse) {
+  auto* p = static_cast<std::uint64_t*>(heap_.allocate(48));
+  heap_.free(p);
+  p[1] = 42;  // write after free
+  void* again = heap_.allocate(48);
+  EXPECT_EQ(again, p);
+  ASSERT_EQ(faults_.size(), 1u);
+  EXPECT_EQ(faults_[0].fault, HeapFault::kUseAfterFree);
+  heap_.free(again);
+}
+
+TEST_F(HeapTest, ExhaustionReturnsNull) {
+  std::vector<void*> blocks;
+  while (void* p = heap_.allocate(1 << 20)) blocks.push_back(p);
+  EXPECT_GT(blocks.size(), 20u);
+  EXPECT_LE(blocks.size(), 32u);
+  EXPECT_EQ(heap_.allocate(std::size_t{1} << 62), nullptr);
+  for (void* p : blocks) heap_.free(p);
+  EXPECT_NE(heap_.allocate(1 << 20), nullptr);
+  EXPECT_TRUE(faults_.empty());
+}
+
+TEST_F(HeapTest, LargeTableGrows) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 1000; ++i) {
+    void* p = heap_.allocate(4096);
+    ASSERT_NE(p, nullptr);
+    blocks.push_back(p);
+  }
+  for (void* p : blocks) EXPECT_EQ(heap_.usable_size(p), 4096u);
+  for (void* p : blocks) heap_.free(p, 4096);
+  EXPECT_TRUE(faults_.empty());
+  EXPECT_EQ(heap_.stats().large_in_use, 0u);
+}
+
+}  // namespace
+}  // namespace mm
