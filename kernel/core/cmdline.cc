@@ -66,6 +66,14 @@ void apply(ParseResult& r, const Word& w) {
     } else {
       add_problem(r, ProblemKind::kBadValue, w.whole);
     }
+  } else if (equals(w.key, "acpi")) {
+    if (!w.has_value) {
+      add_problem(r, ProblemKind::kMissingValue, w.whole);
+    } else if (equals(w.value, "dump")) {
+      o.acpi_dump = true;
+    } else {
+      add_problem(r, ProblemKind::kBadValue, w.whole);
+    }
   } else if (equals(w.key, "loglevel")) {
     if (!w.has_value) {
       add_problem(r, ProblemKind::kMissingValue, w.whole);

@@ -8,6 +8,7 @@
 //   poweroff        power off after boot (when not running tests)
 //   fault=page|ud   take a deliberate unhandled fault after boot (backtrace tests)
 //   loglevel=debug|info|warn|error
+//   acpi=dump       print every ACPI table in acpidump's layout (for acpiinfo)
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,7 @@ struct Options {
   bool power_off = false;
   Fault fault = Fault::kNone;
   klog::Level log_level = klog::Level::kInfo;
+  bool acpi_dump = false;
 };
 
 enum class ProblemKind { kUnknownKey, kBadValue, kMissingValue, kUnexpectedValue, kTooManyWords };

@@ -1,4 +1,5 @@
 // kernel_main: the boot CPU's path from the loader's hand-off to idle (docs/boot-flow.md).
+#include "kernel/acpi/acpi_report.h"
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
@@ -148,6 +149,9 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
     klog::warn("console: framebuffer not mapped by the kernel page tables; disabled");
   }
   if (!ksym::copy_to_heap()) klog::warn("symbols: no memory for the symbol table copy");
+  // The topology report reads the firmware memory map, which lives in loader memory: before
+  // reclaim. It never fails; problems are printed and boot carries on.
+  kacpi::acpi_report(info, g_options.acpi_dump);
   mm::reclaim_boot_memory();
 
   const platform::kernel::TscRate tsc = platform::kernel::calibrate_tsc();

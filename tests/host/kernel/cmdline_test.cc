@@ -35,6 +35,16 @@ TEST(Cmdline, FlagsAndValues) {
   EXPECT_EQ(r.problem_count, 0u);
 }
 
+TEST(Cmdline, AcpiDump) {
+  EXPECT_FALSE(parse("").options.acpi_dump);
+  EXPECT_TRUE(parse("acpi=dump").options.acpi_dump);
+  auto bad = parse("acpi=yes acpi");
+  EXPECT_FALSE(bad.options.acpi_dump);
+  ASSERT_EQ(bad.problem_count, 2u);
+  EXPECT_EQ(bad.problems[0].kind, cmdline::ProblemKind::kBadValue);
+  EXPECT_EQ(bad.problems[1].kind, cmdline::ProblemKind::kMissingValue);
+}
+
 TEST(Cmdline, TestPatternPointsIntoText) {
   static const std::string text = "test=fault_*";
   auto r = parse(text);
