@@ -9,6 +9,10 @@
 
 #include <cstdint>
 
+namespace smp {
+struct CpuLockState;  // smp/locks/cpu_lock_state.h: MCS queue nodes and lockdep's held stack
+}
+
 namespace platform {
 
 // Dense logical CPU number; the boot CPU is 0. Distinct from the (sparse, 32-bit) APIC ID.
@@ -38,5 +42,72 @@ void cpu_relax();
 // A monotonic cycle counter (TSC on x86, steady clock on the host) and its rate.
 std::uint64_t cycles();
 std::uint64_t cycles_per_second();
+
+// ---- Locking support (smp/locks/, smp/lockdep/; docs/locking.md) --------------------------
+
+// Preemption control. The count nests; preemption is possible only at count 0 with interrupts
+// enabled. Every spinlock raises it for as long as it is held (or waited for).
+// Kernel: per CPU; host: per thread.
+void preempt_disable();
+void preempt_enable();
+std::uint32_t preempt_count();
+
+// True while the current CPU runs an interrupt handler (kernel: between the dispatcher's
+// irq_enter and irq_exit; host: between host::irq_enter and host::irq_exit).
+bool in_interrupt();
+
+// Called on every iteration of every lock spin loop, after cpu_relax(). With interrupts off it
+// serves pending cross-CPU requests (call functions, TLB shootdowns) so that a CPU spinning on
+// a lock never blocks a CPU that waits for it (STYLE.md rule 10). Cheap when nothing is pending.
+void spin_wait_hook();
+
+// The lock bookkeeping of the current CPU (kernel) or thread (host). Valid while preemption is
+// disabled; touched only by its own CPU (and that CPU's interrupt handlers, which nest).
+smp::CpuLockState& cpu_lock_state();
+
+// Where a lock was taken: the caller's file:line and return address.
+struct LockSite {
+  const char* file = nullptr;
+  std::uint32_t line = 0;
+  const void* return_address = nullptr;
+};
+
+// One lock in a report.
+struct LockRef {
+  const char* class_name = nullptr;
+  std::uint32_t rank = 0;
+  std::uint32_t nest_key = 0;
+  const void* lock = nullptr;
+  LockSite site;
+};
+
+enum class LockViolationKind : std::uint8_t {
+  kRankOrder,        // `taken` has a rank not above the held lock `held`
+  kCycle,            // taking `taken` while holding `held` closes a cycle of class edges;
+                     // `prior_from` -> `prior_to` is the first recorded edge of that cycle
+  kSameClassOrder,   // two locks of one class without an ascending nest key
+  kIrqUnsafe,        // a non-IRQ-saving lock taken in interrupt context
+  kNotHeld,          // released a lock this CPU does not hold
+  kHeldOverflow,     // more locks held at once than the held stack records
+  kTableFull,        // the class or edge table is full: checking is partial from now on
+  kStall,            // spun on `taken` past the spin limit; `holder_cpu` holds it
+};
+
+struct LockViolation {
+  explicit LockViolation(LockViolationKind k) : kind(k) {}
+
+  LockViolationKind kind;
+  std::uint32_t cpu = 0;         // the reporting CPU
+  std::uint32_t holder_cpu = 0;  // kStall: the CPU holding `taken` (kNoCpu if unknown)
+  LockRef held;                  // the held lock involved (empty for kStall, kTableFull)
+  LockRef taken;                 // the lock being taken or released
+  LockRef prior_from;            // kCycle: the recorded edge that closes the cycle
+  LockRef prior_to;
+};
+inline constexpr std::uint32_t kNoCpu = 0xFFFF'FFFF;
+
+// Reports a locking rule violation. Kernel: panics with both locks and sites. Host: calls the
+// handler installed with host::set_lock_violation_handler (default: print and abort).
+void lock_violation(const LockViolation& violation);
 
 }  // namespace platform

@@ -1,0 +1,185 @@
+// Our locks side by side with Concurrency Kit, pthread and the C++ library, in one binary.
+// Names are "<scenario>/<implementation>" (implementation "ours:*" or a peer), so
+// bench/report.py can compare each of ours with the best peer per scenario.
+//
+//   Uncontended       one thread, lock + unlock
+//   Contended         N threads hammering one lock around a two-line critical section;
+//                     counter "handoff": share of acquisitions that changed owner
+//   Fairness          2 threads for a 20 ms window per iteration; counter "min_share":
+//                     fewest / most acquisitions per thread (1 = perfectly even)
+//   RwMix/read:P      N threads, P per mille reads, the rest writes
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/locks/lock_adapters.h"
+
+namespace lockbench {
+namespace {
+
+struct alignas(64) SharedData {
+  std::uint64_t counter = 0;
+  std::uint64_t second_line[8] = {};
+  int last_owner = -1;
+};
+
+template <typename L>
+void uncontended(benchmark::State& state) {
+  static L lock;
+  static SharedData data;
+  for (auto _ : state) {
+    lock.lock();
+    ++data.counter;
+    lock.unlock();
+  }
+  benchmark::DoNotOptimize(data.counter);
+}
+
+template <typename L>
+void contended(benchmark::State& state) {
+  static L lock;
+  static SharedData data;
+  const int me = state.thread_index();
+  std::uint64_t handoffs = 0, count = 0;
+  for (auto _ : state) {
+    lock.lock();
+    ++data.counter;
+    data.second_line[0] += data.counter;
+    if (data.last_owner != me) ++handoffs;
+    data.last_owner = me;
+    lock.unlock();
+    ++count;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(count));
+  state.counters["handoff"] = benchmark::Counter(
+      count ? static_cast<double>(handoffs) / static_cast<double>(count) : 0,
+      benchmark::Counter::kAvgThreads);
+}
+
+template <typename L>
+void fairness(benchmark::State& state) {
+  constexpr int kFairThreads = 2;
+  double min_share_total = 0;
+  std::uint64_t total = 0;
+  for (auto _ : state) {
+    L lock;
+    std::atomic<bool> stop{false};
+    std::atomic<int> ready{0};
+    std::uint64_t counts[kFairThreads] = {};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kFairThreads; ++t) {
+      threads.emplace_back([&, t] {
+        std::uint64_t n = 0;
+        ready.fetch_add(1);
+        while (ready.load() < kFairThreads) {
+        }
+        while (!stop.load(std::memory_order_relaxed)) {
+          lock.lock();
+          ++n;
+          lock.unlock();
+        }
+        counts[t] = n;
+      });
+    }
+    while (ready.load() < kFairThreads) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop.store(true);
+    for (auto& th : threads) th.join();
+    const auto [lo, hi] = std::minmax_element(std::begin(counts), std::end(counts));
+    min_share_total += *hi ? static_cast<double>(*lo) / static_cast<double>(*hi) : 0;
+    for (auto c : counts) total += c;
+  }
+  state.counters["min_share"] =
+      min_share_total / static_cast<double>(std::max<std::int64_t>(state.iterations(), 1));
+  state.counters["acq_per_s"] = benchmark::Counter(static_cast<double>(total),
+                                                   benchmark::Counter::kIsRate);
+}
+
+template <typename L>
+void rw_mix(benchmark::State& state) {
+  static L lock;
+  static SharedData data;
+  const std::uint64_t read_permille = static_cast<std::uint64_t>(state.range(0));
+  std::uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(state.thread_index() + 1);
+  std::uint64_t sink = 0;
+  for (auto _ : state) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    if (x % 1000 < read_permille) {
+      lock.lock_shared();
+      sink += data.counter + data.second_line[0];
+      lock.unlock_shared();
+    } else {
+      lock.lock();
+      ++data.counter;
+      data.second_line[0] += data.counter;
+      lock.unlock();
+    }
+  }
+  benchmark::DoNotOptimize(sink);
+  state.SetItemsProcessed(state.iterations());
+}
+
+std::vector<int> thread_counts() {
+  std::vector<int> counts{1, 2};
+  const int hw = static_cast<int>(std::thread::hardware_concurrency());
+  if (hw > 2) counts.push_back(hw);
+  return counts;
+}
+
+template <typename L>
+void register_exclusive() {
+  const std::string name = L::kName;
+  benchmark::RegisterBenchmark(("Uncontended/" + name).c_str(), uncontended<L>);
+  auto* c = benchmark::RegisterBenchmark(("Contended/" + name).c_str(), contended<L>);
+  for (int n : thread_counts()) c->Threads(n);
+  c->UseRealTime();
+  benchmark::RegisterBenchmark(("Fairness/" + name).c_str(), fairness<L>)
+      ->Iterations(5)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+}
+
+template <typename L>
+void register_rw() {
+  const std::string name = L::kName;
+  for (int permille : {1000, 990, 900, 500}) {
+    auto* b = benchmark::RegisterBenchmark(
+        ("RwMix/read:" + std::to_string(permille / 10) + "%/" + name).c_str(), rw_mix<L>);
+    b->Arg(permille);
+    for (int n : thread_counts()) b->Threads(n);
+    b->UseRealTime();
+  }
+}
+
+}  // namespace
+}  // namespace lockbench
+
+int main(int argc, char** argv) {
+  using namespace lockbench;
+  register_exclusive<OursTicket>();
+  register_exclusive<OursMcs>();
+  register_exclusive<OursTas>();
+  register_exclusive<OursTicketGuarded>();
+  register_exclusive<CkTicket>();
+  register_exclusive<CkMcs>();
+  register_exclusive<CkFas>();
+  register_exclusive<PthreadSpin>();
+  register_exclusive<StdMutex>();
+  register_rw<OursRw>();
+  register_rw<CkRw>();
+  register_rw<PthreadRw>();
+  register_rw<StdSharedMutex>();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

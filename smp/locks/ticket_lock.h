@@ -1,0 +1,71 @@
+// raw::TicketLock: FIFO spinlock. A CPU takes a ticket (fetch-and-add on next_) and waits until
+// owner_ reaches it; release hands the lock to the next ticket. Fair, 8 bytes, but every waiter
+// spins on the same cache line, so each release invalidates all waiters (use McsLock for locks
+// with many contenders).
+//
+// Raw primitives do no preemption, IRQ, lockdep or lockstat work: use them through
+// SpinLock<raw::TicketLock, ...> (spin_lock.h).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "smp/locks/spin_wait.h"
+#include "smp/locks/thread_annotations.h"
+
+namespace smp::raw {
+
+class TA_CAP("spinlock") TicketLock {
+ public:
+  constexpr TicketLock() = default;
+  TicketLock(const TicketLock&) = delete;
+  TicketLock& operator=(const TicketLock&) = delete;
+
+  // Takes the lock only if nobody holds or waits for it.
+  bool try_acquire() TA_TRY_ACQ(true) {
+    // Acquire: if the CAS below succeeds, this load read the release store of the last
+    // release(), which orders that holder's critical section before ours.
+    std::uint32_t owner = owner_.load(std::memory_order_acquire);
+    std::uint32_t expected = owner;
+    // Relaxed on success is enough: the ordering came from the owner_ load above; the CAS
+    // only claims the ticket.
+    return next_.compare_exchange_strong(expected, owner + 1, std::memory_order_relaxed,
+                                         std::memory_order_relaxed);
+  }
+
+  void acquire(SpinWait& wait) TA_ACQ() {
+    // Relaxed: taking a ticket orders nothing; the acquire load of owner_ below does.
+    const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+    // Acquire: pairs with the release store in release() of the previous holder.
+    while (owner_.load(std::memory_order_acquire) != ticket) wait.pause();
+  }
+
+  void acquire() TA_ACQ() {
+    SpinWait wait(this, nullptr, nullptr);
+    acquire(wait);
+  }
+
+  void release() TA_REL() {
+    // Only the holder writes owner_, so a relaxed read of our own last value is exact.
+    const std::uint32_t next_owner = owner_.load(std::memory_order_relaxed) + 1;
+    // Release: the critical section's accesses happen before the next holder's acquire load.
+    owner_.store(next_owner, std::memory_order_release);
+  }
+
+  // Diagnostics and tests: whether somebody holds it, and how many CPUs wait behind the holder.
+  bool is_locked() const {
+    return next_.load(std::memory_order_relaxed) != owner_.load(std::memory_order_relaxed);
+  }
+  std::uint32_t waiters() const {
+    const std::uint32_t n = next_.load(std::memory_order_relaxed) -
+                            owner_.load(std::memory_order_relaxed);
+    return n == 0 ? 0 : n - 1;
+  }
+
+ private:
+  // Tickets wrap at 2^32: correct as long as fewer than 2^32 CPUs wait at once.
+  std::atomic<std::uint32_t> next_{0};
+  std::atomic<std::uint32_t> owner_{0};
+};
+
+}  // namespace smp::raw
