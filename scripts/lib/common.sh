@@ -1,0 +1,44 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this file
+# Shared helpers for scripts/*. Source it; it defines functions and variables only.
+#
+# PLEIADES_ROOT  repository root (the parent of scripts/)
+# PLEIADES_BUILD build directory used by scripts/run and scripts/test (default: build/)
+
+PLEIADES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PLEIADES_BUILD="${PLEIADES_BUILD:-$PLEIADES_ROOT/build}"
+PLEIADES_LOADER="$PLEIADES_BUILD/efi/BOOTX64.EFI"
+PLEIADES_KERNEL="$PLEIADES_BUILD/kernel/kernel.elf"
+
+# die MESSAGE...: print "<script>: MESSAGE" on stderr and exit 2.
+die() {
+  echo "$(basename "$0"): $*" >&2
+  exit 2
+}
+
+# jobs_count: how many parallel build jobs (nproc, at least 1).
+jobs_count() {
+  nproc 2>/dev/null || echo 1
+}
+
+# configure_build DIR [CMAKE ARGS...]: configure DIR from the repo root unless it already has a
+# cache (cmake re-runs itself when a CMakeLists.txt changed). Returns cmake's status.
+configure_build() {
+  local dir="$1"
+  shift
+  if [[ -f "$dir/CMakeCache.txt" ]]; then
+    return 0
+  fi
+  cmake -S "$PLEIADES_ROOT" -B "$dir" "$@"
+}
+
+# build_targets DIR [TARGET...]: build the named targets (all when none). Returns cmake's status.
+build_targets() {
+  local dir="$1"
+  shift
+  local args=(--build "$dir" -j "$(jobs_count)")
+  if (($# > 0)); then
+    args+=(--target "$@")
+  fi
+  cmake "${args[@]}"
+}

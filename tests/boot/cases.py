@@ -1,0 +1,95 @@
+"""The QEMU boot-test cases: one row per boot.
+
+Each row is a Case (harness.py): how to boot (machine, smp, mem, cmdline, kernel mutation), what
+the serial log must contain (expect: regexes, searched line by line after ANSI escapes and
+carriage returns are removed), what it must not contain (forbid), how QEMU must end (status, the
+raw QEMU exit status: 1 = the kernel wrote 0 to isa-debug-exit, 3 = it wrote 1; None = the case
+passes once everything expected was seen and QEMU is then stopped), and a deadline.
+
+To add a case, add a row. Regexes are Python `re` syntax with re.MULTILINE.
+"""
+
+from harness import Case, summary_passed
+
+# Lines that only appear when something went wrong.
+PANIC = r"PANIC"
+KERNEL_EXCEPTION = r"^EXCEPTION "  # kernel/arch/x86_64/exception.cc report header
+FIRMWARE_EXCEPTION = r"!!!! X64 Exception"  # OVMF's handler: the loader (or firmware) faulted
+ALWAYS_FORBIDDEN = (FIRMWARE_EXCEPTION,)
+NORMAL_FORBIDDEN = (PANIC, KERNEL_EXCEPTION, FIRMWARE_EXCEPTION)
+
+# Any kernel output: klog's level prefixes (kernel/console/log.cc), panics, exception reports,
+# the test summary.
+KERNEL_OUTPUT = (r"^\[(debug|info|warn|error)\] ", PANIC, KERNEL_EXCEPTION, r"\d+ passed, \d+ failed")
+
+# The in-kernel test summary with no failure (the harness also checks that N > 0).
+TESTS_PASSED = r"^\d+ passed, 0 failed"
+
+# The loader rejected the kernel image, named the reason, and returned to the firmware.
+LOADER_ERROR = r"^pleiades loader: "
+
+
+def kernel_tests(name, **kw):
+    """`test qemu_exit`: every in-kernel test passes and the kernel exits QEMU with success."""
+    return Case(name=name, cmdline="test qemu_exit", expect=(TESTS_PASSED,),
+                forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), **kw)
+
+
+def bad_kernel(name, mutation, reason):
+    """The loader must refuse a malformed kernel.elf with `pleiades loader: ...REASON` and start
+    nothing: no kernel line may appear. OVMF then falls back to its boot menu, so the case ends
+    when the message was seen (plus a grace period to catch output that follows it)."""
+    return Case(name=name, kernel=mutation, cmdline="test qemu_exit",
+                expect=(LOADER_ERROR + r".*(" + reason + r")",),
+                forbid=ALWAYS_FORBIDDEN + KERNEL_OUTPUT, status=None)
+
+
+def deliberate_fault(name, fault, mnemonic):
+    """`fault=KIND`: the kernel's exception report names the vector, the backtrace is
+    symbolized down to kernel_main, the kernel panics and exits QEMU with failure."""
+    return Case(name=name, cmdline=f"fault={fault} qemu_exit",
+                expect=(r"^EXCEPTION " + mnemonic + " ", r"^backtrace:",
+                        r"^\s+#\d+ 0x[0-9a-f]{16} kernel_main\+0x[0-9a-f]+$", r"^PANIC: "),
+                forbid=ALWAYS_FORBIDDEN, status=3)
+
+
+# SMP bring-up (kernel/smp, docs/smp.md): the report line, every CPU online, no failure line.
+SMP_FAILED = r"^\[error\] smp: cpu \d+ apic \d+ failed"
+
+
+def smp_online(n, m):
+    return r"^\[info\] smp: " + str(n) + " of " + str(m) + r" CPUs online in \d+ ms"
+
+
+def smp_case(name, smp, expect, cmdline="test qemu_exit", forbid=NORMAL_FORBIDDEN + (SMP_FAILED,)):
+    """In-kernel tests pass and the SMP report says what `expect` says."""
+    return Case(name=name, smp=smp, cmdline=cmdline, expect=(TESTS_PASSED,) + expect,
+                forbid=forbid, status=1, checks=(summary_passed,), timeout=240.0)
+
+
+CASES = [
+    kernel_tests("test-smp1", smp="1"),
+    kernel_tests("test-smp2", smp="2"),
+    kernel_tests("test-smp4", smp="4"),
+    # The CPUs the MADT lists but QEMU does not run (-smp 2,maxcpus=4): not started, no hang.
+    smp_case("smp-absent-cpus", "2,maxcpus=4", (smp_online(2, 2),)),
+    smp_case("smp-online-4", "4", (smp_online(4, 4),)),
+    # A fake, never-answering APIC ID: reported failed after its deadline and one retry, the
+    # boot reaches the test summary with every real CPU online.
+    smp_case("smp-fake-apic", "4", (smp_online(4, 5),
+                                    r"^\[error\] smp: cpu 4 apic 64 failed after 2 start "
+                                    r"rounds, last stage not started"),
+             cmdline="test qemu_exit smp_fake_apic=0x40", forbid=NORMAL_FORBIDDEN),
+    smp_case("smp-serial", "4", (smp_online(4, 4),), cmdline="test qemu_exit smp=serial"),
+    smp_case("smp-off", "2", (r"^\[info\] smp: 1 of 2 CPUs online in 0 ms \(boot CPU only",),
+             cmdline="test qemu_exit nosmp"),
+    kernel_tests("test-mem128M", mem="128M"),
+    kernel_tests("test-mem4G", mem="4G"),
+    bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
+    bad_kernel("kernel-truncated-header", "truncate-header", r"smaller than an ELF64 header"),
+    bad_kernel("kernel-bad-magic", "bad-magic", r"bad magic"),
+    bad_kernel("kernel-bad-phoff", "phoff-past-end", r"e_phoff|program header"),
+    bad_kernel("kernel-phoff-overflow", "phoff-overflow", r"e_phoff|program header"),
+    deliberate_fault("fault-page", "page", "#PF"),
+    deliberate_fault("fault-ud", "ud", "#UD"),
+]

@@ -1,0 +1,349 @@
+"""QEMU boot tests: boot the image once per case (tests/boot/cases.py) and judge the serial log.
+
+Python 3 standard library only. Each boot goes through scripts/run (the one place that knows
+how to start QEMU under OVMF) with --no-deps --no-build --raw-status, its stdout and stderr
+captured to build/boot-tests/NAME.log. The harness reads the log while QEMU runs, stops QEMU
+at the case's deadline (or once everything expected was seen, for cases without an exit
+status), and then checks expected and forbidden patterns and the exit status.
+"""
+
+import argparse
+import concurrent.futures
+import dataclasses
+import fnmatch
+import json
+import os
+import re
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ANSI_ESCAPE = re.compile(r"\x1b(\[[0-9;?=]*[A-Za-z]|[()][A-Za-z0-9]|[=>])")
+TAIL_LINES = 30
+POLL_SECONDS = 0.2
+# OVMF starts its built-in shell only after every boot option (our disk included) failed.
+FIRMWARE_GAVE_UP = r'^BdsDxe: (loading|starting) Boot[0-9A-F]+ "EFI Internal Shell"'
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One boot. See cases.py for the meaning of the fields."""
+    name: str
+    cmdline: str = "test qemu_exit"
+    machine: str = "q35"
+    smp: str = "1"
+    mem: str = "512M"
+    kernel: str = "good"  # a key of MUTATIONS
+    expect: tuple = ()
+    forbid: tuple = ()
+    status: int | None = 1  # raw QEMU exit status; None: stop QEMU once `expect` is all seen
+    checks: tuple = ()  # functions(text) -> error string or None
+    timeout: float = 120.0  # seconds, generous for TCG
+    grace: float = 2.0  # for status=None: keep reading this long after the last match
+    qemu_args: tuple = ()  # extra QEMU arguments, after --
+    # Output after which waiting longer is pointless: stop QEMU and judge the log right away.
+    give_up: tuple = (FIRMWARE_GAVE_UP,)
+
+
+def summary_passed(text):
+    """The last `N passed, M failed` line has N > 0 and M == 0."""
+    lines = re.findall(r"^(\d+) passed, (\d+) failed", text, re.MULTILINE)
+    if not lines:
+        return "no 'N passed, N failed' summary"
+    passed, failed = (int(x) for x in lines[-1])
+    if failed:
+        return f"{failed} in-kernel test(s) failed"
+    if passed == 0:
+        return "the kernel ran 0 tests"
+    return None
+
+
+# Kernel mutations: name -> function(bytes) -> bytes. Each must change the file, which is checked.
+def _elf_header(data):
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] != 2:
+        raise ValueError("build/kernel/kernel.elf is not an ELF64 file")
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    return phoff, phentsize, phnum
+
+
+def _truncate_segment(data):
+    """Cut the file in the middle of the PT_LOAD segment whose file data ends last."""
+    phoff, phentsize, phnum = _elf_header(data)
+    best = None
+    for i in range(phnum):
+        p_type, _, p_offset = struct.unpack_from("<IIQ", data, phoff + i * phentsize)
+        p_filesz, = struct.unpack_from("<Q", data, phoff + i * phentsize + 32)
+        if p_type == 1 and p_filesz > 0 and (best is None or p_offset + p_filesz > sum(best)):
+            best = (p_offset, p_filesz)
+    if best is None:
+        raise ValueError("kernel.elf has no PT_LOAD segment with file data")
+    return data[:best[0] + best[1] // 2]
+
+
+def _set_phoff(data, value):
+    out = bytearray(data)
+    struct.pack_into("<Q", out, 0x20, value)
+    return bytes(out)
+
+
+MUTATIONS = {
+    "good": lambda data: data,
+    "truncate-segment": _truncate_segment,
+    "truncate-header": lambda data: data[:40],
+    "bad-magic": lambda data: b"\x7fELX" + data[4:],
+    "phoff-past-end": lambda data: (_elf_header(data), _set_phoff(data, len(data) + 0x1000))[1],
+    "phoff-overflow": lambda data: (_elf_header(data), _set_phoff(data, 2**64 - 0x10))[1],
+}
+
+
+@dataclasses.dataclass
+class Result:
+    name: str
+    passed: bool
+    seconds: float
+    reason: str = ""
+    log: str = ""
+
+
+def clean(raw):
+    """Serial bytes -> text lines: no ANSI escapes, no carriage returns."""
+    text = raw.decode("utf-8", errors="replace")
+    return ANSI_ESCAPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def tail(text, n=TAIL_LINES):
+    return [line for line in text.splitlines() if line.strip()][-n:]
+
+
+class Runner:
+    def __init__(self, build_dir):
+        self.build_dir = build_dir
+        self.out_dir = os.path.join(build_dir, "boot-tests")
+        self.kernel = os.path.join(build_dir, "kernel", "kernel.elf")
+        self.loader = os.path.join(build_dir, "efi", "BOOTX64.EFI")
+        self.lock = threading.Lock()
+        self.children = set()
+        self.stopping = False
+
+    def kill_all(self):
+        """Stop every QEMU still running (Ctrl-C, or a fatal error in the harness)."""
+        with self.lock:
+            self.stopping = True
+            children = list(self.children)
+        for proc in children:
+            _kill_group(proc)
+
+    def prepare_kernel(self, case, workdir):
+        with open(self.kernel, "rb") as f:
+            data = f.read()
+        if case.kernel == "good":
+            return self.kernel
+        mutated = MUTATIONS[case.kernel](data)
+        if mutated == data:
+            raise ValueError(f"mutation {case.kernel} left kernel.elf unchanged")
+        path = os.path.join(workdir, f"kernel-{case.kernel}.elf")
+        with open(path, "wb") as f:
+            f.write(mutated)
+        return path
+
+    def run(self, case):
+        start = time.monotonic()
+        log_path = os.path.join(self.out_dir, case.name + ".log")
+        workdir = os.path.join(self.out_dir, case.name)
+        os.makedirs(workdir, exist_ok=True)
+        try:
+            for path in (self.kernel, self.loader):
+                if not os.path.isfile(path):
+                    raise ValueError(f"{os.path.relpath(path, REPO)} is missing (build it first)")
+            if case.kernel not in MUTATIONS:
+                raise ValueError(f"unknown kernel mutation {case.kernel!r}")
+            kernel = self.prepare_kernel(case, workdir)
+        except (OSError, ValueError, struct.error) as e:
+            with open(log_path, "w") as f:
+                f.write(f"harness: {e}\n")
+            return Result(case.name, False, time.monotonic() - start, f"setup: {e}", log_path)
+
+        cmd = [os.path.join(REPO, "scripts", "run"), "--no-deps", "--no-build", "--raw-status",
+               "--workdir", workdir, "--kernel", kernel, "--machine", case.machine,
+               "--smp", case.smp, "--mem", case.mem, "--cmdline", case.cmdline]
+        if case.qemu_args:
+            cmd += ["--", *case.qemu_args]
+        env = dict(os.environ, PLEIADES_BUILD=self.build_dir)
+        env.pop("DISPLAY", None)  # never open a window in a test
+        with open(log_path, "wb") as log:
+            log.write(("harness: " + " ".join(cmd) + "\n").encode())
+            log.flush()
+            # Own session: the harness alone decides when QEMU stops, and kills the whole group.
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=REPO, env=env,
+                                    start_new_session=True)
+        with self.lock:
+            if self.stopping:
+                _kill_group(proc)
+            self.children.add(proc)
+        try:
+            outcome = self.watch(case, proc, log_path, start)
+        finally:
+            _kill_group(proc)
+            with self.lock:
+                self.children.discard(proc)
+        return self.judge(case, outcome, log_path, time.monotonic() - start)
+
+    def watch(self, case, proc, log_path, start):
+        """Wait for QEMU to end, the deadline, or (status=None) all expected patterns + grace.
+        Returns (how, status): how is 'exited' (status is QEMU's), 'timeout', 'matched',
+        'gave up' (the firmware moved on to its shell) or 'interrupted'."""
+        deadline = start + case.timeout
+        matched_at = None
+        while True:
+            status = proc.poll()
+            if status is not None:
+                return "exited", status
+            if self.stopping:
+                return "interrupted", None
+            now = time.monotonic()
+            if now >= deadline:
+                return "timeout", None
+            text = _read_clean(log_path)
+            gave_up = any(re.search(p, text, re.MULTILINE) for p in case.give_up)
+            if case.status is None and all(re.search(p, text, re.MULTILINE) for p in case.expect):
+                # Everything expected was seen: wait out the grace period (output that must
+                # not follow), unless the firmware already moved on to its shell.
+                matched_at = matched_at or now
+                if gave_up or now - matched_at >= case.grace:
+                    return "matched", None
+            elif gave_up:
+                return "gave up", None
+            time.sleep(POLL_SECONDS)
+
+    def judge(self, case, outcome, log_path, seconds):
+        how, status = outcome
+        text = _read_clean(log_path)
+        problems = []
+        if how == "interrupted":
+            problems.append("interrupted")
+        if how == "timeout":
+            problems.append(f"timeout after {case.timeout:g} s")
+        for pattern in case.expect:
+            if not re.search(pattern, text, re.MULTILINE):
+                problems.append(f"missing /{pattern}/")
+        for pattern in case.forbid:
+            m = re.search(pattern, text, re.MULTILINE)
+            if m:
+                line = text[text.rfind("\n", 0, m.start()) + 1:].split("\n", 1)[0]
+                problems.append(f"forbidden /{pattern}/ in: {line.strip()[:120]}")
+        for check in case.checks:
+            error = check(text)
+            if error:
+                problems.append(error)
+        if case.status is not None and how == "exited" and status != case.status:
+            problems.append(f"QEMU exit status {status}, expected {case.status}"
+                            + _status_meaning(status))
+        if how == "gave up":
+            problems.append("the firmware gave up booting the disk")
+        if case.status is None and how == "exited":
+            problems.append(f"QEMU exited (status {status}) before the expected output")
+        return Result(case.name, not problems, seconds, "; ".join(problems), log_path)
+
+
+def _status_meaning(status):
+    return {0: " (guest reset or powered off)", 1: " (kernel reported success)",
+            3: " (kernel reported failure or panic)", 130: " (interrupted)",
+            2: " (scripts/run or QEMU error)"}.get(status, "")
+
+
+def _read_clean(path):
+    with open(path, "rb") as f:
+        return clean(f.read())
+
+
+def _kill_group(proc):
+    """SIGTERM the process group (scripts/run and QEMU), SIGKILL after 5 s."""
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def report(result, out):
+    if result.passed:
+        print(f"[PASS] {result.name} ({result.seconds:.1f} s)", file=out, flush=True)
+        return
+    print(f"[FAIL] {result.name}: {result.reason} ({result.seconds:.1f} s)", file=out)
+    print(f"    log: {os.path.relpath(result.log, REPO)}; last {TAIL_LINES} lines:", file=out)
+    for line in tail(_read_clean(result.log)):
+        print(f"    | {line}", file=out)
+    out.flush()
+
+
+def main(cases_table, argv=None):
+    """Command line entry; cases_table is cases.CASES (boot_tests.py passes it)."""
+
+    parser = argparse.ArgumentParser(
+        description="Boot Pleiades under QEMU/OVMF once per case and check the serial log.")
+    parser.add_argument("patterns", nargs="*", help="run only cases matching these globs")
+    parser.add_argument("--build-dir", default=os.path.join(REPO, "build"))
+    parser.add_argument("-j", "--jobs", type=int, default=2, help="QEMUs at once (default 2)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    parser.add_argument("--json", help="write {passed, failed, results} to this file")
+    args = parser.parse_args(argv)
+
+    cases = [c for c in cases_table
+             if not args.patterns or any(fnmatch.fnmatch(c.name, p) for p in args.patterns)]
+    if args.list:
+        for c in cases:
+            print(f"{c.name:28} machine={c.machine} smp={c.smp} mem={c.mem} "
+                  f"kernel={c.kernel} cmdline={c.cmdline!r} status={c.status}")
+        return 0
+    if not cases:
+        print("boot tests: no case matches", file=sys.stderr)
+        return 2
+    names = [c.name for c in cases_table]
+    if len(set(names)) != len(names):
+        print("boot tests: duplicate case names in cases.py", file=sys.stderr)
+        return 2
+
+    def terminate(signum, frame):  # CI cancelling the job: clean up like Ctrl-C
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, terminate)
+
+    runner = Runner(os.path.abspath(args.build_dir))
+    os.makedirs(runner.out_dir, exist_ok=True)
+    results = []
+    # The heaviest boots (most CPUs) first, so they do not end up alone at the end.
+    order = sorted(cases, key=lambda c: -int(c.smp.split(",")[0]))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs))
+    try:
+        futures = [pool.submit(runner.run, c) for c in order]
+        for future in concurrent.futures.as_completed(futures):
+            result = future.result()
+            results.append(result)
+            report(result, sys.stdout)
+    except KeyboardInterrupt:
+        runner.kill_all()
+        pool.shutdown(wait=True, cancel_futures=True)
+        print("boot tests: interrupted", file=sys.stderr)
+        return 130
+    pool.shutdown(wait=True)
+
+    passed = sum(r.passed for r in results)
+    failed = len(results) - passed
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"passed": passed, "failed": failed,
+                       "results": [dataclasses.asdict(r) for r in results]}, f, indent=1)
+    print(f"boot tests: {passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
