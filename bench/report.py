@@ -42,7 +42,10 @@ def load_medians(path):
     return data.get("context", {}), medians
 
 
-PEERS = ("pthread_spin", "std::mutex", "pthread_rwlock", "std::shared_mutex")
+PEERS = ("pthread_spin", "std::mutex", "pthread_rwlock", "std::shared_mutex",
+         # sched_runqueue_bench, sched_switch_bench
+         "std::priority_queue", "std::multiset", "boost::intrusive::multiset",
+         "boost::jump_fcontext", "ucontext:swapcontext")
 
 
 def split(name):
@@ -148,7 +151,7 @@ def report(results_dir, binaries):
         ax.set_xscale("log")
         ax.invert_yaxis()
         ax.set_xlabel("time ratio ours / best peer (log scale; < 1 is faster)")
-        ax.set_title("Pleiades locks vs best peer (medians)")
+        ax.set_title("Pleiades vs best peer (medians)")
         fig.tight_layout()
         fig.savefig(os.path.join(results_dir, "lock_ratios.png"), dpi=110)
     print(md_path)

@@ -1,0 +1,42 @@
+#include "sched/arch/x86_64/xsave.h"
+
+namespace sched::arch {
+namespace {
+
+void cpuid(std::uint32_t leaf, std::uint32_t sub, std::uint32_t r[4]) {
+  asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+}  // namespace
+
+bool xsave_supported() {
+  std::uint32_t r[4];
+  cpuid(1, 0, r);
+  return (r[2] >> 27) & 1;
+}
+
+std::uint32_t xsave_area_size() {
+  std::uint32_t r[4];
+  cpuid(0xD, 0, r);
+  return r[1];
+}
+
+void xsave_init(void* area, std::uint32_t size) {
+  // volatile: the zeroing must not be turned into a memset call (there is no libc in the kernel).
+  auto* p = static_cast<volatile std::uint8_t*>(area);
+  for (std::uint32_t i = 0; i < size; ++i) p[i] = 0;
+}
+
+void xsave(void* area, std::uint64_t mask) {
+  auto lo = static_cast<std::uint32_t>(mask);
+  auto hi = static_cast<std::uint32_t>(mask >> 32);
+  asm volatile("xsave64 (%0)" : : "r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+void xrstor(const void* area, std::uint64_t mask) {
+  auto lo = static_cast<std::uint32_t>(mask);
+  auto hi = static_cast<std::uint32_t>(mask >> 32);
+  asm volatile("xrstor64 (%0)" : : "r"(area), "a"(lo), "d"(hi) : "memory");
+}
+
+}  // namespace sched::arch

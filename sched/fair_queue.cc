@@ -1,0 +1,143 @@
+#include "sched/fair_queue.h"
+
+#include "sched/weight.h"
+
+namespace sched {
+
+std::uint64_t virtual_delta(std::uint64_t ns, std::uint32_t weight) {
+  return scale_runtime(ns, weight);
+}
+
+bool FairQueue::Traits::update(RbNode& n) {
+  FairEntity& e = FairEntity::of(n);
+  std::uint64_t m = e.vruntime;
+  if (n.left && vdiff(FairEntity::of(*n.left).min_vruntime, m) < 0) {
+    m = FairEntity::of(*n.left).min_vruntime;
+  }
+  if (n.right && vdiff(FairEntity::of(*n.right).min_vruntime, m) < 0) {
+    m = FairEntity::of(*n.right).min_vruntime;
+  }
+  bool changed = e.min_vruntime != m;
+  e.min_vruntime = m;
+  return changed;
+}
+
+void FairQueue::enqueue(FairEntity& e) {
+  e.min_vruntime = e.vruntime;
+  tree_.insert(e.node);
+  e.queued = true;
+  ++count_;
+  sum_weight_ += e.weight;
+  sum_wkey_ += key(e) * static_cast<std::int64_t>(e.weight);
+}
+
+void FairQueue::dequeue(FairEntity& e) {
+  tree_.erase(e.node);
+  e.queued = false;
+  --count_;
+  sum_weight_ -= e.weight;
+  sum_wkey_ -= key(e) * static_cast<std::int64_t>(e.weight);
+  if (count_ == 0) sum_wkey_ = 0;  // no rounding residue survives an empty queue
+}
+
+// Moves zero_ to the smallest queued vruntime (or curr's) so that the keys stay small:
+// every key shifts by the same amount, so the weighted sum shifts by sum_weight_ times it.
+void FairQueue::rebase(const FairEntity* curr) {
+  bool have = false;
+  std::uint64_t m = 0;
+  if (tree_.root()) {
+    m = FairEntity::of(*tree_.root()).min_vruntime;
+    have = true;
+  }
+  if (curr && (!have || vdiff(curr->vruntime, m) < 0)) {
+    m = curr->vruntime;
+    have = true;
+  }
+  if (!have) return;
+  std::int64_t delta = vdiff(m, zero_);
+  if (delta == 0) return;
+  sum_wkey_ -= delta * static_cast<std::int64_t>(sum_weight_);
+  zero_ = m;
+}
+
+std::uint64_t FairQueue::avg_vruntime(const FairEntity* curr) const {
+  std::int64_t avg = sum_wkey_;
+  std::int64_t load = static_cast<std::int64_t>(sum_weight_);
+  if (curr) {
+    avg += key(*curr) * static_cast<std::int64_t>(curr->weight);
+    load += curr->weight;
+  }
+  if (load == 0) return zero_;
+  // Round towards minus infinity so that V never overestimates (an entity at exactly V stays
+  // eligible by the exact test below).
+  if (avg < 0) avg -= load - 1;
+  return zero_ + static_cast<std::uint64_t>(avg / load);
+}
+
+bool FairQueue::eligible(const FairEntity& e, const FairEntity* curr) const {
+  return eligible_vruntime(e.vruntime, curr);
+}
+
+bool FairQueue::eligible_vruntime(std::uint64_t vruntime, const FairEntity* curr) const {
+  std::int64_t avg = sum_wkey_;
+  std::int64_t load = static_cast<std::int64_t>(sum_weight_);
+  if (curr) {
+    avg += key(*curr) * static_cast<std::int64_t>(curr->weight);
+    load += curr->weight;
+  }
+  if (load == 0) return true;
+  // v_e <= V  <=>  (v_e - zero) * load <= sum w_i (v_i - zero)
+  return vdiff(vruntime, zero_) * load <= avg;
+}
+
+FairEntity* FairQueue::pick(const FairEntity* curr) const {
+  RbNode* n = tree_.root();
+  while (n) {
+    if (n->left && eligible_vruntime(FairEntity::of(*n->left).min_vruntime, curr)) {
+      n = n->left;
+      continue;
+    }
+    if (eligible(FairEntity::of(*n), curr)) return &FairEntity::of(*n);
+    n = n->right;
+  }
+  RbNode* first = tree_.first();
+  return first ? &FairEntity::of(*first) : nullptr;
+}
+
+void FairQueue::place(FairEntity& e, const FairEntity* curr, bool fresh) const {
+  std::uint64_t vslice = virtual_delta(e.slice_ns, e.weight);
+  std::int64_t lag = fresh ? 0 : e.vlag;
+  std::int64_t load = static_cast<std::int64_t>(sum_weight_) + (curr ? curr->weight : 0);
+  // Inflate the lag: after e joins, V moves towards v_e by w/(W+w) of the distance, which
+  // would shrink e's lag; starting from lag * (W+w)/W leaves exactly `lag` once e is in.
+  if (lag != 0 && load > 0) lag = lag * (load + e.weight) / load;
+  e.vruntime = avg_vruntime(curr) - static_cast<std::uint64_t>(lag);
+  if (fresh) vslice /= 2;  // a new thread gets to run soon, but only for half a request
+  e.deadline = e.vruntime + vslice;
+}
+
+void FairQueue::save_lag(FairEntity& e, const FairEntity* curr) const {
+  std::uint64_t two_slices = 2 * e.slice_ns > kTickNs ? 2 * e.slice_ns : kTickNs;
+  std::int64_t limit = static_cast<std::int64_t>(virtual_delta(two_slices, e.weight));
+  std::int64_t lag = vdiff(avg_vruntime(curr), e.vruntime);
+  if (lag > limit) lag = limit;
+  if (lag < -limit) lag = -limit;
+  e.vlag = lag;
+}
+
+bool FairQueue::charge(FairEntity& curr, std::uint64_t delta_ns) {
+  curr.sum_exec_ns += delta_ns;
+  curr.vruntime += virtual_delta(delta_ns, curr.weight);
+  rebase(&curr);
+  if (vdiff(curr.vruntime, curr.deadline) < 0) return false;
+  curr.deadline = curr.vruntime + virtual_delta(curr.slice_ns, curr.weight);
+  return true;
+}
+
+bool FairQueue::should_preempt(const FairEntity& curr, const FairEntity& woken) const {
+  if (!eligible(woken, &curr)) return false;
+  if (!eligible(curr, &curr)) return true;
+  return vdiff(woken.deadline, curr.deadline) < 0;
+}
+
+}  // namespace sched

@@ -1,0 +1,148 @@
+// The scheduler core: per-CPU runqueues (sched/run_queue.h), context switches, the
+// block/wake protocol with the on-CPU flag, directed yield, ticks, idle stealing and periodic
+// balancing. One Scheduler object serves all CPUs; each CPU touches its own runqueue and takes
+// another CPU's runqueue lock only to wake, place or move a thread (docs/scheduling.md).
+//
+// The machine is reached through the platform contract (current_cpu, interrupts, preemption,
+// cycles) and the hooks below, which the caller supplies: the kernel (IPIs, hlt) or the host
+// test machine (tests/host/sched/host_machine.h: host threads as CPUs, TSan fiber switches).
+// The scheduler allocates nothing: runqueues, threads and stacks come from the caller.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "sched/placement.h"
+#include "sched/run_queue.h"
+#include "sched/thread.h"
+#include "smp/platform/platform.h"
+
+namespace sched {
+
+struct SchedulerHooks {
+  // Makes `cpu` notice its need_resched flag soon (kernel: reschedule IPI). May be null when
+  // CPUs poll (host). Called with no runqueue lock held.
+  void (*kick)(std::uint32_t cpu, void* context) = nullptr;
+  // The idle thread's wait for work. Kernel: disable interrupts, re-check `need_resched`, then
+  // sti; hlt (so a wake-up between the check and the halt is not missed). Host: pause.
+  // Null: spin.
+  void (*idle_wait)(const std::atomic<bool>& need_resched, void* context) = nullptr;
+  // Runs on the switching CPU just before the switch from `from` to `to` (host tests: TSan
+  // fiber annotation). Null: nothing.
+  void (*before_switch)(Thread* from, Thread* to, void* context) = nullptr;
+  // The scheduler clock in nanoseconds. Null: platform::cycles() scaled by cycles_per_second().
+  std::uint64_t (*now_ns)(void* context) = nullptr;
+  void* context = nullptr;
+};
+
+// Periodic balancing runs every this many ticks on each CPU.
+inline constexpr std::uint32_t kBalanceEveryTicks = 4;
+
+class Scheduler {
+ public:
+  // `runqueues[0..count)` serve CPUs 0..count-1 and must outlive the scheduler.
+  Scheduler(RunQueue* runqueues, std::uint32_t count, const SchedulerHooks& hooks);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  std::uint32_t cpu_count() const { return count_; }
+  RunQueue& runqueue(std::uint32_t cpu) { return runqueues_[cpu]; }
+
+  // ---- Set-up -------------------------------------------------------------------------------
+
+  // On the CPU itself, once, before it schedules: the running context becomes the CPU's idle
+  // thread `idle` (its Context is filled in by the first switch away from it).
+  void init_cpu(Thread& idle);
+  // Fills in a new thread (state kNew) with its stack; it runs entry(arg) once started, and
+  // exits when entry returns. Takes no lock; `t` must not be visible to other CPUs yet.
+  void init_thread(Thread& t, std::uint64_t id, const ThreadParams& params, void* stack,
+                   std::size_t stack_size, ThreadEntry entry, void* arg);
+  // kNew -> kRunnable on the least loaded online CPU its affinity allows. Takes that runqueue's
+  // lock. Reported (kAffinityViolated) if no allowed CPU is online.
+  void start(Thread& t);
+
+  // ---- The running thread ----------------------------------------------------------------
+
+  // The current CPU's current thread. Needs preemption or interrupts off to stay meaningful,
+  // except when a thread asks for itself (it is current wherever it runs).
+  Thread* current();
+  // Gives up the CPU: the current thread goes back to its queue if still kRunning, or leaves
+  // the runqueue if kBlocked or kExited; the next thread runs. Needs: preempt_count() == 0 and
+  // no lock held (reported as kScheduleWhileAtomic). Takes the current runqueue's lock.
+  void schedule();
+  // schedule(), queueing the current thread behind its equals.
+  void yield();
+  // Directed yield: hands the CPU to `target` if it is runnable and waiting (pulling it here
+  // from another CPU when its affinity allows and it is fully switched out). Returns whether
+  // `target` ran next. `target` must stay allocated for the call. Per-CPU state only.
+  bool yield_to(Thread& target);
+  // Ends the current thread (kExited); its stack may be freed once its on_cpu flag is clear.
+  [[noreturn]] void exit_current();
+  // A preemption point: calls schedule() if this CPU's need_resched is set and preemption is
+  // allowed (count 0, interrupts on). Kernel: on interrupt return and preempt_enable(); host:
+  // where test threads poll.
+  void preempt_point();
+
+  // ---- Waking -------------------------------------------------------------------------------
+
+  // Wakes `t` if it is kBlocked; returns false if it was not (already woken, or never slept).
+  // If `t` has not switched away yet it simply stays on its CPU (kRunning); otherwise the waker
+  // waits for `t`'s on_cpu flag to clear, then places it (sched/placement.h) and may preempt
+  // the target CPU. Takes runqueue locks one at a time; callable with a wait-queue lock held.
+  bool wake(Thread& t);
+
+  // ---- Interrupt-driven -------------------------------------------------------------------
+
+  // The timer tick on the current CPU: charges the current thread, sets need_resched when it
+  // should be preempted, and every kBalanceEveryTicks runs balance().
+  void tick();
+  // Asks `cpu` to reschedule at its next preemption point (sets need_resched, kicks).
+  void request_resched(std::uint32_t cpu);
+
+  // ---- Balancing ------------------------------------------------------------------------------
+
+  // An idle CPU pulls one waiting thread from the busiest CPU (affinity and on_cpu respected).
+  // Returns whether it pulled one (need_resched is then set here).
+  bool steal();
+  // Periodic balance for the current CPU (sched/placement.h plan_balance); returns the number
+  // of threads pulled.
+  std::uint32_t balance();
+  // Moves up to `max` migratable threads from `src` to `dst` under both locks (ascending CPU
+  // order). Returns how many moved.
+  std::uint32_t pull(std::uint32_t src, std::uint32_t dst, std::uint32_t max);
+
+  // The idle thread's loop (after init_cpu): runs queued threads, steals when empty, waits in
+  // hooks.idle_wait otherwise; returns when `should_stop(context)` is true.
+  void idle_loop(bool (*should_stop)(void*), void* context);
+
+  std::uint64_t now() const;
+
+  // Lock-free view of all CPUs' published loads (for the placement functions).
+  struct LoadView {
+    const Scheduler* scheduler;
+    std::uint32_t size() const { return scheduler->count_; }
+    CpuLoad operator[](std::uint32_t cpu) const {
+      return scheduler->runqueues_[cpu].published_load();
+    }
+  };
+  LoadView loads() const { return LoadView{this}; }
+
+ private:
+  // `affinity` restricted to online CPUs.
+  smp::CpuSet usable(const smp::CpuSet& affinity) const;
+  bool schedule_internal(Thread* preferred, bool yielding);
+  void finish_switch();
+  void enqueue_woken(Thread& t, std::uint32_t cpu, Join how);
+  void migrate_locked(Thread& t, RunQueue& src, RunQueue& dst, std::uint64_t now)
+      TA_REQ(src.lock, dst.lock);
+  void wait_off_cpu(Thread& t);
+  static void thread_start(void* scheduler, void* thread);
+  std::uint32_t this_cpu() const { return platform::to_index(platform::current_cpu()); }
+
+  RunQueue* runqueues_;
+  std::uint32_t count_;
+  SchedulerHooks hooks_;
+};
+
+}  // namespace sched

@@ -1,0 +1,90 @@
+// A thread as the scheduler sees it: identity, policy, its entities in the fair and real-time
+// queues, affinity, life-cycle state, the on-CPU flag and its saved context. Threads are
+// allocated by the caller (kernel: its thread allocator; host tests: plain objects) together
+// with their stacks; the scheduler never allocates.
+//
+// Who may touch what (docs/scheduling.md, "Locking"):
+//   id, name, entry, arg            immutable after init_thread()
+//   policy, nice, rt_priority,      changed only while the thread is not queued, under the lock
+//   affinity, fair.weight/slice     of runqueue `cpu`
+//   fair, rt (queue links, times)   the lock of runqueue `cpu`
+//   on_rq                           the lock of runqueue `cpu`
+//   cpu                             written with the lock of runqueue `cpu` held (and of the
+//                                   new one when migrating); read without lock only as a hint
+//                                   that is re-checked under that lock
+//   state                           transitions under the lock of runqueue `cpu`, except
+//                                   kRunning -> kBlocked, made by the thread itself (under its
+//                                   wait queue's lock; wakers find it through that queue)
+//   on_cpu                          set by the CPU that switches to it, cleared (release) by
+//                                   that CPU once it has switched away and saved the context
+//   context                         only by the CPU running or switching the thread
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "sched/context.h"
+#include "sched/fair_queue.h"
+#include "sched/rt_queue.h"
+#include "sched/thread_state.h"
+#include "smp/cpu_set.h"
+
+namespace sched {
+
+enum class SchedPolicy : std::uint8_t {
+  kFair,        // EEVDF, weighted by nice
+  kFifo,        // real-time, runs until it blocks or yields or a higher priority preempts
+  kRoundRobin,  // real-time, like kFifo with a kRoundRobinSliceNs quantum among equals
+};
+
+using ThreadEntry = void (*)(void* arg);
+
+struct ThreadParams {
+  const char* name = "thread";
+  SchedPolicy policy = SchedPolicy::kFair;
+  int nice = 0;                      // kFair: -20..19
+  std::uint8_t rt_priority = 0;      // kFifo / kRoundRobin: 0..99, 99 highest
+  std::uint64_t slice_ns = kDefaultSliceNs;  // kFair: request size (smaller: lower latency)
+  smp::CpuSet affinity;              // empty: every CPU
+};
+
+struct Thread {
+  Thread() = default;
+  Thread(const Thread&) = delete;
+  Thread& operator=(const Thread&) = delete;
+
+  bool is_realtime() const { return policy != SchedPolicy::kFair; }
+
+  std::uint64_t id = 0;
+  const char* name = "";
+  ThreadEntry entry = nullptr;
+  void* arg = nullptr;
+
+  SchedPolicy policy = SchedPolicy::kFair;
+  int nice = 0;
+  std::uint8_t rt_priority = 0;
+  smp::CpuSet affinity;
+
+  FairEntity fair;
+  RtEntity rt;
+
+  std::atomic<ThreadState> state{ThreadState::kNew};
+  std::atomic<bool> on_cpu{false};
+  bool on_rq = false;  // queued on, or current of, runqueue `cpu`
+  std::atomic<std::uint32_t> cpu{0};
+
+  Context context;
+  // Optional XSAVE area (64-byte aligned, sched::arch::xsave_area_size() bytes), switched when
+  // PLEIADES_SCHED_XSAVE is on.
+  void* extended_state = nullptr;
+  // The platform's per-thread data for the switch hook (host tests: the TSan fiber).
+  void* switch_cookie = nullptr;
+};
+
+// Moves `t` from `from` to `to`. With PLEIADES_SCHED_CHECKS, a transition not in the table of
+// sched/thread_state.h, or a thread not in `from`, is reported (BugKind::kInvalidTransition)
+// and the state is left unchanged. Returns whether the transition was made.
+// Needs: the lock the field comment above names for this transition.
+bool transition(Thread& t, ThreadState from, ThreadState to);
+
+}  // namespace sched

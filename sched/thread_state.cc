@@ -1,0 +1,39 @@
+#include "sched/thread_state.h"
+
+#include <atomic>
+
+namespace sched {
+namespace {
+
+// Installed once at start-up (or by a test before it starts CPUs): the release store of the
+// handler publishes its context to reporters that load the handler with acquire.
+std::atomic<BugHandler> g_handler{nullptr};
+std::atomic<void*> g_context{nullptr};
+
+}  // namespace
+
+const char* state_name(ThreadState state) {
+  switch (state) {
+    case ThreadState::kNew: return "new";
+    case ThreadState::kRunnable: return "runnable";
+    case ThreadState::kRunning: return "running";
+    case ThreadState::kBlocked: return "blocked";
+    case ThreadState::kExited: return "exited";
+  }
+  return "?";
+}
+
+void set_bug_handler(BugHandler handler, void* context) {
+  g_context.store(context, std::memory_order_relaxed);
+  g_handler.store(handler, std::memory_order_release);
+}
+
+void report_bug(const BugReport& report) {
+  if (BugHandler handler = g_handler.load(std::memory_order_acquire)) {
+    handler(report, g_context.load(std::memory_order_relaxed));
+    return;
+  }
+  __builtin_trap();
+}
+
+}  // namespace sched

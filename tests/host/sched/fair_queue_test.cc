@@ -1,0 +1,165 @@
+// The fair class on one runqueue, driven by a simulated clock: CPU shares follow the weights,
+// eligibility and lag behave as EEVDF says (docs/scheduling.md).
+#include "sched/fair_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <deque>
+#include <vector>
+
+#include "sched/run_queue.h"
+#include "sched_test_util.h"
+
+namespace {
+
+using sched::Join;
+using sched::RunQueue;
+using sched::Thread;
+using sched::test::make_thread;
+
+constexpr std::uint64_t kTick = 1'000'000;  // 1 ms
+
+// Runs the runqueue for `ticks` simulated ticks, preempting when tick() says so.
+void simulate(RunQueue& rq, std::uint64_t& now, int ticks) TA_REQ(rq.lock) {
+  for (int i = 0; i < ticks; ++i) {
+    now += kTick;
+    if (rq.tick(now)) {
+      Thread* prev = rq.curr();
+      if (prev != rq.idle()) rq.put_prev(*prev, false);
+      Thread* next = rq.pick_next();
+      rq.set_curr(*next, now);
+    }
+  }
+}
+
+void expect_shares_follow_weights(const std::vector<int>& nices) {
+  RunQueue rq;
+  Thread idle;
+  std::deque<Thread> threads(nices.size());
+  smp::Guard g{rq.lock};
+  rq.init(idle);
+  std::uint64_t now = 0;
+  std::uint64_t total_weight = 0;
+  for (std::size_t i = 0; i < nices.size(); ++i) {
+    make_thread(threads[i], i, nices[i]);
+    rq.activate(threads[i], Join::kStart, now);
+    total_weight += threads[i].fair.weight;
+  }
+  rq.set_curr(*rq.pick_next(), now);
+  simulate(rq, now, 60'000);  // one simulated minute
+  std::uint64_t total = 0;
+  for (auto& t : threads) total += t.fair.sum_exec_ns;
+  // Count the current thread's uncharged time too: nothing is uncharged after a tick.
+  EXPECT_GT(total, 0u);
+  for (auto& t : threads) {
+    double share = double(t.fair.sum_exec_ns) / double(total);
+    double ideal = double(t.fair.weight) / double(total_weight);
+    EXPECT_NEAR(share / ideal, 1.0, 0.05)
+        << "nice " << t.nice << ": share " << share << " ideal " << ideal;
+  }
+}
+
+TEST(FairQueue, EqualWeightsShareEqually) { expect_shares_follow_weights({0, 0, 0, 0}); }
+
+TEST(FairQueue, SharesFollowWeightRatios) { expect_shares_follow_weights({-5, 0, 0, 3, 5}); }
+
+TEST(FairQueue, LargeWeightSpreadStillWithinFivePercent) {
+  expect_shares_follow_weights({-10, 0, 5, 10});
+}
+
+TEST(FairQueue, PickIsEarliestDeadlineAmongEligible) {
+  // Brute force against the tree walk on random queues.
+  std::uint32_t seed = 99;
+  auto rnd = [&] { return seed = seed * 1103515245u + 12345u; };
+  for (int round = 0; round < 200; ++round) {
+    sched::FairQueue q;
+    std::vector<sched::FairEntity> es(1 + rnd() % 40);
+    for (auto& e : es) {
+      e.weight = sched::weight_of_nice(static_cast<int>(rnd() % 40) - 20);
+      e.vruntime = 1'000'000'000ull + rnd() % 10'000'000;
+      e.deadline = e.vruntime + rnd() % 20'000'000;
+      q.enqueue(e);
+    }
+    std::uint64_t V = q.avg_vruntime(nullptr);
+    const sched::FairEntity* best = nullptr;
+    for (auto& e : es) {
+      bool eligible = sched::vdiff(e.vruntime, V) <= 0;
+      EXPECT_EQ(q.eligible(e, nullptr), eligible);
+      if (eligible && (!best || sched::vdiff(e.deadline, best->deadline) < 0)) best = &e;
+    }
+    ASSERT_NE(best, nullptr) << "someone always has lag >= 0";
+    const sched::FairEntity* picked = q.pick(nullptr);
+    ASSERT_NE(picked, nullptr);
+    EXPECT_EQ(picked->deadline, best->deadline);
+    EXPECT_TRUE(q.eligible(*picked, nullptr));
+    for (auto& e : es) q.dequeue(e);
+    EXPECT_EQ(q.count(), 0u);
+    EXPECT_EQ(q.load(), 0u);
+  }
+}
+
+TEST(FairQueue, LagIsKeptAcrossSleepAndBounded) {
+  RunQueue rq;
+  Thread idle, a, b, sleeper;
+  smp::Guard g{rq.lock};
+  rq.init(idle);
+  std::uint64_t now = 0;
+  make_thread(a, 1);
+  make_thread(b, 2);
+  make_thread(sleeper, 3);
+  rq.activate(a, Join::kStart, now);
+  rq.activate(b, Join::kStart, now);
+  rq.activate(sleeper, Join::kStart, now);
+  // Take the sleeper out before it ran: it is owed service (positive lag) once others run.
+  rq.set_curr(*rq.pick_next(), now);
+  ASSERT_EQ(rq.curr(), &a);  // equal deadlines: first come, first served
+  simulate(rq, now, 1);      // a runs 1 ms, less than its first (half) request
+  ASSERT_EQ(rq.curr(), &a);
+  EXPECT_EQ(sleeper.fair.sum_exec_ns, 0u);
+  rq.deactivate(sleeper, now);
+  EXPECT_FALSE(sleeper.on_rq);
+  std::int64_t lag_at_sleep = sleeper.fair.vlag;
+  EXPECT_GE(lag_at_sleep, 0);
+  simulate(rq, now, 500);
+  // Wakes with the same lag: placed at or before V, so it is eligible at once.
+  rq.activate(sleeper, Join::kWakeup, now);
+  EXPECT_TRUE(rq.fair().eligible(sleeper.fair, &rq.curr()->fair));
+  // The limit: about two slices of virtual time.
+  sleeper.fair.vlag = 0;
+  rq.deactivate(sleeper, now);
+  std::int64_t limit = static_cast<std::int64_t>(sched::virtual_delta(2 * sched::kDefaultSliceNs, 1024));
+  EXPECT_LE(std::llabs(sleeper.fair.vlag), limit);
+}
+
+TEST(FairQueue, ShortSliceThreadWaitsLessBetweenRuns) {
+  // Same weight, different request sizes: the short-request thread gets earlier deadlines and
+  // so shorter gaps between runs, with the same long-run share (EEVDF's latency knob).
+  RunQueue rq;
+  Thread idle, hog, quick;
+  smp::Guard g{rq.lock};
+  rq.init(idle);
+  std::uint64_t now = 0;
+  make_thread(hog, 1, 0, sched::SchedPolicy::kFair, 0, 12'000'000);
+  make_thread(quick, 2, 0, sched::SchedPolicy::kFair, 0, 1'000'000);
+  rq.activate(hog, Join::kStart, now);
+  rq.activate(quick, Join::kStart, now);
+  rq.set_curr(*rq.pick_next(), now);
+  std::uint64_t longest_quick_gap = 0, last_quick = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    now += kTick;
+    if (rq.tick(now)) {
+      rq.put_prev(*rq.curr(), false);
+      rq.set_curr(*rq.pick_next(), now);
+    }
+    if (rq.curr() == &quick) {
+      longest_quick_gap = std::max(longest_quick_gap, now - last_quick);
+      last_quick = now;
+    }
+  }
+  EXPECT_LE(longest_quick_gap, 13 * kTick);  // never waits a whole long request plus more
+  double share = double(quick.fair.sum_exec_ns) / double(quick.fair.sum_exec_ns + hog.fair.sum_exec_ns);
+  EXPECT_NEAR(share, 0.5, 0.05);
+}
+
+}  // namespace
