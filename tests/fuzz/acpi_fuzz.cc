@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "acpi/host/topology_storage.h"
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/madt.h"
@@ -46,19 +47,8 @@ Ignore g_ignore;
 void use_madt(const acpi::Madt& madt) {
   auto sizes = acpi::measure_topology(madt);
   if (!sizes.ok()) return;
-  std::vector<acpi::Cpu> cpus(sizes.value().cpu_slots());
-  std::vector<acpi::SkippedCpu> skipped(sizes.value().processor_entries);
-  std::vector<acpi::IoApicInfo> ioapics(sizes.value().ioapics);
-  std::vector<acpi::InterruptOverride> overrides(sizes.value().overrides);
-  std::vector<acpi::NmiSourceInfo> nmi_sources(sizes.value().nmi_sources);
-  std::vector<acpi::LapicNmiInfo> nmis(sizes.value().lapic_nmis);
-  acpi::Topology topo;
-  topo.cpus = {cpus.data(), static_cast<std::uint32_t>(cpus.size()), 0};
-  topo.skipped = {skipped.data(), static_cast<std::uint32_t>(skipped.size()), 0};
-  topo.ioapics = {ioapics.data(), static_cast<std::uint32_t>(ioapics.size()), 0};
-  topo.overrides = {overrides.data(), static_cast<std::uint32_t>(overrides.size()), 0};
-  topo.nmi_sources = {nmi_sources.data(), static_cast<std::uint32_t>(nmi_sources.size()), 0};
-  topo.lapic_nmis = {nmis.data(), static_cast<std::uint32_t>(nmis.size()), 0};
+  acpi::host::TopologyStorage storage(sizes.value());
+  acpi::Topology& topo = storage.topology;
   acpi::ApicId boot;
   auto first = acpi::first_usable_apic_id(madt, boot);
   if (!first.ok()) return;

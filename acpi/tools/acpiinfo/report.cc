@@ -1,3 +1,4 @@
+#include "acpi/host/topology_storage.h"
 #include "acpi/tools/acpiinfo/report.h"
 
 #include "acpi/root_tables.h"
@@ -113,19 +114,8 @@ void add_topology(Locator& locator, const Options& options, Report& report) {
                            ", the first usable CPU entry (choose with --boot-apic-id N)");
   }
 
-  std::vector<acpi::Cpu> cpus(sizes.value().cpu_slots());
-  std::vector<acpi::SkippedCpu> skipped(sizes.value().processor_entries);
-  std::vector<acpi::IoApicInfo> ioapics(sizes.value().ioapics);
-  std::vector<acpi::InterruptOverride> overrides(sizes.value().overrides);
-  std::vector<acpi::NmiSourceInfo> nmi_sources(sizes.value().nmi_sources);
-  std::vector<acpi::LapicNmiInfo> lapic_nmis(sizes.value().lapic_nmis);
-  acpi::Topology topo;
-  topo.cpus = {cpus.data(), static_cast<std::uint32_t>(cpus.size()), 0};
-  topo.skipped = {skipped.data(), static_cast<std::uint32_t>(skipped.size()), 0};
-  topo.ioapics = {ioapics.data(), static_cast<std::uint32_t>(ioapics.size()), 0};
-  topo.overrides = {overrides.data(), static_cast<std::uint32_t>(overrides.size()), 0};
-  topo.nmi_sources = {nmi_sources.data(), static_cast<std::uint32_t>(nmi_sources.size()), 0};
-  topo.lapic_nmis = {lapic_nmis.data(), static_cast<std::uint32_t>(lapic_nmis.size()), 0};
+  acpi::host::TopologyStorage storage(sizes.value());
+  acpi::Topology& topo = storage.topology;
   auto built = acpi::build_topology(madt.value(), acpi::ApicId{t.boot_apic_id}, topo);
   if (!built.ok()) return report.errors.push_back(describe(file, built.error()));
 

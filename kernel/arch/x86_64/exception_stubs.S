@@ -7,6 +7,8 @@
 
 // Vectors for which the CPU pushes an error code (Intel SDM Vol. 3A, Table 6-1):
 // #DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14, #AC 17, #CP 21, #VC 29, #SX 30.
+#include "kernel/arch/x86_64/interrupt_entry.inc"
+
 .macro EXCEPTION_STUB vector
     .balign 16
 exception_stub_\vector:
@@ -26,54 +28,7 @@ exception_stub_\vector:
 .set vec, vec + 1
 .endr
 
-    .type exception_common, @function
-exception_common:
-    cld
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
-    movq %rsp, %rbx            // the frame; rbx is callee-saved across the call
-
-    // A link frame (saved rbp, return address) = (interrupted rbp, interrupted rip), so a
-    // backtrace taken inside the handler continues into the interrupted code.
-    pushq 136(%rbx)            // InterruptFrame::rip
-    pushq 64(%rbx)             // InterruptFrame::rbp
-    movq %rsp, %rbp
-    andq $-16, %rsp            // SysV: 16-byte aligned at the call
-    movq %rbx, %rdi
-    call exception_dispatch
-    movq %rbx, %rsp
-
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
-    addq $16, %rsp             // vector and error code
-    iretq
-    .size exception_common, . - exception_common
+    INTERRUPT_COMMON exception_common, exception_dispatch
 
 // Stub addresses by vector, for the IDT (idt.cc).
 .macro STUB_ADDRESS vector

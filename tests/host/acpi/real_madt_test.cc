@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "acpi/host/topology_storage.h"
 #include "acpi/madt.h"
 #include "acpi/topology.h"
 #include "tests/host/acpi/json_reader.h"
@@ -177,19 +178,8 @@ TEST_P(RealMadt, TopologyFollowsTheRules) {
   EXPECT_EQ(sizes.value().processor_entries, expected_["cpu_entries"].u64());
   EXPECT_EQ(sizes.value().ioapics, expected_["ioapics"].u64());
   EXPECT_EQ(sizes.value().overrides, expected_["isos"].u64());
-  std::vector<acpi::Cpu> cpus(sizes.value().cpu_slots());
-  std::vector<acpi::SkippedCpu> skipped(sizes.value().processor_entries);
-  std::vector<acpi::IoApicInfo> ioapics(sizes.value().ioapics);
-  std::vector<acpi::InterruptOverride> overrides(sizes.value().overrides);
-  std::vector<acpi::NmiSourceInfo> nmi_sources(sizes.value().nmi_sources);
-  std::vector<acpi::LapicNmiInfo> nmis(sizes.value().lapic_nmis);
-  acpi::Topology topo;
-  topo.cpus = {cpus.data(), static_cast<std::uint32_t>(cpus.size()), 0};
-  topo.skipped = {skipped.data(), static_cast<std::uint32_t>(skipped.size()), 0};
-  topo.ioapics = {ioapics.data(), static_cast<std::uint32_t>(ioapics.size()), 0};
-  topo.overrides = {overrides.data(), static_cast<std::uint32_t>(overrides.size()), 0};
-  topo.nmi_sources = {nmi_sources.data(), static_cast<std::uint32_t>(nmi_sources.size()), 0};
-  topo.lapic_nmis = {nmis.data(), static_cast<std::uint32_t>(nmis.size()), 0};
+  acpi::host::TopologyStorage storage(sizes.value());
+  acpi::Topology& topo = storage.topology;
   // Boot from the last usable CPU, to see the rotation on real data.
   const std::uint32_t boot = want.usable_ids.back();
   ASSERT_TRUE(acpi::build_topology(madt.value(), acpi::ApicId{boot}, topo).ok());

@@ -1,8 +1,10 @@
 // Topology policy: which CPUs are usable, logical numbering, skipped entries, NMI and IOAPIC data.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
+#include "acpi/host/topology_storage.h"
 #include "acpi/topology.h"
 #include "tests/host/acpi/table_builder.h"
 
@@ -11,13 +13,8 @@ namespace {
 
 // Owns storage sized by the counting pass, the way the kernel and acpiinfo do it.
 struct Built {
-  std::vector<acpi::Cpu> cpus;
-  std::vector<acpi::SkippedCpu> skipped;
-  std::vector<acpi::IoApicInfo> ioapics;
-  std::vector<acpi::InterruptOverride> overrides;
-  std::vector<acpi::NmiSourceInfo> nmi_sources;
-  std::vector<acpi::LapicNmiInfo> lapic_nmis;
-  acpi::Topology topo;
+  std::unique_ptr<acpi::host::TopologyStorage> storage;
+  acpi::Topology topo;  // a view of storage->topology after build()
   bool ok = false;
   acpi::Error error;
 };
@@ -31,19 +28,9 @@ Built build(const Bytes& table, std::uint32_t boot) {
     b.error = sizes.error();
     return b;
   }
-  b.cpus.resize(sizes.value().cpu_slots());
-  b.skipped.resize(sizes.value().processor_entries);
-  b.ioapics.resize(sizes.value().ioapics);
-  b.overrides.resize(sizes.value().overrides);
-  b.nmi_sources.resize(sizes.value().nmi_sources);
-  b.lapic_nmis.resize(sizes.value().lapic_nmis);
-  b.topo.cpus = {b.cpus.data(), static_cast<std::uint32_t>(b.cpus.size()), 0};
-  b.topo.skipped = {b.skipped.data(), static_cast<std::uint32_t>(b.skipped.size()), 0};
-  b.topo.ioapics = {b.ioapics.data(), static_cast<std::uint32_t>(b.ioapics.size()), 0};
-  b.topo.overrides = {b.overrides.data(), static_cast<std::uint32_t>(b.overrides.size()), 0};
-  b.topo.nmi_sources = {b.nmi_sources.data(), static_cast<std::uint32_t>(b.nmi_sources.size()), 0};
-  b.topo.lapic_nmis = {b.lapic_nmis.data(), static_cast<std::uint32_t>(b.lapic_nmis.size()), 0};
-  auto r = acpi::build_topology(madt.value(), acpi::ApicId{boot}, b.topo);
+  b.storage = std::make_unique<acpi::host::TopologyStorage>(sizes.value());
+  auto r = acpi::build_topology(madt.value(), acpi::ApicId{boot}, b.storage->topology);
+  b.topo = b.storage->topology;
   b.ok = r.ok();
   if (!r.ok()) b.error = r.error();
   return b;
