@@ -7,6 +7,7 @@
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/root_tables.h"
+#include "acpi/srat.h"
 #include "acpi/topology.h"
 #include "kernel/acpi/boot_apic_id.h"
 #include "kernel/acpi/firmware_memory.h"
@@ -15,6 +16,8 @@
 
 namespace kacpi {
 namespace {
+
+MachineTables g_tables;
 
 // Prints an acpi::Error as one klog line.
 void log_error(klog::Level level, const char* what, const acpi::Error& e) {
@@ -124,7 +127,7 @@ acpi::Slots<T> slots(std::uint32_t n) {
   return acpi::Slots<T>{new (std::nothrow) T[n + 1], n, 0};
 }
 
-void report_topology(const acpi::RootTables& root, LogWarnings& warnings) {
+void read_topology(const acpi::RootTables& root, LogWarnings& warnings) {
   auto table = root.find("APIC", 0, &warnings);
   if (!table.ok()) return log_error(klog::Level::kError, "MADT", table.error());
   auto madt = acpi::Madt::from_table(table.value());
@@ -138,38 +141,65 @@ void report_topology(const acpi::RootTables& root, LogWarnings& warnings) {
   t.overrides = slots<acpi::InterruptOverride>(sizes.value().overrides);
   t.nmi_sources = slots<acpi::NmiSourceInfo>(sizes.value().nmi_sources);
   t.lapic_nmis = slots<acpi::LapicNmiInfo>(sizes.value().lapic_nmis);
-  if (t.cpus.data && t.skipped.data && t.ioapics.data && t.overrides.data && t.nmi_sources.data &&
-      t.lapic_nmis.data) {
-    auto built = acpi::build_topology(madt.value(), boot_apic_id(), t);
-    if (built.ok()) {
-      print_cpus(t);
-      print_interrupts(t);
-    } else {
-      log_error(klog::Level::kError, "MADT", built.error());
-    }
-  } else {
-    klog::error("acpi: no memory for the topology of {} processor entries", sizes.value().processor_entries);
+  auto release = [&t] {
+    delete[] t.cpus.data;
+    delete[] t.skipped.data;
+    delete[] t.ioapics.data;
+    delete[] t.overrides.data;
+    delete[] t.nmi_sources.data;
+    delete[] t.lapic_nmis.data;
+  };
+  if (!t.cpus.data || !t.skipped.data || !t.ioapics.data || !t.overrides.data ||
+      !t.nmi_sources.data || !t.lapic_nmis.data) {
+    klog::error("acpi: no memory for the topology of {} processor entries",
+                sizes.value().processor_entries);
+    return release();
   }
-  delete[] t.cpus.data;
-  delete[] t.skipped.data;
-  delete[] t.ioapics.data;
-  delete[] t.overrides.data;
-  delete[] t.nmi_sources.data;
-  delete[] t.lapic_nmis.data;
+  auto built = acpi::build_topology(madt.value(), boot_apic_id(), t);
+  if (!built.ok()) {
+    log_error(klog::Level::kError, "MADT", built.error());
+    return release();
+  }
+  print_cpus(t);
+  print_interrupts(t);
+  g_tables.topology = t;  // the storage is kept from here on
+  g_tables.madt_ok = true;
 }
 
-void report_timers(const acpi::RootTables& root, LogWarnings& warnings) {
-  if (auto table = root.find("HPET", 0, &warnings); table.ok()) {
-    auto hpet = acpi::parse_hpet(table.value());
-    if (hpet.ok()) {
+// An optional table: absent is normal and silent; present but unreadable or malformed is an error.
+bool find_optional(const acpi::RootTables& root, const char* signature, LogWarnings& warnings,
+                   acpi::Table& out) {
+  auto table = root.find(signature, 0, &warnings);
+  if (table.ok()) {
+    out = table.value();
+    return true;
+  }
+  if (table.error().reason != acpi::Reason::kNotFound) {
+    log_error(klog::Level::kError, signature, table.error());
+  }
+  return false;
+}
+
+void read_timers(const acpi::RootTables& root, LogWarnings& warnings) {
+  acpi::Table table;
+  if (find_optional(root, "HPET", warnings, table)) {
+    auto hpet = acpi::parse_hpet(table);
+    if (!hpet.ok()) {
+      log_error(klog::Level::kError, "HPET", hpet.error());
+    } else if (hpet.value().base.space_id !=
+                   static_cast<std::uint8_t>(acpi::AddressSpace::kSystemMemory) ||
+               hpet.value().base.address == 0) {
+      klog::warn("acpi: hpet base {:#x} in {} space; HPET not used", hpet.value().base.address,
+                 acpi::address_space_name(hpet.value().base.space_id));
+    } else {
       klog::info("acpi: hpet at {:#x}, {} comparators, min tick {}", hpet.value().base.address,
                  hpet.value().comparators, hpet.value().minimum_tick);
-    } else {
-      log_error(klog::Level::kError, "HPET", hpet.error());
+      g_tables.hpet_present = true;
+      g_tables.hpet_base = hpet.value().base.address;
     }
   }
-  if (auto table = root.find("FACP", 0, &warnings); table.ok()) {
-    auto fadt = acpi::parse_fadt(table.value());
+  if (find_optional(root, "FACP", warnings, table)) {
+    auto fadt = acpi::parse_fadt(table);
     if (!fadt.ok()) return log_error(klog::Level::kError, "FADT", fadt.error());
     const acpi::Fadt& f = fadt.value();
     klog::info("acpi: fadt rev {}: pm timer {}{:#x} ({} bit), reset {}, 8042 {}, cmos rtc {}",
@@ -177,12 +207,95 @@ void report_timers(const acpi::RootTables& root, LogWarnings& warnings) {
                f.pm_timer_32bit ? 32 : 24, f.reset_supported ? "yes" : "no",
                f.boot_flags_valid ? (f.has_8042() ? "yes" : "no") : "unknown",
                f.boot_flags_valid ? (f.no_cmos_rtc() ? "no" : "yes") : "unknown");
+    if (!f.pm_timer_present || f.hardware_reduced()) return;
+    if (f.pm_timer.space_id != static_cast<std::uint8_t>(acpi::AddressSpace::kSystemIo) ||
+        f.pm_timer.address == 0 || f.pm_timer.address > 0xFFFF) {
+      klog::warn("acpi: pm timer at {:#x} in {} space; only I/O ports are supported",
+                 f.pm_timer.address, acpi::address_space_name(f.pm_timer.space_id));
+      return;
+    }
+    g_tables.pm_timer_present = true;
+    g_tables.pm_timer_port = static_cast<std::uint16_t>(f.pm_timer.address);
+    g_tables.pm_timer_32bit = f.pm_timer_32bit;
   }
+}
+
+// The logical CPU number of `apic_id` in the topology, or -1 when it is not a usable CPU.
+long logical_cpu_of(const acpi::Topology& t, std::uint32_t apic_id) {
+  for (std::uint32_t i = 0; i < t.cpus.size; ++i) {
+    if (t.cpus[i].apic_id.value == apic_id) return i;
+  }
+  return -1;
+}
+
+// One line per proximity domain: its usable CPUs (logical numbers) and its enabled memory
+// ranges. Domains are collected in a heap array sized by the entry count: no fixed cap.
+void print_numa(const acpi::Srat& srat) {
+  std::uint32_t entries = 0;
+  for (auto c = srat.entries();;) {
+    acpi::SratEntry e;
+    auto more = c.next(e);
+    if (!more.ok()) return log_error(klog::Level::kError, "SRAT", more.error());
+    if (!more.value()) break;
+    ++entries;
+  }
+  auto* domains = new (std::nothrow) std::uint32_t[entries + 1];
+  if (domains == nullptr) return klog::error("acpi: no memory for {} SRAT entries", entries);
+  std::uint32_t domain_count = 0;
+  for (auto c = srat.entries();;) {
+    acpi::SratEntry e;
+    if (!c.next(e).value_or(false)) break;
+    if (!e.enabled()) continue;
+    const std::uint32_t d = e.is(acpi::SratType::kMemory) ? e.memory.domain : e.processor.domain;
+    bool seen = false;
+    for (std::uint32_t i = 0; i < domain_count && !seen; ++i) seen = domains[i] == d;
+    if (!seen) domains[domain_count++] = d;
+  }
+  klog::info("acpi: srat: {} NUMA node(s)", domain_count);
+  const acpi::Topology& t = g_tables.topology;
+  for (std::uint32_t i = 0; i < domain_count; ++i) {
+    char text[200];
+    fmt::FixedBuffer line(text, sizeof(text));
+    fmt::format_to(line, "acpi:   node {}: cpus", domains[i]);
+    std::uint64_t bytes = 0;
+    for (auto c = srat.entries();;) {
+      acpi::SratEntry e;
+      if (!c.next(e).value_or(false)) break;
+      if (!e.enabled()) continue;
+      if (e.is(acpi::SratType::kMemory)) {
+        if (e.memory.domain == domains[i]) bytes += e.memory.length;
+      } else if (e.processor.domain == domains[i]) {
+        const long cpu = logical_cpu_of(t, e.processor.apic_id);
+        if (cpu >= 0) fmt::format_to(line, " {}", cpu);
+        else fmt::format_to(line, " (apic {} not usable)", e.processor.apic_id);
+      }
+    }
+    fmt::format_to(line, "; memory {} MiB", bytes >> 20);
+    klog::info("{}{}", fmt::StringView(line.c_str(), line.size()), line.truncated() ? "..." : "");
+    for (auto c = srat.entries();;) {
+      acpi::SratEntry e;
+      if (!c.next(e).value_or(false)) break;
+      if (e.enabled() && e.is(acpi::SratType::kMemory) && e.memory.domain == domains[i]) {
+        klog::info("acpi:     memory {:#x}..{:#x}{}", e.memory.base,
+                   e.memory.base + e.memory.length,
+                   (e.memory.flags & acpi::kSratMemHotPluggable) ? " hot-pluggable" : "");
+      }
+    }
+  }
+  delete[] domains;
+}
+
+void read_numa(const acpi::RootTables& root, LogWarnings& warnings) {
+  acpi::Table table;
+  if (!find_optional(root, "SRAT", warnings, table)) return;  // no SRAT: one node
+  auto srat = acpi::Srat::from_table(table);
+  if (!srat.ok()) return log_error(klog::Level::kError, "SRAT", srat.error());
+  print_numa(srat.value());
 }
 
 }  // namespace
 
-void acpi_report(const boot::BootInfo& info, bool dump) {
+void read_and_report(const boot::BootInfo& info, bool dump) {
   if (info.rsdp == 0) {
     klog::warn("acpi: the loader found no RSDP; no ACPI tables");
     return;
@@ -194,8 +307,17 @@ void acpi_report(const boot::BootInfo& info, bool dump) {
   klog::info("acpi: {} with {} entries", root.value().uses_xsdt() ? "XSDT" : "RSDT",
              root.value().entry_count());
   if (dump) dump_all(memory, info.rsdp, root.value(), warnings);
-  report_topology(root.value(), warnings);
-  report_timers(root.value(), warnings);
+  read_topology(root.value(), warnings);
+  read_timers(root.value(), warnings);
+  read_numa(root.value(), warnings);
+}
+
+const MachineTables& machine_tables() { return g_tables; }
+
+void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count) {
+  if (index >= g_tables.topology.ioapics.size) return;
+  g_tables.topology.ioapics[index].gsi_count = count;
+  g_tables.topology.ioapics[index].gsi_count_known = true;
 }
 
 }  // namespace kacpi

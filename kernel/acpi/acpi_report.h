@@ -1,15 +1,40 @@
-// Boot-time ACPI report: finds the tables from the loader's RSDP, prints the machine's topology
-// with klog and, with `acpi=dump`, every table in acpidump's layout (read back by acpiinfo).
+// The kernel's one reader of the ACPI tables: finds them from the loader's RSDP, prints the
+// machine's topology with klog and, with `acpi=dump`, every table in acpidump's layout (read back
+// by acpiinfo). What it read is kept for the rest of the kernel (interrupt controllers, clocks,
+// AP bring-up) through machine_tables().
 #pragma once
 
+#include <cstdint>
+
+#include "acpi/topology.h"
 #include "kernel/boot/boot_info.h"
 
 namespace kacpi {
 
-// Needs: mm::init() done (direct map in place) and mm::reclaim_boot_memory() not yet run, because
-// the firmware memory map it bounds every table read by lives in loader memory. Boot CPU only,
-// takes no locks but klog's. Never fails: a problem is printed and the report carries on with
-// what it has. `dump`: also print every table (RSDP, XSDT/RSDT, each entry, DSDT, FACS).
-void acpi_report(const boot::BootInfo& info, bool dump);
+struct MachineTables {
+  bool madt_ok = false;     // topology below was built from a well-formed MADT
+  acpi::Topology topology;  // heap storage, kept for the kernel's lifetime; empty without MADT
+  // HPET, when the table is well formed and its base is in system memory.
+  bool hpet_present = false;
+  std::uint64_t hpet_base = 0;
+  // FADT PM timer, when present, not hardware-reduced, and in I/O space.
+  bool pm_timer_present = false;
+  std::uint16_t pm_timer_port = 0;
+  bool pm_timer_32bit = false;
+};
+
+// Needs: mm::init() done (direct map and heap in place) and mm::reclaim_boot_memory() not yet
+// run, because the firmware memory map that bounds every table read lives in loader memory.
+// Boot CPU only, once; takes no locks but klog's. Never fails: a problem is printed and the
+// kernel carries on with what was read (no MADT: the boot CPU only, no IOAPIC).
+// `dump`: also print every table (RSDP, XSDT/RSDT, each entry, DSDT, FACS).
+void read_and_report(const boot::BootInfo& info, bool dump);
+
+// What read_and_report() kept. Read-only after boot, except the IOAPIC entry counts below.
+const MachineTables& machine_tables();
+
+// Records the redirection-entry count read from IOAPIC `index` (the MADT knows only its base).
+// Boot CPU, during interrupt-controller set-up.
+void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count);
 
 }  // namespace kacpi
