@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/rsdp.h"
+#include "kernel/time/clock.h"
 #include "kernel/mm/mm.h"
 
 namespace core {
@@ -51,12 +52,12 @@ const char* pixel_format_name(boot::PixelFormat f) {
 
 }  // namespace
 
-void print_banner(const boot::BootInfo& info, fmt::StringView command_line,
-                  const platform::kernel::TscRate& tsc) {
+void print_banner(const boot::BootInfo& info, fmt::StringView command_line) {
   klog::info("Pleiades x86-64 kernel");
   const CpuName cpu = cpu_name();
   klog::info("cpu: {} \"{}\"", cpu.vendor, cpu.brand[0] ? skip_spaces(cpu.brand) : "(no brand)");
-  klog::info("tsc: {} MHz ({})", tsc.hz / 1'000'000, platform::kernel::tsc_source_name(tsc.source));
+  klog::info("tsc: {} MHz ({})", ktime::tsc_hz() / 1'000'000,
+             ktime::tsc_source_name(ktime::tsc_source()));
 
   const mm::Stats s = mm::stats();
   klog::info("memory: {} MiB total, {} MiB usable, {} MiB free, {} KiB reclaimed from boot",

@@ -3,11 +3,9 @@
 
 #include "kernel/boot/boot_info.h"
 #include "kernel/lib/format.h"
-#include "kernel/platform/platform_kernel.h"
 
 namespace core {
 
-void print_banner(const boot::BootInfo& info, fmt::StringView command_line,
-                  const platform::kernel::TscRate& tsc);
+void print_banner(const boot::BootInfo& info, fmt::StringView command_line);
 
 }  // namespace core

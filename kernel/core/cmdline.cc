@@ -66,6 +66,9 @@ void apply(ParseResult& r, const Word& w) {
     } else {
       add_problem(r, ProblemKind::kBadValue, w.whole);
     }
+  } else if (equals(w.key, "smp") || equals(w.key, "nosmp") || equals(w.key, "maxcpus") ||
+             equals(w.key, "smp_fake_apic")) {
+    // Known: kernel/smp/smp_options.cc parses these and reports its own malformed values.
   } else if (equals(w.key, "acpi")) {
     if (!w.has_value) {
       add_problem(r, ProblemKind::kMissingValue, w.whole);

@@ -9,6 +9,7 @@
 //   fault=page|ud   take a deliberate unhandled fault after boot (backtrace tests)
 //   loglevel=debug|info|warn|error
 //   acpi=dump       print every ACPI table in acpidump's layout (for acpiinfo)
+//   smp=, nosmp, maxcpus=, smp_fake_apic=   AP bring-up (parsed by kernel/smp/smp_options.h)
 #pragma once
 
 #include <cstddef>

@@ -1,5 +1,8 @@
 // kernel_main: the boot CPU's path from the loader's hand-off to idle (docs/boot-flow.md).
 #include "kernel/acpi/acpi_report.h"
+#include "kernel/arch/x86_64/apic/interrupt_tables.h"
+#include "kernel/arch/x86_64/apic/io_apic.h"
+#include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
@@ -16,7 +19,9 @@
 #include "kernel/core/power.h"
 #include "kernel/mm/mm.h"
 #include "kernel/platform/platform_kernel.h"
+#include "kernel/smp/bringup.h"
 #include "kernel/test/runner.h"
+#include "kernel/time/clock.h"
 
 namespace core {
 namespace {
@@ -151,12 +156,19 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   if (!ksym::copy_to_heap()) klog::warn("symbols: no memory for the symbol table copy");
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
-  kacpi::acpi_report(info, g_options.acpi_dump);
+  kacpi::read_and_report(info, g_options.acpi_dump);
+
+  // Interrupt controllers and time, from what the ACPI report kept.
+  (void)apic::apply_machine_tables();
+  apic::init_boot_cpu();
+  (void)apic::io_apic_init();
+  ktime::init();
+  // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.
+  (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, command_line());
+
   mm::reclaim_boot_memory();
 
-  const platform::kernel::TscRate tsc = platform::kernel::calibrate_tsc();
-  if (tsc.error) klog::warn("tsc: calibration failed: {}; assuming {} Hz", tsc.error, tsc.hz);
-  print_banner(info, command_line(), tsc);
+  print_banner(info, command_line());
 
   if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
   if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);

@@ -2,10 +2,10 @@
 // (smp/platform/platform.h): preemption count, interrupt context, the spin-wait hook, the
 // per-CPU lock bookkeeping (CpuLockState) and lock-violation reports (panic).
 //
-// Per-CPU storage is a static array indexed by the logical CPU number (gs:8) rather than a
-// field of arch::CpuLocal, which belongs to the per-CPU data code: when CpuLocal grows a
-// `preempt_count` field at a fixed offset, preempt_disable() becomes one `incl %gs:N` and the
-// interrupt masking below goes away (docs/locking.md, "Kernel integration").
+// Per-CPU state lives in arch::CpuLocal: the preemption count (gs:24) and interrupt depth (gs:28)
+// are updated with one GS-relative instruction, which an interrupt cannot split and a migration
+// cannot tear (it only moves the *next* update to the other CPU, and a thread is never migrated
+// with a non-zero preemption count).
 #include <atomic>
 #include <cstdint>
 
@@ -18,59 +18,28 @@
 namespace platform {
 namespace {
 
-// CPUs with lock bookkeeping. A CPU above the limit panics on its first lock (it cannot be
-// checked or queued correctly), which the AP bring-up will hit long before it matters.
-constexpr std::uint32_t kLockCpus = 256;
-
-struct alignas(64) LockCpu {
-  smp::CpuLockState locks;
-  std::uint32_t preempt_count = 0;
-  std::uint32_t irq_depth = 0;
-};
-LockCpu g_lock_cpus[kLockCpus];
-
 std::atomic<kernel::SpinWaitService> g_spin_service{nullptr};
-
-// The current CPU's block. Callers keep interrupts or preemption disabled while they use it:
-// the CPU number is read with one GS-relative load, but the thread could migrate right after.
-LockCpu& this_lock_cpu() {
-  const std::uint32_t cpu = arch::current_cpu_number();
-  if (cpu >= kLockCpus) panic("locking: cpu {} above the {} CPUs with lock state", cpu, kLockCpus);
-  return g_lock_cpus[cpu];
-}
-
-// Runs `f` on the current CPU's block with interrupts masked, so that neither a migration
-// nor an interrupt handler can come between reading the CPU number and updating the block.
-template <typename F>
-auto with_irqs_masked(F f) {
-  const IrqState saved = irq_save_disable();
-  auto result = f(this_lock_cpu());
-  irq_restore(saved);
-  return result;
-}
 
 }  // namespace
 
-void preempt_disable() {
-  with_irqs_masked([](LockCpu& c) { return ++c.preempt_count; });
-}
+void preempt_disable() { asm volatile("incl %%gs:24" : : : "memory"); }
 
 void preempt_enable() {
-  const std::uint32_t before = with_irqs_masked([](LockCpu& c) {
-    const std::uint32_t n = c.preempt_count;
-    if (n != 0) c.preempt_count = n - 1;
-    return n;
-  });
-  if (before == 0) panic("preempt_enable() without preempt_disable()");
-  // No scheduler yet: when one exists, a drop to 0 with a reschedule pending switches here.
+  if (preempt_count() == 0) panic("preempt_enable() without preempt_disable()");
+  asm volatile("decl %%gs:24" : : : "memory");
+  // The scheduler's preemption point hooks in here when the count drops to 0.
 }
 
 std::uint32_t preempt_count() {
-  return with_irqs_masked([](LockCpu& c) { return c.preempt_count; });
+  std::uint32_t n;
+  asm volatile("movl %%gs:24, %0" : "=r"(n));
+  return n;
 }
 
 bool in_interrupt() {
-  return with_irqs_masked([](LockCpu& c) { return c.irq_depth != 0; });
+  std::uint32_t depth;
+  asm volatile("movl %%gs:28, %0" : "=r"(depth));
+  return depth != 0;
 }
 
 void spin_wait_hook() {
@@ -84,7 +53,8 @@ void spin_wait_hook() {
   }
 }
 
-smp::CpuLockState& cpu_lock_state() { return this_lock_cpu().locks; }
+// Callers hold interrupts or preemption off (the lock code does), so the block stays this CPU's.
+smp::CpuLockState& cpu_lock_state() { return arch::current_cpu_local()->lock_state; }
 
 void lock_violation(const LockViolation& v) {
   const char* kinds[] = {"rank order violated", "lock order cycle",
@@ -103,12 +73,12 @@ void lock_violation(const LockViolation& v) {
 
 namespace kernel {
 
-void irq_enter() { ++this_lock_cpu().irq_depth; }  // interrupts are off in the dispatcher
+// Interrupts are off in the dispatcher, which is the only caller.
+void irq_enter() { asm volatile("incl %%gs:28" : : : "memory"); }
 
 void irq_exit() {
-  LockCpu& c = this_lock_cpu();
-  if (c.irq_depth == 0) panic("irq_exit() without irq_enter()");
-  --c.irq_depth;
+  if (!in_interrupt()) panic("irq_exit() without irq_enter()");
+  asm volatile("decl %%gs:28" : : : "memory");
 }
 
 void set_spin_wait_service(SpinWaitService service) {

@@ -4,14 +4,13 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/arch/x86_64/pit.h"
+#include "kernel/time/clock.h"
 #include "kernel/platform/platform_kernel.h"
 #include "smp/platform/platform.h"
 
 namespace platform {
 namespace {
 
-std::atomic<std::uint64_t> g_tsc_hz{0};
 // Only the boot CPU runs until the AP bring-up raises this.
 std::atomic<std::uint32_t> g_cpu_count{1};
 
@@ -48,57 +47,17 @@ void cpu_relax() { arch::pause(); }
 
 std::uint64_t cycles() { return arch::rdtsc(); }
 
+// The TSC rate ktime::init() calibrated (CPUID 0x15/0x16, HPET, PM timer or PIT; docs/time.md).
 std::uint64_t cycles_per_second() {
-  const std::uint64_t hz = g_tsc_hz.load(std::memory_order_relaxed);
+  const std::uint64_t hz = ktime::tsc_hz();
   return hz != 0 ? hz : kernel::kFallbackHz;
 }
 
 namespace kernel {
 
-const char* tsc_source_name(TscSource source) {
-  switch (source) {
-    case TscSource::kUnknown: return "fallback";
-    case TscSource::kCpuid15: return "CPUID 0x15";
-    case TscSource::kCpuid16: return "CPUID 0x16";
-    case TscSource::kPit: return "PIT";
-  }
-  return "?";
-}
-
-TscRate calibrate_tsc() {
-  TscRate rate;
-  const std::uint32_t max_leaf = arch::cpuid(0).eax;
-  if (max_leaf >= 0x15) {
-    // Intel SDM, CPUID leaf 15H: TSC = crystal * EBX / EAX; ECX = crystal Hz (0: unknown).
-    const auto l15 = arch::cpuid(0x15);
-    if (l15.eax != 0 && l15.ebx != 0 && l15.ecx != 0) {
-      rate.hz = std::uint64_t{l15.ecx} * l15.ebx / l15.eax;
-      rate.source = TscSource::kCpuid15;
-    }
-  }
-  if (rate.hz == 0 && max_leaf >= 0x16) {
-    // Leaf 16H EAX = base frequency in MHz: the invariant TSC runs at it on the CPUs that
-    // have leaf 16H but no crystal value in 15H.
-    const auto l16 = arch::cpuid(0x16);
-    if ((l16.eax & 0xFFFF) != 0) {
-      rate.hz = std::uint64_t{l16.eax & 0xFFFF} * 1'000'000;
-      rate.source = TscSource::kCpuid16;
-    }
-  }
-  if (rate.hz == 0) {
-    auto measured = arch::measure_tsc_hz_with_pit();
-    if (measured.ok()) {
-      rate.hz = measured.value();
-      rate.source = TscSource::kPit;
-    } else {
-      rate.error = measured.error();
-      rate.hz = kFallbackHz;
-      rate.source = TscSource::kUnknown;
-      return rate;  // g_tsc_hz stays 0: cycles_per_second() reports the fallback
-    }
-  }
-  g_tsc_hz.store(rate.hz, std::memory_order_relaxed);
-  return rate;
+void set_cpu_count(std::uint32_t count) {
+  // Release: the per-CPU storage sized for `count` is visible to whoever reads the count.
+  g_cpu_count.store(count, std::memory_order_release);
 }
 
 }  // namespace kernel

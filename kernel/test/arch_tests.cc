@@ -48,7 +48,7 @@ KTEST(arch_percpu_self_pointer_at_gs0) {
   KCHECK_EQ(arch::current_cpu_local(), &arch::boot_cpu_local());
   KCHECK_EQ(arch::rdmsr(arch::Msr::kGsBase), reinterpret_cast<std::uint64_t>(&arch::boot_cpu_local()));
   KCHECK_EQ(platform::to_index(platform::current_cpu()), 0u);
-  KCHECK_EQ(platform::cpu_count(), 1u);
+  KCHECK(platform::cpu_count() >= 1u);
 }
 
 KTEST(arch_irq_save_restore_nests) {

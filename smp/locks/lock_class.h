@@ -2,7 +2,7 @@
 // in its type (SpinLock<Primitive, Irq, Class>), so all runqueue locks share "runqueue" and its
 // rank. Classes are static objects; they register themselves in a fixed table on first use.
 //
-//   constinit smp::LockClass kRunqueueLock{"runqueue", smp::LockRank{40}};
+//   constinit smp::LockClass kRunqueueLock{"runqueue", smp::LockRank{30}};
 //
 // Ranks: a CPU may take a lock only if its rank is above the rank of every lock of another
 // class it holds (docs/locking.md has the table). Two locks of one class need ascending nest

@@ -2,7 +2,7 @@
 // it behaves: the algorithm (raw::TicketLock, raw::McsLock, raw::TasLock), the interrupt
 // policy (IrqSave / NoIrqSave) and its lockdep/lockstat class.
 //
-//   constinit smp::LockClass kTimerQueueClass{"timer-queue", smp::LockRank{60}};
+//   constinit smp::LockClass kTimerQueueClass{"timer-queue", smp::LockRank{40}};
 //   smp::SpinLock<smp::raw::TicketLock, smp::IrqSave, kTimerQueueClass> lock_;
 //   ...
 //   smp::Guard guard{lock_};          // guard.h; or Protected<T, Lock> (protected.h)

@@ -9,6 +9,8 @@ passes once everything expected was seen and QEMU is then stopped), and a deadli
 To add a case, add a row. Regexes are Python `re` syntax with re.MULTILINE.
 """
 
+import os
+
 from harness import Case, summary_passed
 
 # Lines that only appear when something went wrong.
@@ -67,6 +69,26 @@ def smp_case(name, smp, expect, cmdline="test qemu_exit", forbid=NORMAL_FORBIDDE
                 forbid=forbid, status=1, checks=(summary_passed,), timeout=240.0)
 
 
+# ACPI (kernel/acpi, acpi/): the topology printed at boot matches QEMU's configuration, and a
+# malformed table is reported (table, offset, reason) while the kernel boots on.
+MALFORMED_TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "acpi",
+                                "malformed")
+
+
+def acpi_case(name, expect, **kw):
+    return Case(name=name, cmdline="test qemu_exit", expect=(TESTS_PASSED,) + expect,
+                forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=240.0, **kw)
+
+
+def numa_args(nodes, cpus_per_node, mib_per_node):
+    args = []
+    for n in range(nodes):
+        first = n * cpus_per_node
+        args += ["-object", f"memory-backend-ram,id=m{n},size={mib_per_node}M",
+                 "-numa", f"node,memdev=m{n},cpus={first}-{first + cpus_per_node - 1},nodeid={n}"]
+    return tuple(args)
+
+
 CASES = [
     kernel_tests("test-smp1", smp="1"),
     kernel_tests("test-smp2", smp="2"),
@@ -83,6 +105,22 @@ CASES = [
     smp_case("smp-serial", "4", (smp_online(4, 4),), cmdline="test qemu_exit smp=serial"),
     smp_case("smp-off", "2", (r"^\[info\] smp: 1 of 2 CPUs online in 0 ms \(boot CPU only",),
              cmdline="test qemu_exit nosmp"),
+    acpi_case("acpi-topology-q35", (r"^\[info\] acpi: 4 usable CPUs, 0 skipped entries; boot CPU APIC ID 0$",
+                                    r"^\[info\] acpi:   cpu 3 apic 3 uid 3 xapic$",
+                                    r"^\[info\] acpi:   ioapic id 0 at 0xfec00000 gsi base 0$",
+                                    r"^\[info\] acpi:   irq 0 -> gsi 2 "), smp="4"),
+    acpi_case("acpi-topology-pc", (r"^\[info\] acpi: 2 usable CPUs, 0 skipped entries; boot CPU APIC ID 0$",
+                                   r"^\[info\] acpi:   cpu 1 apic 1 uid 1 xapic$",
+                                   r"^\[info\] acpi:   ioapic id 0 at 0xfec00000 gsi base 0$"),
+              machine="pc", smp="2"),
+    acpi_case("acpi-numa", (r"^\[info\] acpi: srat: 2 NUMA node\(s\)$",
+                            r"^\[info\] acpi:   node 0: cpus 0 1; memory \d+ MiB$",
+                            r"^\[info\] acpi:   node 1: cpus 2 3; memory \d+ MiB$"),
+              smp="4", mem="512M", qemu_args=numa_args(2, 2, 256)),
+    acpi_case("acpi-malformed-srat",
+              (r"^\[error\] acpi: SRAT: SRAT at offset 0x58: entry of length 0",),
+              qemu_args=("-acpitable",
+                         "file=" + os.path.join(MALFORMED_TABLES, "srat-zero-length-entry.dat"))),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),

@@ -44,20 +44,24 @@ Ist ist_for(unsigned vector) {
   }
 }
 
+Gate make_gate(std::uint64_t handler, Ist ist) {
+  Gate g{};
+  g.offset_low = static_cast<std::uint16_t>(handler);
+  g.selector = static_cast<std::uint16_t>(Selector::kKernelCode);
+  g.ist = static_cast<std::uint8_t>(ist);
+  g.type_attributes = kInterruptGate;
+  g.offset_mid = static_cast<std::uint16_t>(handler >> 16);
+  g.offset_high = static_cast<std::uint32_t>(handler >> 32);
+  g.reserved = 0;
+  return g;
+}
+
 void build() {
   for (unsigned v = 0; v < kExceptionCount; ++v) {
-    const std::uint64_t handler = exception_stub_table[v];
-    Gate& g = g_idt[v];
-    g.offset_low = static_cast<std::uint16_t>(handler);
-    g.selector = static_cast<std::uint16_t>(Selector::kKernelCode);
-    g.ist = static_cast<std::uint8_t>(ist_for(v));
-    g.type_attributes = kInterruptGate;
-    g.offset_mid = static_cast<std::uint16_t>(handler >> 16);
-    g.offset_high = static_cast<std::uint32_t>(handler >> 32);
-    g.reserved = 0;
+    g_idt[v] = make_gate(exception_stub_table[v], ist_for(v));
   }
-  // Vectors 32..255 stay not-present: a stray interrupt becomes a #GP naming its vector
-  // (error code = vector * 8 + 2), which the exception handler reports.
+  // Vectors 32..255 stay not-present until set_interrupt_gate(): a stray interrupt becomes a
+  // #GP naming its vector (error code = vector * 8 + 2), which the exception handler reports.
   g_built = true;
 }
 
@@ -85,6 +89,11 @@ std::uint16_t read_task_register() {
   std::uint16_t tr;
   asm volatile("str %0" : "=r"(tr));
   return tr;
+}
+
+void set_interrupt_gate(unsigned vector, std::uint64_t handler) {
+  if (vector < kExceptionCount || vector >= kIdtEntries) return;
+  g_idt[vector] = make_gate(handler, Ist::kNone);
 }
 
 std::uint8_t idt_gate_ist(unsigned vector) {

@@ -18,6 +18,10 @@ TableRegister read_idtr();
 TableRegister read_gdtr();
 std::uint16_t read_task_register();
 
+// Points the gate for `vector` (32..255) at `handler`, a kernel-mode interrupt gate on the
+// current stack. Boot CPU, before the vector can fire; every CPU shares the one IDT.
+void set_interrupt_gate(unsigned vector, std::uint64_t handler);
+
 // The IST index (0 = none) the IDT gate for `vector` uses.
 std::uint8_t idt_gate_ist(unsigned vector);
 

@@ -1,31 +1,79 @@
 // Per-CPU data of the x86-64 kernel: one cache-line-aligned CpuLocal per CPU, its address in
 // the GS base MSR and again at gs:0 (the self pointer), so `current` is one GS-relative load.
-// Only the boot CPU's block exists so far; application processors will each get one
-// allocated at start-up (the AP bring-up code fills it and calls install()).
+// The boot CPU's block is static (needed before the heap); each AP's is allocated by the SMP
+// bring-up (kernel/smp/cpu_blocks.cc), sized by the CPU count, and installed by the AP itself.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "kernel/arch/x86_64/descriptors.h"
+#include "smp/locks/cpu_lock_state.h"
 
 namespace arch {
 
 struct FaultRecovery;
 
+// Where a CPU is in its start-up (docs/smp.md). The trampoline stages are written by
+// trampoline.S with the same numbers (trampoline_layout.h); the order is the order of progress,
+// so "reached at least X" is a comparison. The two last ones are terminal failures.
+enum class CpuStage : std::uint32_t {
+  kNone = 0,           // not started, or never ran the trampoline
+  kTrampoline16 = 1,   // ran the real-mode entry and found its slot
+  kProtected32 = 2,    // in protected mode
+  kLong64 = 3,         // in long mode on the kernel page tables, about to jump to the kernel
+  kKernelEntry = 4,    // in ap_entry() on its own stack
+  kFeaturesChecked = 5,  // CPUID features equal the boot CPU's; control registers as the BSP's
+  kDescriptors = 6,    // own GDT/TSS/IST stacks loaded, IDT loaded, GS base = its block
+  kApic = 7,           // local APIC enabled in the boot CPU's mode, APIC ID checked
+  kTimer = 8,          // LAPIC timer calibrated
+  kOnline = 9,         // waiting to be released
+  kRunning = 10,       // released: in its idle loop
+  kFeatureMismatch = 0x100,  // parked: CPUID differs from the boot CPU's (see mismatch fields)
+  kApicIdMismatch = 0x101,   // parked: its APIC ID register disagrees with its slot
+  kAbandoned = 0x102,        // parked: reached kOnline after the boot CPU gave up on it
+};
+const char* cpu_stage_name(CpuStage stage);
+
 struct alignas(64) CpuLocal {
   CpuLocal* self;                  // gs:0, must stay first
   std::uint32_t cpu_number;        // gs:8, dense logical number (boot CPU = 0)
-  std::uint32_t apic_id;           // gs:12, as the hardware reports it
+  std::uint32_t apic_id;           // gs:12, as the hardware reports it (32-bit)
   FaultRecovery* fault_recovery;   // gs:16, armed by expect_fault (fault_recovery.h)
+  std::uint32_t preempt_count;     // gs:24, for the kernel platform's preempt_disable()
+  std::uint32_t interrupt_depth;   // gs:28, for the interrupt dispatcher's irq_enter/irq_exit
+  // Counters, each bumped only by its own CPU with one GS-relative `incq` (cannot be split by an
+  // interrupt or a migration) and read by others as aligned 64-bit loads (atomic on x86-64).
+  std::uint64_t interrupts;        // gs:32, interrupts taken (vectors >= 32)
+  std::uint64_t ipis;              // gs:40, inter-processor interrupts taken
+  std::uint64_t timer_ticks;       // gs:48, local APIC timer interrupts taken
+  // Start-up state: written by this CPU (stage), read by the boot CPU with atomic builtins.
+  CpuStage stage;                  // gs:56
+  std::uint32_t acpi_uid;          // ACPI processor UID (for LINT NMI entries)
+  std::uint32_t abandoned;         // set by the boot CPU: park instead of joining (atomic builtins)
+  std::uint32_t reserved0;
+  std::uint64_t kernel_stack_top;  // the stack this CPU started on (boot CPU: entry.S)
+  std::uint64_t ist_tops[kIstStackCount];
+  std::uint64_t lapic_timer_hz;    // this CPU's calibrated LAPIC timer rate
+  std::uint64_t tsc_hz;            // the TSC rate this CPU runs with
+  // kFeatureMismatch: the first CPUID word that differed.
+  std::uint32_t mismatch_leaf, mismatch_register, mismatch_ap_value, mismatch_bsp_value;
   CpuDescriptors descriptors;      // this CPU's GDT and TSS
+  smp::CpuLockState lock_state;    // MCS queue nodes and held locks (kernel/platform/locking_kernel.cc)
 };
 
-// Offsets read with GS-relative loads below.
+// Offsets read or written with GS-relative instructions below.
 static_assert(offsetof(CpuLocal, self) == 0);
 static_assert(offsetof(CpuLocal, cpu_number) == 8);
 static_assert(offsetof(CpuLocal, apic_id) == 12);
 static_assert(offsetof(CpuLocal, fault_recovery) == 16);
+static_assert(offsetof(CpuLocal, preempt_count) == 24);
+static_assert(offsetof(CpuLocal, interrupt_depth) == 28);
+static_assert(offsetof(CpuLocal, interrupts) == 32);
+static_assert(offsetof(CpuLocal, ipis) == 40);
+static_assert(offsetof(CpuLocal, timer_ticks) == 48);
+static_assert(offsetof(CpuLocal, stage) == 56);
+static_assert(alignof(CpuLocal) == 64 && sizeof(CpuLocal) % 64 == 0);
 
 // The boot CPU's block (static: it is needed before the heap exists).
 CpuLocal& boot_cpu_local();
@@ -36,7 +84,7 @@ void install_cpu_local(CpuLocal& local);
 
 // The current CPU's block. One GS-relative load of the self pointer: the load itself cannot be
 // split by a migration, but the CPU may change right after it, so callers that keep using the
-// result need preemption or interrupts disabled (no preemption exists yet).
+// result need preemption or interrupts disabled.
 inline CpuLocal* current_cpu_local() {
   CpuLocal* self;
   asm volatile("movq %%gs:0, %0" : "=r"(self));
@@ -49,6 +97,11 @@ inline std::uint32_t current_cpu_number() {
   asm volatile("movl %%gs:8, %0" : "=r"(v));
   return v;
 }
+inline std::uint32_t current_apic_id_cached() {
+  std::uint32_t v;
+  asm volatile("movl %%gs:12, %0" : "=r"(v));
+  return v;
+}
 inline FaultRecovery* current_fault_recovery() {
   FaultRecovery* v;
   asm volatile("movq %%gs:16, %0" : "=r"(v));
@@ -56,6 +109,27 @@ inline FaultRecovery* current_fault_recovery() {
 }
 inline void set_current_fault_recovery(FaultRecovery* r) {
   asm volatile("movq %0, %%gs:16" : : "r"(r) : "memory");
+}
+
+// Counter bumps: one read-modify-write instruction on this CPU's own block. An interrupt
+// cannot split it, and a migration can only move the *next* bump elsewhere, which is fine for
+// a per-CPU count. No lock prefix: no other CPU writes these fields.
+inline void count_interrupt() { asm volatile("incq %%gs:32" : : : "memory"); }
+inline void count_ipi() { asm volatile("incq %%gs:40" : : : "memory"); }
+inline void count_timer_tick() { asm volatile("incq %%gs:48" : : : "memory"); }
+
+// Another CPU's counter (or this one's), read as one aligned 64-bit load.
+inline std::uint64_t read_counter(const std::uint64_t& counter) {
+  return __atomic_load_n(&counter, __ATOMIC_RELAXED);
+}
+
+// Stage of a CPU's block: written by that CPU with release order (everything it set up before is
+// visible to whoever sees the stage), read with acquire.
+inline void publish_stage(CpuLocal& local, CpuStage stage) {
+  __atomic_store_n(&local.stage, stage, __ATOMIC_RELEASE);
+}
+inline CpuStage read_stage(const CpuLocal& local) {
+  return __atomic_load_n(&local.stage, __ATOMIC_ACQUIRE);
 }
 
 }  // namespace arch

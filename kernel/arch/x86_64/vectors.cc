@@ -52,4 +52,25 @@ const char* vector_name(std::uint64_t vector) {
   return vector < kExceptionCount ? kNames[vector].name : "unknown vector";
 }
 
+const char* interrupt_vector_name(std::uint64_t vector) {
+  if (vector >= vector_number(Vector::kPicBase) &&
+      vector < vector_number(Vector::kPicBase) + kPicVectorCount) {
+    return "legacy PIC interrupt";
+  }
+  if (vector >= vector_number(Vector::kIrqBase) && vector <= vector_number(Vector::kIrqLast)) {
+    return "device interrupt";
+  }
+  switch (static_cast<Vector>(vector)) {
+    case Vector::kTimer: return "local APIC timer";
+    case Vector::kTestIpi: return "test IPI";
+    case Vector::kReschedule: return "reschedule IPI";
+    case Vector::kCallFunction: return "call-function IPI";
+    case Vector::kTlbShootdown: return "TLB shootdown IPI";
+    case Vector::kPanicStop: return "panic stop IPI";
+    case Vector::kError: return "local APIC error";
+    case Vector::kSpurious: return "spurious interrupt";
+    default: return vector < 256 ? "unallocated vector" : "unknown vector";
+  }
+}
+
 }  // namespace arch

@@ -35,6 +35,12 @@ TEST(Cmdline, FlagsAndValues) {
   EXPECT_EQ(r.problem_count, 0u);
 }
 
+TEST(Cmdline, SmpWordsAreKnownButLeftToTheSmpParser) {
+  auto r = parse("smp=serial nosmp maxcpus=2 smp_fake_apic=0x40");
+  EXPECT_EQ(r.problem_count, 0u);
+  EXPECT_FALSE(r.options.run_tests);
+}
+
 TEST(Cmdline, AcpiDump) {
   EXPECT_FALSE(parse("").options.acpi_dump);
   EXPECT_TRUE(parse("acpi=dump").options.acpi_dump);

@@ -1,0 +1,81 @@
+#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
+
+#include <atomic>
+
+#include "kernel/arch/x86_64/apic/legacy_pic.h"
+#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/arch/x86_64/idt.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/console/log.h"
+#include "kernel/platform/locking_kernel.h"
+
+// Entry points in interrupt_stubs.S for vectors 32..255.
+extern "C" const std::uint64_t irq_stub_table[256 - arch::kExceptionCount];
+
+namespace apic {
+namespace {
+
+constexpr unsigned kVectors = 256;
+
+std::atomic<InterruptHandler> g_handlers[kVectors];
+std::atomic<std::uint64_t> g_counts[kVectors];
+std::atomic<std::uint64_t> g_unhandled{0};
+std::atomic<bool> g_reported[kVectors];
+
+
+}  // namespace
+
+void install_interrupt_gates() {
+  // No CPU can take one of these vectors yet: interrupts are off and nothing is routed.
+  for (unsigned v = arch::kExceptionCount; v < kVectors; ++v) {
+    arch::set_interrupt_gate(v, irq_stub_table[v - arch::kExceptionCount]);
+  }
+}
+
+void set_handler(arch::Vector v, InterruptHandler handler) {
+  g_handlers[arch::vector_number(v)].store(handler, std::memory_order_release);
+}
+
+std::uint64_t interrupt_count(arch::Vector v) {
+  return g_counts[arch::vector_number(v)].load(std::memory_order_relaxed);
+}
+
+std::uint64_t unhandled_count() { return g_unhandled.load(std::memory_order_relaxed); }
+
+}  // namespace apic
+
+// Called by irq_common (interrupt_stubs.S) with interrupts off.
+extern "C" void interrupt_dispatch(arch::InterruptFrame* frame) {
+  using arch::Vector;
+  const auto vector = static_cast<std::uint8_t>(frame->vector);
+  apic::g_counts[vector].fetch_add(1, std::memory_order_relaxed);
+  arch::count_interrupt();
+
+  // Spurious: the APIC did not set an ISR bit, so there is nothing to end (an EOI here would
+  // end some other in-service interrupt).
+  if (vector == arch::vector_number(Vector::kSpurious)) return;
+
+  if (vector >= arch::vector_number(Vector::kPicBase) &&
+      vector < arch::vector_number(Vector::kPicBase) + arch::kPicVectorCount) {
+    // The PICs are masked; only their spurious IRQ 7/15 should get here. They go to the PIC,
+    // not the local APIC.
+    apic::pic_handle_interrupt(vector - arch::vector_number(Vector::kPicBase));
+    return;
+  }
+
+  const apic::InterruptHandler handler =
+      apic::g_handlers[vector].load(std::memory_order_acquire);
+  if (handler != nullptr) {
+    // Interrupt context for the lock checks (a plain lock taken here is reported).
+    platform::kernel::irq_enter();
+    handler(*frame);
+    platform::kernel::irq_exit();
+  } else {
+    apic::g_unhandled.fetch_add(1, std::memory_order_relaxed);
+    if (!apic::g_reported[vector].exchange(true, std::memory_order_relaxed)) {
+      klog::warn("irq: vector {:#x} ({}) has no handler (reported once)", vector,
+                 arch::interrupt_vector_name(vector));
+    }
+  }
+  apic::eoi();
+}

@@ -1,0 +1,274 @@
+// The kernel side of local_apic.h: mode choice, the one access backend every CPU uses (each
+// CPU reaches its own APIC through the same MMIO page or MSR numbers), per-CPU set-up and the
+// error interrupt.
+#include "kernel/arch/x86_64/apic/local_apic.h"
+
+#include <atomic>
+
+#include "kernel/arch/x86_64/apic/hardware_msr.h"
+#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
+#include "kernel/arch/x86_64/apic/lapic_device.h"
+#include "kernel/arch/x86_64/apic/lapic_mode.h"
+#include "kernel/arch/x86_64/apic/this_cpu_lapic.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/console/log.h"
+#include "kernel/core/panic.h"
+#include "kernel/mm/mm.h"
+#include "kernel/time/clock.h"
+#include "smp/cpu_set.h"
+
+namespace apic {
+namespace {
+
+// CPUID leaf 1 feature bits (SDM Vol. 2A, CPUID).
+constexpr std::uint32_t kCpuid1EdxApic = 1u << 9;
+constexpr std::uint32_t kCpuid1EcxX2Apic = 1u << 21;
+
+constexpr std::uint32_t kMaxLintNmis = 16;
+
+struct LintNmi {
+  std::uint32_t uid;
+  std::uint8_t lint;
+  bool active_low;
+  bool level;
+};
+
+struct PerCpu {
+  std::uint32_t uid = kAllCpus;
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint32_t> last_esr{0};
+};
+
+HardwareMsr g_msr;
+constinit XApicMmio g_xapic{nullptr};
+constinit X2ApicMsr g_x2apic{g_msr};
+constinit LocalApicDevice* g_device = nullptr;
+ApicMode g_mode = ApicMode::kXApic;
+std::uint64_t g_xapic_phys = 0;
+
+LintNmi g_lint_nmis[kMaxLintNmis];
+std::uint32_t g_lint_nmi_count = 0;
+std::uint32_t g_lint_nmis_dropped = 0;
+
+PerCpu g_per_cpu[smp::kMaxCpus];
+
+LocalApicDevice& device() {
+  if (g_device == nullptr) panic("apic: used before apic::init_boot_cpu()");
+  return *g_device;
+}
+
+PerCpu& this_cpu() {
+  // Interrupts are off in every caller (init, the error handler): the CPU cannot change.
+  const std::uint32_t n = arch::current_cpu_number();
+  if (n >= smp::kMaxCpus) panic("apic: CPU number {} beyond smp::kMaxCpus", n);
+  return g_per_cpu[n];
+}
+
+bool cpu_has_x2apic() { return (arch::cpuid(1).ecx & kCpuid1EcxX2Apic) != 0; }
+
+// Applies a mode plan to IA32_APIC_BASE; panics with the plan's reason when the CPU cannot be
+// used (a CPU whose APIC we cannot drive cannot take part in anything).
+void apply_mode_plan(const ModePlan& plan, const char* who) {
+  if (plan.error != nullptr) panic("apic: {}: {}", who, plan.error);
+  for (std::uint32_t i = 0; i < plan.write_count; ++i) g_msr.write(kMsrApicBase, plan.writes[i]);
+}
+
+// LINT set-up for this CPU from the MADT NMI entries that apply to it.
+void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
+  LintSetup lint[2] = {};
+  for (std::uint32_t i = 0; i < g_lint_nmi_count; ++i) {
+    const LintNmi& n = g_lint_nmis[i];
+    if (n.lint > 1) continue;
+    if (n.uid != kAllCpus && n.uid != uid) continue;
+    lint[n.lint] = LintSetup{true, n.active_low, n.level};
+  }
+  dev.setup_lint(0, lint[0]);
+  dev.setup_lint(1, lint[1]);
+}
+
+void handle_error(arch::InterruptFrame&) {
+  const std::uint32_t esr = device().read_error_status();
+  PerCpu& cpu = this_cpu();
+  const std::uint64_t count = cpu.errors.fetch_add(1, std::memory_order_relaxed) + 1;
+  cpu.last_esr.store(esr, std::memory_order_relaxed);
+  // The first few per CPU are reported; an error storm must not flood the console.
+  if (count <= 4) {
+    klog::warn("apic: CPU {} APIC error, ESR {:#x}{}{}{}{}{}{}{}{}", arch::current_cpu_number(),
+               esr, (esr & kEsrSendChecksum) ? " send-checksum" : "",
+               (esr & kEsrReceiveChecksum) ? " receive-checksum" : "",
+               (esr & kEsrSendAccept) ? " send-accept" : "",
+               (esr & kEsrReceiveAccept) ? " receive-accept" : "",
+               (esr & kEsrRedirectableIpi) ? " redirectable-IPI" : "",
+               (esr & kEsrSendIllegalVector) ? " send-illegal-vector" : "",
+               (esr & kEsrReceiveIllegalVector) ? " receive-illegal-vector" : "",
+               (esr & kEsrIllegalRegister) ? " illegal-register" : "");
+  }
+}
+
+// What every CPU does once its mode is set: SVR, TPR, every LVT masked but error and the NMI
+// LINTs, ESR cleared.
+void setup_this_cpu(LocalApicDevice& dev) {
+  const std::uint32_t lvts = dev.lvt_entries();
+  dev.timer_stop();
+  // LVT entries beyond Max LVT Entry do not exist (reading them in x2APIC mode faults):
+  // performance counters are entry 4, thermal entry 5, CMCI entry 6 (SDM "Local Vector Table").
+  if (lvts >= 5) dev.mask_lvt(Register::kLvtPerf);
+  if (lvts >= 6) dev.mask_lvt(Register::kLvtThermal);
+  if (lvts >= 7) dev.mask_lvt(Register::kLvtCmci);
+  setup_lints(dev, this_cpu().uid);
+  dev.accept_all_priorities();
+  dev.software_enable(Vector::kSpurious);
+  // Clear errors left from firmware, then unmask the error LVT (two ESR cycles: the first
+  // latches what was pending, the second confirms it is clear).
+  (void)dev.read_error_status();
+  (void)dev.read_error_status();
+  dev.setup_error_vector(Vector::kError);
+}
+
+}  // namespace
+
+void add_lint_nmi(std::uint32_t uid, std::uint8_t lint, std::uint8_t polarity,
+                  std::uint8_t trigger) {
+  if (g_lint_nmi_count >= kMaxLintNmis) {
+    ++g_lint_nmis_dropped;
+    return;
+  }
+  // acpi::Polarity/Trigger raw values: 3 = active low / level; 0 (conforms) and 1 = the
+  // LINT default, active high / edge.
+  constexpr std::uint8_t kActiveLow = 3;
+  constexpr std::uint8_t kLevel = 3;
+  g_lint_nmis[g_lint_nmi_count++] = LintNmi{uid, lint, polarity == kActiveLow, trigger == kLevel};
+}
+
+void set_this_cpu_uid(std::uint32_t uid) { this_cpu().uid = uid; }
+
+void init_boot_cpu() {
+  const arch::CpuidResult leaf1 = arch::cpuid(1);
+  if (!(leaf1.edx & kCpuid1EdxApic)) panic("apic: CPUID.1:EDX[9]: this CPU has no local APIC");
+  const Reg64 base = g_msr.read(kMsrApicBase);
+  const ModePlan plan = plan_boot_mode(base, (leaf1.ecx & kCpuid1EcxX2Apic) != 0);
+  apply_mode_plan(plan, "boot CPU");
+  g_mode = plan.mode;
+  if (g_mode == ApicMode::kX2Apic) {
+    static LocalApicDevice dev{g_x2apic};
+    g_device = &dev;
+  } else {
+    g_xapic_phys = base & kApicBaseAddressMask;
+    auto mapped = mm::map_mmio(g_xapic_phys, kXApicMmioSize);
+    if (!mapped.ok()) panic("apic: cannot map the xAPIC page at {:#x}", g_xapic_phys);
+    g_xapic = XApicMmio{static_cast<volatile std::uint32_t*>(mapped.value())};
+    static LocalApicDevice dev{g_xapic};
+    g_device = &dev;
+  }
+  LocalApicDevice& dev = *g_device;
+  install_interrupt_gates();
+  set_handler(Vector::kError, handle_error);
+  setup_this_cpu(dev);
+  klog::info("apic: {} (firmware state: {}{}), ID {}, version {:#x}, {} LVT entries{}", 
+             apic_mode_name(g_mode),
+             plan.firmware_left_x2apic ? "x2APIC on" : (plan.was_disabled ? "disabled" : "xAPIC"),
+             cpu_has_x2apic() ? ", x2APIC supported" : "", dev.id(), dev.version(),
+             dev.lvt_entries(), g_lint_nmi_count != 0 ? ", LINT NMI from MADT" : "");
+  if (g_mode == ApicMode::kXApic) klog::info("apic: xAPIC registers at {:#x}", g_xapic_phys);
+  if (g_lint_nmis_dropped != 0) {
+    klog::warn("apic: {} MADT LINT NMI entries beyond {} ignored", g_lint_nmis_dropped,
+               kMaxLintNmis);
+  }
+}
+
+void init_this_cpu() {
+  const Reg64 base = g_msr.read(kMsrApicBase);
+  const ModePlan plan = plan_ap_mode(base, cpu_has_x2apic(), g_mode);
+  apply_mode_plan(plan, "AP");
+  if (g_mode == ApicMode::kXApic && (base & kApicBaseAddressMask) != g_xapic_phys) {
+    // Every CPU's APIC page is at the same physical address unless firmware moved one; our
+    // single mapping would then reach the wrong APIC.
+    panic("apic: this CPU's APIC base {:#x} differs from the boot CPU's {:#x}",
+          base & kApicBaseAddressMask, g_xapic_phys);
+  }
+  setup_this_cpu(device());
+}
+
+bool x2apic_mode() { return g_mode == ApicMode::kX2Apic; }
+
+std::uint32_t current_id() { return device().id(); }
+
+void eoi() { device().eoi(); }
+
+namespace {
+// x2APIC ICR writes (WRMSR) are not serializing, so a store made just before an IPI could still
+// sit in the store buffer when the target runs its handler; MFENCE drains it first. xAPIC ICR
+// writes are UC stores, which already wait for earlier stores.
+void fence_before_ipi() {
+  if (g_mode == ApicMode::kX2Apic) asm volatile("mfence" : : : "memory");
+}
+}  // namespace
+
+void send_ipi(std::uint32_t apic_id, Vector v) {
+  fence_before_ipi();
+  if (!device().send_fixed(apic_id, v)) {
+    klog::error("apic: IPI {:#x} to APIC ID {} not sent: xAPIC addresses 8-bit IDs only",
+                arch::vector_number(v), apic_id);
+  }
+}
+
+void send_ipi_all_but_self(Vector v) {
+  fence_before_ipi();
+  device().send_fixed_all_but_self(v);
+}
+
+namespace {
+constexpr std::uint64_t kDeliveryTimeoutNs = 1'000'000;  // 1 ms; delivery takes microseconds
+}  // namespace
+
+void send_init(std::uint32_t apic_id) {
+  LocalApicDevice& dev = device();
+  if (!dev.send_init_assert(apic_id)) {
+    klog::error("apic: INIT to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
+    return;
+  }
+  if (!wait_delivery(kDeliveryTimeoutNs)) {
+    klog::warn("apic: INIT assert to APIC ID {}: still pending after 1 ms", apic_id);
+  }
+  if (!dev.x2apic()) {
+    // The de-assert: the SDM's MP initialisation sequence sends it; Pentium-era and P6 APICs
+    // need it to release the INIT level, later ones ignore it.
+    if (dev.send_init_deassert(apic_id) && !wait_delivery(kDeliveryTimeoutNs)) {
+      klog::warn("apic: INIT de-assert to APIC ID {}: still pending after 1 ms", apic_id);
+    }
+  }
+}
+
+void send_startup(std::uint32_t apic_id, std::uint8_t page) {
+  if (!device().send_startup(apic_id, page)) {
+    klog::error("apic: SIPI to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
+  }
+}
+
+bool wait_delivery(std::uint64_t timeout_ns) {
+  LocalApicDevice& dev = device();
+  if (dev.x2apic()) return true;
+  const std::uint64_t deadline = ktime::now_ns() + timeout_ns;
+  // The iteration cap is a safety net for a TSC that does not advance: one poll (a UC read)
+  // takes far longer than 1 ns, so the deadline always ends the loop first on a working clock.
+  for (std::uint64_t polls = 0; polls <= timeout_ns; ++polls) {
+    if (!dev.delivery_pending()) return true;
+    if (ktime::now_ns() >= deadline) break;
+    arch::pause();
+  }
+  return !dev.delivery_pending();
+}
+
+std::uint32_t error_status() { return device().read_error_status(); }
+
+std::uint32_t read_register(std::uint32_t offset) {
+  return device().read(static_cast<Register>(offset));
+}
+
+std::uint64_t error_interrupts() { return this_cpu().errors.load(std::memory_order_relaxed); }
+std::uint32_t last_error_status() { return this_cpu().last_esr.load(std::memory_order_relaxed); }
+
+LocalApicDevice& this_cpu_device() { return device(); }
+
+}  // namespace apic

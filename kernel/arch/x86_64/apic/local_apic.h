@@ -1,0 +1,80 @@
+// The local APIC of the CPU running the code: the kernel-wide contract (xAPIC through uncached
+// MMIO, or x2APIC through MSRs; the mode is chosen once on the boot CPU and every AP follows).
+// The register logic behind it is pure and host-tested (lapic_device.h, lapic_mode.h).
+//
+// Vectors come from the one allocation table, arch::Vector (kernel/arch/x86_64/vectors.h);
+// `apic::Vector` is the same type.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/arch/x86_64/vectors.h"
+
+namespace apic {
+
+using Vector = arch::Vector;
+
+// Boot CPU, once, after mm::init (xAPIC registers are mapped with mm::map_mmio) and before any
+// other function here. Reads IA32_APIC_BASE: firmware left x2APIC on -> stays in it (leaving
+// it is only possible through a disable, which loses state); else x2APIC whenever
+// CPUID.1:ECX[21] says so; else xAPIC. Then: spurious vector + software enable (SVR), error
+// vector (LVT error, ESR cleared), LINT0/LINT1 from the MADT NMI entries (init_lint) or masked,
+// timer and thermal/perf LVTs masked, TPR 0. Panics if the CPU has no APIC or the APIC base
+// cannot be mapped. Interrupts off.
+void init_boot_cpu();
+
+// An AP, after its GDT/IDT and per-CPU block: the same mode as the boot CPU (enables x2APIC
+// first when the boot CPU uses it) and the same SVR/LVT set-up. Interrupts off.
+void init_this_cpu();
+
+// LINT0/LINT1 set-up from the MADT's Local APIC NMI entries that apply to this CPU (`lint`
+// 0 or 1, polarity and trigger as acpi::Polarity/Trigger raw values), before init_*(). A LINT
+// with no entry stays masked. Call once per entry on the boot CPU; the set is shared by all CPUs
+// whose UID matches (uid kAllCpus = every CPU).
+inline constexpr std::uint32_t kAllCpus = 0xFFFFFFFF;
+void add_lint_nmi(std::uint32_t uid, std::uint8_t lint, std::uint8_t polarity,
+                  std::uint8_t trigger);
+// The ACPI processor UID of this CPU, so LINT NMI entries can be matched (kAllCpus = unknown:
+// only "all CPUs" entries apply). Per CPU, before init_this_cpu().
+void set_this_cpu_uid(std::uint32_t uid);
+
+// Whether the boot CPU chose x2APIC (valid after init_boot_cpu()).
+bool x2apic_mode();
+
+// This CPU's APIC ID from its APIC ID register: 32 bits in x2APIC mode, bits 31:24 in xAPIC.
+std::uint32_t current_id();
+
+// End of interrupt for the in-service interrupt on this CPU. Never for the spurious vector.
+void eoi();
+
+// A fixed-delivery IPI with `v` to the CPU with `apic_id` (physical destination), edge, assert.
+// xAPIC: IDs above 255 cannot be addressed and are reported, nothing is sent.
+void send_ipi(std::uint32_t apic_id, Vector v);
+// A fixed IPI with `v` to every CPU but this one (destination shorthand 11b).
+void send_ipi_all_but_self(Vector v);
+
+// INIT to `apic_id`: assert (level-triggered, as the SDM's MP start-up sequence shows), and in
+// xAPIC mode the level de-assert that older APICs need; x2APIC has no de-assert (the SDM
+// reserves it), so only the assert is sent. Waits for delivery in between (bounded).
+void send_init(std::uint32_t apic_id);
+// STARTUP IPI: the AP starts in real mode at physical page `page` (address page * 4096).
+void send_startup(std::uint32_t apic_id, std::uint8_t page);
+
+// xAPIC: waits until the ICR's delivery-status bit is idle or `timeout_ns` passed (TSC time;
+// before ktime::init() a 1 GHz assumption, which only lengthens the wait); true when idle.
+// x2APIC: no delivery-status bit (the ICR write completes the send): always true.
+[[nodiscard]] bool wait_delivery(std::uint64_t timeout_ns);
+
+// The error status register after the required write of 0 (the write latches the errors seen
+// since the last write; the read returns them). Clears them for the next call.
+std::uint32_t error_status();
+
+// Raw register access for tests and diagnostics (x2APIC: the MSR of the same offset).
+// `offset` is the xAPIC MMIO offset (0x20 ID, 0xF0 SVR, ...).
+std::uint32_t read_register(std::uint32_t offset);
+
+// How many local APIC error interrupts this CPU has taken, and the last ESR value seen.
+std::uint64_t error_interrupts();
+std::uint32_t last_error_status();
+
+}  // namespace apic

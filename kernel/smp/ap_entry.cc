@@ -1,0 +1,67 @@
+// An AP's path from the trampoline to its idle loop. Each step publishes a stage in its per-CPU
+// block (arch::CpuStage) so the boot CPU can tell how far a silent CPU got. Nothing before
+// arch::init_secondary_cpu may read GS (the base is not set yet) or fault (no IDT yet).
+#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/smp/ap_start_state.h"
+#include "kernel/smp/run_on_cpu.h"
+#include "kernel/time/clock.h"
+
+namespace smp {
+namespace {
+
+// A CPU that cannot be used stops here for good: interrupts off, halted; an NMI or SMI returns
+// to the hlt. The boot CPU also sends it INIT once it sees the terminal stage.
+[[noreturn]] void park(arch::CpuLocal& local, arch::CpuStage why) {
+  arch::publish_stage(local, why);
+  arch::halt_forever();
+}
+
+}  // namespace
+
+extern "C" void smp_ap_entry(void* arg) {
+  arch::CpuLocal& local = *static_cast<arch::CpuLocal*>(arg);
+  ApStartState& start = ap_start_state();
+  arch::publish_stage(local, arch::CpuStage::kKernelEntry);
+
+  // Features before the boot CPU's CR4: a bit this CPU lacks would fault with no IDT loaded.
+  const CpuFeatures mine = read_cpu_features();
+  const unsigned diff = first_difference(mine, start.features);
+  if (diff != kFeatureWords) {
+    const FeatureWord& w = feature_word(diff);
+    local.mismatch_leaf = w.leaf;
+    local.mismatch_register = w.reg;
+    local.mismatch_ap_value = mine.value[diff];
+    local.mismatch_bsp_value = start.features.value[diff];
+    park(local, arch::CpuStage::kFeatureMismatch);
+  }
+  arch::publish_stage(local, arch::CpuStage::kFeaturesChecked);
+
+  arch::init_secondary_cpu(local, start.control);
+  arch::publish_stage(local, arch::CpuStage::kDescriptors);
+
+  apic::set_this_cpu_uid(local.acpi_uid);
+  apic::init_this_cpu();  // x2APIC first when the boot CPU uses it, before any x2APIC MSR
+  if (apic::current_id() != local.apic_id) park(local, arch::CpuStage::kApicIdMismatch);
+  arch::publish_stage(local, arch::CpuStage::kApic);
+
+  local.tsc_hz = ktime::tsc_hz();
+  local.lapic_timer_hz = ktime::init_this_cpu_timer();
+  arch::publish_stage(local, arch::CpuStage::kTimer);
+
+  arch::publish_stage(local, arch::CpuStage::kOnline);
+  // Parked until the boot CPU has finished the whole bring-up and releases every online CPU at
+  // once. No deadline on our side: whether this CPU is used is the boot CPU's decision, and a
+  // CPU it gave up on gets INIT, which ends this loop from outside.
+  while (!start.released.load(std::memory_order_acquire)) {
+    // Too late: the boot CPU gave up on us (and reported it); never join.
+    if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);
+    arch::pause();
+  }
+  if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);
+  arch::publish_stage(local, arch::CpuStage::kRunning);
+  ap_idle_loop();
+}
+
+}  // namespace smp

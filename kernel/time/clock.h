@@ -1,0 +1,50 @@
+// Kernel time: the TSC as the monotonic clock (rate from CPUID 0x15/0x16, else measured against
+// the HPET, the ACPI PM timer or the PIT), bounded busy-waits, and the per-CPU local APIC timer
+// calibrated against the TSC (kernel/time/lapic_timer.h).
+#pragma once
+
+#include <cstdint>
+
+namespace ktime {
+
+// Where the TSC rate came from.
+enum class TscSource : std::uint8_t { kNone, kCpuid15, kCpuid16, kHpet, kPmTimer, kPit };
+const char* tsc_source_name(TscSource source);
+
+// Boot CPU, once, after apic::init_boot_cpu() and the ACPI tables are known (set_hpet /
+// set_pm_timer before, when the firmware has them). Determines the TSC rate (every loop
+// bounded, result checked: 100 MHz..10 GHz, two runs within 0.5%), reports it
+// (`tsc: 2994 MHz (HPET), invariant`), installs the timer/error/spurious interrupt handlers and
+// calibrates the boot CPU's LAPIC timer (init_this_cpu_timer). Panics only if no source at all
+// yields a rate (then no timeout in the kernel could mean anything).
+void init();
+
+// Reference clocks for the calibration, from the ACPI tables (kernel/acpi), before init().
+// hpet_base: physical address of the HPET register block (memory space).
+void set_hpet(std::uint64_t hpet_base);
+// PM timer: `io_port` (FADT PM_TMR_BLK / X_PM_TMR_BLK in I/O space), 24 or 32 bits wide.
+void set_pm_timer(std::uint16_t io_port, bool is_32bit);
+
+// Nanoseconds since the TSC was zero, monotonic on this CPU (and across CPUs when the TSC is
+// invariant and synchronised, which the SMP bring-up checks). Valid after init(); before it,
+// a 1 GHz assumption (timeouts err long).
+std::uint64_t now_ns();
+
+// Busy-waits at least `ns` / `us` by the TSC (bounded: the TSC always advances). Any CPU.
+void delay_ns(std::uint64_t ns);
+void delay_us(std::uint64_t us);
+
+// The TSC rate in Hz and its source (after init()).
+std::uint64_t tsc_hz();
+TscSource tsc_source();
+bool tsc_invariant();
+
+// THIS CPU's local APIC timer: measures its rate against the TSC (divide-by-1 input clock;
+// bounded, checked for agreement), stores it for this CPU, leaves the timer masked and stopped,
+// and returns the rate (0 on failure, reported). Every CPU calls it once after
+// apic::init_*(); interrupts off. Needs init() on the boot CPU first.
+std::uint64_t init_this_cpu_timer();
+// The calibrated LAPIC timer rate of the current CPU (0 before init_this_cpu_timer()).
+std::uint64_t lapic_timer_hz();
+
+}  // namespace ktime
