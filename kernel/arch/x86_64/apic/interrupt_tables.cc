@@ -16,11 +16,6 @@ bool apply_machine_tables() {
     return false;
   }
   const acpi::Topology& t = m.topology;
-  for (std::uint32_t i = 0; i < t.lapic_nmis.size; ++i) {
-    const acpi::LapicNmiInfo& n = t.lapic_nmis[i];
-    add_lint_nmi(n.all_cpus ? kAllCpus : n.uid, n.lint, static_cast<std::uint8_t>(n.polarity),
-                 static_cast<std::uint8_t>(n.trigger));
-  }
   if (t.cpus.size != 0 && t.cpus[0].listed) set_this_cpu_uid(t.cpus[0].uid);
   return true;
 }

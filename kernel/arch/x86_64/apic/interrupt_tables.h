@@ -1,6 +1,6 @@
-// Hands what the ACPI tables say about interrupts and clocks (read once by kernel/acpi) to the
-// interrupt controllers and the clock code: LAPIC LINT NMI wiring, the boot CPU's ACPI UID, the
-// HPET and the PM timer. The topology itself stays in kacpi::machine_tables().
+// Hands what the ACPI tables say about clocks and the boot CPU (read once by kernel/acpi) to the
+// APIC and clock code: the boot CPU's ACPI UID, the HPET and the PM timer. The topology itself
+// (with the LINT NMI entries the APIC reads) stays in kacpi::machine_tables().
 #pragma once
 
 namespace apic {

@@ -1,6 +1,7 @@
 // The kernel side of local_apic.h: mode choice, the one access backend every CPU uses (each
 // CPU reaches its own APIC through the same MMIO page or MSR numbers), per-CPU set-up and the
 // error interrupt.
+#include "kernel/acpi/acpi_report.h"
 #include "kernel/arch/x86_64/apic/local_apic.h"
 
 #include <atomic>
@@ -25,15 +26,6 @@ namespace {
 constexpr std::uint32_t kCpuid1EdxApic = 1u << 9;
 constexpr std::uint32_t kCpuid1EcxX2Apic = 1u << 21;
 
-constexpr std::uint32_t kMaxLintNmis = 16;
-
-struct LintNmi {
-  std::uint32_t uid;
-  std::uint8_t lint;
-  bool active_low;
-  bool level;
-};
-
 struct PerCpu {
   std::uint32_t uid = kAllCpus;
   std::atomic<std::uint64_t> errors{0};
@@ -46,10 +38,6 @@ constinit X2ApicMsr g_x2apic{g_msr};
 constinit LocalApicDevice* g_device = nullptr;
 ApicMode g_mode = ApicMode::kXApic;
 std::uint64_t g_xapic_phys = 0;
-
-LintNmi g_lint_nmis[kMaxLintNmis];
-std::uint32_t g_lint_nmi_count = 0;
-std::uint32_t g_lint_nmis_dropped = 0;
 
 PerCpu g_per_cpu[smp::kMaxCpus];
 
@@ -74,17 +62,29 @@ void apply_mode_plan(const ModePlan& plan, const char* who) {
   for (std::uint32_t i = 0; i < plan.write_count; ++i) g_msr.write(kMsrApicBase, plan.writes[i]);
 }
 
-// LINT set-up for this CPU from the MADT NMI entries that apply to it.
+// LINT set-up for this CPU from the MADT's Local (x2)APIC NMI entries that apply to it, read
+// from the topology kacpi keeps (one entry per CPU on many servers: no copy, no cap). Entries
+// naming a LINT other than 0 or 1 are firmware garbage (seen on real tables); the boot CPU
+// reports them once and every CPU skips them.
 void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kacpi::machine_tables().topology.lapic_nmis;
   LintSetup lint[2] = {};
-  for (std::uint32_t i = 0; i < g_lint_nmi_count; ++i) {
-    const LintNmi& n = g_lint_nmis[i];
+  for (std::uint32_t i = 0; i < nmis.size; ++i) {
+    const acpi::LapicNmiInfo& n = nmis[i];
     if (n.lint > 1) continue;
-    if (n.uid != kAllCpus && n.uid != uid) continue;
-    lint[n.lint] = LintSetup{true, n.active_low, n.level};
+    if (!n.all_cpus && n.uid != uid) continue;
+    lint[n.lint] = LintSetup{true, n.polarity == acpi::Polarity::kActiveLow,
+                             n.trigger == acpi::Trigger::kLevel};
   }
   dev.setup_lint(0, lint[0]);
   dev.setup_lint(1, lint[1]);
+}
+
+std::uint32_t bad_lint_entries() {
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kacpi::machine_tables().topology.lapic_nmis;
+  std::uint32_t bad = 0;
+  for (std::uint32_t i = 0; i < nmis.size; ++i) bad += nmis[i].lint > 1;
+  return bad;
 }
 
 void handle_error(arch::InterruptFrame&) {
@@ -128,19 +128,6 @@ void setup_this_cpu(LocalApicDevice& dev) {
 
 }  // namespace
 
-void add_lint_nmi(std::uint32_t uid, std::uint8_t lint, std::uint8_t polarity,
-                  std::uint8_t trigger) {
-  if (g_lint_nmi_count >= kMaxLintNmis) {
-    ++g_lint_nmis_dropped;
-    return;
-  }
-  // acpi::Polarity/Trigger raw values: 3 = active low / level; 0 (conforms) and 1 = the
-  // LINT default, active high / edge.
-  constexpr std::uint8_t kActiveLow = 3;
-  constexpr std::uint8_t kLevel = 3;
-  g_lint_nmis[g_lint_nmi_count++] = LintNmi{uid, lint, polarity == kActiveLow, trigger == kLevel};
-}
-
 void set_this_cpu_uid(std::uint32_t uid) { this_cpu().uid = uid; }
 
 void init_boot_cpu() {
@@ -169,11 +156,11 @@ void init_boot_cpu() {
              apic_mode_name(g_mode),
              plan.firmware_left_x2apic ? "x2APIC on" : (plan.was_disabled ? "disabled" : "xAPIC"),
              cpu_has_x2apic() ? ", x2APIC supported" : "", dev.id(), dev.version(),
-             dev.lvt_entries(), g_lint_nmi_count != 0 ? ", LINT NMI from MADT" : "");
+             dev.lvt_entries(),
+             kacpi::machine_tables().topology.lapic_nmis.size != 0 ? ", LINT NMI from MADT" : "");
   if (g_mode == ApicMode::kXApic) klog::info("apic: xAPIC registers at {:#x}", g_xapic_phys);
-  if (g_lint_nmis_dropped != 0) {
-    klog::warn("apic: {} MADT LINT NMI entries beyond {} ignored", g_lint_nmis_dropped,
-               kMaxLintNmis);
+  if (const std::uint32_t bad = bad_lint_entries()) {
+    klog::warn("apic: {} MADT local APIC NMI entries name a LINT other than 0/1; ignored", bad);
   }
 }
 

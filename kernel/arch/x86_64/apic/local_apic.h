@@ -27,13 +27,10 @@ void init_boot_cpu();
 // first when the boot CPU uses it) and the same SVR/LVT set-up. Interrupts off.
 void init_this_cpu();
 
-// LINT0/LINT1 set-up from the MADT's Local APIC NMI entries that apply to this CPU (`lint`
-// 0 or 1, polarity and trigger as acpi::Polarity/Trigger raw values), before init_*(). A LINT
-// with no entry stays masked. Call once per entry on the boot CPU; the set is shared by all CPUs
-// whose UID matches (uid kAllCpus = every CPU).
+// The LINT0/LINT1 NMI wiring comes from the MADT entries kacpi::machine_tables() keeps; a LINT
+// with no entry stays masked. kAllCpus: the UID of a CPU whose own UID is unknown (only the
+// "all CPUs" entries apply to it).
 inline constexpr std::uint32_t kAllCpus = 0xFFFFFFFF;
-void add_lint_nmi(std::uint32_t uid, std::uint8_t lint, std::uint8_t polarity,
-                  std::uint8_t trigger);
 // The ACPI processor UID of this CPU, so LINT NMI entries can be matched (kAllCpus = unknown:
 // only "all CPUs" entries apply). Per CPU, before init_this_cpu().
 void set_this_cpu_uid(std::uint32_t uid);
