@@ -116,8 +116,11 @@ std::uint64_t init_this_cpu_timer() {
           return 0;
         }
         cpu.hz = mean;
-        klog::info("lapic timer: CPU {}: {} kHz (divide 1, {} runs)", arch::current_cpu_number(),
-                   mean / 1000, run);
+        // APs log at debug level: dozens of them calibrating at once would queue on the console
+        // lock, and the boot CPU prints every CPU's rate in the bring-up summary anyway.
+        const std::uint32_t cpu_number = arch::current_cpu_number();
+        klog::line(cpu_number == 0 ? klog::Level::kInfo : klog::Level::kDebug,
+                   "lapic timer: CPU {}: {} kHz (divide 1, {} runs)", cpu_number, mean / 1000, run);
         return mean;
       }
     }

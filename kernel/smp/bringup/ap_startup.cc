@@ -48,6 +48,7 @@ class Wave {
     for (std::uint32_t i = first_; i < end_; ++i) {
       if (!t_[i].in_round) continue;
       t_[i].round_start_ns = now;
+      t_[i].stage_change_ns = 0;
       t_[i].in_round = false;
     }
   }
@@ -69,9 +70,11 @@ class Wave {
     for (std::uint32_t i = first_; i < end_; ++i) {
       Target& t = t_[i];
       if (t.outcome != Outcome::kPending) continue;
-      t.stage = port_.stage(i);
-      t.progress = port_.classify(t.stage);
+      const std::uint32_t stage = port_.stage(i);
       const std::uint64_t now = port_.now_ns();
+      if (stage != t.stage) t.stage_change_ns = now;
+      t.stage = stage;
+      t.progress = port_.classify(t.stage);
       switch (t.progress) {
         case Progress::kOnline:
           t.outcome = Outcome::kOnline;
@@ -87,9 +90,11 @@ class Wave {
         case Progress::kInKernel:
           break;
       }
-      const std::uint64_t limit = timing_.arrive_ns +
-                                  (t.progress != Progress::kNothing ? timing_.online_ns : 0);
-      if (now - t.round_start_ns <= limit) {
+      // Nothing yet: measured from the round's start. Arrived: from its last stage change.
+      const bool waiting_to_arrive = t.progress == Progress::kNothing || t.stage_change_ns == 0;
+      const std::uint64_t since = waiting_to_arrive ? t.round_start_ns : t.stage_change_ns;
+      const std::uint64_t limit = waiting_to_arrive ? timing_.arrive_ns : timing_.online_ns;
+      if (now - since <= limit) {
         ++pending;
         continue;
       }
@@ -105,6 +110,7 @@ class Wave {
         // after the reset; the round below sends this INIT again as its first step.
         port_.send_init(t.apic_id);
         port_.reset_stage(i);
+        t.stage = 0;  // so the stage it shows in the new round counts as a change
         t.in_round = true;
         retry = true;
         ++s_.retried;

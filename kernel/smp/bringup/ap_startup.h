@@ -6,8 +6,11 @@
 // Sequence (Intel SDM vol. 3A 9.4.4.1 "Typical BSP Initialization Sequence"; docs/smp.md):
 // per wave of up to `wave_size` targets, INIT to each target individually (never a broadcast),
 // one INIT delay, a STARTUP IPI to each, the SIPI gap, a second STARTUP to each that has not
-// reached the trampoline. Then every target is polled against its own deadline: it must reach
-// the trampoline within `arrive_ns` and be online within `arrive_ns + online_ns` of its round.
+// reached the trampoline. Then every target is polled against its own deadlines: it must reach
+// the trampoline within `arrive_ns` of its round, and after that each new stage within
+// `online_ns` of the previous one. A CPU that keeps advancing is slow, not dead (64 emulated CPUs
+// on two host cores calibrate their timers and log at the same time); one that stops advancing
+// misses its deadline. The wait stays bounded: at most arrive_ns + stages * online_ns.
 // A target that misses gets one more full round (INIT, delay, SIPI, gap, SIPI); after
 // `max_rounds` it is failed and sent INIT so it cannot run start-up code later. A target that
 // parks itself (features differ) fails at once, also with an INIT. A target already running
@@ -43,16 +46,18 @@ struct Target {
   bool parked = false;          // failed because it parked itself
   bool abandoned = false;       // failed in kernel code: told to park, not sent INIT
   std::uint64_t online_ns = 0;  // port time when seen online
-  // Sequencer bookkeeping: in the next round, and when its current round started.
+  // Sequencer bookkeeping: in the next round, when its current round started, and when its
+  // stage last changed (0: not since the round started).
   bool in_round = false;
   std::uint64_t round_start_ns = 0;
+  std::uint64_t stage_change_ns = 0;
 };
 
 struct Timing {
   std::uint64_t init_delay_ns = 10'000'000;  // after INIT, before the first SIPI
   std::uint64_t sipi_gap_ns = 200'000;       // between the two SIPIs
   std::uint64_t arrive_ns = 100'000'000;     // SIPI -> trampoline reached
-  std::uint64_t online_ns = 1'000'000'000;   // then -> online
+  std::uint64_t online_ns = 1'000'000'000;   // then each stage -> the next one
   std::uint32_t max_rounds = 2;              // the first round + one retry
 };
 

@@ -35,6 +35,9 @@ struct FakeCpu {
   std::uint64_t arrive_after = 1 * kMs;
   std::uint64_t online_after = 20 * kMs;
   bool never_online = false;  // stops at kLateStage
+  // When non-zero: after arriving, one stage further every `step_after` until online.
+  std::uint64_t step_after = 0;
+  std::uint32_t stall_at = 0;  // when non-zero: never shows a stage above this one
   bool stuck_in_kernel = false;  // stops at kKernelStage
   bool parks = false;
   bool absent = false;        // no such CPU: nothing ever happens
@@ -100,6 +103,12 @@ class FakeMachine final : public smp::bringup::StartupPort {
   }
 
   std::uint32_t stage(std::uint32_t index) override {
+    const std::uint32_t raw = raw_stage(index);
+    const std::uint32_t cap = cpus_[index].stall_at;
+    return cap != 0 && raw < kParkedStage && raw > cap ? cap : raw;
+  }
+
+  std::uint32_t raw_stage(std::uint32_t index) {
     const FakeCpu& c = cpus_[index];
     if (!c.running) return 0;
     const std::uint64_t t = now_ - c.started_at;
@@ -107,6 +116,11 @@ class FakeMachine final : public smp::bringup::StartupPort {
     if (c.parks) return kParkedStage;
     if (c.never_online) return kLateStage;
     if (c.stuck_in_kernel) return kKernelStage;
+    if (c.step_after != 0) {
+      const std::uint64_t steps = (t - c.arrive_after) / c.step_after;
+      return steps >= kOnlineStage - kArrivedStage ? kOnlineStage
+                                                   : kArrivedStage + static_cast<std::uint32_t>(steps);
+    }
     return t >= c.online_after ? kOnlineStage : kArrivedStage;
   }
 
@@ -254,8 +268,35 @@ TEST(ApStartup, ArrivesButNeverOnlineFailsWithItsLastStage) {
   EXPECT_EQ(t[1].stage, kLateStage);
   EXPECT_EQ(t[1].rounds, 2u);
   EXPECT_FALSE(t[1].parked);
-  // Its deadline is arrival + online per round.
-  EXPECT_GE(m.now_ - 1'000 * kMs, 2 * (Timing{}.arrive_ns + Timing{}.online_ns));
+  // Per round it is given online_ns after its last stage change, no more: two rounds.
+  EXPECT_GE(m.now_ - 1'000 * kMs, 2 * Timing{}.online_ns);
+  EXPECT_LT(m.now_ - 1'000 * kMs, 2 * (Timing{}.arrive_ns + Timing{}.online_ns));
+}
+
+TEST(ApStartup, SlowButSteadyProgressIsNotFailed) {
+  auto v = cpus(3);
+  // Eight stages, 800 ms apart: 6.4 s in all, far past arrive_ns + online_ns, but never more
+  // than online_ns without a new stage (64 emulated CPUs on two host cores look like this).
+  v[1].step_after = 800 * kMs;
+  FakeMachine m(v);
+  std::vector<Target> t;
+  const Summary s = run(m, t);
+  EXPECT_EQ(s.online, 3u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(t[1].rounds, 1u);
+  EXPECT_GE(t[1].online_ns - s.first_init_ns, 6'400 * kMs);
+}
+
+TEST(ApStartup, StallingAfterProgressFailsOneDeadlineAfterItsLastStage) {
+  auto v = cpus(2);
+  v[1].step_after = 300 * kMs;  // reaches stage 8 after 2.1 s, then stops advancing
+  v[1].stall_at = kLateStage;
+  FakeMachine m(v);
+  std::vector<Target> t;
+  const Summary s = run(m, t);
+  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(t[1].stage, kLateStage);
+  EXPECT_FALSE(t[1].abandoned);
 }
 
 TEST(ApStartup, StuckInKernelCodeIsAbandonedNotInited) {
@@ -273,8 +314,8 @@ TEST(ApStartup, StuckInKernelCodeIsAbandonedNotInited) {
   EXPECT_EQ(m.cpus_[1].inits, 1u);  // only the start round's INIT: none while in kernel code
   ASSERT_EQ(m.abandoned_.size(), 1u);
   EXPECT_EQ(m.abandoned_[0], 1u);
-  // Given the full arrival + online deadline first.
-  EXPECT_GE(m.now_ - 1'000 * kMs, Timing{}.arrive_ns + Timing{}.online_ns);
+  // Abandoned once it has shown no new stage for online_ns (its stage came 1 ms after the SIPI).
+  EXPECT_GE(m.now_ - 1'000 * kMs, Timing{}.online_ns);
 }
 
 TEST(ApStartup, TooSlowArrivalIsRetriedThenFailed) {
