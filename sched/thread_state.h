@@ -41,7 +41,7 @@ constexpr bool transition_allowed(ThreadState from, ThreadState to) {
   return false;
 }
 
-class Thread;
+struct Thread;
 
 // Scheduler invariants broken at run time: reported, never silently ignored.
 enum class BugKind : std::uint8_t {

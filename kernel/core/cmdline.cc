@@ -54,6 +54,11 @@ void apply(ParseResult& r, const Word& w) {
     o.test_pattern = w.has_value ? w.value : fmt::StringView();
   } else if (equals(w.key, "qemu_exit")) {
     apply_flag(r, w, o.qemu_exit);
+  } else if (equals(w.key, "sched")) {
+    apply_flag(r, w, o.sched);
+  } else if (equals(w.key, "sched_bench")) {
+    apply_flag(r, w, o.sched_bench);
+    o.sched = o.sched_bench;
   } else if (equals(w.key, "poweroff")) {
     apply_flag(r, w, o.power_off);
   } else if (equals(w.key, "fault")) {
@@ -69,6 +74,10 @@ void apply(ParseResult& r, const Word& w) {
   } else if (equals(w.key, "smp") || equals(w.key, "nosmp") || equals(w.key, "maxcpus") ||
              equals(w.key, "smp_fake_apic")) {
     // Known: kernel/smp/smp_options.cc parses these and reports its own malformed values.
+  } else if (equals(w.key, "lockstat") || equals(w.key, "watchdog") || equals(w.key, "bench") ||
+             equals(w.key, "stall") || equals(w.key, "panic_on_ap") ||
+             equals(w.key, "lockdep_test")) {
+    // Known: kernel/smp/ipi/service_options.cc parses these and reports malformed values.
   } else if (equals(w.key, "acpi")) {
     if (!w.has_value) {
       add_problem(r, ProblemKind::kMissingValue, w.whole);

@@ -19,7 +19,13 @@
 #include "kernel/core/power.h"
 #include "kernel/mm/mm.h"
 #include "kernel/platform/platform_kernel.h"
+#include "kernel/sched/kernel_scheduler.h"
+#include "kernel/sched/kthread.h"
+#include "kernel/sched/sched_bench.h"
 #include "kernel/smp/bringup.h"
+#include "kernel/smp/ipi/service_options.h"
+#include "kernel/smp/ipi/services.h"
+#include "kernel/bench/bench.h"
 #include "kernel/test/runner.h"
 #include "kernel/time/clock.h"
 
@@ -98,10 +104,26 @@ void apply_command_line() {
 
 // Stops the kernel after a test run: QEMU exit code in qemu_exit mode, else power off.
 [[noreturn]] void finish_tests(bool all_passed) {
+  smp::print_lockstat_if_requested();
   if (g_options.qemu_exit) {
     power::qemu_exit(all_passed ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
   }
   power::power_off();
+}
+
+// What the boot CPU does once everything is up; with `sched`, in the first kernel thread.
+[[noreturn]] void after_boot(void*) {
+  if (g_options.sched_bench) finish_tests(ksched::run_bench());
+  if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
+  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
+  if (g_options.power_off) {
+    smp::print_lockstat_if_requested();
+    power::power_off();
+  }
+  klog::info("boot complete; idle");
+  if (ksched::running()) ksched::exit_thread();  // the CPUs idle in the scheduler
+  // Nothing more to do: halt with interrupts off; an NMI falls through to halt again.
+  arch::halt_forever();
 }
 
 }  // namespace
@@ -163,18 +185,17 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   apic::init_boot_cpu();
   (void)apic::io_apic_init();
   ktime::init();
+  if (g_options.sched) ksched::request();  // before the APs are released
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.
   (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, command_line());
+  smp::init_cross_cpu_services(command_line());
 
   mm::reclaim_boot_memory();
 
   print_banner(info, command_line());
+  smp::run_test_provocations();
+  if (smp::service_options().bench) finish_tests(kbench::run());
 
-  if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
-  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
-  if (g_options.power_off) power::power_off();
-
-  klog::info("boot complete; idle");
-  // Nothing to schedule yet and interrupts stay off: halt; an NMI falls through to halt again.
-  arch::halt_forever();
+  if (g_options.sched) ksched::start_boot_cpu(&after_boot, nullptr);
+  after_boot(nullptr);
 }

@@ -2,10 +2,13 @@
 //
 //   panic("mm: frame {:#x} freed twice", phys);
 //
-// Prints "PANIC: <message>" and a backtrace of the caller to every console (without the
-// console lock: another CPU may hold it), then stops: in QEMU-exit mode (command line
+// First stops every other CPU (kernel/smp/ipi/panic_stop.h: IPI, then NMI; bounded), then
+// prints "PANIC: <message>" and a backtrace of the caller to every console (without the
+// console lock: another CPU may hold it), one line per other CPU saying where it stopped, and
+// the lock statistics when `lockstat` was given; then stops: in QEMU-exit mode (command line
 // `qemu_exit`) QEMU exits with failure status, otherwise the CPU halts with interrupts off.
-// A panic while panicking (a fault in the report itself) does not print again; it stops.
+// A panic while panicking (a fault in the report itself) does not print again; it stops. A
+// panic on another CPU while one is reported stops that CPU quietly (it shows in the report).
 #pragma once
 
 #include "kernel/lib/format.h"

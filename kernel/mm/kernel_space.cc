@@ -5,6 +5,7 @@
 #include "kernel/mm/arch/x86_64/mmu.h"
 #include "kernel/mm/irq_spinlock.h"
 #include "kernel/mm/mm.h"
+#include "kernel/smp/ipi/tlb_shootdown.h"
 
 // Section bounds from kernel/linker.ld. Each segment starts on its own page.
 extern "C" const char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];
@@ -280,18 +281,28 @@ klib::Result<void, paging::Error> kernel_map(std::uint64_t virt, std::uint64_t p
 }
 
 klib::Result<void, paging::Error> kernel_unmap(std::uint64_t virt, std::uint64_t size) {
-  IrqSpinGuard guard(g_space.lock);
-  auto result = g_space.tables.unmap(virt, size);
-  // Flush even on failure: part of the range may already be gone.
-  flush_range(virt, size);
+  klib::Result<void, paging::Error> result = [&] {
+    IrqSpinGuard guard(g_space.lock);
+    auto r = g_space.tables.unmap(virt, size);
+    // Flush even on failure: part of the range may already be gone.
+    flush_range(virt, size);
+    return r;
+  }();
+  // The other CPUs after the page-table lock is dropped: a CPU spinning on that lock with
+  // interrupts off does not serve shootdown requests (IrqSpinLock has no spin-wait hook).
+  smp::kernel_tlb_shootdown(virt, size);
   return result;
 }
 
 klib::Result<void, paging::Error> kernel_protect(std::uint64_t virt, std::uint64_t size,
                                                  paging::PageFlags flags) {
-  IrqSpinGuard guard(g_space.lock);
-  auto result = g_space.tables.protect(virt, size, flags);
-  flush_range(virt, size);
+  klib::Result<void, paging::Error> result = [&] {
+    IrqSpinGuard guard(g_space.lock);
+    auto r = g_space.tables.protect(virt, size, flags);
+    flush_range(virt, size);
+    return r;
+  }();
+  smp::kernel_tlb_shootdown(virt, size);  // see kernel_unmap
   return result;
 }
 

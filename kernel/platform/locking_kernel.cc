@@ -15,6 +15,10 @@
 #include "smp/locks/cpu_lock_state.h"
 #include "smp/platform/platform.h"
 
+// The scheduler's preemption point (kernel/sched/kernel_scheduler.cc); weak, as in
+// interrupt_dispatch.cc.
+extern "C" [[gnu::weak]] void ksched_preempt_point();
+
 namespace platform {
 namespace {
 
@@ -27,7 +31,9 @@ void preempt_disable() { asm volatile("incl %%gs:24" : : : "memory"); }
 void preempt_enable() {
   if (preempt_count() == 0) panic("preempt_enable() without preempt_disable()");
   asm volatile("decl %%gs:24" : : : "memory");
-  // The scheduler's preemption point hooks in here when the count drops to 0.
+  // The scheduler's preemption point, when the count drops to 0 (it checks interrupts and
+  // need_resched itself).
+  if (ksched_preempt_point != nullptr && preempt_count() == 0) ksched_preempt_point();
 }
 
 std::uint32_t preempt_count() {

@@ -4,6 +4,7 @@
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/sched/kernel_scheduler.h"
 #include "kernel/smp/ap_start_state.h"
 #include "kernel/smp/run_on_cpu.h"
 #include "kernel/time/clock.h"
@@ -61,6 +62,9 @@ extern "C" void smp_ap_entry(void* arg) {
   }
   if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);
   arch::publish_stage(local, arch::CpuStage::kRunning);
+  // With the scheduler (`sched` on the command line) this CPU runs threads and never returns;
+  // otherwise it serves its run_on_cpu mailbox.
+  (void)ksched::enter_on_ap();
   ap_idle_loop();
 }
 

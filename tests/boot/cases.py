@@ -31,9 +31,9 @@ TESTS_PASSED = r"^\d+ passed, 0 failed"
 LOADER_ERROR = r"^pleiades loader: "
 
 
-def kernel_tests(name, **kw):
+def kernel_tests(name, cmdline="test qemu_exit", **kw):
     """`test qemu_exit`: every in-kernel test passes and the kernel exits QEMU with success."""
-    return Case(name=name, cmdline="test qemu_exit", expect=(TESTS_PASSED,),
+    return Case(name=name, cmdline=cmdline, expect=(TESTS_PASSED,),
                 forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), **kw)
 
 
@@ -128,6 +128,40 @@ CASES = [
     bad_kernel("kernel-bad-magic", "bad-magic", r"bad magic"),
     bad_kernel("kernel-bad-phoff", "phoff-past-end", r"e_phoff|program header"),
     bad_kernel("kernel-phoff-overflow", "phoff-overflow", r"e_phoff|program header"),
+    # Cross-CPU services (kernel/smp/ipi, docs/locking.md "Kernel: cross-CPU services").
+    kernel_tests("ipi-tests-smp2", smp="2", cmdline="test=ipi_ qemu_exit", timeout=60.0),
+    kernel_tests("ipi-tests-smp4", smp="4", cmdline="test=ipi_ qemu_exit", timeout=60.0),
+    kernel_tests("lock-torture-smp4", smp="4", cmdline="test=lock_ qemu_exit lockstat",
+                 timeout=60.0),
+    # A panic on an AP stops every other CPU (the boot CPU spins with interrupts off: NMI) and
+    # one report lists them.
+    Case(name="panic-on-ap-smp4", smp="4", cmdline="panic_on_ap=2 qemu_exit",
+         expect=(r"^PANIC: test: panic_on_ap: cpu 2 panics on purpose",
+                 r"^panic: cpu 0 stopped by NMI at rip 0x[0-9a-f]+ .*provoke_panic_on_ap",
+                 r"^panic: cpu 1 stopped by (IPI|NMI) at rip",
+                 r"^panic: cpu 3 stopped by (IPI|NMI) at rip"),
+         forbid=ALWAYS_FORBIDDEN + (r"did not stop", r"cpu 0 was not stopped"), status=3,
+         timeout=60.0),
+    # Lock-order inversion: the panic names both sites of this acquisition and of the edge.
+    Case(name="lockdep-inversion-smp2", smp="2", cmdline="lockdep_test=inversion qemu_exit",
+         expect=(r"^PANIC: lockdep: lock order cycle on cpu 0 .*held inversion-test-b .* at "
+                 r"\S*provocations\.cc:\d+; taking inversion-test-a .* at \S*provocations\.cc:\d+; "
+                 r"earlier inversion-test-a at \S*provocations\.cc:\d+ then inversion-test-b at "
+                 r"\S*provocations\.cc:\d+",
+                 r"^panic: cpu 1 stopped by IPI"),
+         forbid=ALWAYS_FORBIDDEN, status=3, timeout=60.0),
+    # The stall watchdog: an AP with interrupts off for 5 s is reported after the 2 s bound.
+    Case(name="watchdog-irqoff-smp2", smp="2", cmdline="stall=irqoff poweroff qemu_exit",
+         expect=(r"^\[error\] watchdog: cpu 1 has had interrupts off for \d+ ms",
+                 r"^\[info\] watchdog test: stall of cpu 1 reported"),
+         forbid=NORMAL_FORBIDDEN, status=0, timeout=60.0),
+    # A lock held past the bound: the spinning CPU's report names the lock and its holder.
+    Case(name="watchdog-lock-smp4", smp="4", cmdline="stall=lock qemu_exit",
+         expect=(r"^PANIC: lockdep: spin stall on cpu 0 \(holder cpu 0x3\).*taking stall-test",
+                 r"^panic: cpu 3 stopped by NMI"),
+         forbid=ALWAYS_FORBIDDEN, status=3, timeout=60.0),
+    Case(name="bench-smp2", smp="2", cmdline="bench qemu_exit",
+         expect=(r"^bench: done",), forbid=NORMAL_FORBIDDEN, status=1, timeout=120.0),
     deliberate_fault("fault-page", "page", "#PF"),
     deliberate_fault("fault-ud", "ud", "#UD"),
 ]

@@ -4,12 +4,15 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/arch/x86_64/nmi.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/raw.h"
 #include "kernel/core/panic.h"
 
 namespace arch {
 namespace {
+
+NmiHook g_nmi_hook = nullptr;  // accessed with atomic builtins (set once, read in NMI context)
 
 void print_page_fault(std::uint64_t error, std::uint64_t cr2) {
   // Decoded as the SDM names the bits, so the line reads without a manual at hand.
@@ -37,10 +40,21 @@ void report(const InterruptFrame& f, std::uint64_t cr2) {
 }
 
 }  // namespace
+
+void set_nmi_hook(NmiHook hook) { __atomic_store_n(&g_nmi_hook, hook, __ATOMIC_RELEASE); }
+
+bool run_nmi_hook(InterruptFrame& frame) {
+  NmiHook hook = __atomic_load_n(&g_nmi_hook, __ATOMIC_ACQUIRE);
+  return hook != nullptr && hook(frame);
+}
+
 }  // namespace arch
 
 // Called by exception_common (exception_stubs.S) with interrupts off.
 extern "C" void exception_dispatch(arch::InterruptFrame* frame) {
+  if (frame->vector == static_cast<std::uint64_t>(arch::Vector::kNmi) && arch::run_nmi_hook(*frame)) {
+    return;
+  }
   if (arch::try_recover_from_fault(*frame)) return;
   // CR2 first: a fault while reporting would overwrite it.
   const std::uint64_t cr2 = arch::read_cr2();

@@ -60,6 +60,10 @@ struct alignas(64) CpuLocal {
   std::uint32_t mismatch_leaf, mismatch_register, mismatch_ap_value, mismatch_bsp_value;
   CpuDescriptors descriptors;      // this CPU's GDT and TSS
   smp::CpuLockState lock_state;    // MCS queue nodes and held locks (kernel/platform/locking_kernel.cc)
+  // The scheduler's current thread on this CPU (kernel/sched/kernel_scheduler.h); null until
+  // the CPU enters the scheduler. Written only by this CPU with interrupts off, just before it
+  // switches threads; read with one GS-relative load (current_thread_raw below).
+  void* current_thread;
 };
 
 // Offsets read or written with GS-relative instructions below.
@@ -74,6 +78,10 @@ static_assert(offsetof(CpuLocal, ipis) == 40);
 static_assert(offsetof(CpuLocal, timer_ticks) == 48);
 static_assert(offsetof(CpuLocal, stage) == 56);
 static_assert(alignof(CpuLocal) == 64 && sizeof(CpuLocal) % 64 == 0);
+// current_thread is read and written with one GS-relative instruction at its offset (an
+// immediate operand below), which needs natural alignment to be a single access.
+inline constexpr std::size_t kCurrentThreadOffset = offsetof(CpuLocal, current_thread);
+static_assert(kCurrentThreadOffset % 8 == 0);
 
 // The boot CPU's block (static: it is needed before the heap exists).
 CpuLocal& boot_cpu_local();
@@ -109,6 +117,19 @@ inline FaultRecovery* current_fault_recovery() {
 }
 inline void set_current_fault_recovery(FaultRecovery* r) {
   asm volatile("movq %0, %%gs:16" : : "r"(r) : "memory");
+}
+
+// The current CPU's current thread. One GS-relative load: whichever CPU executes it, the value
+// is the thread running that load, i.e. the caller itself, even if it migrates right after (a
+// thread is current wherever it runs). Null before the CPU entered the scheduler.
+inline void* current_thread_raw() {
+  void* v;
+  asm volatile("movq %%gs:%c1, %0" : "=r"(v) : "i"(kCurrentThreadOffset));
+  return v;
+}
+// Interrupts off, by the CPU about to run `t`.
+inline void set_current_thread_raw(void* t) {
+  asm volatile("movq %0, %%gs:%c1" : : "r"(t), "i"(kCurrentThreadOffset) : "memory");
 }
 
 // Counter bumps: one read-modify-write instruction on this CPU's own block. An interrupt

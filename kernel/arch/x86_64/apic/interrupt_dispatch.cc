@@ -9,6 +9,10 @@
 #include "kernel/console/log.h"
 #include "kernel/platform/locking_kernel.h"
 
+// The scheduler's preemption point on interrupt return (kernel/sched/kernel_scheduler.cc).
+// Weak: a kernel without the scheduler links without it, and the address is then null.
+extern "C" [[gnu::weak]] void ksched_interrupt_exit(arch::InterruptFrame* frame);
+
 // Entry points in interrupt_stubs.S for vectors 32..255.
 extern "C" const std::uint64_t irq_stub_table[256 - arch::kExceptionCount];
 
@@ -78,4 +82,7 @@ extern "C" void interrupt_dispatch(arch::InterruptFrame* frame) {
     }
   }
   apic::eoi();
+  // After the EOI and irq_exit: the interrupted thread may be switched out here and this
+  // CPU must take further interrupts (the next thread's ticks) meanwhile.
+  if (ksched_interrupt_exit != nullptr) ksched_interrupt_exit(frame);
 }

@@ -79,6 +79,11 @@ Reg64 LocalApicDevice::icr_fixed(arch::Vector v) {
   return IcrLevelAssert::set(icr, true);
 }
 
+Reg64 LocalApicDevice::icr_nmi() {
+  Reg64 icr = IcrDeliveryMode::make(static_cast<std::uint8_t>(IcrDelivery::kNmi));
+  return IcrLevelAssert::set(icr, true);
+}
+
 Reg64 LocalApicDevice::icr_init_assert() {
   Reg64 icr = IcrDeliveryMode::make(static_cast<std::uint8_t>(IcrDelivery::kInit));
   icr = IcrLevelAssert::set(icr, true);
@@ -108,6 +113,13 @@ void LocalApicDevice::send_fixed_all_but_self(arch::Vector v) {
   // The shorthand ignores the destination field: it stays 0.
   a_.write_icr(IcrShorthand::set(icr_fixed(v),
                                  static_cast<std::uint8_t>(IcrDestShorthand::kAllButSelf)));
+}
+
+bool LocalApicDevice::send_nmi(std::uint32_t dest) {
+  Reg64 icr = icr_nmi();
+  if (!place_destination(icr, dest)) return false;
+  a_.write_icr(icr);
+  return true;
 }
 
 bool LocalApicDevice::send_init_assert(std::uint32_t dest) {

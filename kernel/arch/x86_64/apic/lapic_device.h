@@ -57,6 +57,8 @@ class LocalApicDevice {
   // `dest` does not fit (xAPIC: above 255).
   [[nodiscard]] bool send_fixed(std::uint32_t dest, arch::Vector v);
   void send_fixed_all_but_self(arch::Vector v);
+  // Delivery mode NMI (the vector field is ignored): reaches a CPU with interrupts off.
+  [[nodiscard]] bool send_nmi(std::uint32_t dest);
   [[nodiscard]] bool send_init_assert(std::uint32_t dest);
   [[nodiscard]] bool send_init_deassert(std::uint32_t dest);  // xAPIC only (false in x2APIC)
   [[nodiscard]] bool send_startup(std::uint32_t dest, std::uint8_t page);
@@ -79,6 +81,7 @@ class LocalApicDevice {
   // The ICR encodings, exposed for tests.
   static Reg64 icr_fixed(arch::Vector v);
   static Reg64 icr_init_assert();
+  static Reg64 icr_nmi();
   static Reg64 icr_init_deassert();
   static Reg64 icr_startup(std::uint8_t page);
 

@@ -200,6 +200,13 @@ void send_ipi(std::uint32_t apic_id, Vector v) {
   }
 }
 
+void send_nmi(std::uint32_t apic_id) {
+  fence_before_ipi();
+  if (!device().send_nmi(apic_id)) {
+    klog::error("apic: NMI to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
+  }
+}
+
 void send_ipi_all_but_self(Vector v) {
   fence_before_ipi();
   device().send_fixed_all_but_self(v);

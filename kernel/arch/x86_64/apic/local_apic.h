@@ -50,6 +50,10 @@ void send_ipi(std::uint32_t apic_id, Vector v);
 // A fixed IPI with `v` to every CPU but this one (destination shorthand 11b).
 void send_ipi_all_but_self(Vector v);
 
+// An NMI to `apic_id` (the panic stop: it reaches a CPU with interrupts off). Same addressing
+// limits as send_ipi.
+void send_nmi(std::uint32_t apic_id);
+
 // INIT to `apic_id`: assert (level-triggered, as the SDM's MP start-up sequence shows), and in
 // xAPIC mode the level de-assert that older APICs need; x2APIC has no de-assert (the SDM
 // reserves it), so only the assert is sent. Waits for delivery in between (bounded).

@@ -1,0 +1,190 @@
+#include "kernel/sched/kernel_scheduler.h"
+
+#include <atomic>
+#include <new>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/console/log.h"
+#include "kernel/core/panic.h"
+#include "kernel/sched/kthread.h"
+#include "kernel/sched/sleep_queue.h"
+#include "kernel/smp/cpus.h"
+#include "kernel/smp/ipi/reschedule.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/lapic_timer.h"
+#include "smp/platform/platform.h"
+
+namespace ksched {
+namespace {
+
+// An AP waits this long after its release for the boot CPU to publish the scheduler; the boot
+// CPU does so right after the bring-up, so only a broken boot gets near it.
+constexpr std::uint64_t kApWaitNs = 10'000'000'000;
+
+std::atomic<bool> g_requested{false};
+// Set (release) once g_scheduler, g_runqueues and g_idle are built; APs acquire it.
+std::atomic<bool> g_ready{false};
+std::atomic<std::uint32_t> g_online{0};
+
+alignas(sched::Scheduler) unsigned char g_scheduler_storage[sizeof(sched::Scheduler)];
+sched::Scheduler* g_scheduler = nullptr;
+sched::RunQueue* g_runqueues = nullptr;
+sched::Thread* g_idle = nullptr;
+std::uint32_t g_count = 0;
+
+void on_bug(const sched::BugReport& r, void*) {
+  panic("sched: {} on cpu {}: thread {:p} '{}' {} -> {}",
+        r.kind == sched::BugKind::kInvalidTransition   ? "invalid state transition"
+        : r.kind == sched::BugKind::kOnCpuTwice        ? "thread on two CPUs"
+        : r.kind == sched::BugKind::kScheduleWhileAtomic ? "schedule() while atomic"
+        : r.kind == sched::BugKind::kAffinityViolated  ? "affinity violated"
+                                                       : "on-CPU flag stall",
+        r.cpu, static_cast<const void*>(r.thread), r.thread ? r.thread->name : "-",
+        sched::state_name(r.from), sched::state_name(r.to));
+}
+
+// ---- Hooks (sched/scheduler.h) ------------------------------------------------------------
+
+void kick(std::uint32_t cpu, void*) {
+  // The reschedule IPI (kernel/smp/ipi/reschedule.h): its handler needs no scheduler hook, the
+  // interrupt return below checks need_resched, and an idle CPU's hlt ends. The IPI service
+  // orders our earlier stores (the enqueue, need_resched) before the ICR write.
+  smp::send_reschedule(platform::CpuNumber{cpu});
+}
+
+void idle_wait(const std::atomic<bool>& need_resched, void*) {
+  arch::cli();
+  if (need_resched.load(std::memory_order_relaxed)) {
+    arch::sti();
+    return;
+  }
+  // sti's one-instruction shadow makes "sti; hlt" atomic: a reschedule IPI that arrives after
+  // the check above is taken once hlt has started, so it ends the halt instead of being lost.
+  asm volatile("sti; hlt" : : : "memory");
+}
+
+void before_switch(sched::Thread*, sched::Thread* to, void*) {
+  // Interrupts are off (schedule_internal): this CPU stays this CPU until the switch.
+  arch::set_current_thread_raw(to);
+}
+
+std::uint64_t now_ns(void*) { return ktime::now_ns(); }
+
+void on_tick() {
+  if (arch::current_thread_raw() == nullptr) return;  // this CPU is not in the scheduler
+  g_scheduler->tick();
+  expire_sleepers();
+}
+
+bool this_cpu_need_resched() {
+  // Interrupts are off in both callers: the CPU number stays valid.
+  return g_runqueues[arch::current_cpu_number()].need_resched.load(std::memory_order_relaxed);
+}
+
+// Common part of every CPU's entry: runs with interrupts off on the CPU itself.
+[[noreturn]] void enter(std::uint32_t cpu) {
+  sched::Thread& idle = g_idle[cpu];
+  g_scheduler->init_cpu(idle);
+  arch::set_current_thread_raw(&idle);
+  g_online.fetch_add(1, std::memory_order_relaxed);
+  if (!ktime::timer_periodic(kTickNs)) {
+    klog::warn("sched: cpu {}: no LAPIC timer tick; threads here run until they block", cpu);
+  }
+  arch::sti();
+  g_scheduler->idle_loop(nullptr, nullptr);
+  panic("sched: idle loop returned");
+}
+
+}  // namespace
+
+// ---- The two preemption points (weak hooks called by the dispatcher and preempt_enable) ----
+
+// Interrupt return (kernel/arch/x86_64/apic/interrupt_dispatch.cc), after irq_exit and the
+// EOI, interrupts off, on the interrupted thread's own stack. Preempts only a context that was
+// preemptible: interrupts on in the interrupted frame and preemption count 0.
+extern "C" void ksched_interrupt_exit(arch::InterruptFrame* frame) {
+  if ((frame->rflags & arch::kRflagsIf) == 0) return;
+  if (arch::current_thread_raw() == nullptr) return;
+  if (platform::preempt_count() != 0 || platform::in_interrupt()) return;
+  if (!this_cpu_need_resched()) return;
+  // schedule() switches with interrupts off and comes back here with them off; the iretq that
+  // follows restores the interrupted IF.
+  g_scheduler->schedule();
+}
+
+// preempt_enable() (kernel/platform/locking_kernel.cc) when the count reached 0.
+extern "C" void ksched_preempt_point() {
+  if (!platform::irqs_enabled() || arch::current_thread_raw() == nullptr) return;
+  bool resched;
+  {
+    // Interrupts off (not a preempt guard: its preempt_enable would call us again).
+    const platform::IrqState s = platform::irq_save_disable();
+    resched = this_cpu_need_resched();
+    platform::irq_restore(s);
+  }
+  if (resched && platform::preempt_count() == 0) g_scheduler->schedule();
+}
+
+void preempt_point() { ksched_preempt_point(); }
+
+void request() { g_requested.store(true, std::memory_order_relaxed); }
+bool requested() { return g_requested.load(std::memory_order_relaxed); }
+bool running() { return g_ready.load(std::memory_order_acquire); }
+sched::Scheduler& scheduler() { return *g_scheduler; }
+sched::Thread* current() { return static_cast<sched::Thread*>(arch::current_thread_raw()); }
+std::uint32_t cpu_count() { return g_count; }
+std::uint32_t online_cpu_count() { return g_online.load(std::memory_order_relaxed); }
+
+void start_boot_cpu(void (*main)(void*), void* arg) {
+  arch::cli();
+  g_count = platform::cpu_count();
+  g_runqueues = new (std::nothrow) sched::RunQueue[g_count];
+  g_idle = new (std::nothrow) sched::Thread[g_count];
+  if (g_runqueues == nullptr || g_idle == nullptr || !init_sleep_queues(g_count)) {
+    panic("sched: no memory for {} runqueues", g_count);
+  }
+  sched::SchedulerHooks hooks;
+  hooks.kick = &kick;
+  hooks.idle_wait = &idle_wait;
+  hooks.before_switch = &before_switch;
+  hooks.now_ns = &now_ns;
+  g_scheduler = new (g_scheduler_storage) sched::Scheduler(g_runqueues, g_count, hooks);
+  sched::set_bug_handler(&on_bug, nullptr);
+  ktime::set_tick_hook(&on_tick);
+  // Release: the APs waiting in enter_on_ap see everything built above.
+  g_ready.store(true, std::memory_order_release);
+
+  g_scheduler->init_cpu(g_idle[0]);
+  arch::set_current_thread_raw(&g_idle[0]);
+  g_online.fetch_add(1, std::memory_order_relaxed);
+  // The boot CPU's remaining work, as a thread that may block and be preempted; pinned so that
+  // code written for "the boot CPU" stays true.
+  ThreadOptions opts;
+  opts.name = "main";
+  opts.affinity.add(platform::CpuNumber{0});
+  auto t = create_thread(opts, main, arg);
+  if (!t) panic("sched: cannot create the main thread: {}", t.error());
+  klog::info("sched: started on cpu 0 ({} CPUs, tick {} us)", g_count, kTickNs / 1000);
+  if (!ktime::timer_periodic(kTickNs)) klog::warn("sched: cpu 0: no LAPIC timer tick");
+  arch::sti();
+  g_scheduler->idle_loop(nullptr, nullptr);
+  panic("sched: idle loop returned");
+}
+
+bool enter_on_ap() {
+  if (!requested()) return false;
+  const std::uint64_t deadline = ktime::now_ns() + kApWaitNs;
+  while (!g_ready.load(std::memory_order_acquire)) {
+    if (ktime::now_ns() > deadline) {
+      klog::warn("sched: cpu {}: scheduler not started within 10 s; plain idle loop",
+                 arch::current_cpu_number());
+      return false;
+    }
+    arch::pause();
+  }
+  arch::cli();
+  enter(arch::current_cpu_number());
+}
+
+}  // namespace ksched

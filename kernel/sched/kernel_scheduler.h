@@ -1,0 +1,55 @@
+// The kernel's instance of the scheduler core (sched/scheduler.h): one RunQueue and one idle
+// thread per CPU, the hooks that reach the hardware (reschedule IPI, sti;hlt, the GS current
+// thread), the timer tick, and the two preemption points (interrupt return, preempt_enable).
+// It mirrors tests/host/sched/host_machine.{h,cc}, with CPUs instead of host threads.
+//
+// Start-up (docs/scheduling.md, "In the kernel"): kernel_main calls request() before the APs
+// are released when the command line asks for the scheduler (`sched`); each AP, once released,
+// waits (bounded) for the boot CPU's start_boot_cpu() to publish the runqueues, then enters its
+// idle loop. The boot CPU's own boot context becomes CPU 0's idle thread and the rest of
+// kernel_main continues in a kernel thread pinned to CPU 0.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/arch/x86_64/interrupt_frame.h"
+#include "sched/scheduler.h"
+
+namespace ksched {
+
+// The scheduler's tick: the LAPIC timer fires periodically at this interval on every CPU that
+// runs the scheduler.
+inline constexpr std::uint64_t kTickNs = 1'000'000;
+
+// Boot CPU, before smp::start_secondary_cpus: the APs will enter the scheduler after release.
+void request();
+bool requested();
+
+// Boot CPU, after the bring-up: builds the runqueues for platform::cpu_count() CPUs, makes the
+// boot context CPU 0's idle thread, starts `main(arg)` as a kernel thread pinned to CPU 0,
+// starts the tick and runs the idle loop. Panics if memory for the runqueues is missing.
+[[noreturn]] void start_boot_cpu(void (*main)(void*), void* arg);
+
+// An AP after its release (kernel/smp/ap_entry.cc): enters the scheduler's idle loop, or
+// returns false if the boot CPU did not publish the scheduler within its deadline (the caller
+// then falls back to its own idle loop).
+bool enter_on_ap();
+
+// Whether the scheduler runs (some CPU entered it).
+bool running();
+sched::Scheduler& scheduler();
+
+// The running thread (null when this CPU is not in the scheduler). One GS-relative load; a
+// thread asking for itself gets itself wherever it runs.
+sched::Thread* current();
+
+// A preemption point for thread context: switches now if this CPU's need_resched is set and
+// preemption is allowed. Called after wake-ups, whose runqueue locks restore interrupts only
+// after dropping the preemption count (so preempt_enable could not act on them).
+void preempt_point();
+
+// CPUs served by the scheduler and the number of them online in it.
+std::uint32_t cpu_count();
+std::uint32_t online_cpu_count();
+
+}  // namespace ksched

@@ -1,0 +1,43 @@
+// The stall watchdog: reports a CPU that has had interrupts off, or has spun on one lock,
+// longer than kStallBoundNs.
+//
+// Interrupts off: every watched CPU takes a periodic LAPIC timer tick (kTickPeriodNs); its
+// heartbeat is the per-CPU timer tick counter (CpuLocal::timer_ticks). On each tick a CPU
+// checks the other watched CPUs' counters: one that has not moved for kStallBoundNs is reported
+// once per stall (which CPU, for how long, the locks it holds). No NMI is needed; a stall is
+// seen as long as one watched CPU still takes interrupts.
+// Lock spins: the lock library's spin limit (smp/locks/spin_wait.h) is set to kStallBoundNs;
+// a spin past it is reported by platform::lock_violation (lock, class, holder CPU) as a panic.
+//
+// The boot CPU runs kernel_main with interrupts off by design until the scheduler takes over,
+// so it is watched only while it waits with interrupts on (watch_this_cpu()).
+#pragma once
+
+#include <cstdint>
+
+#include "smp/platform/platform.h"
+
+namespace watchdog {
+
+inline constexpr std::uint64_t kStallBoundNs = 2'000'000'000;
+inline constexpr std::uint64_t kTickPeriodNs = 10'000'000;
+
+// Boot CPU after the call service is up: arms the periodic tick on every online AP, installs
+// on_tick as the timer tick hook and lowers the lock spin limit. False when an AP's timer could
+// not be armed (reported).
+[[nodiscard]] bool start();
+bool running();
+
+// The check; the scheduler's tick hook calls it once it replaces ours. Interrupts off.
+void on_tick();
+
+// Adds / removes the current CPU from the watched set (the boot CPU around a wait with
+// interrupts on). Arms / stops this CPU's periodic tick.
+void watch_this_cpu();
+void unwatch_this_cpu();
+
+// Stalls reported so far, and the CPU of the last one (kNoCpu: none).
+std::uint64_t stalls_reported();
+std::uint32_t last_stalled_cpu();
+
+}  // namespace watchdog
