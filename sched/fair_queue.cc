@@ -134,6 +134,21 @@ bool FairQueue::charge(FairEntity& curr, std::uint64_t delta_ns) {
   return true;
 }
 
+void FairQueue::yield(FairEntity& curr) const {
+  // A yield gives up the rest of the current request, service included: vruntime moves to the
+  // request's end, then a new request starts. Moving only the deadline is not enough: the
+  // deadline orders only the *eligible* entities, and an entity that yields with lag > 0 (back
+  // from sleep, or just woken over a long runner) is often the only eligible one, so it was
+  // picked again however late its deadline, and the others waited until it had consumed its
+  // whole lag in real time (forever if the yield loop costs no measurable time). Forfeiting
+  // lowers its lag by one request per yield, so V passes the others' vruntimes within a bounded
+  // number of yields. Only when eligible (as Linux's yield_task_fair since 6.18): an entity run
+  // by the no-one-eligible fallback of pick() would otherwise run its vruntime away.
+  // `curr` is not in the tree, so the sums need no update.
+  if (eligible(curr, &curr)) curr.vruntime = curr.deadline;
+  curr.deadline += virtual_delta(curr.slice_ns, curr.weight);
+}
+
 bool FairQueue::should_preempt(const FairEntity& curr, const FairEntity& woken) const {
   if (!eligible(woken, &curr)) return false;
   if (!eligible(curr, &curr)) return true;

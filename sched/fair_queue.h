@@ -87,6 +87,12 @@ class FairQueue {
   // caller should reschedule if anything else is queued.
   bool charge(FairEntity& curr, std::uint64_t delta_ns);
 
+  // The running entity `curr` (not in the tree) yields; call before enqueueing it again. It
+  // forfeits the rest of its request: vruntime moves to its deadline (if eligible) and it gets
+  // a new deadline one request later, so a yield loop lets ineligible runnable threads become
+  // eligible within a bounded number of yields.
+  void yield(FairEntity& curr) const;
+
   // Whether `woken` should preempt the running `curr` (wake-up preemption): woken is eligible
   // and its deadline is earlier, or curr is no longer eligible.
   bool should_preempt(const FairEntity& curr, const FairEntity& woken) const;

@@ -67,7 +67,7 @@ void RunQueue::put_prev(Thread& prev, bool yielding) {
     if (expired) prev.rt.slice_left_ns = kRoundRobinSliceNs;
     rt_.enqueue(prev.rt, /*at_head=*/!(yielding || expired));
   } else {
-    if (yielding) prev.fair.deadline += virtual_delta(prev.fair.slice_ns, prev.fair.weight);
+    if (yielding) fair_.yield(prev.fair);
     fair_.enqueue(prev.fair);
   }
 }

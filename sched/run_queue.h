@@ -40,7 +40,8 @@ class alignas(64) RunQueue {
   void deactivate(Thread& t, std::uint64_t now) TA_REQ(lock);
   // The current thread, still runnable, goes back into its queue: a preempted FIFO thread to
   // the head of its priority, a yielding or expired round-robin one to the tail; a yielding fair
-  // thread's deadline moves one request later.
+  // thread forfeits the rest of its request (FairQueue::yield: vruntime to its deadline, then a
+  // deadline one request later).
   void put_prev(Thread& prev, bool yielding) TA_REQ(lock);
   // Removes and returns the next thread to run: highest RT priority, else the EEVDF pick, else
   // the idle thread. Does not change curr (set_curr does).

@@ -162,4 +162,110 @@ TEST(FairQueue, ShortSliceThreadWaitsLessBetweenRuns) {
   EXPECT_NEAR(share, 0.5, 0.05);
 }
 
+
+// ---- Yield and wake-up against a runnable thread that is behind V (kernel join starvation) ----
+//
+// The kernel saw a joiner on CPU 0 yield in a loop for over a second while the worker it joined,
+// preempted right after signalling, stayed runnable on the same CPU and never ran. These drive
+// one runqueue the way Scheduler::schedule_internal does (update_curr, put_prev, pick_next,
+// set_curr) with a simulated clock, and bound how long the other runnable thread waits.
+
+// One schedule() on the simulated CPU: the current thread stays runnable.
+Thread* reschedule(RunQueue& rq, std::uint64_t now, bool yielding) TA_REQ(rq.lock) {
+  rq.update_curr(now);
+  Thread* prev = rq.curr();
+  if (prev != rq.idle()) rq.put_prev(*prev, yielding);
+  Thread* next = rq.pick_next();
+  rq.set_curr(*next, now);
+  return next;
+}
+
+// `runner` has run long and is preempted by `yielder`, which woke with positive lag; the
+// yielder then yields in a loop costing `ns_per_yield` each. The runner must get the CPU within
+// a few yields, however little time a yield takes (EEVDF: a yield gives up the rest of the
+// current request, so the yielder's lag goes to <= 0 and the runner becomes eligible).
+int yields_until_other_runs(std::uint64_t ns_per_yield, int yielder_nice = 0) {
+  RunQueue rq;
+  Thread idle, runner, yielder;
+  smp::Guard g{rq.lock};
+  rq.init(idle);
+  std::uint64_t now = 0;
+  make_thread(runner, 1);
+  make_thread(yielder, 2, yielder_nice);
+  rq.activate(runner, Join::kStart, now);
+  rq.activate(yielder, Join::kStart, now);
+  rq.set_curr(*rq.pick_next(), now);
+  simulate(rq, now, 20);  // both run a while
+  // The yielder sleeps (joins), the runner runs on alone for a long time.
+  if (rq.curr() != &yielder) {
+    rq.update_curr(now);
+    rq.put_prev(*rq.curr(), false);
+    rq.take(yielder);
+    rq.set_curr(yielder, now);
+  }
+  now += 100'000;
+  rq.update_curr(now);
+  yielder.state.store(sched::ThreadState::kBlocked);
+  rq.deactivate(yielder, now);
+  rq.set_curr(*rq.pick_next(), now);
+  EXPECT_EQ(rq.curr(), &runner);
+  simulate(rq, now, 1000);  // one simulated second alone
+  // The runner completes the work and wakes the yielder, which preempts it.
+  now += 10'000;
+  yielder.state.store(sched::ThreadState::kRunnable);
+  rq.activate(yielder, Join::kWakeup, now);
+  EXPECT_TRUE(rq.fair().eligible(yielder.fair, &runner.fair)) << "a woken sleeper keeps its lag";
+  // Preempted right after signalling (wake-up preemption or the next tick): the yielder runs.
+  now += 1'000;
+  if (reschedule(rq, now, false) != &yielder) {
+    ADD_FAILURE() << "the woken sleeper was not picked over the long runner";
+    return -1;
+  }
+  for (int yields = 1; yields <= 100'000; ++yields) {
+    now += ns_per_yield;
+    if (reschedule(rq, now, true) == &runner) return yields;
+  }
+  return 100'001;
+}
+
+TEST(FairYield, YieldLoopLetsPreemptedRunnableThreadRunAtOnce) {
+  // A yield that takes no measurable time (a tight join loop, or a coarse clock).
+  EXPECT_LE(yields_until_other_runs(0), 4);
+}
+
+TEST(FairYield, CheapYieldsStillHandOverWithinAFewYields) {
+  EXPECT_LE(yields_until_other_runs(200), 4);   // 200 ns per yield loop iteration
+  EXPECT_LE(yields_until_other_runs(2'000), 4);
+}
+
+TEST(FairYield, HeavyYielderStillHandsOver) {
+  // A nice -10 joiner against a nice 0 worker: its vruntime moves ~10x slower; yield must still
+  // hand the CPU over in a bounded number of yields rather than after ~10x the lag in real time.
+  EXPECT_LE(yields_until_other_runs(500, -10), 8);
+}
+
+TEST(FairYield, LongRunnerGetsCpuBackAfterWokenSleeperYields) {
+  // Pure FairQueue: a runner far ahead of V (it ran alone), a woken sleeper with positive lag.
+  // After the sleeper's yield, the runner must be eligible and picked.
+  sched::FairQueue q;
+  sched::FairEntity runner, sleeper;
+  runner.vruntime = 5'000'000'000ull;
+  runner.deadline = runner.vruntime + sched::virtual_delta(runner.slice_ns, runner.weight);
+  q.enqueue(runner);
+  sleeper.vlag = static_cast<std::int64_t>(sched::virtual_delta(2 * sched::kDefaultSliceNs, 1024));
+  q.place(sleeper, nullptr, false);
+  q.enqueue(sleeper);
+  EXPECT_TRUE(q.eligible(sleeper, nullptr));
+  EXPECT_FALSE(q.eligible(runner, nullptr));
+  EXPECT_EQ(q.pick(nullptr), &sleeper);
+  int picks = 0;
+  for (; picks < 1000 && q.pick(nullptr) == &sleeper; ++picks) {
+    q.dequeue(sleeper);
+    q.yield(sleeper);  // as curr: requeued after giving up its request
+    q.enqueue(sleeper);
+  }
+  EXPECT_LE(picks, 4);
+  EXPECT_EQ(q.pick(nullptr), &runner);
+}
+
 }  // namespace

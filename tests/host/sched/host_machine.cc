@@ -17,6 +17,7 @@ HostMachine::HostMachine(std::uint32_t cpus)
   SchedulerHooks hooks;
   hooks.before_switch = &HostMachine::before_switch;
   hooks.idle_wait = &HostMachine::idle_wait;
+  hooks.now_ns = &HostMachine::now_ns;
   hooks.context = this;
   scheduler_ = std::make_unique<Scheduler>(runqueues_.get(), cpus, hooks);
   platform::host::set_cpu_count(cpus);
@@ -74,6 +75,16 @@ Thread& HostMachine::create(const ThreadParams& params, std::function<void()> bo
   scheduler_->init_thread(r.thread, records_.size(), params, r.stack.get(), kStackBytes,
                           &HostMachine::entry, &r);
   return r.thread;
+}
+
+std::uint64_t HostMachine::now_ns(void* self) {
+  auto& m = *static_cast<HostMachine*>(self);
+  if (m.manual_clock_.load(std::memory_order_relaxed)) {
+    return m.manual_ns_.load(std::memory_order_relaxed);
+  }
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
 
 void HostMachine::entry(void* record) { static_cast<Record*>(record)->body(); }

@@ -51,6 +51,13 @@ class HostMachine {
   // Driver: forces a reschedule on `cpu` at its next preemption point.
   void preempt(std::uint32_t cpu) { scheduler_->request_resched(cpu); }
 
+  // Test hook: the scheduler's clock becomes a counter that only advance_clock() moves
+  // (before boot()). Lets a test make time stand still, e.g. a yield loop that costs no
+  // measurable time, deterministically. Otherwise the clock is the host's steady clock.
+  void use_manual_clock() { manual_clock_.store(true, std::memory_order_relaxed); }
+  void advance_clock(std::uint64_t ns) { manual_ns_.fetch_add(ns, std::memory_order_relaxed); }
+  std::uint64_t clock_ns() const { return now_ns(const_cast<HostMachine*>(this)); }
+
   // Test hook: every switch away from `t` first sleeps `micros` on its CPU, widening the window
   // in which `t` is off the runqueue but its context is not yet saved (on_cpu still set).
   void slow_switch_from(Thread* t, std::uint32_t micros) {
@@ -87,6 +94,7 @@ class HostMachine {
   };
 
   static void entry(void* record);
+  static std::uint64_t now_ns(void* self);
   static void before_switch(Thread* from, Thread* to, void* self);
   static void idle_wait(const std::atomic<bool>& need_resched, void* self);
   static bool should_stop(void* self);
@@ -105,6 +113,9 @@ class HostMachine {
   std::atomic<Thread*> slow_thread_{nullptr};
   std::atomic<std::uint32_t> slow_micros_{0};
   std::atomic<std::uint64_t> slow_switches_{0};
+  // Relaxed: the clock is read under runqueue locks, which order it enough for a test knob.
+  std::atomic<bool> manual_clock_{false};
+  std::atomic<std::uint64_t> manual_ns_{0};
   bool booted_ = false;
 };
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <deque>
+#include <thread>
 #include <vector>
 
 #include "host_machine.h"
@@ -376,6 +377,67 @@ TEST(SmpScheduler, DirectedYieldHandsTheCpuToTheNamedThread) {
   m.shutdown();
   EXPECT_EQ(refused.load(), 0u);
   EXPECT_EQ(missed.load(), 0u);
+  EXPECT_TRUE(bugs.reports().empty());
+}
+
+
+// The kernel's join starvation (kernel/sched/kthread.cc): a worker, having run long, signals
+// its joiner and is preempted right there, still runnable; the joiner, back from sleep with
+// positive lag, yields in a loop on the same CPU until the worker is done. The clock stands
+// still during the loop (a yield loop that costs no measurable time), so only the yield rule
+// can hand the CPU back: before the fix the joiner was picked again forever.
+TEST(SmpScheduler, JoinerYieldingOnTheWorkersCpuLetsThePreemptedWorkerFinish) {
+  sched::test::BugRecorder bugs;
+  constexpr std::uint64_t kGiveUp = 200'000;  // yields before the test declares starvation
+  HostMachine m(2);
+  m.use_manual_clock();
+  m.boot();
+  std::atomic<bool> advance{true};  // the driver moves the clock 1 ms per step while set
+  std::atomic<bool> worker_started{false}, joiner_blocked{false}, signalled{false};
+  std::atomic<bool> worker_finished{false}, joiner_ran_first{false};
+  std::atomic<std::uint64_t> yields{0};
+  WaitQueue wq;
+  ThreadParams pw, pj;
+  pw.name = "worker";
+  pw.affinity = only(0);
+  pj.name = "joiner";
+  pj.affinity = only(0);
+  Thread& worker = m.create(pw, [&] {
+    worker_started.store(true, std::memory_order_release);
+    // Run while the joiner waits queued (it gains lag), then alone for 50 ms of clock.
+    while (!joiner_blocked.load(std::memory_order_acquire)) m.poll();
+    std::uint64_t until = m.clock_ns() + 50'000'000;
+    while (m.clock_ns() < until) m.poll();
+    advance.store(false, std::memory_order_relaxed);
+    signalled.store(true, std::memory_order_relaxed);
+    wq.wake_all(m.scheduler());
+    m.preempt(0);  // preempted right after signalling
+    m.poll();
+    worker_finished.store(true, std::memory_order_release);
+  });
+  Thread& joiner = m.create(pj, [&] {
+    joiner_blocked.store(true, std::memory_order_release);
+    wq.wait(m.scheduler(), [&] { return signalled.load(std::memory_order_relaxed); });
+    joiner_ran_first.store(!worker_finished.load(std::memory_order_acquire));
+    while (!worker_finished.load(std::memory_order_acquire)) {
+      if (yields.fetch_add(1, std::memory_order_relaxed) + 1 == kGiveUp) {
+        advance.store(true, std::memory_order_relaxed);  // let time pass so the test ends
+      }
+      m.scheduler().yield();
+    }
+  });
+  m.start(worker);
+  while (!worker_started.load(std::memory_order_acquire)) std::this_thread::yield();
+  m.start(joiner);
+  m.wait_until([&] { return m.all_exited(); }, [&] {
+    if (advance.load(std::memory_order_relaxed)) {
+      m.advance_clock(1'000'000);
+      m.tick_all();
+    }
+  }, std::chrono::seconds(60));
+  m.shutdown();
+  EXPECT_TRUE(joiner_ran_first.load()) << "the woken joiner preempts the long-running worker";
+  EXPECT_LE(yields.load(), 16u) << "the joiner yielded while the runnable worker never ran";
   EXPECT_TRUE(bugs.reports().empty());
 }
 
