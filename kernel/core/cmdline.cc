@@ -1,17 +1,12 @@
 #include "kernel/core/cmdline.h"
 
+#include "kernel/lib/words.h"
+
 namespace cmdline {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0'; }
-
-bool equals(fmt::StringView a, const char* b) {
-  std::size_t i = 0;
-  for (; i < a.length; ++i) {
-    if (b[i] == '\0' || b[i] != a.data[i]) return false;
-  }
-  return b[i] == '\0';
-}
+using klib::equals;
+using klib::Word;
 
 void add_problem(ParseResult& r, ProblemKind kind, fmt::StringView word) {
   if (r.problem_count < kMaxProblems) {
@@ -19,24 +14,6 @@ void add_problem(ParseResult& r, ProblemKind kind, fmt::StringView word) {
   } else {
     ++r.problems_dropped;
   }
-}
-
-// One word split at its first '='.
-struct Word {
-  fmt::StringView whole;
-  fmt::StringView key;
-  fmt::StringView value;
-  bool has_value;
-};
-
-Word split(fmt::StringView whole) {
-  for (std::size_t i = 0; i < whole.length; ++i) {
-    if (whole.data[i] == '=') {
-      return {whole, fmt::StringView(whole.data, i),
-              fmt::StringView(whole.data + i + 1, whole.length - i - 1), true};
-    }
-  }
-  return {whole, whole, fmt::StringView(), false};
 }
 
 void apply_flag(ParseResult& r, const Word& w, bool& flag) {
@@ -110,19 +87,14 @@ void apply(ParseResult& r, const Word& w) {
 ParseResult parse(fmt::StringView text) {
   ParseResult r;
   std::size_t words = 0;
-  std::size_t i = 0;
-  while (i < text.length) {
-    while (i < text.length && is_space(text.data[i])) ++i;
-    if (i == text.length) break;
-    const std::size_t start = i;
-    while (i < text.length && !is_space(text.data[i])) ++i;
-    const fmt::StringView word(text.data + start, i - start);
+  klib::for_each_word(text, [&](const Word& w) {
     if (++words > kMaxWords) {
-      add_problem(r, ProblemKind::kTooManyWords, word);
-      break;  // the rest is ignored; one report is enough
+      add_problem(r, ProblemKind::kTooManyWords, w.whole);
+      return false;  // the rest is ignored; one report is enough
     }
-    apply(r, split(word));
-  }
+    apply(r, w);
+    return true;
+  });
   return r;
 }
 

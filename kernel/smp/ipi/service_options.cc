@@ -1,6 +1,7 @@
 #include "kernel/smp/ipi/service_options.h"
 
 #include "kernel/console/log.h"
+#include "kernel/lib/words.h"
 #include "kernel/console/raw.h"
 #include "smp/locks/config.h"
 #include "smp/locks/lockstat.h"
@@ -10,24 +11,8 @@ namespace {
 
 constinit ServiceOptions g_options{};
 
-bool equals(fmt::StringView a, const char* b) {
-  std::size_t i = 0;
-  for (; i < a.length; ++i) {
-    if (b[i] == '\0' || a.data[i] != b[i]) return false;
-  }
-  return b[i] == '\0';
-}
-
-bool parse_u32(fmt::StringView s, std::uint32_t& out) {
-  if (s.length == 0 || s.length > 9) return false;
-  std::uint32_t v = 0;
-  for (std::size_t i = 0; i < s.length; ++i) {
-    if (s.data[i] < '0' || s.data[i] > '9') return false;
-    v = v * 10 + static_cast<std::uint32_t>(s.data[i] - '0');
-  }
-  out = v;
-  return true;
-}
+using klib::equals;
+using klib::parse_u32;
 
 void apply(ServiceOptions& o, fmt::StringView key, fmt::StringView value, bool has_value) {
   if (equals(key, "lockstat")) {
@@ -66,26 +51,10 @@ void apply(ServiceOptions& o, fmt::StringView key, fmt::StringView value, bool h
 
 ServiceOptions parse_service_options(fmt::StringView cmdline) {
   ServiceOptions o;
-  std::size_t i = 0;
-  while (i < cmdline.length) {
-    while (i < cmdline.length && (cmdline.data[i] == ' ' || cmdline.data[i] == '\t' ||
-                                  cmdline.data[i] == '\n' || cmdline.data[i] == '\r')) {
-      ++i;
-    }
-    const std::size_t start = i;
-    std::size_t eq = cmdline.length;
-    while (i < cmdline.length && cmdline.data[i] != ' ' && cmdline.data[i] != '\t' &&
-           cmdline.data[i] != '\n' && cmdline.data[i] != '\r') {
-      if (cmdline.data[i] == '=' && eq == cmdline.length) eq = i;
-      ++i;
-    }
-    if (i == start) break;
-    const bool has_value = eq < i;
-    const fmt::StringView key(cmdline.data + start, (has_value ? eq : i) - start);
-    const fmt::StringView value =
-        has_value ? fmt::StringView(cmdline.data + eq + 1, i - eq - 1) : fmt::StringView();
-    apply(o, key, value, has_value);
-  }
+  klib::for_each_word(cmdline, [&](const klib::Word& w) {
+    apply(o, w.key, w.value, w.has_value);
+    return true;
+  });
   return o;
 }
 
