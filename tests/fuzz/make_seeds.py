@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the synthetic part of the ACPI fuzz seed corpus (tests/fuzz/corpus/syn-*).
+"""Writes the synthetic part of the ACPI fuzz seed corpus (tests/data/fuzz/acpi-corpus/syn-*).
 
 The real MADTs (real-*.bin) are copies of ../shared/acpi-tables/madt/*.bin. Synthetic seeds give
 libFuzzer a start on every entry point: one table of each kind, and whole "memory images" with
@@ -10,7 +10,7 @@ import os
 import struct
 import sys
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "fuzz", "acpi-corpus")
 BASE = 0x1000
 
 
