@@ -121,6 +121,17 @@ CASES = [
               (r"^\[error\] acpi: SRAT: SRAT at offset 0x58: entry of length 0",),
               qemu_args=("-acpitable",
                          "file=" + os.path.join(MALFORMED_TABLES, "srat-zero-length-entry.dat"))),
+    # The kernel scheduler (kernel/sched, behind the `sched` switch): 256 threads sleeping, waking,
+    # yielding, taking mutexes and migrating; ping-pong across CPUs; pinning; RT before fair;
+    # tick preemption. Every thread must finish with the counters right.
+    smp_case("sched-stress-smp2", "2",
+             (r"^\[info\] sched: started on cpu 0 \(2 CPUs",
+              r"^\[info\] sched stress: 256 threads x \d+ rounds on 2 CPUs .* 256 finished$"),
+             cmdline="sched test=sched* qemu_exit"),
+    smp_case("sched-stress-smp4", "4",
+             (r"^\[info\] sched: started on cpu 0 \(4 CPUs",
+              r"^\[info\] sched stress: 256 threads x \d+ rounds on 4 CPUs .* 256 finished$"),
+             cmdline="sched test=sched* qemu_exit"),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
