@@ -315,7 +315,8 @@ std::atomic<bool> g_stop_spinning{false};
 void spin_body(void* arg) {
   auto& me = *static_cast<Spinner*>(arg);
   std::uint64_t seen = me.other->count.load(std::memory_order_relaxed);
-  const std::uint64_t deadline = ktime::now_ns() + 3'000 * kMs;
+  // Bounded, but generously: on a loaded emulator the vCPU itself may get little host time.
+  const std::uint64_t deadline = ktime::now_ns() + 12'000 * kMs;
   // Never yields or blocks: only the tick can take the CPU away.
   while (!g_stop_spinning.load(std::memory_order_relaxed) && ktime::now_ns() < deadline) {
     me.count.fetch_add(1, std::memory_order_relaxed);
@@ -343,12 +344,13 @@ KTEST(sched_time_slice_preempts_busy_loop) {
   auto tb = create_thread(o, &spin_body, &b);
   KCHECK(static_cast<bool>(ta) && static_cast<bool>(tb));
   KThread* ts[2] = {ta.value(), tb.value()};
-  const std::uint64_t deadline = ktime::now_ns() + 2'000 * kMs;
+  // Waits for the outcome (both preempted at least 3 times), not for a rate: bounded at 10 s.
+  const std::uint64_t deadline = ktime::now_ns() + 10'000 * kMs;
   while ((a.interleavings.load() < 3 || b.interleavings.load() < 3) && ktime::now_ns() < deadline) {
     sleep_for(5 * kMs);
   }
   g_stop_spinning.store(true);
-  KCHECK_EQ(join_all(ts, 2, 4'000 * kMs), 2u);
+  KCHECK_EQ(join_all(ts, 2, 14'000 * kMs), 2u);
   // On one CPU, the other's counter moving while we loop means we were preempted.
   KCHECK(a.interleavings.load() >= 3);
   KCHECK(b.interleavings.load() >= 3);
