@@ -1,5 +1,4 @@
-// The first IPI: apic::Vector::kTestIpi, whose handler counts per CPU (CpuLocal::ipis). It also
-// wakes an idle AP to serve its run_on_cpu mailbox.
+// The first IPI: apic::Vector::kTestIpi, whose handler counts per CPU (CpuLocal::ipis).
 #pragma once
 
 #include <cstdint>
