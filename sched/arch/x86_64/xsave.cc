@@ -7,7 +7,39 @@ void cpuid(std::uint32_t leaf, std::uint32_t sub, std::uint32_t r[4]) {
   asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
+// Written by the kernel before any thread owns an area; read on every switch of such a thread.
+SaveMode g_mode = SaveMode::kUnset;
+
 }  // namespace
+
+void set_save_mode(SaveMode mode) { g_mode = mode; }
+
+SaveMode save_mode() {
+  if (g_mode == SaveMode::kUnset) {
+    g_mode = xsave_supported() ? SaveMode::kXsave : SaveMode::kFxsave;
+  }
+  return g_mode;
+}
+
+std::uint32_t save_area_size() {
+  return save_mode() == SaveMode::kXsave ? xsave_area_size() : 512;
+}
+
+void save_state(void* area) {
+  if (save_mode() == SaveMode::kFxsave) {
+    asm volatile("fxsave64 (%0)" : : "r"(area) : "memory");
+  } else {
+    xsave(area);
+  }
+}
+
+void restore_state(const void* area) {
+  if (save_mode() == SaveMode::kFxsave) {
+    asm volatile("fxrstor64 (%0)" : : "r"(area) : "memory");
+  } else {
+    xrstor(area);
+  }
+}
 
 bool xsave_supported() {
   std::uint32_t r[4];

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -155,6 +156,44 @@ TEST(Xsave, SaveAndRestoreRoundTripsAVectorRegister) {
   sched::arch::xsave(area);
   sched::arch::xrstor(area);
   std::free(area);
+}
+
+// The scheduler's save_state/restore_state in each mode the CPU allows: the legacy region's
+// MXCSR (offset 24, the same in FXSAVE and XSAVE layouts) is written by the save and loaded by
+// the restore.
+void check_mode_round_trip(sched::arch::SaveMode mode) {
+  sched::arch::set_save_mode(mode);
+  const std::uint32_t size = sched::arch::save_area_size();
+  ASSERT_GE(size, 512u);
+  void* area = std::aligned_alloc(sched::arch::kXsaveAlign, (size + 63) / 64 * 64);
+  ASSERT_NE(area, nullptr);
+  sched::arch::xsave_init(area, size);
+  std::uint32_t original = 0;
+  asm volatile("stmxcsr %0" : "=m"(original));
+  sched::arch::save_state(area);
+  std::uint32_t saved;
+  std::memcpy(&saved, static_cast<char*>(area) + 24, sizeof saved);
+  EXPECT_EQ(saved, original);
+  // Round toward zero (RC = 11b, bits 13-14): a value the process does not run with.
+  const std::uint32_t changed = original | (3u << 13);
+  ASSERT_NE(changed, original);
+  std::memcpy(static_cast<char*>(area) + 24, &changed, sizeof changed);
+  sched::arch::restore_state(area);
+  std::uint32_t now = 0;
+  asm volatile("stmxcsr %0" : "=m"(now));
+  asm volatile("ldmxcsr %0" : : "m"(original));
+  EXPECT_EQ(now, changed);
+  std::free(area);
+  sched::arch::set_save_mode(sched::arch::SaveMode::kUnset);
+}
+
+TEST(ExtendedState, FxsaveModeSavesAndRestoresMxcsr) {
+  check_mode_round_trip(sched::arch::SaveMode::kFxsave);
+}
+
+TEST(ExtendedState, XsaveModeSavesAndRestoresMxcsr) {
+  if (!sched::arch::xsave_supported()) GTEST_SKIP() << "XSAVE not enabled on this CPU/OS";
+  check_mode_round_trip(sched::arch::SaveMode::kXsave);
 }
 
 }  // namespace
