@@ -32,10 +32,20 @@ void apply(ParseResult& r, const Word& w) {
   } else if (equals(w.key, "qemu_exit")) {
     apply_flag(r, w, o.qemu_exit);
   } else if (equals(w.key, "sched")) {
-    apply_flag(r, w, o.sched);
+    if (!w.has_value || equals(w.value, "on")) {
+      o.sched = true;
+    } else if (equals(w.value, "off")) {
+      o.sched = false;
+    } else {
+      add_problem(r, ProblemKind::kBadValue, w.whole);
+    }
+  } else if (equals(w.key, "nosched")) {
+    bool off = false;
+    apply_flag(r, w, off);
+    if (off) o.sched = false;
   } else if (equals(w.key, "sched_bench")) {
     apply_flag(r, w, o.sched_bench);
-    o.sched = o.sched_bench;
+    if (o.sched_bench) o.sched = true;
   } else if (equals(w.key, "poweroff")) {
     apply_flag(r, w, o.power_off);
   } else if (equals(w.key, "fault")) {

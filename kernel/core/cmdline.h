@@ -9,7 +9,8 @@
 //   fault=page|ud   take a deliberate unhandled fault after boot (backtrace tests)
 //   loglevel=debug|info|warn|error
 //   acpi=dump       print every ACPI table in acpidump's layout (for acpiinfo)
-//   sched           run the preemptive scheduler (kernel/sched); sched_bench: its benchmark
+//   nosched, sched=off   do not run the preemptive scheduler (kernel/sched), which runs by
+//                   default (`sched`, `sched=on`); sched_bench: run only its benchmark
 //   smp=, nosmp, maxcpus=, smp_fake_apic=   AP bring-up (parsed by kernel/smp/smp_options.h)
 //   lockstat, watchdog, bench, stall=, panic_on_ap=, lockdep_test=   cross-CPU services and
 //                   their test provocations (parsed by kernel/smp/ipi/service_options.h)
@@ -35,7 +36,7 @@ struct Options {
   Fault fault = Fault::kNone;
   klog::Level log_level = klog::Level::kInfo;
   bool acpi_dump = false;
-  bool sched = false;        // sched_bench implies it
+  bool sched = true;         // on unless nosched / sched=off; sched_bench implies it
   bool sched_bench = false;
 };
 

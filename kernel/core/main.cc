@@ -6,9 +6,11 @@
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
+#include "kernel/arch/x86_64/fpu.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/framebuffer_console.h"
 #include "kernel/console/log.h"
+#include "kernel/console/raw.h"
 #include "kernel/console/serial16550.h"
 #include "kernel/core/banner.h"
 #include "kernel/core/boot_info_check.h"
@@ -111,11 +113,44 @@ void apply_command_line() {
   power::power_off();
 }
 
-// What the boot CPU does once everything is up; with `sched`, in the first kernel thread.
+// How long the main thread waits for every online CPU to enter the scheduler. They are released
+// before the scheduler starts and only wait for it to be published, so this is far more than a
+// working machine needs, even under TCG.
+constexpr std::uint64_t kSchedEntryTimeoutNs = 5'000'000'000;
+
+// `bench`: the cross-CPU service benchmarks, then the scheduler's (which needs threads).
+void report_fpu() {
+  const arch::fpu::FpuInfo& f = arch::fpu::info();
+  switch (f.mode) {
+    case arch::fpu::SaveMode::kXsave:
+      klog::info("fpu: XSAVE, XCR0 {:#x}, {}-byte thread areas", f.xcr0, f.area_size);
+      break;
+    case arch::fpu::SaveMode::kFxsave:
+      klog::info("fpu: FXSAVE (no XSAVE), {}-byte thread areas", f.area_size);
+      break;
+    case arch::fpu::SaveMode::kNone:
+      klog::warn("fpu: no FXSR/SSE; threads cannot use the FPU");
+      break;
+  }
+}
+
+bool run_benchmarks() {
+  const bool ipi_ok = kbench::run();
+  if (!ksched::running()) {
+    klog::raw("sched_bench: skipped (scheduler off)\n");
+    return ipi_ok;
+  }
+  return ksched::run_bench() && ipi_ok;
+}
+
+// What the boot CPU does once everything is up; with the scheduler (the default), in the first
+// kernel thread ("main", pinned to CPU 0).
 [[noreturn]] void after_boot(void*) {
+  if (ksched::running()) (void)ksched::wait_for_cpus(kSchedEntryTimeoutNs);
+  smp::run_test_provocations();
+  if (smp::service_options().bench) finish_tests(run_benchmarks());
   if (g_options.sched_bench) finish_tests(ksched::run_bench());
   if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
-  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
   if (g_options.power_off) {
     smp::print_lockstat_if_requested();
     power::power_off();
@@ -180,6 +215,10 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // reclaim. It never fails; problems are printed and boot carries on.
   kacpi::read_and_report(info, g_options.acpi_dump);
 
+  // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.
+  (void)arch::fpu::init_this_cpu();
+  report_fpu();
+
   // Interrupt controllers and time, from what the ACPI report kept.
   (void)apic::apply_machine_tables();
   apic::init_boot_cpu();
@@ -193,9 +232,11 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   mm::reclaim_boot_memory();
 
   print_banner(info, command_line());
-  smp::run_test_provocations();
-  if (smp::service_options().bench) finish_tests(kbench::run());
+  // Before the scheduler: the report's backtrace then ends in kernel_main, as the fault tests
+  // expect, rather than in a thread's start frame.
+  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
 
   if (g_options.sched) ksched::start_boot_cpu(&after_boot, nullptr);
+  klog::info("sched: off (nosched or sched=off): no threads; the APs idle in smp::ap_idle_loop");
   after_boot(nullptr);
 }

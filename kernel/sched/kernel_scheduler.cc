@@ -6,10 +6,12 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
+#include "kernel/lib/format.h"
 #include "kernel/core/panic.h"
 #include "kernel/sched/kthread.h"
 #include "kernel/sched/sleep_queue.h"
 #include "kernel/smp/cpus.h"
+#include "kernel/smp/ipi/call_function.h"
 #include "kernel/smp/ipi/reschedule.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
@@ -26,6 +28,9 @@ std::atomic<bool> g_requested{false};
 // Set (release) once g_scheduler, g_runqueues and g_idle are built; APs acquire it.
 std::atomic<bool> g_ready{false};
 std::atomic<std::uint32_t> g_online{0};
+// g_entered[cpu]: that CPU has entered its idle loop (set once, relaxed: a report, not a
+// synchronisation).
+std::atomic<bool>* g_entered = nullptr;
 
 alignas(sched::Scheduler) unsigned char g_scheduler_storage[sizeof(sched::Scheduler)];
 sched::Scheduler* g_scheduler = nullptr;
@@ -82,15 +87,21 @@ bool this_cpu_need_resched() {
   return g_runqueues[arch::current_cpu_number()].need_resched.load(std::memory_order_relaxed);
 }
 
-// Common part of every CPU's entry: runs with interrupts off on the CPU itself.
+// Starts this CPU's share of the periodic tick (the watchdog may share it). Interrupts off.
+void start_tick(std::uint32_t cpu) {
+  if (!ktime::tick_start(ktime::TickUser::kScheduler, kTickNs)) {
+    klog::warn("sched: cpu {}: no LAPIC timer tick; threads here run until they block", cpu);
+  }
+}
+
+// Common part of every AP's entry: runs with interrupts off on the CPU itself.
 [[noreturn]] void enter(std::uint32_t cpu) {
   sched::Thread& idle = g_idle[cpu];
   g_scheduler->init_cpu(idle);
   arch::set_current_thread_raw(&idle);
   g_online.fetch_add(1, std::memory_order_relaxed);
-  if (!ktime::timer_periodic(kTickNs)) {
-    klog::warn("sched: cpu {}: no LAPIC timer tick; threads here run until they block", cpu);
-  }
+  g_entered[cpu].store(true, std::memory_order_relaxed);
+  start_tick(cpu);
   arch::sti();
   g_scheduler->idle_loop(nullptr, nullptr);
   panic("sched: idle loop returned");
@@ -141,7 +152,9 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   g_count = platform::cpu_count();
   g_runqueues = new (std::nothrow) sched::RunQueue[g_count];
   g_idle = new (std::nothrow) sched::Thread[g_count];
-  if (g_runqueues == nullptr || g_idle == nullptr || !init_sleep_queues(g_count)) {
+  g_entered = new (std::nothrow) std::atomic<bool>[g_count];
+  if (g_runqueues == nullptr || g_idle == nullptr || g_entered == nullptr ||
+      !init_sleep_queues(g_count)) {
     panic("sched: no memory for {} runqueues", g_count);
   }
   sched::SchedulerHooks hooks;
@@ -151,13 +164,15 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   hooks.now_ns = &now_ns;
   g_scheduler = new (g_scheduler_storage) sched::Scheduler(g_runqueues, g_count, hooks);
   sched::set_bug_handler(&on_bug, nullptr);
-  ktime::set_tick_hook(&on_tick);
+  for (std::uint32_t c = 0; c < g_count; ++c) g_entered[c].store(false, std::memory_order_relaxed);
+  if (!ktime::add_tick_hook(&on_tick)) panic("sched: no free timer tick hook slot");
   // Release: the APs waiting in enter_on_ap see everything built above.
   g_ready.store(true, std::memory_order_release);
 
   g_scheduler->init_cpu(g_idle[0]);
   arch::set_current_thread_raw(&g_idle[0]);
   g_online.fetch_add(1, std::memory_order_relaxed);
+  g_entered[0].store(true, std::memory_order_relaxed);
   // The boot CPU's remaining work, as a thread that may block and be preempted; pinned so that
   // code written for "the boot CPU" stays true.
   ThreadOptions opts;
@@ -166,7 +181,7 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   auto t = create_thread(opts, main, arg);
   if (!t) panic("sched: cannot create the main thread: {}", t.error());
   klog::info("sched: started on cpu 0 ({} CPUs, tick {} us)", g_count, kTickNs / 1000);
-  if (!ktime::timer_periodic(kTickNs)) klog::warn("sched: cpu 0: no LAPIC timer tick");
+  start_tick(0);
   arch::sti();
   g_scheduler->idle_loop(nullptr, nullptr);
   panic("sched: idle loop returned");
@@ -176,6 +191,9 @@ bool enter_on_ap() {
   if (!requested()) return false;
   const std::uint64_t deadline = ktime::now_ns() + kApWaitNs;
   while (!g_ready.load(std::memory_order_acquire)) {
+    // Interrupts are off until we enter: serve cross-CPU calls and TLB shootdowns meanwhile
+    // (the watchdog arms its tick here, and a shootdown must not wait for us).
+    smp::serve_call_queue();
     if (ktime::now_ns() > deadline) {
       klog::warn("sched: cpu {}: scheduler not started within 10 s; plain idle loop",
                  arch::current_cpu_number());
@@ -185,6 +203,40 @@ bool enter_on_ap() {
   }
   arch::cli();
   enter(arch::current_cpu_number());
+}
+
+bool wait_for_cpus(std::uint64_t timeout_ns) {
+  const std::uint64_t start = ktime::now_ns();
+  const std::uint64_t deadline = start + timeout_ns;
+  for (;;) {
+    std::uint32_t online = 0;
+    std::uint32_t missing = 0;
+    for (std::uint32_t c = 0; c < g_count; ++c) {
+      if (!smp::cpu_online(platform::CpuNumber{c})) continue;
+      ++online;
+      if (!g_entered[c].load(std::memory_order_relaxed)) ++missing;
+    }
+    const std::uint64_t now = ktime::now_ns();
+    if (missing == 0) {
+      klog::info("sched: all {} online CPUs entered the scheduler ({} ms after the start)",
+                 online, (now - start) / 1'000'000);
+      return true;
+    }
+    if (now > deadline) {
+      char list[256];
+      fmt::FixedBuffer out(list, sizeof(list));
+      for (std::uint32_t c = 0; c < g_count; ++c) {
+        if (smp::cpu_online(platform::CpuNumber{c}) && !g_entered[c].load(std::memory_order_relaxed)) {
+          fmt::format_to(out, " {}", c);
+        }
+      }
+      klog::error("sched: {} of {} online CPUs did not enter the scheduler within {} ms: cpu{}{}; "
+                  "carrying on without them", missing, online, timeout_ns / 1'000'000, list,
+                  out.truncated() ? " ..." : "");
+      return false;
+    }
+    sleep_for(kTickNs);
+  }
 }
 
 }  // namespace ksched

@@ -4,10 +4,11 @@
 // It mirrors tests/host/sched/host_machine.{h,cc}, with CPUs instead of host threads.
 //
 // Start-up (docs/scheduling.md, "In the kernel"): kernel_main calls request() before the APs
-// are released when the command line asks for the scheduler (`sched`); each AP, once released,
-// waits (bounded) for the boot CPU's start_boot_cpu() to publish the runqueues, then enters its
-// idle loop. The boot CPU's own boot context becomes CPU 0's idle thread and the rest of
-// kernel_main continues in a kernel thread pinned to CPU 0.
+// are released unless the command line opts out (`nosched`, `sched=off`); each AP, once
+// released, waits (bounded, serving cross-CPU calls) for the boot CPU's start_boot_cpu() to
+// publish the runqueues, then enters its idle loop. The boot CPU's own boot context becomes
+// CPU 0's idle thread and the rest of kernel_main continues in a kernel thread pinned to CPU 0,
+// which first waits (bounded) for every online CPU to have entered (wait_for_cpus).
 #pragma once
 
 #include <cstdint>
@@ -30,10 +31,16 @@ bool requested();
 // starts the tick and runs the idle loop. Panics if memory for the runqueues is missing.
 [[noreturn]] void start_boot_cpu(void (*main)(void*), void* arg);
 
-// An AP after its release (kernel/smp/ap_entry.cc): enters the scheduler's idle loop, or
-// returns false if the boot CPU did not publish the scheduler within its deadline (the caller
-// then falls back to its own idle loop).
+// An AP after its release (kernel/smp/ap_entry.cc), interrupts off: enters the scheduler's idle
+// loop, or returns false if the scheduler was not requested or the boot CPU did not publish it
+// within its deadline (the caller then falls back to its own idle loop). Serves the CPU's
+// cross-CPU call queue while it waits.
 bool enter_on_ap();
+
+// Thread context (the main thread, right after start_boot_cpu): waits until every online CPU
+// has entered the scheduler, at most `timeout_ns`, sleeping a tick between checks. Logs the
+// outcome either way (on timeout, the CPU numbers that had not entered); true when all had.
+bool wait_for_cpus(std::uint64_t timeout_ns);
 
 // Whether the scheduler runs (some CPU entered it).
 bool running();

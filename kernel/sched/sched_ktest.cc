@@ -1,8 +1,9 @@
-// In-kernel tests of the scheduler (boot with `sched`, e.g. `sched test=sched* qemu_exit`).
+// In-kernel tests of the scheduler (it runs by default; e.g. `test=sched* qemu_exit`).
 // Every wait is bounded: threads are joined against a deadline, and a thread still running
 // then is reported as the failure (a lost wake-up or a starved thread).
 #include <atomic>
 
+#include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
 #include "kernel/sched/condition_variable.h"
@@ -14,6 +15,7 @@
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
 #include "smp/locks/preempt.h"
+#include "smp/platform/platform.h"
 
 namespace ksched {
 namespace {
@@ -24,6 +26,23 @@ std::uint32_t this_cpu() {
   // A snapshot: the thread may move right after, which is what the tests record.
   return arch::current_cpu_number();
 }
+
+// The tests run in the main thread, which may come to them with interrupts off (tests of other
+// subsystems leave them as kernel_main had them); the scheduler tests need a preemptible
+// thread: interrupts on (the tick can preempt, a wake-up's preemption point acts). Restores
+// the caller's state.
+class Preemptible {
+ public:
+  Preemptible() : was_on_(platform::irqs_enabled()) { arch::sti(); }
+  ~Preemptible() {
+    if (!was_on_) arch::cli();
+  }
+  Preemptible(const Preemptible&) = delete;
+  Preemptible& operator=(const Preemptible&) = delete;
+
+ private:
+  bool was_on_;
+};
 
 std::uint64_t cpu_bit(std::uint32_t cpu) { return cpu < 64 ? 1ull << cpu : 0; }
 
@@ -103,7 +122,8 @@ void stress_body(void* arg) {
 }
 
 KTEST(sched_stress_256_threads) {
-  if (!running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const Preemptible preemptible;
   static KThread* threads[kStressThreads];
   g_stress = new Stress;
   Stress& s = *g_stress;
@@ -189,7 +209,8 @@ void pong_body(void*) {
 }
 
 KTEST(sched_ping_pong_two_cpus) {
-  if (!running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const Preemptible preemptible;
   if (online_cpu_count() < 2) KSKIP("needs two CPUs");
   g_pp = new PingPong;
   g_pp->cpu[0] = 0;
@@ -230,7 +251,8 @@ void pinned_body(void* arg) {
 }
 
 KTEST(sched_pinned_threads_stay_home) {
-  if (!running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const Preemptible preemptible;
   constexpr std::uint32_t kPerCpu = 4;
   static Pinned pinned[64 * kPerCpu];
   static KThread* ts[64 * kPerCpu];
@@ -262,7 +284,8 @@ void first_run_body(void* arg) {
 }
 
 KTEST(sched_rt_runs_before_fair) {
-  if (!running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const Preemptible preemptible;
   // This thread runs on CPU 0 (the main thread is pinned there); everything below too.
   static FirstRun runs[5];
   KThread* ts[5];
@@ -329,7 +352,8 @@ void spin_body(void* arg) {
 }
 
 KTEST(sched_time_slice_preempts_busy_loop) {
-  if (!running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const Preemptible preemptible;
   static Spinner a, b;
   a.count = b.count = 0;
   a.interleavings = b.interleavings = 0;

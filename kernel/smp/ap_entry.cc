@@ -3,6 +3,7 @@
 // arch::init_secondary_cpu may read GS (the base is not set yet) or fault (no IDT yet).
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/fpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/sched/kernel_scheduler.h"
 #include "kernel/smp/ap_start_state.h"
@@ -41,6 +42,14 @@ extern "C" void smp_ap_entry(void* arg) {
 
   arch::init_secondary_cpu(local, start.control);
   arch::publish_stage(local, arch::CpuStage::kDescriptors);
+  // The boot CPU's FPU mode and XCR0: threads that use the FPU migrate with one area layout.
+  if (!arch::fpu::init_this_cpu()) {
+    local.mismatch_leaf = 0xD;
+    local.mismatch_register = 0;
+    local.mismatch_ap_value = static_cast<std::uint32_t>(arch::cpuid(0xD, 0).eax);
+    local.mismatch_bsp_value = static_cast<std::uint32_t>(arch::fpu::info().xcr0);
+    park(local, arch::CpuStage::kFeatureMismatch);
+  }
 
   apic::set_this_cpu_uid(local.acpi_uid);
   apic::init_this_cpu();  // x2APIC first when the boot CPU uses it, before any x2APIC MSR
@@ -62,8 +71,8 @@ extern "C" void smp_ap_entry(void* arg) {
   }
   if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);
   arch::publish_stage(local, arch::CpuStage::kRunning);
-  // With the scheduler (`sched` on the command line) this CPU runs threads and never returns;
-  // otherwise it serves its run_on_cpu mailbox.
+  // With the scheduler (the default; `nosched` turns it off) this CPU runs threads and never
+  // returns; otherwise it halts in ap_idle_loop, taking cross-CPU calls as interrupts.
   (void)ksched::enter_on_ap();
   ap_idle_loop();
 }

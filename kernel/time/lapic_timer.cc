@@ -4,6 +4,7 @@
 
 #include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
 #include "kernel/arch/x86_64/apic/lapic_registers.h"
+#include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/apic/this_cpu_lapic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
@@ -33,10 +34,14 @@ constexpr std::uint64_t kMaxTimerHz = 10'000'000'000;
 struct alignas(64) CpuTimer {  // one cache line per CPU: the tick counter is hot
   std::atomic<std::uint64_t> ticks{0};
   std::uint64_t hz = 0;
+  // The periodic tick, touched only by its own CPU with interrupts off.
+  std::uint64_t periods[kTickUsers] = {};  // what each user asked for (0: nothing)
+  std::uint64_t running_period = 0;        // what the timer is armed with (0: not by the tick)
+  bool claimed = false;
 };
 
 CpuTimer g_timers[smp::kMaxCpus];
-std::atomic<TickHook> g_hook{nullptr};
+std::atomic<TickHook> g_hooks[kMaxTickHooks] = {};
 bool g_deadline = false;
 bool g_arat = false;
 
@@ -49,7 +54,30 @@ CpuTimer& this_cpu() {
 
 void on_timer(arch::InterruptFrame&) {
   this_cpu().ticks.fetch_add(1, std::memory_order_relaxed);
-  if (const TickHook hook = g_hook.load(std::memory_order_acquire)) hook();
+  for (std::atomic<TickHook>& slot : g_hooks) {
+    if (const TickHook hook = slot.load(std::memory_order_acquire)) hook();
+  }
+}
+
+std::uint64_t shortest_period(const CpuTimer& cpu) {
+  std::uint64_t p = 0;
+  for (const std::uint64_t asked : cpu.periods) {
+    if (asked != 0 && (p == 0 || asked < p)) p = asked;
+  }
+  return p;
+}
+
+// Brings the timer in line with the users' records. Not while claimed.
+void apply_tick(CpuTimer& cpu) {
+  const std::uint64_t p = shortest_period(cpu);
+  if (p == cpu.running_period) return;
+  if (p == 0) {
+    timer_stop();
+  } else if (!timer_periodic(p)) {
+    // tick_start checked that the period fits this CPU's timer, so this is a broken timer.
+    panic("ktime: CPU {}: periodic tick of {} ns could not be armed", arch::current_cpu_number(), p);
+  }
+  cpu.running_period = p;
 }
 
 // Timer counts for `ns`, or 0 if it does not fit / the timer is not calibrated.
@@ -173,6 +201,67 @@ void timer_stop() {
 
 std::uint64_t timer_ticks() { return this_cpu().ticks.load(std::memory_order_relaxed); }
 
-void set_tick_hook(TickHook hook) { g_hook.store(hook, std::memory_order_release); }
+bool add_tick_hook(TickHook hook) {
+  for (std::atomic<TickHook>& slot : g_hooks) {
+    if (slot.load(std::memory_order_relaxed) == hook) return true;
+  }
+  for (std::atomic<TickHook>& slot : g_hooks) {
+    TickHook empty = nullptr;
+    // Release: whatever the hook's owner set up before adding it is visible to the ticks that
+    // load the slot (acquire in on_timer).
+    if (slot.compare_exchange_strong(empty, hook, std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void remove_tick_hook(TickHook hook) {
+  for (std::atomic<TickHook>& slot : g_hooks) {
+    TickHook expected = hook;
+    slot.compare_exchange_strong(expected, nullptr, std::memory_order_relaxed);
+  }
+}
+
+bool tick_start(TickUser user, std::uint64_t period_ns) {
+  if (count_for(period_ns) == 0) return false;
+  CpuTimer& cpu = this_cpu();
+  cpu.periods[static_cast<std::uint32_t>(user)] = period_ns;
+  if (!cpu.claimed) apply_tick(cpu);
+  return true;
+}
+
+void tick_stop(TickUser user) {
+  CpuTimer& cpu = this_cpu();
+  cpu.periods[static_cast<std::uint32_t>(user)] = 0;
+  if (!cpu.claimed) apply_tick(cpu);
+}
+
+std::uint64_t tick_period_ns() { return shortest_period(this_cpu()); }
+
+void claim_timer() {
+  CpuTimer& cpu = this_cpu();
+  if (cpu.claimed) panic("ktime: CPU {}: timer claimed twice", arch::current_cpu_number());
+  cpu.claimed = true;
+  timer_stop();
+  cpu.running_period = 0;
+}
+
+void release_timer() {
+  CpuTimer& cpu = this_cpu();
+  if (!cpu.claimed) panic("ktime: CPU {}: timer released unclaimed", arch::current_cpu_number());
+  timer_stop();  // whatever the claimant left armed
+  cpu.claimed = false;
+  apply_tick(cpu);
+}
+
+bool timer_claimed() { return this_cpu().claimed; }
+
+bool tick_pending() {
+  const std::uint32_t v = arch::vector_number(arch::Vector::kTimer);
+  const std::uint32_t offset = apic::offset_of(apic::Register::kIrrBase) + (v / 32) * 0x10;
+  return ((apic::read_register(offset) >> (v % 32)) & 1) != 0;
+}
 
 }  // namespace ktime

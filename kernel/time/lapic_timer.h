@@ -1,7 +1,11 @@
 // The local APIC timer of the CPU running the code: calibrated per CPU against the TSC, armed
 // one-shot, periodic or (CPUID.1:ECX[24]) by TSC deadline; its interrupt counts ticks per CPU
-// and calls the tick hook (the scheduler's, later). All functions act on the current CPU and
-// need interrupts off (the timer is this CPU's) unless noted.
+// and calls the registered tick hooks (the scheduler's, the watchdog's). All functions act on
+// the current CPU and need interrupts off (the timer is this CPU's) unless noted.
+//
+// Users: the periodic tick (tick_start) is shared by the scheduler and the watchdog; the raw
+// timer_* calls below belong to whoever holds the CPU's TimerClaim (the tests), or to a CPU
+// that runs no tick.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +34,51 @@ void timer_stop();
 // Timer interrupts this CPU has taken (any mode).
 std::uint64_t timer_ticks();
 
-// Called from the timer interrupt on the CPU that took it, interrupts off. One hook for all
-// CPUs; nullptr for none.
+// ---- Tick hooks ----------------------------------------------------------------------------
+// Functions called from every timer interrupt on the CPU that took it, interrupts off, in the
+// order they were added. A small fixed registry shared by the scheduler and the watchdog (and
+// tests): every registered hook runs on each tick.
 using TickHook = void (*)();
-void set_tick_hook(TickHook hook);
+inline constexpr std::uint32_t kMaxTickHooks = 4;
+
+// Adds `hook` (true; also when it is already registered). False when all kMaxTickHooks slots
+// are taken. Any context; lock-free.
+[[nodiscard]] bool add_tick_hook(TickHook hook);
+// Removes `hook` if registered. A tick already running it on another CPU may still call it
+// once (callers keep the hook's data alive).
+void remove_tick_hook(TickHook hook);
+
+// ---- The periodic tick -------------------------------------------------------------------
+// The standing periodic timer of a CPU, shared by its users: each asks for a period and the
+// timer runs at the shortest one asked for (stopped when no user is left). Interrupts off;
+// these act on the current CPU.
+enum class TickUser : std::uint8_t { kScheduler, kWatchdog };
+inline constexpr std::uint32_t kTickUsers = 2;
+
+// Records `user`'s period and re-arms the timer if the shortest period changed. False when the
+// timer is not calibrated or the period does not fit (the record is dropped then).
+[[nodiscard]] bool tick_start(TickUser user, std::uint64_t period_ns);
+void tick_stop(TickUser user);
+// The period the tick runs at on this CPU (0: no tick), whether claimed or not.
+std::uint64_t tick_period_ns();
+
+// Exclusive use of this CPU's timer (tests that count exact timer interrupts, calibration):
+// the periodic tick is stopped for the claim's lifetime and re-armed at its period afterwards.
+// While claimed, tick_start/tick_stop only update the records. One claim per CPU at a time.
+// A tick that was already pending (IRR) when the claim began is still delivered once
+// interrupts are enabled: callers that count exact ticks drain it first (tick_pending()).
+void claim_timer();
+void release_timer();
+bool timer_claimed();
+// The timer vector is pending in this CPU's IRR (requested, not yet taken).
+bool tick_pending();
+
+class [[nodiscard]] TimerClaim {
+ public:
+  TimerClaim() { claim_timer(); }
+  ~TimerClaim() { release_timer(); }
+  TimerClaim(const TimerClaim&) = delete;
+  TimerClaim& operator=(const TimerClaim&) = delete;
+};
 
 }  // namespace ktime

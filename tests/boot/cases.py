@@ -17,8 +17,11 @@ from harness import Case, summary_passed
 PANIC = r"PANIC"
 KERNEL_EXCEPTION = r"^EXCEPTION "  # kernel/arch/x86_64/exception.cc report header
 FIRMWARE_EXCEPTION = r"!!!! X64 Exception"  # OVMF's handler: the loader (or firmware) faulted
+# The main thread's report when an online CPU did not enter the scheduler within its deadline
+# (kernel/sched/kernel_scheduler.cc, wait_for_cpus).
+SCHED_CPU_MISSING = r"did not enter the scheduler"
 ALWAYS_FORBIDDEN = (FIRMWARE_EXCEPTION,)
-NORMAL_FORBIDDEN = (PANIC, KERNEL_EXCEPTION, FIRMWARE_EXCEPTION)
+NORMAL_FORBIDDEN = (PANIC, KERNEL_EXCEPTION, FIRMWARE_EXCEPTION, SCHED_CPU_MISSING)
 
 # Any kernel output: klog's level prefixes (kernel/console/log.cc), panics, exception reports,
 # the test summary.
@@ -102,7 +105,11 @@ CASES = [
                                     r"^\[error\] smp: cpu 4 apic 64 failed after 2 start "
                                     r"rounds, last stage not started"),
              cmdline="test qemu_exit smp_fake_apic=0x40", forbid=NORMAL_FORBIDDEN),
-    smp_case("smp-serial", "4", (smp_online(4, 4),), cmdline="test qemu_exit smp=serial"),
+    # Also the scheduler's opt-out: every test passes without it (the scheduler tests skip).
+    smp_case("smp-serial-nosched", "4",
+             (smp_online(4, 4), r"^\[info\] sched: off \(nosched or sched=off\)"),
+             cmdline="test qemu_exit smp=serial nosched",
+             forbid=NORMAL_FORBIDDEN + (SMP_FAILED, r"sched: started")),
     smp_case("smp-off", "2", (r"^\[info\] smp: 1 of 2 CPUs online in 0 ms \(boot CPU only",),
              cmdline="test qemu_exit nosmp"),
     acpi_case("acpi-topology-q35", (r"^\[info\] acpi: 4 usable CPUs, 0 skipped entries; boot CPU APIC ID 0$",
@@ -121,17 +128,20 @@ CASES = [
               (r"^\[error\] acpi: SRAT: SRAT at offset 0x58: entry of length 0",),
               qemu_args=("-acpitable",
                          "file=" + os.path.join(MALFORMED_TABLES, "srat-zero-length-entry.dat"))),
-    # The kernel scheduler (kernel/sched, behind the `sched` switch): 256 threads sleeping, waking,
-    # yielding, taking mutexes and migrating; ping-pong across CPUs; pinning; RT before fair;
-    # tick preemption. Every thread must finish with the counters right.
+    # The kernel scheduler (kernel/sched), on by default: booted without `sched`, every online CPU
+    # enters it; 256 threads sleeping, waking, yielding, taking mutexes and migrating; ping-pong
+    # across CPUs; pinning; RT before fair; tick preemption. Every thread must finish with the
+    # counters right.
     smp_case("sched-stress-smp2", "2",
              (r"^\[info\] sched: started on cpu 0 \(2 CPUs",
+              r"^\[info\] sched: all 2 online CPUs entered the scheduler",
               r"^\[info\] sched stress: 256 threads x \d+ rounds on 2 CPUs .* 256 finished$"),
-             cmdline="sched test=sched* qemu_exit"),
+             cmdline="test=sched* qemu_exit"),
     smp_case("sched-stress-smp4", "4",
              (r"^\[info\] sched: started on cpu 0 \(4 CPUs",
+              r"^\[info\] sched: all 4 online CPUs entered the scheduler",
               r"^\[info\] sched stress: 256 threads x \d+ rounds on 4 CPUs .* 256 finished$"),
-             cmdline="sched test=sched* qemu_exit"),
+             cmdline="test=sched* qemu_exit"),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
@@ -171,8 +181,17 @@ CASES = [
          expect=(r"^PANIC: lockdep: spin stall on cpu 0 \(holder cpu 0x3\).*taking stall-test",
                  r"^panic: cpu 3 stopped by NMI"),
          forbid=ALWAYS_FORBIDDEN, status=3, timeout=60.0),
+    # `bench`: the IPI benchmarks (kernel/bench), then the scheduler's (kernel/sched/sched_bench.cc).
     Case(name="bench-smp2", smp="2", cmdline="bench qemu_exit",
-         expect=(r"^bench: done",), forbid=NORMAL_FORBIDDEN, status=1, timeout=120.0),
+         expect=(r"^bench: done",
+                 r"^sched_bench: context switch \(2 threads yielding on cpu 1\): \d+ ns per switch",
+                 r"^sched_bench: wake-up latency same CPU \(cpu 1 wakes cpu 1\): median \d+ ns",
+                 r"^sched_bench: wake-up latency cross CPU \(cpu 0 wakes cpu 1\): median \d+ ns",
+                 r"^sched_bench: parallel work \(\d+ units of \d+ iterations\), 1 thread: \d+ ms",
+                 r"^sched_bench: parallel work, 2 threads on 2 CPUs: \d+ ms, speed-up \d+\.\d\d",
+                 r"^sched_bench: parallel work, 4 threads on 2 CPUs: \d+ ms, speed-up \d+\.\d\d",
+                 r"^sched_bench: done"),
+         forbid=NORMAL_FORBIDDEN + (r"sched_bench: FAILED",), status=1, timeout=120.0),
     deliberate_fault("fault-page", "page", "#PF"),
     deliberate_fault("fault-ud", "ud", "#UD"),
 ]

@@ -52,12 +52,16 @@ void provoke_stall(smp::StallTest kind) {
       klog::error("watchdog test: request not queued");
       return;
     }
+    // Called from kernel_main (interrupts off) or the main thread (on): watch with them off,
+    // wait with them on, and give the caller back its state.
+    const platform::IrqState irq = platform::irq_save_disable();
     watch_this_cpu();
     arch::sti();
     const std::uint64_t deadline = ktime::now_ns() + kStallBoundNs * 2;
     while (stalls_reported() == before && ktime::now_ns() < deadline) asm volatile("hlt");
     arch::cli();
     unwatch_this_cpu();
+    platform::irq_restore(irq);
     if (stalls_reported() != before && last_stalled_cpu() == ap) {
       klog::info("watchdog test: stall of cpu {} reported", ap);
     } else {

@@ -48,7 +48,8 @@ void report(std::uint32_t cpu, std::uint64_t stalled_ns) {
 }
 
 void arm_tick(const smp::CallArgs&) {
-  if (!ktime::timer_periodic(kTickPeriodNs)) {
+  // Shared with the scheduler's tick on this CPU: the timer runs at the shorter of the two.
+  if (!ktime::tick_start(ktime::TickUser::kWatchdog, kTickPeriodNs)) {
     klog::error("watchdog: cpu {}: periodic timer not armed", arch::current_cpu_number());
     return;
   }
@@ -65,7 +66,10 @@ void arm_tick(const smp::CallArgs&) {
 bool start() {
   // The lock half: spins past the bound are reported by the lock library.
   smp::set_spin_limit(platform::cycles_per_second() * (kStallBoundNs / 1'000'000) / 1000);
-  ktime::set_tick_hook(on_tick);
+  if (!ktime::add_tick_hook(on_tick)) {
+    klog::error("watchdog: no free tick hook slot ({} taken); not started", ktime::kMaxTickHooks);
+    return false;
+  }
   smp::CpuSet aps = smp::online_cpus();
   aps.remove(platform::CpuNumber{0});
   const bool ok = smp::call_on_cpus(aps, arm_tick, {}, smp::CallMode::kSync);
@@ -110,7 +114,7 @@ void watch_this_cpu() {
 
 void unwatch_this_cpu() {
   g_beats.get().watched.store(false, std::memory_order_release);
-  ktime::timer_stop();
+  ktime::tick_stop(ktime::TickUser::kWatchdog);  // the scheduler's tick, if any, runs on
 }
 
 std::uint64_t stalls_reported() { return g_reports.load(std::memory_order_acquire); }

@@ -11,6 +11,8 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/lapic_timer.h"
+#include "smp/platform/platform.h"
 
 namespace {
 
@@ -53,8 +55,18 @@ KTEST(apic_error_lvt_unmasked_timer_masked) {
   const std::uint32_t err = apic::read_register(apic::offset_of(Register::kLvtError));
   KCHECK(!apic::LvtMasked::get(err));
   KCHECK_EQ(apic::LvtVector::get(err), arch::vector_number(apic::Vector::kError));
+  const platform::IrqState irq = platform::irq_save_disable();  // this CPU's timer state
   const std::uint32_t timer = apic::read_register(apic::offset_of(Register::kLvtTimer));
-  KCHECK(apic::LvtMasked::get(timer));
+  const bool ticking = ktime::tick_period_ns() != 0;
+  platform::irq_restore(irq);
+  // Masked from init until a user starts this CPU's periodic tick (the scheduler, by default):
+  // then unmasked on the timer vector.
+  if (ticking) {
+    KCHECK(!apic::LvtMasked::get(timer));
+    KCHECK_EQ(apic::LvtVector::get(timer), arch::vector_number(apic::Vector::kTimer));
+  } else {
+    KCHECK(apic::LvtMasked::get(timer));
+  }
   KCHECK_EQ(apic::read_register(apic::offset_of(Register::kTpr)), 0u);
 }
 
