@@ -3,11 +3,14 @@
 #include <atomic>
 #include <new>
 
+#include "kernel/arch/x86_64/fpu.h"
 #include "kernel/core/panic.h"
 #include "kernel/sched/kernel_scheduler.h"
 #include "kernel/sched/sleep_queue.h"
 #include "kernel/smp/guarded_stack.h"
 #include "kernel/time/clock.h"
+#include "sched/arch/x86_64/xsave.h"
+#include "sched/config.h"
 #include "smp/locks/locks.h"
 
 namespace ksched {
@@ -45,6 +48,18 @@ void give_stack(std::uint64_t bottom) {
   g_free_stacks = bottom;
 }
 
+constexpr std::align_val_t kFpuAreaAlign{sched::arch::kXsaveAlign};
+
+// A fresh FPU area (initial state of every component), or null when memory ran out or the CPU
+// has no FPU mode.
+void* new_fpu_area() {
+  const std::uint32_t size = arch::fpu::info().area_size;
+  if (size == 0) return nullptr;
+  void* area = ::operator new(size, kFpuAreaAlign, std::nothrow);
+  if (area != nullptr) sched::arch::xsave_init(area, size);
+  return area;
+}
+
 void thread_body(void* arg) {
   auto* t = static_cast<KThread*>(arg);
   t->body(t->body_arg);
@@ -57,8 +72,21 @@ klib::Result<KThread*, const char*> create_thread(const ThreadOptions& options,
                                                   void (*body)(void*), void* arg) {
   auto* t = new (std::nothrow) KThread;
   if (t == nullptr) return klib::make_error("no memory for a thread");
+  void* fpu_area = nullptr;
+  if (options.uses_fpu) {
+    if (!sched::kSwitchExtendedState) {
+      delete t;
+      return klib::make_error("FPU threads need PLEIADES_SCHED_XSAVE");
+    }
+    fpu_area = new_fpu_area();
+    if (fpu_area == nullptr) {
+      delete t;
+      return klib::make_error("no memory for an FPU area, or no FPU");
+    }
+  }
   auto stack = take_stack();
   if (!stack) {
+    if (fpu_area != nullptr) ::operator delete(fpu_area, kFpuAreaAlign);
     delete t;
     return klib::make_error(stack.error());
   }
@@ -74,6 +102,7 @@ klib::Result<KThread*, const char*> create_thread(const ThreadOptions& options,
   scheduler().init_thread(*t, g_next_id.fetch_add(1, std::memory_order_relaxed), p,
                           reinterpret_cast<void*>(t->stack_bottom), kThreadStackBytes,
                           &thread_body, t);
+  t->extended_state = fpu_area;
   g_live.fetch_add(1, std::memory_order_relaxed);
   scheduler().start(*t);
   preempt_point();  // a new thread that should preempt us (higher class) runs now
@@ -103,6 +132,7 @@ bool join(KThread* t, std::uint64_t timeout_ns) {
     sleep_for(kTickNs);
   }
   give_stack(t->stack_bottom);
+  if (t->extended_state != nullptr) ::operator delete(t->extended_state, kFpuAreaAlign);
   delete t;
   g_live.fetch_sub(1, std::memory_order_relaxed);
   return true;

@@ -1,7 +1,7 @@
 // Kernel threads: created and started in one call, each on its own stack with an unmapped guard
 // page below it (smp::allocate_guarded_stack; stacks are recycled through a pool because the
 // stack region's virtual space is never returned). A thread ends when its entry returns or it
-// calls exit_thread(); join() waits for that and frees the thread and its stack.
+// calls exit_thread(); join() waits for that and frees the thread, its stack and its FPU area.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,9 @@ struct ThreadOptions {
   int nice = 0;                 // kFair: -20..19
   std::uint8_t rt_priority = 0;  // kFifo / kRoundRobin: 0..99
   smp::CpuSet affinity;          // empty: every CPU
+  // The thread may use x87/SSE/AVX: it gets a save area (arch::fpu::info().area_size bytes)
+  // that the scheduler saves and restores around its switches. Others must not touch the FPU.
+  bool uses_fpu = false;
 };
 
 struct KThread : sched::Thread {

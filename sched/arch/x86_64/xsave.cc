@@ -57,6 +57,11 @@ void xsave_init(void* area, std::uint32_t size) {
   // volatile: the zeroing must not be turned into a memset call (there is no libc in the kernel).
   auto* p = static_cast<volatile std::uint8_t*>(area);
   for (std::uint32_t i = 0; i < size; ++i) p[i] = 0;
+  // FCW at offset 0, MXCSR at offset 24 (little endian).
+  p[0] = 0x7F;
+  p[1] = 0x03;
+  p[24] = 0x80;
+  p[25] = 0x1F;
 }
 
 void xsave(void* area, std::uint64_t mask) {

@@ -32,8 +32,10 @@ bool xsave_supported();
 // Bytes of save area the features enabled in XCR0 need (CPUID.(EAX=0DH,ECX=0):EBX).
 std::uint32_t xsave_area_size();
 
-// Zeroes an area of `size` bytes (64-byte aligned) so that its header is valid for xrstor:
-// restoring a fresh area gives every component its initial state.
+// Prepares an area of `size` bytes (64-byte aligned) so that restoring it gives a thread the
+// initial state of every component: zeroes with a valid XSAVE header, then the x87 control
+// word 0x037F and MXCSR 0x1F80 (all exceptions masked) in the legacy region, which FXRSTOR
+// and XRSTOR load whatever the header says.
 void xsave_init(void* area, std::uint32_t size);
 // Saves the components in `mask` (all by default) of the current CPU into `area`.
 void xsave(void* area, std::uint64_t mask = ~0ull);

@@ -183,6 +183,19 @@ void check_mode_round_trip(sched::arch::SaveMode mode) {
   asm volatile("stmxcsr %0" : "=m"(now));
   asm volatile("ldmxcsr %0" : : "m"(original));
   EXPECT_EQ(now, changed);
+  // A fresh area is a new thread's state: default MXCSR and x87 control word.
+  sched::arch::xsave_init(area, size);
+  std::uint16_t fcw_now = 0;
+  asm volatile("fnstcw %0" : "=m"(fcw_now));
+  sched::arch::restore_state(area);
+  std::uint32_t fresh_mxcsr = 0;
+  std::uint16_t fresh_fcw = 0;
+  asm volatile("stmxcsr %0" : "=m"(fresh_mxcsr));
+  asm volatile("fnstcw %0" : "=m"(fresh_fcw));
+  asm volatile("ldmxcsr %0" : : "m"(original));
+  asm volatile("fldcw %0" : : "m"(fcw_now));
+  EXPECT_EQ(fresh_mxcsr, 0x1F80u);
+  EXPECT_EQ(fresh_fcw, 0x037Fu);
   std::free(area);
   sched::arch::set_save_mode(sched::arch::SaveMode::kUnset);
 }
