@@ -142,6 +142,11 @@ CASES = [
               r"^\[info\] sched: all 4 online CPUs entered the scheduler",
               r"^\[info\] sched stress: 256 threads x \d+ rounds on 4 CPUs .* 256 finished$"),
              cmdline="test=sched* qemu_exit"),
+    # FPU threads on a CPU without XSAVE (the other cases' CPU has it): the FXSAVE fallback.
+    Case(name="fpu-fxsave-smp2", smp="2", cmdline="test=fpu* qemu_exit",
+         qemu_args=("-cpu", "qemu64,-xsave"),
+         expect=(TESTS_PASSED, r"^\[info\] fpu: FXSAVE \(no XSAVE\), 512-byte thread areas$"),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=60.0),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
