@@ -5,6 +5,9 @@
 namespace sched {
 
 std::uint64_t virtual_delta(std::uint64_t ns, std::uint32_t weight) {
+  // Nice 0 (most threads) is the identity: skip the division (exact, as Linux's
+  // calc_delta_fair).
+  if (weight == kNiceZeroWeight) return ns;
   return scale_runtime(ns, weight);
 }
 
@@ -60,48 +63,54 @@ void FairQueue::rebase(const FairEntity* curr) {
   zero_ = m;
 }
 
-std::uint64_t FairQueue::avg_vruntime(const FairEntity* curr) const {
-  std::int64_t avg = sum_wkey_;
-  std::int64_t load = static_cast<std::int64_t>(sum_weight_);
+FairQueue::Avg FairQueue::avg_sums(const FairEntity* curr) const {
+  Avg a{sum_wkey_, static_cast<std::int64_t>(sum_weight_)};
   if (curr) {
-    avg += key(*curr) * static_cast<std::int64_t>(curr->weight);
-    load += curr->weight;
+    a.sum += key(*curr) * static_cast<std::int64_t>(curr->weight);
+    a.load += curr->weight;
   }
-  if (load == 0) return zero_;
+  return a;
+}
+
+std::uint64_t FairQueue::avg_vruntime(const FairEntity* curr) const {
+  Avg a = avg_sums(curr);
+  if (a.load == 0) return zero_;
   // Round towards minus infinity so that V never overestimates (an entity at exactly V stays
   // eligible by the exact test below).
-  if (avg < 0) avg -= load - 1;
-  return zero_ + static_cast<std::uint64_t>(avg / load);
+  std::int64_t avg = a.sum;
+  if (avg < 0) avg -= a.load - 1;
+  return zero_ + static_cast<std::uint64_t>(avg / a.load);
 }
 
 bool FairQueue::eligible(const FairEntity& e, const FairEntity* curr) const {
-  return eligible_vruntime(e.vruntime, curr);
+  return eligible_vruntime(e.vruntime, avg_sums(curr));
 }
 
-bool FairQueue::eligible_vruntime(std::uint64_t vruntime, const FairEntity* curr) const {
-  std::int64_t avg = sum_wkey_;
-  std::int64_t load = static_cast<std::int64_t>(sum_weight_);
-  if (curr) {
-    avg += key(*curr) * static_cast<std::int64_t>(curr->weight);
-    load += curr->weight;
-  }
-  if (load == 0) return true;
-  // v_e <= V  <=>  (v_e - zero) * load <= sum w_i (v_i - zero)
-  return vdiff(vruntime, zero_) * load <= avg;
+bool FairQueue::eligible_vruntime(std::uint64_t vruntime, Avg avg) const {
+  if (avg.load == 0) return true;
+  // v_e <= V  <=>  (v_e - zero) * load <= sum w_i (v_i - zero). The product in 128 bits: a
+  // key of 2^40 (~18 min of nice-0 virtual time) times a load of 2^24 would overflow 64.
+  return static_cast<__int128>(vdiff(vruntime, zero_)) * avg.load <= avg.sum;
 }
 
 FairEntity* FairQueue::pick(const FairEntity* curr) const {
-  RbNode* n = tree_.root();
-  while (n) {
-    if (n->left && eligible_vruntime(FairEntity::of(*n->left).min_vruntime, curr)) {
+  RbNode* first = tree_.first();
+  if (first == nullptr) return nullptr;
+  Avg avg = avg_sums(curr);
+  // The earliest deadline, if eligible, is the answer (Linux pick_eevdf does the same).
+  if (eligible_vruntime(FairEntity::of(*first).vruntime, avg)) return &FairEntity::of(*first);
+  // Otherwise the in-order first eligible node: go left while the left subtree holds an
+  // eligible entity (its minimum vruntime is eligible), else take this node if eligible, else
+  // go right. Equal deadlines sit in enqueue order, so the earliest enqueued wins a tie.
+  for (RbNode* n = tree_.root(); n != nullptr;) {
+    if (n->left && eligible_vruntime(FairEntity::of(*n->left).min_vruntime, avg)) {
       n = n->left;
       continue;
     }
-    if (eligible(FairEntity::of(*n), curr)) return &FairEntity::of(*n);
+    if (eligible_vruntime(FairEntity::of(*n).vruntime, avg)) return &FairEntity::of(*n);
     n = n->right;
   }
-  RbNode* first = tree_.first();
-  return first ? &FairEntity::of(*first) : nullptr;
+  return &FairEntity::of(*first);
 }
 
 void FairQueue::place(FairEntity& e, const FairEntity* curr, bool fresh) const {

@@ -8,12 +8,15 @@
 //
 // The tree is ordered by deadline and augmented with each subtree's minimum vruntime, so the
 // pick is one root-to-leaf walk: go left while the left subtree holds an eligible entity.
-// V is kept as sums relative to `zero_` (the queue's minimum vruntime) so they stay small.
+// V is kept as sums relative to `zero_` (the queue's minimum vruntime) so they stay small;
+// enqueue, dequeue and charge update them in O(1), nothing recomputes V from the entities.
+// The tree caches its leftmost node: when the earliest deadline is eligible, pick is O(1).
 //
 // The running entity (`curr`) is not in the tree, as in Linux; functions whose answer depends
 // on it take it as an argument. Not thread-safe: the owning runqueue's lock protects it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -26,22 +29,26 @@ struct Thread;
 inline constexpr std::uint64_t kDefaultSliceNs = 3'000'000;  // Linux's base slice: 3 ms
 inline constexpr std::uint64_t kTickNs = 1'000'000;          // the tick the lag limit assumes
 
+// The fields a tree operation reads (links, deadline, vruntime, min_vruntime, weight, queued)
+// come first and fit in 64 bytes: the pick, insert and augmented updates touch one cache line
+// of each node when the entity starts on a line, at most two otherwise.
 struct FairEntity {
   RbNode node;  // first: a node is converted back to its entity by address
+  std::uint64_t deadline = 0;      // virtual deadline: the tree's order
   std::uint64_t vruntime = 0;
-  std::uint64_t deadline = 0;      // virtual deadline
   std::uint64_t min_vruntime = 0;  // augmented: minimum vruntime in this node's subtree
+  std::uint32_t weight = 1024;
+  bool queued = false;             // in the tree
   std::int64_t vlag = 0;           // V - vruntime when it left its queue (virtual time)
   std::uint64_t slice_ns = kDefaultSliceNs;
   std::uint64_t sum_exec_ns = 0;   // total runtime charged
-  std::uint32_t weight = 1024;
-  bool queued = false;             // in the tree
   Thread* thread = nullptr;
 
   static FairEntity& of(RbNode& n) { return *reinterpret_cast<FairEntity*>(&n); }
   static const FairEntity& of(const RbNode& n) { return *reinterpret_cast<const FairEntity*>(&n); }
 };
 static_assert(std::is_standard_layout_v<FairEntity>, "node-to-entity cast needs standard layout");
+static_assert(offsetof(FairEntity, queued) < 64, "the tree's hot fields fit in 64 bytes");
 
 // Signed distance a - b of two virtual times (they wrap as unsigned).
 constexpr std::int64_t vdiff(std::uint64_t a, std::uint64_t b) {
@@ -55,18 +62,25 @@ class FairQueue {
       return vdiff(FairEntity::of(a).deadline, FairEntity::of(b).deadline) < 0;
     }
     static bool update(RbNode& n);
+    static void copy(const RbNode& from, RbNode& to) {
+      FairEntity::of(to).min_vruntime = FairEntity::of(from).min_vruntime;
+    }
   };
 
   constexpr FairQueue() = default;
 
-  // Inserts `e` with its vruntime and deadline as they are (see place()).
+  // Inserts `e` with its vruntime and deadline as they are (see place()). Needs: e's vruntime
+  // near the queue's (|v - zero()| times the queue's load below 2^63: the sums are 64-bit);
+  // place() puts it at V - lag.
   void enqueue(FairEntity& e);
   // Removes `e` (queued) from the tree.
   void dequeue(FairEntity& e);
 
   // The eligible entity with the earliest virtual deadline among the queued ones, counting
-  // `curr` (running, not queued; may be null) in V. Null when the tree is empty. If rounding
-  // leaves no queued entity eligible, the earliest deadline.
+  // `curr` (running, not queued; may be null) in V; among equal deadlines the one enqueued
+  // first. Null when the tree is empty. If no queued entity is eligible (possible only when
+  // curr holds all the positive lag), the earliest deadline. O(1) when the earliest deadline
+  // is eligible (the common case), else one root-to-leaf walk. Reads only; no cached state.
   FairEntity* pick(const FairEntity* curr) const;
 
   // V, counting `curr`. With nothing queued and no curr: the last zero point.
@@ -104,7 +118,13 @@ class FairQueue {
 
  private:
   std::int64_t key(const FairEntity& e) const { return vdiff(e.vruntime, zero_); }
-  bool eligible_vruntime(std::uint64_t vruntime, const FairEntity* curr) const;
+  // V as the exact fraction zero_ + sum / load (curr included); v <= V iff the test holds.
+  struct Avg {
+    std::int64_t sum;
+    std::int64_t load;
+  };
+  Avg avg_sums(const FairEntity* curr) const;
+  bool eligible_vruntime(std::uint64_t vruntime, Avg avg) const;
   void rebase(const FairEntity* curr);
 
   RbTree<Traits> tree_;

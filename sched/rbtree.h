@@ -5,14 +5,20 @@
 //     static bool less(const RbNode& a, const RbNode& b);  // strict weak order of elements
 //     // Recompute n's augmented value from n and its children; return whether it changed.
 //     static bool update(RbNode& n);
+//     // Optional: give `to` the augmented value of `from` (erase moves a node into the place
+//     // of the erased one; with copy() the walk up from there can stop early too).
+//     static void copy(const RbNode& from, RbNode& to);
 //   };
 //   RbTree<Traits> tree;
 //
 // Equal keys keep insertion order (a new element goes right of its equals). Traits::update is
-// called for every node whose subtree changed: the path from an inserted or removed position
-// to the root, and both nodes of every rotation (lower one first); on insert the walk up stops at the first
-// unchanged node. With an update() that returns false this is a plain red-black tree. Insert and erase are O(log n); the classic algorithm (CLRS ch. 13)
-// with null leaves.
+// called for every node whose subtree changed, lower ones first: the path from an inserted or
+// removed position towards the root, and both nodes of every rotation. The walks up stop at the
+// first node whose value did not change (its ancestors' values cannot change either); on erase
+// without copy(), the walk from a node moved into the erased one's place goes to the root. With
+// an update() that returns false this is a plain red-black tree. The leftmost node is cached:
+// first() is O(1). Insert and erase are O(log n); the classic algorithm (CLRS ch. 13) with null
+// leaves.
 #pragma once
 
 #include <cstddef>
@@ -41,9 +47,11 @@ class RbTree {
   void insert(RbNode& n) {
     RbNode* parent = nullptr;
     bool go_left = false;
+    bool leftmost = true;  // went left at every step: n becomes the first node
     for (RbNode* x = root_; x != nullptr;) {
       parent = x;
       go_left = Traits::less(n, *x);
+      leftmost = leftmost && go_left;
       x = go_left ? x->left : x->right;
     }
     n.parent = parent;
@@ -57,6 +65,7 @@ class RbTree {
       parent->right = &n;
     }
     ++size_;
+    if (leftmost) leftmost_ = &n;
     // Only n's ancestors gained an element; once one's value is unchanged, so are theirs.
     Traits::update(n);
     for (RbNode* p = n.parent; p && Traits::update(*p);) p = p->parent;
@@ -65,6 +74,7 @@ class RbTree {
 
   // Needs: `z` in this tree.
   void erase(RbNode& z) {
+    if (&z == leftmost_) leftmost_ = next(&z);  // z has no left child: O(1) amortised
     RbNode* y = &z;
     bool removed_black = !y->red;
     RbNode* x = nullptr;         // the node moving into y's old place (may be null)
@@ -97,11 +107,22 @@ class RbTree {
     z.parent = z.left = z.right = nullptr;
     --size_;
     // Every subtree that lost z (or gained y) lies on the path from x_parent to the root.
-    propagate(x_parent);
+    if (y == &z) {
+      propagate(x_parent, nullptr);  // z's parent lost z; above the first unchanged node, nothing
+    } else if constexpr (requires(RbNode& a) { Traits::copy(a, a); }) {
+      // y now stands where z stood, so it takes z's old value; then the subtrees between y's
+      // old place and y lost y, and y's own subtree lost z: both walks can stop early.
+      Traits::copy(z, *y);
+      propagate(x_parent, y);
+      propagate(y, nullptr);
+    } else {
+      // y's stored value describes its old place: compare nothing, recompute to the root.
+      for (RbNode* p = x_parent; p; p = p->parent) Traits::update(*p);
+    }
     if (removed_black) erase_fixup(x, x_parent);
   }
 
-  RbNode* first() const { return root_ ? minimum(root_) : nullptr; }
+  RbNode* first() const { return leftmost_; }
   RbNode* last() const {
     RbNode* n = root_;
     while (n && n->right) n = n->right;
@@ -138,8 +159,10 @@ class RbTree {
   }
   static bool is_red(const RbNode* n) { return n && n->red; }
 
-  static void propagate(RbNode* n) {
-    for (; n; n = n->parent) Traits::update(*n);
+  // Updates n and its ancestors below `stop` until one's value is unchanged.
+  static void propagate(RbNode* n, const RbNode* stop) {
+    for (; n != stop && Traits::update(*n); n = n->parent) {
+    }
   }
 
   void transplant(RbNode* u, RbNode* v) {
@@ -279,6 +302,7 @@ class RbTree {
   }
 
   RbNode* root_ = nullptr;
+  RbNode* leftmost_ = nullptr;  // first(): maintained by insert and erase
   std::size_t size_ = 0;
 };
 

@@ -126,6 +126,57 @@ bool RunQueue::tick(std::uint64_t now) {
   return over && top == static_cast<int>(c->rt.priority);
 }
 
+bool RunQueue::queued_beats_curr() const {
+  const Thread* c = curr_;
+  if (c == idle_ || !c->on_rq) return nr_queued() > 0;
+  int top = rt_.highest_priority();
+  if (!c->is_realtime()) return top >= 0;
+  return top > static_cast<int>(c->rt.priority);
+}
+
+bool RunQueue::set_inherited_priority(Thread& t, int priority, std::uint64_t now) {
+  if (priority >= static_cast<int>(kRtPriorities)) priority = kRtPriorities - 1;
+  if (priority < 0) priority = kNoInheritedPriority;
+  if (!t.on_rq) {
+    // Blocked (or never started): the class is chosen when it is activated again.
+    t.pi_priority = priority;
+    t.rt.priority = t.effective_rt_priority();
+    return false;
+  }
+  if (t.pi_priority == priority) return false;
+  update_curr(now);
+  const bool running = &t == curr_;
+  const bool was_rt = t.is_realtime();
+  weight_ -= load_weight(t);
+  if (running) {
+    // The current thread is in no queue. Leaving the fair class: keep its lag (V counts it).
+    if (!was_rt) fair_.save_lag(t.fair, &t.fair);
+  } else if (was_rt) {
+    rt_.dequeue(t.rt);
+  } else {
+    fair_.save_lag(t.fair, fair_curr());
+    fair_.dequeue(t.fair);
+  }
+  const int old_priority = was_rt ? t.rt.priority : -1;
+  t.pi_priority = priority;
+  t.rt.priority = t.effective_rt_priority();
+  const bool now_rt = t.is_realtime();
+  weight_ += load_weight(t);
+  if (running) {
+    // Back in the fair class: placed against the queued threads with the lag it had.
+    if (!now_rt && was_rt) fair_.place(t.fair, nullptr, false);
+  } else if (now_rt) {
+    rt_.enqueue(t.rt);
+  } else {
+    fair_.place(t.fair, fair_curr(), false);
+    fair_.enqueue(t.fair);
+  }
+  publish();
+  const int new_priority = now_rt ? t.rt.priority : -1;
+  if (running) return new_priority < old_priority && queued_beats_curr();
+  return new_priority > old_priority && wakeup_preempts(t);
+}
+
 bool RunQueue::wakeup_preempts(const Thread& woken) const {
   const Thread* c = curr_;
   if (c == idle_ || !c->on_rq) return true;

@@ -12,6 +12,7 @@
 #include "sched/rt_queue.h"
 #include "sched/sched_locks.h"
 #include "sched/thread.h"
+#include "sched/timer_queue.h"
 #include "smp/locks/thread_annotations.h"
 
 namespace sched {
@@ -55,6 +56,14 @@ class alignas(64) RunQueue {
   bool update_curr(std::uint64_t now) TA_REQ(lock);
   // Tick accounting; true when the current thread should be preempted.
   bool tick(std::uint64_t now) TA_REQ(lock);
+  // Priority inheritance: `t` (of this runqueue: queued, current, or off it while blocked) now
+  // runs at the inherited RT priority `priority` (kNoInheritedPriority: its own class and
+  // priority again). A queued thread is taken out of its class's queue and put back in the new
+  // one (fair lag kept); the current one changes class in place. Returns true when the
+  // current thread should now be preempted (a queued thread rose above it, or it fell below
+  // a queued one).
+  bool set_inherited_priority(Thread& t, int priority, std::uint64_t now) TA_REQ(lock);
+
   // Whether `woken`, just activated here, should preempt the current thread.
   bool wakeup_preempts(const Thread& woken) const TA_REQ(lock);
 
@@ -76,6 +85,10 @@ class alignas(64) RunQueue {
 
   RunqueueLock lock;
 
+  // This CPU's timers (sleeps and timed waits), expired by its tick (Scheduler::expire_timers).
+  // Its own lock, taken outside runqueue locks.
+  TimerQueue timers;
+
   // Set (release) by the CPU once init() is done; placement only chooses online CPUs (acquire),
   // so no thread is queued where nobody will run it.
   std::atomic<bool> online{false};
@@ -91,6 +104,8 @@ class alignas(64) RunQueue {
 
  private:
   FairEntity* fair_curr() const TA_REQ(lock);
+  // Whether a queued thread should run before the current one.
+  bool queued_beats_curr() const TA_REQ(lock);
   void publish() TA_REQ(lock);
   static std::uint64_t load_weight(const Thread& t);
 

@@ -80,6 +80,8 @@ void Scheduler::init_thread(Thread& t, std::uint64_t id, const ThreadParams& par
   t.rt.priority = t.rt_priority;
   t.rt.round_robin = params.policy == SchedPolicy::kRoundRobin;
   t.rt.thread = &t;
+  t.pi_priority = kNoInheritedPriority;
+  t.pi = PiState{};
   // Relaxed: `t` is private to the caller until start() publishes it under a runqueue lock.
   t.state.store(ThreadState::kNew, std::memory_order_relaxed);
   t.on_cpu.store(false, std::memory_order_relaxed);
@@ -188,7 +190,10 @@ bool Scheduler::schedule_internal(Thread* preferred, bool yielding) {
   if (next != prev) {
     if (hooks_.before_switch) hooks_.before_switch(prev, next, hooks_.context);
     if constexpr (kSwitchExtendedState) {
-      if (prev->extended_state) arch::xsave(prev->extended_state);
+      // Both here, on this CPU, before the switch: nothing between this and `next` resuming
+      // touches the FPU (the kernel is general-registers-only), so `next` finds its registers.
+      if (prev->extended_state) arch::save_state(prev->extended_state);
+      if (next->extended_state) arch::restore_state(next->extended_state);
     }
     switch_context(&prev->context, &next->context);
     // Back in `prev`, maybe on another CPU, switched to by someone's schedule_internal.
@@ -205,10 +210,6 @@ void Scheduler::finish_switch() {
   RunQueue& rq = runqueues_[this_cpu()];
   Thread* prev = rq.switch_prev;
   rq.switch_prev = nullptr;
-  if constexpr (kSwitchExtendedState) {
-    smp::Guard g{rq.lock};
-    if (rq.curr()->extended_state) arch::xrstor(rq.curr()->extended_state);
-  }
   // Release: this CPU's saving of prev (registers pushed on prev's stack, rsp stored in
   // prev->context) happens-before any acquire load that sees false: the waker or balancer may
   // then let another CPU load that context, and an exited thread's stack may be freed.
@@ -344,6 +345,68 @@ void Scheduler::tick() {
   }
   if (preempt) rq.need_resched.store(true, std::memory_order_relaxed);
   if (balance_now) balance();
+  expire_timers();
+}
+
+std::uint32_t Scheduler::expire_timers() {
+  smp::IrqGuard irq;  // this CPU's queue stays this CPU's
+  return runqueues_[this_cpu()].timers.expire(now(), [this](Thread& t) { wake(t); });
+}
+
+void Scheduler::sleep_until(std::uint64_t deadline) {
+  if (now() >= deadline) return;
+  Thread* self = current();
+  TimerEntry entry;
+  TimerQueue* q;
+  {
+    smp::IrqGuard irq;  // a queue that is ours; any CPU's would do (its tick expires it)
+    q = &runqueues_[this_cpu()].timers;
+  }
+  for (;;) {
+    {
+      smp::Guard g{q->lock};
+      if (now() >= deadline) {
+        q->remove(entry);
+        return;
+      }
+      if (!entry.queued) {
+        entry.thread = self;
+        entry.deadline = deadline;
+        q->insert(entry);
+      }
+      // Under the timer lock, which expiry holds to wake: it finds us blocked, or we were
+      // woken (then we are not blocked here and schedule() returns at once).
+      transition(*self, ThreadState::kRunning, ThreadState::kBlocked);
+    }
+    schedule();
+  }
+}
+
+void Scheduler::set_inherited_priority(Thread& t, int priority) {
+  smp::IrqGuard irq;
+  smp::SpinWait wait(&t, nullptr, nullptr);
+  std::uint32_t cpu;
+  bool preempt;
+  for (;;) {
+    // Relaxed: a hint, re-checked under the lock (as in wake()).
+    cpu = t.cpu.load(std::memory_order_relaxed);
+    RunQueue& rq = runqueues_[cpu];
+    {
+      smp::Guard g{rq.lock};
+      if (t.cpu.load(std::memory_order_relaxed) != cpu) continue;
+      // kRunnable and on no runqueue: a waker has claimed it and is about to queue it
+      // elsewhere under another lock; wait for that to finish (it needs none of our locks).
+      const bool in_transit =
+          !t.on_rq && t.state.load(std::memory_order_relaxed) == ThreadState::kRunnable;
+      if (!in_transit) {
+        preempt = rq.set_inherited_priority(t, priority, now());
+        if (preempt) rq.need_resched.store(true, std::memory_order_relaxed);
+        break;
+      }
+    }
+    wait.pause();
+  }
+  if (preempt && hooks_.kick && cpu != this_cpu()) hooks_.kick(cpu, hooks_.context);
 }
 
 void Scheduler::request_resched(std::uint32_t cpu) {

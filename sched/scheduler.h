@@ -92,10 +92,29 @@ class Scheduler {
   // the target CPU. Takes runqueue locks one at a time; callable with a wait-queue lock held.
   bool wake(Thread& t);
 
+  // ---- Priority inheritance and timers ------------------------------------------------------
+
+  // Makes `t` run at the inherited RT priority `priority` (kNoInheritedPriority: its own again)
+  // wherever it is: re-queued under its runqueue's lock if queued, changed in place if running,
+  // recorded for its next activation if blocked. A thread being woken (claimed, not yet queued)
+  // is waited for, bounded by the waker's own progress. May preempt the CPU concerned.
+  // Callers: the mutex's PI code (sched/sync/mutex.h), with the mutex-pi lock held. Takes
+  // runqueue locks one at a time.
+  void set_inherited_priority(Thread& t, int priority);
+
+  // The current CPU's timer queue. Needs interrupts or preemption off to stay this CPU's.
+  TimerQueue& local_timers() { return runqueues_[this_cpu()].timers; }
+  // Wakes the threads whose timers on this CPU have expired (tick() does it). Returns how many.
+  std::uint32_t expire_timers();
+  // Blocks the current thread until now() >= deadline (at once if it already is). Woken by the
+  // tick of the CPU it went to sleep on. Needs a schedulable context. Resolution: one tick.
+  void sleep_until(std::uint64_t deadline);
+
   // ---- Interrupt-driven -------------------------------------------------------------------
 
   // The timer tick on the current CPU: charges the current thread, sets need_resched when it
-  // should be preempted, and every kBalanceEveryTicks runs balance().
+  // should be preempted, every kBalanceEveryTicks runs balance(), then expires this CPU's
+  // timers.
   void tick();
   // Asks `cpu` to reschedule at its next preemption point (sets need_resched, kicks).
   void request_resched(std::uint32_t cpu);

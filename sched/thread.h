@@ -18,6 +18,9 @@
 //   on_cpu                          set by the CPU that switches to it, cleared (release) by
 //                                   that CPU once it has switched away and saved the context
 //   context                         only by the CPU running or switching the thread
+//   pi_priority                     the lock of runqueue `cpu` (also while queued: the runqueue
+//                                   re-queues it, RunQueue::set_inherited_priority)
+//   pi                              the mutex-pi lock (sched/sync/mutex.h)
 #pragma once
 
 #include <atomic>
@@ -48,12 +51,40 @@ struct ThreadParams {
   smp::CpuSet affinity;              // empty: every CPU
 };
 
+class Mutex;
+struct MutexWaiter;
+
+// No inherited priority (Thread::pi_priority, PiState::inherited).
+inline constexpr int kNoInheritedPriority = -1;
+
+// Priority-inheritance bookkeeping of one thread (sched/sync/mutex.h), under the mutex-pi lock.
+struct PiState {
+  MutexWaiter* waiting = nullptr;  // its entry in the mutex it waits for, or null
+  Mutex* held = nullptr;           // first of the mutexes it owns that have waiters
+  int inherited = kNoInheritedPriority;  // the RT priority those waiters lend it
+};
+
 struct Thread {
   Thread() = default;
   Thread(const Thread&) = delete;
   Thread& operator=(const Thread&) = delete;
 
-  bool is_realtime() const { return policy != SchedPolicy::kFair; }
+  // Whether the thread is in the real-time class: by its own policy, or because a mutex waiter
+  // lends it an RT priority (priority inheritance). Needs the lock of runqueue `cpu`.
+  bool is_realtime() const {
+    return policy != SchedPolicy::kFair || pi_priority != kNoInheritedPriority;
+  }
+  // The RT priority it runs at: the higher of its own (if real-time) and the inherited one.
+  std::uint8_t effective_rt_priority() const {
+    int own = policy != SchedPolicy::kFair ? rt_priority : 0;
+    return static_cast<std::uint8_t>(pi_priority > own ? pi_priority : own);
+  }
+  // The priority it lends to the owner of a mutex it waits for (-1: none, a fair thread).
+  // Needs the mutex-pi lock (reads pi.inherited; policy and rt_priority are fixed).
+  int lent_priority() const {
+    int own = policy != SchedPolicy::kFair ? rt_priority : kNoInheritedPriority;
+    return pi.inherited > own ? pi.inherited : own;
+  }
 
   std::uint64_t id = 0;
   const char* name = "";
@@ -72,6 +103,9 @@ struct Thread {
   std::atomic<bool> on_cpu{false};
   bool on_rq = false;  // queued on, or current of, runqueue `cpu`
   std::atomic<std::uint32_t> cpu{0};
+  // The inherited RT priority the runqueue applies (kNoInheritedPriority: none).
+  int pi_priority = kNoInheritedPriority;
+  PiState pi;
 
   Context context;
   // Optional XSAVE area (64-byte aligned, sched::arch::xsave_area_size() bytes), switched when

@@ -5,9 +5,15 @@
 //   Enqueue   insert one element into a queue of n (batches of 64, removal untimed)
 //   Dequeue   remove an arbitrary element from a queue of n (batches of 64, re-insert untimed;
 //             std::priority_queue cannot remove an arbitrary element and is absent)
-//   PickNext  the scheduler's cycle: take the next element out, advance its key by one
-//             request, put it back (ours: eligible + earliest virtual deadline; peers: earliest
-//             key, i.e. less work than EEVDF's eligibility test)
+//   PickNext  the scheduler's cycle per pick (Scheduler::schedule_internal: update_curr
+//             charges the running thread, put_prev enqueues it, pick_next picks and dequeues
+//             the next): take the next element out, advance its key by one request, put it
+//             back (ours: eligible + earliest virtual deadline; peers: earliest key, i.e. less
+//             work than EEVDF's eligibility test). Equal weights and slices, so the earliest
+//             deadline is always eligible: ours takes its O(1) leftmost path.
+//   PickNextMixed the same cycle with nice -5..5 and slices of 1..12 ms, vruntimes within four
+//             slices of each other (as lag clamping keeps them): the earliest deadline is often
+//             not eligible, so ours walks the tree. Peer: Boost.Intrusive, earliest deadline.
 //   RtPickNext the same for the real-time class: ours O(1) bitmap vs std::priority_queue
 #include <benchmark/benchmark.h>
 
@@ -90,6 +96,46 @@ void OursPickNext(benchmark::State& state, std::size_t n) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Mixed weights and request sizes: entity i gets nice -5..5 and a slice of 1, 3, 6 or 12 ms.
+struct MixedSpec {
+  std::uint32_t weight;
+  std::uint64_t slice_ns;
+  std::uint64_t vruntime;
+};
+
+std::vector<MixedSpec> mixed_specs(std::size_t n) {
+  std::mt19937_64 rng(7);
+  constexpr std::uint64_t kSlices[] = {1'000'000, 3'000'000, 6'000'000, 12'000'000};
+  std::vector<MixedSpec> specs(n);
+  for (auto& m : specs) {
+    m.weight = sched::weight_of_nice(static_cast<int>(rng() % 11) - 5);
+    m.slice_ns = kSlices[rng() % 4];
+    m.vruntime = 1'000'000'000ull + rng() % (4 * kSlice);
+  }
+  return specs;
+}
+
+void OursPickNextMixed(benchmark::State& state, std::size_t n) {
+  auto specs = mixed_specs(n);
+  std::vector<sched::FairEntity> es(n);
+  sched::FairQueue q;
+  for (std::size_t i = 0; i < n; ++i) {
+    es[i].weight = specs[i].weight;
+    es[i].slice_ns = specs[i].slice_ns;
+    es[i].vruntime = specs[i].vruntime;
+    es[i].deadline = es[i].vruntime + sched::virtual_delta(es[i].slice_ns, es[i].weight) / 2;
+    q.enqueue(es[i]);
+  }
+  for (auto _ : state) {
+    sched::FairEntity* e = q.pick(nullptr);
+    q.dequeue(*e);
+    q.charge(*e, e->slice_ns);  // runs one whole request
+    q.enqueue(*e);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // ---- Peers ---------------------------------------------------------------------------------
 
 struct BoostItem : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<false>> {
@@ -148,6 +194,34 @@ void BoostPickNext(benchmark::State& state, std::size_t n) {
     BoostItem& e = *set.begin();
     set.erase(set.begin());
     e.key += kSlice;
+    set.insert(e);
+    benchmark::DoNotOptimize(&e);
+  }
+  state.SetItemsProcessed(state.iterations());
+  set.clear();
+}
+
+struct BoostMixedItem : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<false>> {
+  std::uint64_t deadline = 0;
+  std::uint64_t vslice = 0;  // one request in virtual time
+  friend bool operator<(const BoostMixedItem& a, const BoostMixedItem& b) {
+    return a.deadline < b.deadline;
+  }
+};
+
+void BoostPickNextMixed(benchmark::State& state, std::size_t n) {
+  auto specs = mixed_specs(n);
+  std::vector<BoostMixedItem> items(n);
+  boost::intrusive::multiset<BoostMixedItem> set;
+  for (std::size_t i = 0; i < n; ++i) {
+    items[i].vslice = sched::virtual_delta(specs[i].slice_ns, specs[i].weight);
+    items[i].deadline = specs[i].vruntime + items[i].vslice / 2;
+    set.insert(items[i]);
+  }
+  for (auto _ : state) {
+    BoostMixedItem& e = *set.begin();
+    set.erase(set.begin());
+    e.deadline += e.vslice;
     set.insert(e);
     benchmark::DoNotOptimize(&e);
   }
@@ -271,7 +345,7 @@ void HeapRtPickNext(benchmark::State& state, std::size_t n) {
 }
 
 void register_all() {
-  for (std::size_t n : {1u, 16u, 256u, 4096u, 65536u}) {
+  for (std::size_t n : {1u, 16u, 256u, 1024u, 4096u, 65536u}) {
     std::string size = "/n:" + std::to_string(n);
     auto reg = [&](const std::string& name, void (*fn)(benchmark::State&, std::size_t)) {
       benchmark::RegisterBenchmark(name.c_str(), fn, n);
@@ -287,6 +361,8 @@ void register_all() {
     reg("PickNext" + size + "/boost::intrusive::multiset", BoostPickNext);
     reg("PickNext" + size + "/std::multiset", MultisetPickNext);
     reg("PickNext" + size + "/std::priority_queue", HeapPickNext);
+    reg("PickNextMixed" + size + "/ours:eevdf", OursPickNextMixed);
+    reg("PickNextMixed" + size + "/boost::intrusive::multiset", BoostPickNextMixed);
     reg("RtPickNext" + size + "/ours:rt_bitmap", OursRtPickNext);
     reg("RtPickNext" + size + "/std::priority_queue", HeapRtPickNext);
   }

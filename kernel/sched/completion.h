@@ -1,11 +1,10 @@
-// A one-shot event: wait() blocks until complete() has been called (then returns at once for
-// everyone, for ever).
+// A one-shot event on the kernel's scheduler (sched/sync/completion.h): wait() blocks until
+// complete() has been called (then returns at once for everyone, for ever).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
-#include "sched/wait_queue.h"
+#include "sched/sync/completion.h"
 
 namespace ksched {
 
@@ -18,14 +17,13 @@ class Completion {
   void complete();
   // Thread context. Blocks until complete().
   void wait();
-  // Thread context. Waits at most `timeout_ns` (polling every tick while it sleeps); returns
-  // whether it completed.
+  // Thread context. Sleeps until complete() or `timeout_ns` have passed (a timer on this CPU
+  // wakes it, no polling); returns whether it completed.
   [[nodiscard]] bool wait_for(std::uint64_t timeout_ns);
-  bool done() const { return done_.load(std::memory_order_acquire); }
+  bool done() const { return impl_.done(); }
 
  private:
-  std::atomic<bool> done_{false};
-  sched::WaitQueue waiters_;
+  sched::Completion impl_;
 };
 
 }  // namespace ksched

@@ -4,26 +4,21 @@
 
 namespace ksched {
 
-void ConditionVariable::wait(Mutex& m) {
-  // Read while still owning the mutex: a notifier that changed the protected state under the
-  // mutex after this point also bumps the generation after it.
-  const std::uint64_t seen = generation_.load(std::memory_order_relaxed);
-  m.unlock();
-  waiters_.wait(scheduler(),
-                [&] { return generation_.load(std::memory_order_relaxed) != seen; });
-  m.lock();
+std::uint64_t ConditionVariable::now_ns() { return scheduler().now(); }
+
+void ConditionVariable::wait(Mutex& m) { impl_.wait(scheduler(), *current(), m.impl()); }
+
+bool ConditionVariable::wait_for(Mutex& m, std::uint64_t timeout_ns) {
+  return impl_.wait_until(scheduler(), *current(), m.impl(), scheduler().now() + timeout_ns);
 }
 
 void ConditionVariable::notify_one() {
-  // Relaxed: the wait-queue lock taken by wake_one orders it before the waiter's next check.
-  generation_.fetch_add(1, std::memory_order_relaxed);
-  waiters_.wake_one(scheduler());
+  impl_.notify_one(scheduler());
   preempt_point();
 }
 
 void ConditionVariable::notify_all() {
-  generation_.fetch_add(1, std::memory_order_relaxed);
-  waiters_.wake_all(scheduler());
+  impl_.notify_all(scheduler());
   preempt_point();
 }
 

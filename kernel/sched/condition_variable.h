@@ -1,15 +1,12 @@
-// A condition variable for Mutex. wait() releases the mutex and sleeps until a notify that
-// came after it started waiting (or spuriously, which callers absorb with a predicate loop),
-// then takes the mutex again. A generation counter makes the release-and-sleep atomic with
-// respect to notifiers: a notify between the unlock and the sleep changes the generation, which
-// the sleep's condition (checked under the wait-queue lock) sees.
+// A condition variable for ksched::Mutex (sched/sync/condition_variable.h). wait() releases
+// the mutex and sleeps until a notify that came after it started waiting (or spuriously,
+// which callers absorb with a predicate loop), then takes the mutex again.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
 #include "kernel/sched/mutex.h"
-#include "sched/wait_queue.h"
+#include "sched/sync/condition_variable.h"
 
 namespace ksched {
 
@@ -25,12 +22,25 @@ class ConditionVariable {
   void wait(Mutex& m, Pred pred) {
     while (!pred()) wait(m);
   }
+  // As wait(), sleeping at most `timeout_ns`; returns true if notified, false on timeout.
+  [[nodiscard]] bool wait_for(Mutex& m, std::uint64_t timeout_ns);
+  // Loops on `pred` until it holds or the timeout passes; returns pred() at the end.
+  template <typename Pred>
+  [[nodiscard]] bool wait_for(Mutex& m, std::uint64_t timeout_ns, Pred pred) {
+    const std::uint64_t deadline = now_ns() + timeout_ns;
+    while (!pred()) {
+      const std::uint64_t now = now_ns();
+      if (now >= deadline) return pred();
+      (void)wait_for(m, deadline - now);
+    }
+    return true;
+  }
   void notify_one();
   void notify_all();
 
  private:
-  std::atomic<std::uint64_t> generation_{0};
-  sched::WaitQueue waiters_;
+  static std::uint64_t now_ns();
+  sched::ConditionVariable impl_;
 };
 
 }  // namespace ksched

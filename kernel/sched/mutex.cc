@@ -5,26 +5,27 @@
 
 namespace ksched {
 
-void Mutex::lock() {
-  sched::Thread* self = current();
-  if (try_take(self)) return;
-  if (owner_.load(std::memory_order_relaxed) == self) panic("mutex {:p}: recursive lock", this);
-  // The take is retried under the wait-queue lock: an unlock that clears the owner before we
-  // link ourselves makes it succeed; one after finds us linked (no lost wake-up).
-  waiters_.wait(scheduler(), [&] { return try_take(self); });
+void Mutex::lock() { (void)try_lock_until(sched::kNoDeadline); }
+
+bool Mutex::try_lock() { return impl_.try_lock(scheduler(), *current()); }
+
+bool Mutex::try_lock_for(std::uint64_t timeout_ns) {
+  return try_lock_until(scheduler().now() + timeout_ns);
 }
 
-bool Mutex::try_lock() { return try_take(current()); }
+bool Mutex::try_lock_until(std::uint64_t deadline_ns) {
+  sched::Thread* self = current();
+  if (impl_.owner() == self) panic("mutex {:p}: recursive lock", this);
+  return impl_.lock_until(scheduler(), *self, deadline_ns);
+}
 
 void Mutex::unlock() {
   sched::Thread* self = current();
-  if (owner_.load(std::memory_order_relaxed) != self) {
+  if (impl_.owner() != self) {
     panic("mutex {:p}: unlocked by '{}', owner {:p}", this, self ? self->name : "-",
-          static_cast<void*>(owner_.load(std::memory_order_relaxed)));
+          static_cast<void*>(impl_.owner()));
   }
-  // Release: our critical section happens-before the next owner's acquire.
-  owner_.store(nullptr, std::memory_order_release);
-  waiters_.wake_one(scheduler());
+  impl_.unlock(scheduler(), *self);
   preempt_point();
 }
 

@@ -1,12 +1,13 @@
-// A sleeping mutex with an owner: contended lockers block on a wait queue instead of spinning.
-// Not recursive; unlocking a mutex the caller does not own panics. Thread context only (it may
-// block): no spinlock held, preemption enabled.
+// The kernel's sleeping mutex: sched::Mutex (sched/sync/mutex.h: owner, priority inheritance,
+// timed locks) on the kernel's scheduler. Not recursive; a recursive lock or an unlock by a
+// thread that does not own it panics. Thread context only (it may block): no spinlock held,
+// preemption enabled.
 #pragma once
 
-#include <atomic>
+#include <cstdint>
 
+#include "sched/sync/mutex.h"
 #include "sched/thread.h"
-#include "sched/wait_queue.h"
 
 namespace ksched {
 
@@ -16,23 +17,21 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  // Blocks until the caller owns the mutex. Takes the wait-queue lock when contended.
+  // Blocks until the caller owns the mutex, lending its RT priority to the owner meanwhile.
   void lock();
   [[nodiscard]] bool try_lock();
-  // Needs: the caller owns it. Wakes one waiter.
+  // Blocks at most `timeout_ns` (deadline_ns: on ktime::now_ns()); returns whether it owns it.
+  [[nodiscard]] bool try_lock_for(std::uint64_t timeout_ns);
+  [[nodiscard]] bool try_lock_until(std::uint64_t deadline_ns);
+  // Needs: the caller owns it. Wakes one waiter, drops inherited priority, then a preemption
+  // point (a woken or now higher thread runs at once).
   void unlock();
-  sched::Thread* owner() const { return owner_.load(std::memory_order_relaxed); }
+  sched::Thread* owner() const { return impl_.owner(); }
+
+  sched::Mutex& impl() { return impl_; }
 
  private:
-  // Acquire on success: the previous owner's critical section happens-before ours.
-  bool try_take(sched::Thread* self) {
-    sched::Thread* expected = nullptr;
-    return owner_.compare_exchange_strong(expected, self, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
-  }
-
-  std::atomic<sched::Thread*> owner_{nullptr};
-  sched::WaitQueue waiters_;
+  sched::Mutex impl_;
 };
 
 class [[nodiscard]] MutexGuard {

@@ -4,27 +4,14 @@
 
 namespace ksched {
 
-bool Semaphore::try_down() {
-  std::uint32_t c = count_.load(std::memory_order_relaxed);
-  // Acquire: whatever the up()per wrote before its release increment is visible to us.
-  while (c != 0) {
-    if (count_.compare_exchange_weak(c, c - 1, std::memory_order_acquire,
-                                     std::memory_order_relaxed)) {
-      return true;
-    }
-  }
-  return false;
-}
+void Semaphore::down() { impl_.down(scheduler()); }
 
-void Semaphore::down() {
-  if (try_down()) return;
-  waiters_.wait(scheduler(), [&] { return try_down(); });
+bool Semaphore::down_for(std::uint64_t timeout_ns) {
+  return impl_.down_until(scheduler(), scheduler().now() + timeout_ns);
 }
 
 void Semaphore::up() {
-  // Release: pairs with the acquire in try_down.
-  count_.fetch_add(1, std::memory_order_release);
-  waiters_.wake_one(scheduler());
+  impl_.up(scheduler());
   preempt_point();
 }
 

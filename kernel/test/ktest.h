@@ -7,7 +7,9 @@
 //   }
 //
 // A failed check records file, line and expression (and both values for KCHECK_EQ) and
-// returns from the test; KSKIP(reason) ends it as skipped.
+// returns from the test; KSKIP(reason) ends it as skipped. Each test starts with interrupts
+// off, in the main thread (a kernel thread pinned to CPU 0 when the scheduler runs); a test that
+// needs the tick, sleeping or wake-ups turns interrupts on itself (the runner restores them).
 #pragma once
 
 #include <cstddef>

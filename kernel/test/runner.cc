@@ -4,6 +4,7 @@
 #include "kernel/console/raw.h"
 #include "kernel/test/ktest.h"
 #include "kernel/test/pattern.h"
+#include "smp/platform/platform.h"
 
 // Bounds of the .kernel_tests section (kernel/linker.ld).
 extern "C" const ktest::Test __start_kernel_tests[];
@@ -44,7 +45,14 @@ bool run_tests(fmt::StringView pattern) {
   for (const Test* t = __start_kernel_tests; t < __stop_kernel_tests; ++t) {
     if (!name_matches(pattern, t->name)) continue;
     Context context;
-    t->run(context);
+    {
+      // Every test starts with interrupts off, the boot context the tests are written for
+      // (tests that need the tick or wake-ups turn them on), whatever the previous test left;
+      // the caller's state comes back after it.
+      const platform::IrqState irq = platform::irq_save_disable();
+      t->run(context);
+      platform::irq_restore(irq);
+    }
     if (context.failed()) {
       ++failed;
       klog::raw("[FAIL] {}: {}\n", t->name, context.message());

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <deque>
+#include <random>
+#include <string>
 #include <vector>
 
 #include "sched/run_queue.h"
@@ -97,6 +100,180 @@ TEST(FairQueue, PickIsEarliestDeadlineAmongEligible) {
     EXPECT_EQ(q.count(), 0u);
     EXPECT_EQ(q.load(), 0u);
   }
+}
+
+// ---- pick() against an O(n) reference over random operation sequences ----
+//
+// The reference knows nothing of the tree, the cached leftmost or the queue's sums: it computes
+// V exactly (128-bit sums relative to an arbitrary base) over the queued entities and curr, and
+// scans for the eligible entity (v <= V) with the earliest deadline, the earliest enqueued one
+// among equal deadlines; with none eligible, the earliest deadline (same tie rule).
+
+struct RefEntity {
+  sched::FairEntity e;
+  std::uint64_t seq = 0;  // enqueue order, for the tie rule
+};
+
+const sched::FairEntity* reference_pick(const std::vector<RefEntity>& pool,
+                                        const sched::FairEntity* curr) {
+  const RefEntity* any = nullptr;
+  for (const auto& r : pool) {
+    if (r.e.queued) any = &r;
+  }
+  if (!any) return nullptr;
+  const std::uint64_t base = any->e.vruntime;
+  __int128 sum = 0, load = 0;
+  auto add = [&](const sched::FairEntity& e) {
+    sum += static_cast<__int128>(sched::vdiff(e.vruntime, base)) * e.weight;
+    load += e.weight;
+  };
+  for (const auto& r : pool) {
+    if (r.e.queued) add(r.e);
+  }
+  if (curr) add(*curr);
+  auto earlier = [](const RefEntity* a, const RefEntity* b) {
+    std::int64_t d = sched::vdiff(a->e.deadline, b->e.deadline);
+    return d < 0 || (d == 0 && a->seq < b->seq);
+  };
+  const RefEntity* best = nullptr;
+  const RefEntity* first = nullptr;
+  for (const auto& r : pool) {
+    if (!r.e.queued) continue;
+    if (!first || earlier(&r, first)) first = &r;
+    bool eligible = static_cast<__int128>(sched::vdiff(r.e.vruntime, base)) * load <= sum;
+    if (eligible && (!best || earlier(&r, best))) best = &r;
+  }
+  return best ? &best->e : &first->e;
+}
+
+// Drives one FairQueue the way the runqueue does (place + enqueue on wake-up, save_lag +
+// dequeue on sleep, charge, yield, put back + pick + dequeue on a switch), plus raw enqueues of
+// arbitrary vruntimes and copied deadlines (ties), and checks every pick with and without curr.
+// Returns the number of picks checked; stops at the first mismatch.
+int run_random_sequence(std::mt19937_64& rng, int size, int steps) {
+  std::vector<RefEntity> pool(static_cast<std::size_t>(size));
+  sched::FairQueue q;
+  std::uint64_t seq = 0;
+  RefEntity* curr = nullptr;
+  // A new queue's V is 0: start near it, on either side of the wrap of the 64-bit virtual time
+  // (keys are kept relative to the queue's zero point and must stay small, see enqueue()).
+  const std::uint64_t start = (rng() % 2 == 0) ? ~0ull - rng() % 20'000'000'000ull
+                                                : rng() % 20'000'000'000ull;
+  auto below = [&](std::uint64_t n) { return rng() % n; };
+  for (auto& r : pool) {
+    r.e.weight = sched::weight_of_nice(static_cast<int>(below(40)) - 20);
+    r.e.slice_ns = 100'000 + below(12'000'000);
+  }
+  auto enqueue = [&](RefEntity& r) {
+    q.enqueue(r.e);
+    r.seq = seq++;
+  };
+  auto random_idle = [&]() -> RefEntity* {
+    for (int tries = 0; tries < 8; ++tries) {
+      RefEntity& r = pool[below(pool.size())];
+      if (!r.e.queued && &r != curr) return &r;
+    }
+    return nullptr;
+  };
+  auto random_queued = [&]() -> RefEntity* {
+    for (int tries = 0; tries < 8; ++tries) {
+      RefEntity& r = pool[below(pool.size())];
+      if (r.e.queued) return &r;
+    }
+    return nullptr;
+  };
+  int checked = 0;
+  auto check = [&](const sched::FairEntity* c, const char* what, int step) {
+    const sched::FairEntity* want = reference_pick(pool, c);
+    const sched::FairEntity* got = q.pick(c);
+    ++checked;
+    if (got != want) {
+      ADD_FAILURE() << what << " at step " << step << " (count " << q.count() << "): picked "
+                    << (got ? std::to_string(got->deadline) : "null") << ", reference "
+                    << (want ? std::to_string(want->deadline) : "null");
+      return false;
+    }
+    return true;
+  };
+  for (int step = 0; step < steps; ++step) {
+    const sched::FairEntity* c = curr ? &curr->e : nullptr;
+    switch (below(8)) {
+      case 0:
+      case 1: {  // wake-up or start: placed from its lag, then queued
+        if (RefEntity* r = random_idle()) {
+          if (q.count() == 0 && !curr && seq == 0) {
+            r->e.vruntime = start;
+            r->e.deadline = start + sched::virtual_delta(r->e.slice_ns, r->e.weight);
+          } else {
+            q.place(r->e, c, below(3) == 0);
+          }
+          enqueue(*r);
+        }
+        break;
+      }
+      case 2: {  // sleep or migrate away: lag saved, then off the queue
+        if (below(4) == 0 && curr) {
+          q.save_lag(curr->e, c);
+          curr = nullptr;
+        } else if (RefEntity* r = random_queued()) {
+          q.save_lag(r->e, c);
+          q.dequeue(r->e);
+        }
+        break;
+      }
+      case 3: {  // raw arrival: arbitrary vruntime near V, deadline maybe equal to another's
+        if (RefEntity* r = random_idle()) {
+          std::uint64_t v = q.avg_vruntime(c);
+          r->e.vruntime = v + below(40'000'000) - 20'000'000;
+          r->e.deadline = r->e.vruntime + below(30'000'000);
+          if (RefEntity* twin = random_queued(); twin && below(2) == 0) {
+            r->e.deadline = twin->e.deadline;  // a tie: the earlier enqueued must win
+            if (below(2) == 0) r->e.vruntime = twin->e.vruntime;
+          }
+          enqueue(*r);
+        }
+        break;
+      }
+      case 4: {  // the running entity is charged (a tick, or the time up to a switch)
+        if (curr) q.charge(curr->e, below(4) == 0 ? 0 : below(5'000'000));
+        break;
+      }
+      case 5:
+      case 6: {  // a switch: curr goes back (maybe yielding), the pick comes off the queue
+        if (curr) {
+          if (below(4) == 0) q.yield(curr->e);
+          enqueue(*curr);
+          curr = nullptr;
+        }
+        if (!check(nullptr, "switch pick", step)) return checked;
+        if (sched::FairEntity* next = q.pick(nullptr)) {
+          q.dequeue(*next);
+          for (auto& r : pool) {
+            if (&r.e == next) curr = &r;
+          }
+        }
+        break;
+      }
+      default:  // a look without a change: with curr counted, and without
+        if (!check(c, "pick with curr", step)) return checked;
+        if (!check(nullptr, "pick without curr", step)) return checked;
+        break;
+    }
+    if (step % 16 == 0 && !check(c, "periodic pick", step)) return checked;
+  }
+  return checked;
+}
+
+TEST(FairQueue, PickMatchesBruteForceOverRandomOperationSequences) {
+  std::mt19937_64 rng(20260601);
+  int checked = 0;
+  for (int sequence = 0; sequence < 3000 && !HasFailure(); ++sequence) {
+    // Mostly small queues (many ties and empty moments), some large ones (deep walks).
+    int size = sequence % 10 == 0 ? 200 + static_cast<int>(rng() % 300)
+                                  : 1 + static_cast<int>(rng() % 24);
+    checked += run_random_sequence(rng, size, 400);
+  }
+  EXPECT_GT(checked, 300'000);
 }
 
 TEST(FairQueue, LagIsKeptAcrossSleepAndBounded) {

@@ -67,6 +67,12 @@ int check(const RbNode* n, const RbNode* parent, int& count) {
   return lh + (n->red ? 0 : 1);
 }
 
+// The leftmost node by descending from the root: what the cached first() must be.
+const RbNode* leftmost_by_walk(const RbNode* n) {
+  while (n && n->left) n = n->left;
+  return n;
+}
+
 TEST(RbTree, RandomInsertEraseKeepsInvariantsOrderAndAugmentation) {
   std::mt19937 rng(1234);
   std::vector<Item> items(600);
@@ -94,6 +100,7 @@ TEST(RbTree, RandomInsertEraseKeepsInvariantsOrderAndAugmentation) {
       check(tree.root(), nullptr, count);
       ASSERT_EQ(static_cast<std::size_t>(count), model.size());
       ASSERT_EQ(tree.size(), model.size());
+      ASSERT_EQ(tree.first(), leftmost_by_walk(tree.root()));
       // In-order walk is sorted by key and matches the model's keys.
       std::vector<int> keys;
       for (RbNode* n = tree.first(); n; n = RbTree<Traits>::next(n)) keys.push_back(Item::of(*n).key);
@@ -109,9 +116,14 @@ TEST(RbTree, RandomInsertEraseKeepsInvariantsOrderAndAugmentation) {
   }
 }
 
-// Minimum only: insert's upward walk stops early; erase must still leave every node right.
+// Minimum only, with copy(): insert's and erase's upward walks stop at the first unchanged node
+// (erase also when it moves the successor into the erased node's place); every node must still
+// be right. (Traits above has no copy(): erase recomputes from the moved node to the root.)
 struct MinOnlyTraits {
   static bool less(const RbNode& a, const RbNode& b) { return Traits::less(a, b); }
+  static void copy(const RbNode& from, RbNode& to) {
+    Item::of(to).min_value = Item::of(from).min_value;
+  }
   static bool update(RbNode& n) {
     Item& i = Item::of(n);
     int m = i.value;
@@ -146,6 +158,7 @@ TEST(RbTree, MinAugmentationWithEarlyStopStaysExact) {
       tree.erase(items[idx].node);
     }
     in[idx] = !in[idx];
+    ASSERT_EQ(tree.first(), leftmost_by_walk(tree.root()));
     if (step % 100 == 0) check_min(tree.root());
   }
   check_min(tree.root());
