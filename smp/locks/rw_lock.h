@@ -1,14 +1,25 @@
-// raw::RwLock: a writer-preferring reader-writer spinlock in one 32-bit word.
+// raw::RwLock: a writer-preferring reader-writer spinlock in two 32-bit words of one line.
 //
-//   bit 0       a writer holds the lock
-//   bits 1..15  number of writers waiting (the "waiting-writer flag", counted so that two
-//               waiting writers do not clear each other's claim)
-//   bits 16..31 number of readers holding the lock
+//   writer_   1 while a writer holds the lock *or has claimed it and waits for readers to leave*
+//   readers_  readers inside, plus readers that are checking whether they may enter
 //
-// A reader enters only when no writer holds *or waits*; a writer announces itself first, so
-// readers that arrive afterwards hold back, the readers inside drain, and the writer gets in:
-// a continuous stream of readers cannot starve a writer. The price is the reverse: a
-// continuous stream of writers starves readers (docs/locking.md: use it for read-mostly data).
+// A writer first claims writer_ (test-and-set), then waits for readers_ to drain. A reader
+// increments readers_ and then re-reads writer_: if a writer has claimed the lock meanwhile, the
+// reader takes its increment back and waits for writer_ to clear before trying again. So from
+// the moment a writer has claimed the lock, every reader increments readers_ at most once more
+// and leaves again at once: a continuous stream of readers cannot starve a writer. The price is
+// the reverse: a continuous stream of writers starves readers (docs/locking.md: use it for
+// read-mostly data), and writers among themselves are unordered (test-and-set).
+//
+// The claim and the increment are the two halves of a Dekker handshake (each side writes its
+// word, then reads the other's): they are sequentially consistent, which on x86 costs nothing
+// beyond the locked instruction every RMW is anyway. Costs (as ck_rwlock, whose design this
+// is): reader lock = one locked add and two loads, reader unlock = one locked add; writer lock
+// = one exchange and a load, writer unlock = a plain store. The previous single-word layout
+// needed a CAS per reader and three locked operations per write (announce, take, release).
+//
+// readers_ counts readers that are checking too, so readers() may be briefly non-zero while a
+// writer holds the lock (a reader that is backing out); it is a diagnostic, not a proof.
 #pragma once
 
 #include <atomic>
@@ -21,84 +32,90 @@ namespace smp::raw {
 
 class TA_CAP("rwlock") RwLock {
  public:
-  static constexpr std::uint32_t kWriterHeld = 1u << 0;
-  static constexpr std::uint32_t kWriterWaitingOne = 1u << 1;
-  static constexpr std::uint32_t kWriterWaitingMask = 0x7FFFu << 1;
-  static constexpr std::uint32_t kReaderOne = 1u << 16;
-  static constexpr std::uint32_t kReaderMask = 0xFFFFu << 16;
-
   constexpr RwLock() = default;
   RwLock(const RwLock&) = delete;
   RwLock& operator=(const RwLock&) = delete;
 
-  bool try_acquire_shared() TA_TRY_ACQ(true) TA_ACQ_SHARED() {
-    std::uint32_t s = state_.load(std::memory_order_relaxed);
-    // Acquire on success: pairs with the writer's release in release(). The reader count
-    // cannot overflow: it would take 65536 CPUs inside at once.
-    return (s & (kWriterHeld | kWriterWaitingMask)) == 0 &&
-           state_.compare_exchange_strong(s, s + kReaderOne, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+  bool try_acquire_shared() TA_TRY_ACQ_SHARED(true) {
+    // Relaxed pre-check: only keeps a reader from bumping the count under a writer.
+    if (writer_.load(std::memory_order_relaxed) != 0) return false;
+    return enter_shared();
   }
 
   void acquire_shared(SpinWait& wait) TA_ACQ_SHARED() {
     for (;;) {
-      std::uint32_t s = state_.load(std::memory_order_relaxed);
-      if ((s & (kWriterHeld | kWriterWaitingMask)) == 0) {
-        // Acquire: as in try_acquire_shared().
-        if (state_.compare_exchange_weak(s, s + kReaderOne, std::memory_order_acquire,
-                                         std::memory_order_relaxed)) {
-          return;
-        }
-        continue;  // another reader moved the count: retry at once
-      }
-      wait.pause();
+      // Relaxed: a hint; enter_shared() re-checks with the ordering that matters.
+      while (writer_.load(std::memory_order_relaxed) != 0) wait.pause();
+      if (enter_shared()) return;
     }
   }
 
   void release_shared() TA_REL_SHARED() {
     // Release: the reader's loads happen before a writer's acquire sees the count drop, so
-    // the writer cannot overwrite data a reader is still reading.
-    state_.fetch_sub(kReaderOne, std::memory_order_release);
+    // the writer cannot overwrite data a reader is still reading. The count cannot overflow:
+    // it would take 2^32 readers at once.
+    readers_.fetch_sub(1, std::memory_order_release);
   }
 
   bool try_acquire() TA_TRY_ACQ(true) {
-    std::uint32_t expected = 0;
-    // Acquire on success: pairs with the release of the last reader or writer.
-    return state_.compare_exchange_strong(expected, kWriterHeld, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    if (!claim()) return false;
+    // Seq_cst: the reading half of the writer's Dekker handshake (see enter_shared); acquire:
+    // pairs with the release decrements of the readers that were inside.
+    if (readers_.load(std::memory_order_seq_cst) == 0) return true;
+    // Readers inside: give the claim back. Release: pairs with a reader's acquire of writer_;
+    // nothing was written, but it keeps every store of 0 to writer_ a release.
+    writer_.store(0, std::memory_order_release);
+    return false;
   }
 
   void acquire(SpinWait& wait) TA_ACQ() {
-    // Announce: from here on no new reader enters. Relaxed: the announcement orders nothing;
-    // the CAS below does.
-    state_.fetch_add(kWriterWaitingOne, std::memory_order_relaxed);
-    for (;;) {
-      std::uint32_t s = state_.load(std::memory_order_relaxed);
-      if ((s & (kWriterHeld | kReaderMask)) == 0) {
-        // Trade our waiting count for the held bit in one step. Acquire: pairs with the
-        // release of the last reader (release_shared) or writer (release).
-        if (state_.compare_exchange_weak(s, s - kWriterWaitingOne + kWriterHeld,
-                                         std::memory_order_acquire, std::memory_order_relaxed)) {
-          return;
-        }
-        continue;
-      }
-      wait.pause();
-    }
+    // From the claim on no new reader enters (enter_shared backs out).
+    while (!claim()) wait.pause();
+    // Seq_cst and acquire as in try_acquire(). Readers that are backing out leave at once;
+    // readers inside leave when they are done: this terminates under any reader load.
+    while (readers_.load(std::memory_order_seq_cst) != 0) wait.pause();
   }
 
   void release() TA_REL() {
-    // Release: the writer's stores happen before the next reader's or writer's acquire.
-    state_.fetch_sub(kWriterHeld, std::memory_order_release);
+    // Release: the writer's stores happen before the next reader's or writer's acquire of
+    // writer_. A plain store: only the holder writes writer_ while it is 1.
+    writer_.store(0, std::memory_order_release);
   }
 
   // Diagnostics and tests.
-  std::uint32_t state() const { return state_.load(std::memory_order_relaxed); }
-  std::uint32_t readers() const { return state() >> 16; }
-  std::uint32_t writers_waiting() const { return (state() & kWriterWaitingMask) >> 1; }
+  bool is_locked() const {
+    return writer_.load(std::memory_order_relaxed) != 0 ||
+           readers_.load(std::memory_order_relaxed) != 0;
+  }
+  // Readers inside or about to back out (see above).
+  std::uint32_t readers() const { return readers_.load(std::memory_order_relaxed); }
+  // A writer holds the lock or has claimed it.
+  bool writer_claimed() const { return writer_.load(std::memory_order_relaxed) != 0; }
 
  private:
-  std::atomic<std::uint32_t> state_{0};
+  // Test-and-test-and-set of writer_: the relaxed load keeps a waiting writer from writing
+  // the line readers poll. Seq_cst exchange: the writing half of the writer's Dekker
+  // handshake; acquire: pairs with the previous writer's release store.
+  bool claim() {
+    return writer_.load(std::memory_order_relaxed) == 0 &&
+           writer_.exchange(1, std::memory_order_seq_cst) == 0;
+  }
+
+  // The reader's half of the handshake: announce, then look for a writer. Both seq_cst: with
+  // the writer's exchange + load they form a Dekker pair, so either the reader sees the claim
+  // or the writer sees the reader (never neither). The load is also the reader's acquire: a 0
+  // was stored by a writer's release().
+  bool enter_shared() {
+    readers_.fetch_add(1, std::memory_order_seq_cst);
+    if (writer_.load(std::memory_order_seq_cst) == 0) return true;
+    // A writer claimed the lock: back out. Relaxed: nothing was read under the lock; the RMW
+    // still continues the release sequence the writer's acquire load reads from.
+    readers_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+
+  std::atomic<std::uint32_t> writer_{0};
+  std::atomic<std::uint32_t> readers_{0};
 };
 
 }  // namespace smp::raw

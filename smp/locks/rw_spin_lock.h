@@ -41,6 +41,21 @@ class TA_CAP("rwlock") RwSpinLock {
     return token;
   }
 
+  // Takes a read lock only if no writer holds or waits for it right now; on success fills
+  // `token` (give it back to release_shared).
+  bool try_acquire_shared(LockToken& token, NestKey key = {}, Site site = Site::here())
+      TA_TRY_ACQ_SHARED(true) {
+    LockToken t = detail::enter_try<Irq>();
+    if (!raw_.try_acquire_shared()) {
+      detail::try_failed<Irq>(t);
+      return false;
+    }
+    detail::try_succeeded<Irq>(Class, this, site, __builtin_return_address(0), key);
+    detail::acquired(Class, t, false, 0);
+    token = t;
+    return true;
+  }
+
   void release_shared(LockToken token) TA_REL_SHARED() {
     detail::releasing(Class, token);
     raw_.release_shared();

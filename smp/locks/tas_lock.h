@@ -14,10 +14,16 @@ namespace smp::raw {
 
 class TA_CAP("spinlock") TasLock {
  public:
-  // Backoff bounds in pauses: start at one, double after each failed attempt, stop at 1024
-  // (around 40 us at ~40 ns per PAUSE on recent x86: longer only adds hand-over latency).
-  static constexpr std::uint32_t kMinBackoff = 1;
-  static constexpr std::uint32_t kMaxBackoff = 1024;
+  // Backoff bounds in pauses: start at 16, double after each failed attempt, stop at 4096.
+  // With PAUSE at 15-45 ns (Ice Lake ... Skylake-SP) the first look comes after 0.25-0.7 us
+  // and the longest wait is 60-180 us, the same range in time as ck_spinlock_fas_lock_eb
+  // (512 .. 2^20 empty loop iterations). Under contention the cost of a TAS lock is its
+  // hand-overs: every look at the word pulls the line from the holder, and every look that
+  // finds it free moves the lock and its data to another CPU. Starting at one pause made a
+  // waiter look a dozen times in its first few microseconds; a higher ceiling only adds
+  // hand-over latency for locks that are really contended (use McsLock or TicketLock there).
+  static constexpr std::uint32_t kMinBackoff = 16;
+  static constexpr std::uint32_t kMaxBackoff = 4096;
 
   constexpr TasLock() = default;
   TasLock(const TasLock&) = delete;

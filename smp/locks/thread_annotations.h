@@ -16,6 +16,7 @@
 #define TA_ACQ(...) PLEIADES_TA(acquire_capability(__VA_ARGS__))
 #define TA_ACQ_SHARED(...) PLEIADES_TA(acquire_shared_capability(__VA_ARGS__))
 #define TA_TRY_ACQ(...) PLEIADES_TA(try_acquire_capability(__VA_ARGS__))
+#define TA_TRY_ACQ_SHARED(...) PLEIADES_TA(try_acquire_shared_capability(__VA_ARGS__))
 #define TA_REL(...) PLEIADES_TA(release_capability(__VA_ARGS__))
 #define TA_REL_SHARED(...) PLEIADES_TA(release_shared_capability(__VA_ARGS__))
 #define TA_REL_GENERIC(...) PLEIADES_TA(release_generic_capability(__VA_ARGS__))

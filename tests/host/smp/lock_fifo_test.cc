@@ -2,12 +2,14 @@
 //
 // Determinism: the main thread holds the lock and starts the waiters one at a time, starting
 // the next only after it has seen the previous one queued in the lock itself (ticket: the
-// waiter count went up; MCS: the queue tail changed to the new waiter's node). The queue order
+// waiter count went up; MCS: the first waiter took the pending slot, each later one changed the
+// queue tail to its own node). The queue order
 // is therefore 0, 1, 2, ...; after the main thread lets go, each waiter records when it got
 // the lock, and a FIFO lock must produce the same order.
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "smp/locks/locks.h"
@@ -49,13 +51,18 @@ TEST_F(Fifo, TicketLockServesInQueueOrder) {
 
 TEST_F(Fifo, McsLockServesInQueueOrder) {
   smp::McsSpinLock<smp::NoIrqSave, kFifoClass> lock;
-  // The tail is the last queued waiter's node; each thread has its own nodes.
-  expect_fifo(lock, [&](int) { return lock.raw().queue_tail(); });
+  // The first waiter sets the pending bit; the others queue: the tail is the last queued
+  // waiter's node, and each thread has its own nodes.
+  expect_fifo(lock, [&](int) {
+    return std::pair{lock.raw().is_pending(), lock.raw().queue_tail()};
+  });
 }
 
 TEST_F(Fifo, McsLockWithIrqSaveServesInQueueOrder) {
   smp::McsSpinLock<smp::IrqSave, kFifoClass> lock;
-  expect_fifo(lock, [&](int) { return lock.raw().queue_tail(); });
+  expect_fifo(lock, [&](int) {
+    return std::pair{lock.raw().is_pending(), lock.raw().queue_tail()};
+  });
 }
 
 }  // namespace
