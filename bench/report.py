@@ -17,6 +17,17 @@ import sys
 from collections import defaultdict
 
 
+# Our lock -> the Concurrency Kit lock of the same kind (the issue's "matching" peer).
+MATCHING_CK = {
+    "ours:ticket": "ck:ticket",
+    "ours:ticket-wrapped": "ck:ticket",
+    "ours:mcs": "ck:mcs",
+    "ours:tas-backoff": "ck:fas-backoff",
+    "ours:rw": "ck:rwlock",
+    "ours:rw-percpu": "ck:rwlock",
+}
+
+
 def load_medians(path):
     with open(path) as f:
         data = json.load(f)
@@ -93,17 +104,23 @@ def report(results_dir, binaries):
                 lines.append(f"| {name} | {entry['time']:.1f} {entry['unit']} |")
             lines.append("")
             continue
+        intro = ("Time per operation (wall clock, median of the repetitions); ratio = ours / "
+                 "best peer (< 1: ours is faster); cv = spread of the repetitions "
+                 "(stddev / mean).")
+        if any(sc.startswith("Fairness") for sc in scenarios):
+            intro += (" vs CK = ours / the matching Concurrency Kit lock in the same scenario "
+                      "(ticket, mcs, fas-backoff for tas-backoff, rwlock for the rw locks). "
+                      "Fairness rows time a fixed 20 ms window, so their ratio means little; "
+                      "read min_share there: fewest / most acquisitions per thread, counting "
+                      "only those made while the other thread waited for the lock (1 = even; "
+                      "the all-medians table adds min_share_all, every acquisition of the "
+                      "window, which also counts stretches where the host had descheduled one "
+                      "thread).")
         lines += [
-            "Time per operation (wall clock, median of the repetitions); ratio = ours / best "
-            "peer (< 1: ours is faster); cv = spread of the repetitions (stddev / mean). "
-            "Fairness rows time a fixed 20 ms window, so their ratio means little; read "
-            "min_share there: fewest / most acquisitions per thread, counting only those made "
-            "while the other thread waited for the lock (1 = even; the all-medians table adds "
-            "min_share_all, every acquisition of the window, which also counts stretches where "
-            "the host had descheduled one thread).", "",
+            intro, "",
             "| scenario | ours | ours time | cv | best peer | peer time | cv | ratio "
-            "| handoff (ours/peer) | min_share (ours/peer) |",
-            "|---|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+            "| vs CK | handoff (ours/peer) | min_share (ours/peer) |",
+            "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
         for scenario in sorted(scenarios):
             impls = scenarios[scenario]
             peers = {i: e for i, e in impls.items() if not i.startswith("ours:")}
@@ -118,10 +135,14 @@ def report(results_dir, binaries):
                     if key in entry and key in best:
                         return f"{entry[key]:.2f} / {best[key]:.2f}"
                     return ""
+                match = impls.get(MATCHING_CK.get(impl, ""))
+                vs_ck = (f"{to_ns(entry) / to_ns(match):.2f}"
+                         if match is not None and to_ns(match) > 0
+                         and not scenario.startswith("Fairness") else "")
                 lines.append(
                     f"| {scenario} | {impl} | {to_ns(entry):.1f} ns | {cv(entry)} | {best_peer} | "
-                    f"{to_ns(best):.1f} ns | {cv(best)} | {ratio:.2f} | {pair('handoff')} | "
-                    f"{pair('min_share')} |")
+                    f"{to_ns(best):.1f} ns | {cv(best)} | {ratio:.2f} | {vs_ck} | "
+                    f"{pair('handoff')} | {pair('min_share')} |")
                 if not scenario.startswith("Fairness"):
                     ratio_rows.append((f"{scenario} {impl}", ratio))
             # All implementations, for reference.
