@@ -10,7 +10,9 @@
 // pick is one root-to-leaf walk: go left while the left subtree holds an eligible entity.
 // V is kept as sums relative to `zero_` (the queue's minimum vruntime) so they stay small;
 // enqueue, dequeue and charge update them in O(1), nothing recomputes V from the entities.
-// The tree caches its leftmost node: when the earliest deadline is eligible, pick is O(1).
+// The tree caches its leftmost node: when the earliest deadline is eligible, pick is O(1). It
+// caches its rightmost node too: an entity whose deadline is the latest (the one just charged,
+// in a round robin of equal threads) is inserted there without a root-to-leaf descent.
 //
 // The running entity (`curr`) is not in the tree, as in Linux; functions whose answer depends
 // on it take it as an argument. Not thread-safe: the owning runqueue's lock protects it.

@@ -16,9 +16,13 @@
 // removed position towards the root, and both nodes of every rotation. The walks up stop at the
 // first node whose value did not change (its ancestors' values cannot change either); on erase
 // without copy(), the walk from a node moved into the erased one's place goes to the root. With
-// an update() that returns false this is a plain red-black tree. The leftmost node is cached:
-// first() is O(1). Insert and erase are O(log n); the classic algorithm (CLRS ch. 13) with null
-// leaves.
+// an update() that returns false this is a plain red-black tree. The leftmost and rightmost
+// nodes are cached: first() and last() are O(1), and an insert at either end (a key not less
+// than the last, or less than the first) links the node there without a descent; it then costs
+// the rebalancing (amortised O(1)) and the augmented walk up (which stops at the first unchanged
+// node). Other inserts descend, O(log n). Erase never searches (the node is given); its
+// rebalancing is amortised O(1), its augmented walks O(log n) at worst. The classic algorithm
+// (CLRS ch. 13) with null leaves.
 #pragma once
 
 #include <cstddef>
@@ -45,27 +49,38 @@ class RbTree {
 
   // Needs: `n` not in any tree. Takes ownership of its links.
   void insert(RbNode& n) {
-    RbNode* parent = nullptr;
-    bool go_left = false;
-    bool leftmost = true;  // went left at every step: n becomes the first node
-    for (RbNode* x = root_; x != nullptr;) {
-      parent = x;
-      go_left = Traits::less(n, *x);
-      leftmost = leftmost && go_left;
-      x = go_left ? x->left : x->right;
-    }
-    n.parent = parent;
     n.left = n.right = nullptr;
     n.red = true;
+    RbNode* parent = nullptr;
+    bool go_left = false;
+    if (rightmost_ && !Traits::less(n, *rightmost_)) {
+      // Not less than the last node: the descent would go right at every step (each node on
+      // the right spine is <= the last), so n becomes the last node's right child. This is
+      // the scheduler's common cycle: the entity just charged gets the latest deadline.
+      parent = rightmost_;
+      rightmost_ = &n;
+    } else if (leftmost_ && Traits::less(n, *leftmost_)) {
+      // Less than the first node, hence than every node: its left child.
+      parent = leftmost_;
+      go_left = true;
+      leftmost_ = &n;
+    } else {
+      // Strictly inside the key range (or the tree is empty): n is neither first nor last.
+      for (RbNode* x = root_; x != nullptr;) {
+        parent = x;
+        go_left = Traits::less(n, *x);
+        x = go_left ? x->left : x->right;
+      }
+    }
+    n.parent = parent;
     if (parent == nullptr) {
-      root_ = &n;
+      root_ = leftmost_ = rightmost_ = &n;
     } else if (go_left) {
       parent->left = &n;
     } else {
       parent->right = &n;
     }
     ++size_;
-    if (leftmost) leftmost_ = &n;
     // Only n's ancestors gained an element; once one's value is unchanged, so are theirs.
     Traits::update(n);
     for (RbNode* p = n.parent; p && Traits::update(*p);) p = p->parent;
@@ -74,7 +89,10 @@ class RbTree {
 
   // Needs: `z` in this tree.
   void erase(RbNode& z) {
-    if (&z == leftmost_) leftmost_ = next(&z);  // z has no left child: O(1) amortised
+    // The first node has no left child and the last no right child: each neighbour is a
+    // red leaf child or the parent, O(1).
+    if (&z == leftmost_) leftmost_ = next(&z);
+    if (&z == rightmost_) rightmost_ = prev(&z);
     RbNode* y = &z;
     bool removed_black = !y->red;
     RbNode* x = nullptr;         // the node moving into y's old place (may be null)
@@ -123,11 +141,7 @@ class RbTree {
   }
 
   RbNode* first() const { return leftmost_; }
-  RbNode* last() const {
-    RbNode* n = root_;
-    while (n && n->right) n = n->right;
-    return n;
-  }
+  RbNode* last() const { return rightmost_; }
   // In-order successor / predecessor, nullptr at the end.
   static RbNode* next(const RbNode* n) {
     if (n->right) return minimum(n->right);
@@ -302,7 +316,8 @@ class RbTree {
   }
 
   RbNode* root_ = nullptr;
-  RbNode* leftmost_ = nullptr;  // first(): maintained by insert and erase
+  RbNode* leftmost_ = nullptr;   // first(): maintained by insert and erase
+  RbNode* rightmost_ = nullptr;  // last(): likewise
   std::size_t size_ = 0;
 };
 

@@ -11,6 +11,10 @@
 //             back (ours: eligible + earliest virtual deadline; peers: earliest key, i.e. less
 //             work than EEVDF's eligibility test). Equal weights and slices, so the earliest
 //             deadline is always eligible: ours takes its O(1) leftmost path.
+//   PickNextRoundRobin the PickNext cycle with the vruntimes within four slices of each other, as
+//             lag clamping keeps a real queue's (PickNext spreads them over n slices, which no
+//             equal-weight queue reaches): after one pass every charged element gets the latest
+//             deadline, the round robin of equal threads. Ours appends at the cached rightmost.
 //   PickNextMixed the same cycle with nice -5..5 and slices of 1..12 ms, vruntimes within four
 //             slices of each other (as lag clamping keeps them): the earliest deadline is often
 //             not eligible, so ours walks the tree. Peer: Boost.Intrusive, earliest deadline.
@@ -42,13 +46,22 @@ std::vector<std::uint64_t> keys(std::size_t n, std::uint32_t seed) {
   return k;
 }
 
+// Keys within four slices of each other, as the vruntimes of a queue whose lags are clamped.
+std::vector<std::uint64_t> close_keys(std::size_t n, std::uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint64_t> k(n);
+  for (auto& x : k) x = 1'000'000'000ull + rng() % (4 * kSlice);
+  return k;
+}
+
 // ---- Ours: the EEVDF queue ---------------------------------------------------------------
 
 struct Ours {
   std::vector<sched::FairEntity> es;
   sched::FairQueue q;
-  explicit Ours(std::size_t n, std::size_t extra) : es(n + extra) {
-    auto k = keys(n + extra, 1);
+  Ours(std::size_t n, std::size_t extra) : Ours(n, keys(n + extra, 1)) {}
+  // The first n of k are queued, the rest only set up.
+  Ours(std::size_t n, const std::vector<std::uint64_t>& k) : es(k.size()) {
     for (std::size_t i = 0; i < es.size(); ++i) {
       es[i].weight = 1024;
       es[i].vruntime = k[i];
@@ -84,8 +97,8 @@ void OursDequeue(benchmark::State& state, std::size_t n) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
-void OursPickNext(benchmark::State& state, std::size_t n) {
-  Ours o(n, 0);
+void OursPickNextOn(benchmark::State& state, const std::vector<std::uint64_t>& k) {
+  Ours o(k.size(), k);
   for (auto _ : state) {
     sched::FairEntity* e = o.q.pick(nullptr);
     o.q.dequeue(*e);
@@ -94,6 +107,10 @@ void OursPickNext(benchmark::State& state, std::size_t n) {
     benchmark::DoNotOptimize(e);
   }
   state.SetItemsProcessed(state.iterations());
+}
+void OursPickNext(benchmark::State& state, std::size_t n) { OursPickNextOn(state, keys(n, 1)); }
+void OursPickNextRoundRobin(benchmark::State& state, std::size_t n) {
+  OursPickNextOn(state, close_keys(n, 1));
 }
 
 // Mixed weights and request sizes: entity i gets nice -5..5 and a slice of 1, 3, 6 or 12 ms.
@@ -182,8 +199,8 @@ void BoostDequeue(benchmark::State& state, std::size_t n) {
   set.clear();
 }
 
-void BoostPickNext(benchmark::State& state, std::size_t n) {
-  auto k = keys(n, 1);
+void BoostPickNextOn(benchmark::State& state, const std::vector<std::uint64_t>& k) {
+  std::size_t n = k.size();
   std::vector<BoostItem> items(n);
   BoostSet set;
   for (std::size_t i = 0; i < n; ++i) {
@@ -199,6 +216,10 @@ void BoostPickNext(benchmark::State& state, std::size_t n) {
   }
   state.SetItemsProcessed(state.iterations());
   set.clear();
+}
+void BoostPickNext(benchmark::State& state, std::size_t n) { BoostPickNextOn(state, keys(n, 1)); }
+void BoostPickNextRoundRobin(benchmark::State& state, std::size_t n) {
+  BoostPickNextOn(state, close_keys(n, 1));
 }
 
 struct BoostMixedItem : boost::intrusive::set_base_hook<boost::intrusive::optimize_size<false>> {
@@ -263,8 +284,8 @@ void MultisetDequeue(benchmark::State& state, std::size_t n) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
-void MultisetPickNext(benchmark::State& state, std::size_t n) {
-  auto k = keys(n, 1);
+void MultisetPickNextOn(benchmark::State& state, const std::vector<std::uint64_t>& k) {
+  std::size_t n = k.size();
   std::multiset<Pair> set;
   for (std::size_t i = 0; i < n; ++i) set.insert({k[i], static_cast<std::uint32_t>(i)});
   for (auto _ : state) {
@@ -275,6 +296,12 @@ void MultisetPickNext(benchmark::State& state, std::size_t n) {
     benchmark::DoNotOptimize(p);
   }
   state.SetItemsProcessed(state.iterations());
+}
+void MultisetPickNext(benchmark::State& state, std::size_t n) {
+  MultisetPickNextOn(state, keys(n, 1));
+}
+void MultisetPickNextRoundRobin(benchmark::State& state, std::size_t n) {
+  MultisetPickNextOn(state, close_keys(n, 1));
 }
 
 using MinHeap = std::priority_queue<Pair, std::vector<Pair>, std::greater<Pair>>;
@@ -294,8 +321,8 @@ void HeapEnqueue(benchmark::State& state, std::size_t n) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
-void HeapPickNext(benchmark::State& state, std::size_t n) {
-  auto k = keys(n, 1);
+void HeapPickNextOn(benchmark::State& state, const std::vector<std::uint64_t>& k) {
+  std::size_t n = k.size();
   MinHeap heap;
   for (std::size_t i = 0; i < n; ++i) heap.push({k[i], static_cast<std::uint32_t>(i)});
   for (auto _ : state) {
@@ -306,6 +333,10 @@ void HeapPickNext(benchmark::State& state, std::size_t n) {
     benchmark::DoNotOptimize(p);
   }
   state.SetItemsProcessed(state.iterations());
+}
+void HeapPickNext(benchmark::State& state, std::size_t n) { HeapPickNextOn(state, keys(n, 1)); }
+void HeapPickNextRoundRobin(benchmark::State& state, std::size_t n) {
+  HeapPickNextOn(state, close_keys(n, 1));
 }
 
 // ---- Real-time class -------------------------------------------------------------------------
@@ -361,6 +392,10 @@ void register_all() {
     reg("PickNext" + size + "/boost::intrusive::multiset", BoostPickNext);
     reg("PickNext" + size + "/std::multiset", MultisetPickNext);
     reg("PickNext" + size + "/std::priority_queue", HeapPickNext);
+    reg("PickNextRoundRobin" + size + "/ours:eevdf", OursPickNextRoundRobin);
+    reg("PickNextRoundRobin" + size + "/boost::intrusive::multiset", BoostPickNextRoundRobin);
+    reg("PickNextRoundRobin" + size + "/std::multiset", MultisetPickNextRoundRobin);
+    reg("PickNextRoundRobin" + size + "/std::priority_queue", HeapPickNextRoundRobin);
     reg("PickNextMixed" + size + "/ours:eevdf", OursPickNextMixed);
     reg("PickNextMixed" + size + "/boost::intrusive::multiset", BoostPickNextMixed);
     reg("RtPickNext" + size + "/ours:rt_bitmap", OursRtPickNext);

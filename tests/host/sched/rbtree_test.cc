@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -72,6 +73,11 @@ const RbNode* leftmost_by_walk(const RbNode* n) {
   while (n && n->left) n = n->left;
   return n;
 }
+// Likewise the rightmost: what the cached last() must be.
+const RbNode* rightmost_by_walk(const RbNode* n) {
+  while (n && n->right) n = n->right;
+  return n;
+}
 
 TEST(RbTree, RandomInsertEraseKeepsInvariantsOrderAndAugmentation) {
   std::mt19937 rng(1234);
@@ -101,6 +107,7 @@ TEST(RbTree, RandomInsertEraseKeepsInvariantsOrderAndAugmentation) {
       ASSERT_EQ(static_cast<std::size_t>(count), model.size());
       ASSERT_EQ(tree.size(), model.size());
       ASSERT_EQ(tree.first(), leftmost_by_walk(tree.root()));
+      ASSERT_EQ(tree.last(), rightmost_by_walk(tree.root()));
       // In-order walk is sorted by key and matches the model's keys.
       std::vector<int> keys;
       for (RbNode* n = tree.first(); n; n = RbTree<Traits>::next(n)) keys.push_back(Item::of(*n).key);
@@ -159,6 +166,7 @@ TEST(RbTree, MinAugmentationWithEarlyStopStaysExact) {
     }
     in[idx] = !in[idx];
     ASSERT_EQ(tree.first(), leftmost_by_walk(tree.root()));
+    ASSERT_EQ(tree.last(), rightmost_by_walk(tree.root()));
     if (step % 100 == 0) check_min(tree.root());
   }
   check_min(tree.root());
@@ -177,6 +185,101 @@ TEST(RbTree, EqualKeysKeepInsertionOrderAndReverseWalkMatches) {
   EXPECT_EQ(expect, 10);
   for (RbNode* n = tree.last(); n; n = RbTree<Traits>::prev(n)) EXPECT_EQ(Item::of(*n).value, --expect);
   EXPECT_EQ(expect, 0);
+}
+
+// Insert's end fast paths: a key not less than the last node's is linked right of it, a key
+// less than the first node's left of it, both without a descent. Drives the scheduler's cycle
+// (take the first out, put it back beyond the last) mixed with inserts at both ends, equal to
+// either end, in the middle, and erases anywhere; checks every invariant, both caches and the
+// order of equal keys (insertion order) against a model after every operation.
+template <typename T>
+void run_end_heavy_sequence(std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<Item> items(400);
+  std::vector<bool> in(items.size(), false);
+  RbTree<T> tree;
+  std::multiset<std::pair<int, int>> model;  // (key, insertion sequence)
+  std::vector<int> seq_of(items.size());
+  int seq = 0;
+  auto insert = [&](std::size_t idx, int key) {
+    items[idx].key = key;
+    items[idx].value = static_cast<int>(rng() % 100000);
+    tree.insert(items[idx].node);
+    seq_of[idx] = seq;
+    model.insert({key, seq++});
+    in[idx] = true;
+  };
+  auto erase = [&](std::size_t idx) {
+    tree.erase(items[idx].node);
+    model.erase({items[idx].key, seq_of[idx]});
+    in[idx] = false;
+  };
+  for (int step = 0; step < 8000; ++step) {
+    const int lo = tree.first() ? Item::of(*tree.first()).key : 0;
+    const int hi = tree.last() ? Item::of(*tree.last()).key : 0;
+    std::size_t idx = rng() % items.size();
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+      case 2: {  // the scheduler's cycle: first out, back in at or beyond the last
+        if (RbNode* f = tree.first()) {
+          std::size_t i = static_cast<std::size_t>(&Item::of(*f) - items.data());
+          erase(i);
+          insert(i, hi + static_cast<int>(rng() % 3));  // sometimes equal to the last
+        }
+        break;
+      }
+      case 3:  // a fresh element at or beyond the last
+        if (!in[idx]) insert(idx, hi + static_cast<int>(rng() % 3));
+        break;
+      case 4:  // before or equal to the first
+        if (!in[idx]) insert(idx, lo - static_cast<int>(rng() % 3));
+        break;
+      case 5:  // anywhere in the range, equal keys likely
+        if (!in[idx]) insert(idx, lo + static_cast<int>(rng() % static_cast<unsigned>(hi - lo + 1)));
+        break;
+      case 6:  // the last out
+        if (RbNode* l = tree.last()) erase(static_cast<std::size_t>(&Item::of(*l) - items.data()));
+        break;
+      default:
+        if (in[idx]) erase(idx);
+        break;
+    }
+    ASSERT_EQ(tree.first(), leftmost_by_walk(tree.root())) << "step " << step;
+    ASSERT_EQ(tree.last(), rightmost_by_walk(tree.root())) << "step " << step;
+    ASSERT_EQ(tree.size(), model.size());
+    if (tree.root()) {
+      ASSERT_FALSE(tree.root()->red);
+    }
+    int count = 0;
+    if constexpr (std::is_same_v<T, Traits>) {
+      check(tree.root(), nullptr, count);
+    } else {
+      check_min(tree.root());
+    }
+    // In-order (key, insertion sequence) equals the model's: ties keep insertion order.
+    std::vector<std::pair<int, int>> got;
+    for (RbNode* n = tree.first(); n; n = RbTree<T>::next(n)) {
+      got.push_back({Item::of(*n).key, seq_of[static_cast<std::size_t>(&Item::of(*n) - items.data())]});
+    }
+    const std::vector<std::pair<int, int>> want(model.begin(), model.end());
+    ASSERT_EQ(got, want) << "step " << step;
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(RbTree, EndInsertsKeepInvariantsCachesAndTieOrder) {
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    run_end_heavy_sequence<Traits>(seed);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(RbTree, EndInsertsKeepMinAugmentationWithEarlyStop) {
+  for (std::uint32_t seed : {4u, 5u, 6u}) {
+    run_end_heavy_sequence<MinOnlyTraits>(seed);
+    if (::testing::Test::HasFailure()) return;
+  }
 }
 
 }  // namespace
