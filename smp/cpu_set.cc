@@ -10,6 +10,12 @@ CpuSet CpuSet::all(std::uint32_t count) {
   return s;
 }
 
+CpuSet CpuSet::only(std::uint32_t cpu) {
+  CpuSet s;
+  s.add(platform::CpuNumber{cpu});
+  return s;
+}
+
 void CpuSet::add(platform::CpuNumber cpu) {
   std::uint32_t i = platform::to_index(cpu);
   if (i < kMaxCpus) words_[i / 64] |= 1ull << (i % 64);

@@ -15,6 +15,7 @@ class CpuSet {
  public:
   constexpr CpuSet() = default;
   static CpuSet all(std::uint32_t count);  // CPUs 0..count-1 (count clamped to kMaxCpus)
+  static CpuSet only(std::uint32_t cpu);   // {cpu} (empty when out of range)
 
   // Out-of-range CPUs are ignored by add/remove and never contained.
   void add(platform::CpuNumber cpu);

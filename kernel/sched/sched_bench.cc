@@ -24,12 +24,6 @@ constexpr std::uint64_t kJoinNs = 20'000 * kMs;
 // The waker waits at most this long for the wakee to be switched out before each wake-up.
 constexpr std::uint64_t kBlockWaitNs = 2'000 * kMs;
 
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
-
 // Shell sort (gaps 3h+1): a few thousand samples, once per figure.
 void sort(std::uint64_t* v, std::uint32_t n) {
   std::uint32_t gap = 1;
@@ -64,7 +58,7 @@ bool bench_context_switch(std::uint32_t cpu) {
   for (std::uint32_t r = 0; r < kSwitchRuns; ++r) {
     ThreadOptions o;
     o.name = "yielder";
-    o.affinity = only(cpu);
+    o.affinity = smp::CpuSet::only(cpu);
     const std::uint64_t t0 = ktime::now_ns();
     auto a = create_thread(o, &yielder, nullptr);
     auto b = create_thread(o, &yielder, nullptr);
@@ -136,12 +130,12 @@ bool bench_latency(const char* what, std::uint32_t waker_cpu, std::uint32_t wake
     l.samples = &g_latency[r * kWakes];
     ThreadOptions o;
     o.name = "wakee";
-    o.affinity = only(wakee_cpu);
+    o.affinity = smp::CpuSet::only(wakee_cpu);
     auto b = create_thread(o, &wakee, &l);
     if (!b) return false;
     l.wakee = b.value();
     o.name = "waker";
-    o.affinity = only(waker_cpu);
+    o.affinity = smp::CpuSet::only(waker_cpu);
     auto a = create_thread(o, &waker, &l);
     if (!a) return false;
     if (!join(a.value(), kJoinNs) || !join(b.value(), kJoinNs)) return false;

@@ -12,6 +12,7 @@
 #include "kernel/sched/mutex.h"
 #include "kernel/sched/semaphore.h"
 #include "kernel/sched/sleep_queue.h"
+#include "kernel/test/interrupts_on.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
 #include "smp/locks/preempt.h"
@@ -27,30 +28,7 @@ std::uint32_t this_cpu() {
   return arch::current_cpu_number();
 }
 
-// The tests run in the main thread, which may come to them with interrupts off (tests of other
-// subsystems leave them as kernel_main had them); the scheduler tests need a preemptible
-// thread: interrupts on (the tick can preempt, a wake-up's preemption point acts). Restores
-// the caller's state.
-class Preemptible {
- public:
-  Preemptible() : was_on_(platform::irqs_enabled()) { arch::sti(); }
-  ~Preemptible() {
-    if (!was_on_) arch::cli();
-  }
-  Preemptible(const Preemptible&) = delete;
-  Preemptible& operator=(const Preemptible&) = delete;
-
- private:
-  bool was_on_;
-};
-
 std::uint64_t cpu_bit(std::uint32_t cpu) { return cpu < 64 ? 1ull << cpu : 0; }
-
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
 
 // Joins `n` threads against one deadline; returns how many were joined.
 std::uint32_t join_all(KThread** ts, std::uint32_t n, std::uint64_t timeout_ns) {
@@ -123,7 +101,7 @@ void stress_body(void* arg) {
 
 KTEST(sched_stress_256_threads) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   static KThread* threads[kStressThreads];
   g_stress = new Stress;
   Stress& s = *g_stress;
@@ -136,7 +114,7 @@ KTEST(sched_stress_256_threads) {
     o.nice = static_cast<int>(i % 5) - 2;
     if (i % 16 == 5) {  // some pinned threads: they must never run elsewhere
       s.t[i].pinned = static_cast<std::int32_t>((i / 16) % cpus);
-      o.affinity = only(static_cast<std::uint32_t>(s.t[i].pinned));
+      o.affinity = smp::CpuSet::only(static_cast<std::uint32_t>(s.t[i].pinned));
     }
     auto t = create_thread(o, &stress_body, &s.t[i]);
     KCHECK(static_cast<bool>(t));
@@ -210,7 +188,7 @@ void pong_body(void*) {
 
 KTEST(sched_ping_pong_two_cpus) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   if (online_cpu_count() < 2) KSKIP("needs two CPUs");
   g_pp = new PingPong;
   g_pp->cpu[0] = 0;
@@ -218,10 +196,10 @@ KTEST(sched_ping_pong_two_cpus) {
   KThread* ts[2];
   ThreadOptions o;
   o.name = "ping";
-  o.affinity = only(g_pp->cpu[0]);
+  o.affinity = smp::CpuSet::only(g_pp->cpu[0]);
   auto a = create_thread(o, &ping_body, nullptr);
   o.name = "pong";
-  o.affinity = only(g_pp->cpu[1]);
+  o.affinity = smp::CpuSet::only(g_pp->cpu[1]);
   auto b = create_thread(o, &pong_body, nullptr);
   KCHECK(static_cast<bool>(a) && static_cast<bool>(b));
   ts[0] = a.value();
@@ -252,7 +230,7 @@ void pinned_body(void* arg) {
 
 KTEST(sched_pinned_threads_stay_home) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   constexpr std::uint32_t kPerCpu = 4;
   static Pinned pinned[64 * kPerCpu];
   static KThread* ts[64 * kPerCpu];
@@ -263,7 +241,7 @@ KTEST(sched_pinned_threads_stay_home) {
     pinned[i].mask.store(0);
     ThreadOptions o;
     o.name = "pinned";
-    o.affinity = only(pinned[i].cpu);
+    o.affinity = smp::CpuSet::only(pinned[i].cpu);
     auto t = create_thread(o, &pinned_body, &pinned[i]);
     KCHECK(static_cast<bool>(t));
     ts[i] = t.value();
@@ -285,7 +263,7 @@ void first_run_body(void* arg) {
 
 KTEST(sched_rt_runs_before_fair) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   // This thread runs on CPU 0 (the main thread is pinned there); everything below too.
   static FirstRun runs[5];
   KThread* ts[5];
@@ -295,7 +273,7 @@ KTEST(sched_rt_runs_before_fair) {
     smp::PreemptGuard no_preempt;  // queue all five before any of them runs
     for (std::uint32_t i = 0; i < 5; ++i) {
       ThreadOptions o;
-      o.affinity = only(0);
+      o.affinity = smp::CpuSet::only(0);
       if (i == 3) {
         o.name = "rt";
         o.policy = sched::SchedPolicy::kFifo;
@@ -317,7 +295,7 @@ KTEST(sched_rt_runs_before_fair) {
   o.name = "rt-now";
   o.policy = sched::SchedPolicy::kFifo;
   o.rt_priority = 10;
-  o.affinity = only(0);
+  o.affinity = smp::CpuSet::only(0);
   g_order.store(100);
   auto t = create_thread(o, &first_run_body, &rt);
   KCHECK(static_cast<bool>(t));
@@ -353,7 +331,7 @@ void spin_body(void* arg) {
 
 KTEST(sched_time_slice_preempts_busy_loop) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   static Spinner a, b;
   a.count = b.count = 0;
   a.interleavings = b.interleavings = 0;
@@ -363,7 +341,7 @@ KTEST(sched_time_slice_preempts_busy_loop) {
   const std::uint32_t cpu = online_cpu_count() - 1;  // both on one CPU
   ThreadOptions o;
   o.name = "spin";
-  o.affinity = only(cpu);
+  o.affinity = smp::CpuSet::only(cpu);
   auto ta = create_thread(o, &spin_body, &a);
   auto tb = create_thread(o, &spin_body, &b);
   KCHECK(static_cast<bool>(ta) && static_cast<bool>(tb));

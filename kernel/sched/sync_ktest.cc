@@ -13,6 +13,7 @@
 #include "kernel/sched/mutex.h"
 #include "kernel/sched/semaphore.h"
 #include "kernel/sched/sleep_queue.h"
+#include "kernel/test/interrupts_on.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
 
@@ -20,26 +21,6 @@ namespace ksched {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
-
-// Tests run with interrupts off; a blocking test needs them on (ticks, reschedule IPIs).
-class Preemptible {
- public:
-  Preemptible() : was_on_(platform::irqs_enabled()) { arch::sti(); }
-  ~Preemptible() {
-    if (!was_on_) arch::cli();
-  }
-  Preemptible(const Preemptible&) = delete;
-  Preemptible& operator=(const Preemptible&) = delete;
-
- private:
-  bool was_on_;
-};
-
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
 
 // ---- Timed waits that time out -----------------------------------------------------------
 
@@ -52,7 +33,7 @@ void hold_mutex_body(void* arg) {
 
 KTEST(sync_timed_waits_time_out) {
   if (!running()) KSKIP("scheduler not running (boot with `sched`)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   Completion c;
   std::uint64_t t0 = ktime::now_ns();
   KCHECK(!c.wait_for(5 * kMs));
@@ -113,12 +94,12 @@ void early_body(void* arg) {
 
 KTEST(sync_timed_waits_woken_early) {
   if (!running()) KSKIP("scheduler not running (boot with `sched`)");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   Early e;
   ThreadOptions o;
   o.name = "early";
   // On the last CPU: with several, the wake-up crosses CPUs; with one, it is local.
-  o.affinity = only(online_cpu_count() - 1);
+  o.affinity = smp::CpuSet::only(online_cpu_count() - 1);
   auto t = create_thread(o, &early_body, &e);
   KCHECK(static_cast<bool>(t));
   std::uint32_t got = 0;
@@ -183,13 +164,13 @@ void pi_high_body(void* arg) {
 KTEST(sync_priority_inheritance_two_cpus) {
   if (!running()) KSKIP("scheduler not running (boot with `sched`)");
   if (online_cpu_count() < 2) KSKIP("needs two CPUs");
-  const Preemptible preemptible;
+  const ktest::InterruptsOn interrupts_on;
   static Pi p;
   p.~Pi();
   new (&p) Pi;
   ThreadOptions o;
   o.name = "pi-owner";
-  o.affinity = only(1);
+  o.affinity = smp::CpuSet::only(1);
   auto l = create_thread(o, &pi_owner_body, &p);
   KCHECK(static_cast<bool>(l));
   std::uint64_t limit = ktime::now_ns() + 2'000 * kMs;
@@ -209,7 +190,7 @@ KTEST(sync_priority_inheritance_two_cpus) {
   KCHECK(p.hog_running.load());
   o.name = "pi-high";
   o.rt_priority = 80;
-  o.affinity = only(0);
+  o.affinity = smp::CpuSet::only(0);
   auto h = create_thread(o, &pi_high_body, &p);
   KCHECK(static_cast<bool>(h));
   KCHECK(join(h.value(), 5'000 * kMs));

@@ -11,6 +11,7 @@
 #include "kernel/sched/sleep_queue.h"
 #include "kernel/smp/cpus.h"
 #include "kernel/smp/run_on_cpu.h"
+#include "kernel/test/interrupts_on.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
 #include "sched/arch/x86_64/xsave.h"
@@ -154,18 +155,6 @@ void fpu_body(void* arg) {
   asm volatile("ldmxcsr %0" : : "m"(fresh));
 }
 
-// Interrupts on for the test's duration (the tick preempts, wake-ups act); restored after.
-class InterruptsOn {
- public:
-  InterruptsOn() : was_on_(platform::irqs_enabled()) { arch::sti(); }
-  ~InterruptsOn() {
-    if (!was_on_) arch::cli();
-  }
-
- private:
-  bool was_on_;
-};
-
 }  // namespace
 
 KTEST(fpu_enabled_alike_on_every_cpu) {
@@ -212,7 +201,7 @@ KTEST(fpu_save_area_fits_and_round_trips_mxcsr) {
 KTEST(fpu_threads_keep_their_registers_across_switches) {
   if (!ksched::running()) KSKIP("scheduler not running (booted with nosched)");
   if (!sched::kSwitchExtendedState) KSKIP("built without PLEIADES_SCHED_XSAVE");
-  const InterruptsOn on;
+  const ktest::InterruptsOn interrupts_on;
   static FpuWorker w[3];
   const std::uint32_t last = ksched::online_cpu_count() - 1;
   ksched::KThread* ts[3] = {};

@@ -26,17 +26,11 @@ using sched::test::HostMachine;
 
 constexpr std::uint64_t kMs = 1'000'000;
 
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
-
 ThreadParams params(const char* name, std::uint32_t cpu, SchedPolicy policy = SchedPolicy::kFair,
                     std::uint8_t rt_priority = 0) {
   ThreadParams p;
   p.name = name;
-  p.affinity = only(cpu);
+  p.affinity = smp::CpuSet::only(cpu);
   p.policy = policy;
   p.rt_priority = rt_priority;
   return p;

@@ -20,12 +20,6 @@ using sched::ThreadParams;
 using sched::WaitQueue;
 using sched::test::HostMachine;
 
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
-
 // Every thread checks at each resumption that it runs where its affinity allows.
 struct PinCheck {
   std::atomic<std::uint64_t> checks{0};
@@ -57,7 +51,7 @@ TEST(SmpScheduler, PingPongPairsNeverLoseAWakeup) {
       ThreadParams params;
       params.name = side == 0 ? "ping" : "pong";
       // Pair 0 is pinned to CPUs 0 and 1; the others float.
-      if (p == 0) params.affinity = only(static_cast<std::uint32_t>(side));
+      if (p == 0) params.affinity = smp::CpuSet::only(static_cast<std::uint32_t>(side));
       Thread* self = nullptr;
       Thread& t = m.create(params, [&, side, p, self]() mutable {
         WaitQueue& mine = side == 0 ? pr.ping_wq : pr.pong_wq;
@@ -109,9 +103,9 @@ TEST(SmpScheduler, WakeBeforeTheSleeperSwitchesIsNotLost) {
   Thread* sleeper_thread = nullptr;
   ThreadParams ps, pw;
   ps.name = "sleeper";
-  ps.affinity = only(0);
+  ps.affinity = smp::CpuSet::only(0);
   pw.name = "waker";
-  pw.affinity = only(1);
+  pw.affinity = smp::CpuSet::only(1);
   Thread& sleeper = m.create(ps, [&] {
     Thread* self = m.scheduler().current();
     for (std::uint32_t i = 0; i < kRounds; ++i) {
@@ -158,12 +152,12 @@ TEST(SmpScheduler, WokenThreadIsNotRunElsewhereBeforeItsContextIsSaved) {
     WaitQueue wq;
     ThreadParams px, ps, pw;
     px.name = "sleeper";
-    px.affinity = only(0);
+    px.affinity = smp::CpuSet::only(0);
     px.affinity.add(platform::CpuNumber{2});
     ps.name = "spinner";
-    ps.affinity = only(0);
+    ps.affinity = smp::CpuSet::only(0);
     pw.name = "waker";
-    pw.affinity = only(1);
+    pw.affinity = smp::CpuSet::only(1);
     Thread& x = m.create(px, [&] {
       volatile std::uint64_t a = 0x1234, b = 0x5678;  // on the stack across the switch
       std::uint64_t c = a * 3 + b;                     // and in callee-saved registers
@@ -219,7 +213,7 @@ TEST(SmpScheduler, SemaphoreTokensAllConsumedWithPinnedConsumers) {
   for (std::uint32_t c = 0; c < kConsumers; ++c) {
     ThreadParams params;
     params.name = "consumer";
-    params.affinity = only(c % kCpus);  // every consumer pinned
+    params.affinity = smp::CpuSet::only(c % kCpus);  // every consumer pinned
     Thread& t = m.create(params, [&] {
       Thread* self = m.scheduler().current();
       for (std::uint32_t i = 0; i < kPerConsumer; ++i) {
@@ -266,7 +260,7 @@ TEST(SmpScheduler, TicksPreemptSpinningThreadsAndBalanceKeepsPins) {
   for (std::uint32_t i = 0; i < kThreads; ++i) {
     ThreadParams params;
     params.name = "spinner";
-    if (i % 2 == 0) params.affinity = only(i / 2 % kCpus);
+    if (i % 2 == 0) params.affinity = smp::CpuSet::only(i / 2 % kCpus);
     Thread& t = m.create(params, [&] {
       Thread* self = m.scheduler().current();
       started.fetch_add(1, std::memory_order_relaxed);
@@ -299,7 +293,7 @@ TEST(SmpScheduler, RealtimeThreadKeepsItsCpuFromFairThreads) {
   for (int i = 0; i < 2; ++i) {
     ThreadParams params;
     params.name = "fair";
-    params.affinity = only(1);
+    params.affinity = smp::CpuSet::only(1);
     Thread& t = m.create(params, [&] {
       fair_started.store(true, std::memory_order_relaxed);
       while (!rt_done.load(std::memory_order_relaxed)) {
@@ -313,7 +307,7 @@ TEST(SmpScheduler, RealtimeThreadKeepsItsCpuFromFairThreads) {
   rt.name = "rt";
   rt.policy = SchedPolicy::kFifo;
   rt.rt_priority = 50;
-  rt.affinity = only(1);
+  rt.affinity = smp::CpuSet::only(1);
   Thread& rt_thread = m.create(rt, [&] {
     std::uint64_t before = fair_progress.load(std::memory_order_relaxed);
     for (int i = 0; i < 20000; ++i) m.poll();  // ticks arrive; FIFO keeps the CPU anyway
@@ -343,7 +337,7 @@ TEST(SmpScheduler, DirectedYieldHandsTheCpuToTheNamedThread) {
   pa.name = "giver";
   pb.name = "receiver";
   pc.name = "bystander";
-  pa.affinity = pb.affinity = pc.affinity = only(0);
+  pa.affinity = pb.affinity = pc.affinity = smp::CpuSet::only(0);
   Thread& a = m.create(pa, [&] {
     for (std::uint32_t i = 0; i < kRounds; ++i) {
       mark.store(i, std::memory_order_relaxed);
@@ -399,9 +393,9 @@ TEST(SmpScheduler, JoinerYieldingOnTheWorkersCpuLetsThePreemptedWorkerFinish) {
   WaitQueue wq;
   ThreadParams pw, pj;
   pw.name = "worker";
-  pw.affinity = only(0);
+  pw.affinity = smp::CpuSet::only(0);
   pj.name = "joiner";
-  pj.affinity = only(0);
+  pj.affinity = smp::CpuSet::only(0);
   Thread& worker = m.create(pw, [&] {
     worker_started.store(true, std::memory_order_release);
     // Run while the joiner waits queued (it gains lag), then alone for 50 ms of clock.

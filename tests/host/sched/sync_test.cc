@@ -31,12 +31,6 @@ using sched::test::HostMachine;
 
 constexpr std::uint64_t kMs = 1'000'000;
 
-smp::CpuSet only(std::uint32_t cpu) {
-  smp::CpuSet s;
-  s.add(platform::CpuNumber{cpu});
-  return s;
-}
-
 // Drives ticks (timers expire on them) and an occasional forced preemption.
 struct Driver {
   HostMachine& m;
@@ -65,7 +59,7 @@ TEST(SyncMutex, MutualExclusionAcrossCpus) {
   for (std::uint32_t i = 0; i < kThreads; ++i) {
     ThreadParams p;
     p.name = "locker";
-    if (i % 4 == 0) p.affinity = only(i % kCpus);
+    if (i % 4 == 0) p.affinity = smp::CpuSet::only(i % kCpus);
     Thread& t = m.create(p, [&, i] {
       Thread& self = *m.scheduler().current();
       for (std::uint32_t r = 0; r < kRounds; ++r) {
@@ -242,7 +236,7 @@ TEST(SyncTimedWait, TimesOutWithoutAWaker) {
   sched::WaitQueue wq;
   std::atomic<bool> owner_holds{false}, release{false};
   ThreadParams po;
-  po.affinity = only(1);
+  po.affinity = smp::CpuSet::only(1);
   Thread& owner = m.create(po, [&] {
     Thread& self = *m.scheduler().current();
     held.lock(m.scheduler(), self);
@@ -252,7 +246,7 @@ TEST(SyncTimedWait, TimesOutWithoutAWaker) {
   });
   m.start(owner);
   ThreadParams pw;
-  pw.affinity = only(0);
+  pw.affinity = smp::CpuSet::only(0);
   Thread& waiter = m.create(pw, [&] {
     Thread& self = *m.scheduler().current();
     auto& s = m.scheduler();
@@ -308,7 +302,7 @@ TEST(SyncTimedWait, WakerRacesTheTimer) {
   std::atomic<std::uint32_t> ready{0}, timeouts{0}, posted{0}, early{0};
   ThreadParams pw;
   pw.name = "timed-waiter";
-  pw.affinity = only(0);
+  pw.affinity = smp::CpuSet::only(0);
   Thread& waiter = m.create(pw, [&] {
     auto& s = m.scheduler();
     for (std::uint32_t r = 0; r < kRounds; ++r) {
@@ -327,7 +321,7 @@ TEST(SyncTimedWait, WakerRacesTheTimer) {
   });
   ThreadParams pk;
   pk.name = "waker";
-  pk.affinity = only(1);
+  pk.affinity = smp::CpuSet::only(1);
   Thread& waker = m.create(pk, [&] {
     auto& s = m.scheduler();
     for (std::uint32_t r = 0; r < kRounds; ++r) {

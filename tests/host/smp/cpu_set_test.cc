@@ -61,4 +61,12 @@ TEST(CpuSet, SetOperations) {
   EXPECT_TRUE(a == smp::CpuSet::all(8));
 }
 
+TEST(CpuSet, OnlyHoldsOneCpuOrNoneWhenOutOfRange) {
+  const smp::CpuSet s = smp::CpuSet::only(130);
+  EXPECT_EQ(s.count(), 1u);
+  EXPECT_TRUE(s.contains(CpuNumber{130}));
+  EXPECT_EQ(s.next(0), 130u);
+  EXPECT_TRUE(smp::CpuSet::only(smp::kMaxCpus).empty());
+}
+
 }  // namespace
