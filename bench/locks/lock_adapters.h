@@ -105,6 +105,26 @@ struct OursRw {
   LOCKBENCH_NOINLINE void unlock_shared() { l.release_shared(); }
 };
 
+// One reader count per CPU (smp/locks/percpu_rw_lock.h). The slot is the CPU the calling
+// thread plays: rw_mix binds bench thread i to CPU i, as each would be a CPU in the kernel.
+struct OursPercpuRw {
+  static constexpr const char* kName = "ours:rw-percpu";
+  smp::raw::PercpuRwLock<> l;
+  LOCKBENCH_NOINLINE void lock() {
+    smp::SpinWait w(&l, nullptr, nullptr);
+    l.acquire(w);
+  }
+  LOCKBENCH_NOINLINE void unlock() { l.release(); }
+  LOCKBENCH_NOINLINE void lock_shared() {
+    const std::uint32_t cpu = platform::to_index(platform::current_cpu());
+    smp::SpinWait w(&l, nullptr, nullptr);
+    if (!l.try_acquire_shared(cpu)) l.acquire_shared(cpu, w);
+  }
+  LOCKBENCH_NOINLINE void unlock_shared() {
+    l.release_shared(platform::to_index(platform::current_cpu()));
+  }
+};
+
 struct CkRw {
   static constexpr const char* kName = "ck:rwlock";
   ck_peer_lock l;

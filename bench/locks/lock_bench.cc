@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bench/locks/lock_adapters.h"
+#include "smp/platform/host/platform_host.h"
 
 namespace lockbench {
 namespace {
@@ -151,6 +152,8 @@ void rw_mix(benchmark::State& state) {
   static L lock;
   static SharedData data;
   const std::uint64_t read_permille = static_cast<std::uint64_t>(state.range(0));
+  // Thread i plays CPU i (only ours:rw-percpu looks: its reader slot).
+  platform::host::bind_cpu(platform::CpuNumber{static_cast<std::uint32_t>(state.thread_index())});
   std::uint64_t x = 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(state.thread_index() + 1);
   std::uint64_t sink = 0;
   for (auto _ : state) {
@@ -219,6 +222,7 @@ int main(int argc, char** argv) {
   register_exclusive<PthreadSpin>();
   register_exclusive<StdMutex>();
   register_rw<OursRw>();
+  register_rw<OursPercpuRw>();
   register_rw<CkRw>();
   register_rw<PthreadRw>();
   register_rw<StdSharedMutex>();

@@ -4,6 +4,8 @@
 //   McsSpinLock<Irq, Class>     FIFO, each waiter spins on its own line: contended locks.
 //   TasSpinLock<Irq, Class>     test-and-set with backoff, unfair: rarely contended locks.
 //   RwSpinLock<Irq, Class>      writer-preferring reader-writer lock.
+//   PercpuRwSpinLock<Irq, Class> the same with one reader count per CPU: readers scale,
+//                               writers pay (read-mostly data read on many CPUs).
 //   SeqLock<T, Irq, Class>      lock-free readers, locked writers.
 //   Barrier                     sense-reversing spin barrier.
 // with Guard / ReadGuard / Protected<T, Lock>. docs/locking.md explains when to use which.
@@ -13,6 +15,7 @@
 #include "smp/locks/guard.h"
 #include "smp/locks/lock_class.h"
 #include "smp/locks/mcs_lock.h"
+#include "smp/locks/percpu_rw_spin_lock.h"
 #include "smp/locks/protected.h"
 #include "smp/locks/rw_spin_lock.h"
 #include "smp/locks/seqlock.h"
