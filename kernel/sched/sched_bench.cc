@@ -152,7 +152,7 @@ bool bench_latency(const char* what, std::uint32_t waker_cpu, std::uint32_t wake
 
 // ---- Parallel speed-up -----------------------------------------------------------------------
 
-constexpr std::uint32_t kParallelRuns = 3;
+constexpr std::uint32_t kParallelRuns = 5;
 constexpr std::uint32_t kMaxWorkers = 64;
 // The fixed workload: kWorkUnits units of kUnitIterations multiply-adds, taken one at a time
 // by whichever worker is free (so N workers on fewer CPUs still finish the same work).
@@ -200,34 +200,43 @@ std::uint64_t run_parallel(std::uint32_t threads) {
   return ok ? ktime::now_ns() - t0 : 0;
 }
 
-// Median wall time of kParallelRuns runs with `threads` workers, or 0 on failure.
-std::uint64_t median_parallel(std::uint32_t threads) {
-  std::uint64_t times[kParallelRuns];
-  for (std::uint32_t r = 0; r < kParallelRuns; ++r) {
-    times[r] = run_parallel(threads);
-    if (times[r] == 0) return 0;
-  }
-  return median(times, kParallelRuns);
+// The thread counts measured: 1 (the base), 2, 4 and the CPU count when it is another number.
+std::uint32_t parallel_counts(std::uint32_t cpus, std::uint32_t (&out)[4]) {
+  std::uint32_t n = 0;
+  out[n++] = 1;
+  out[n++] = 2;
+  out[n++] = 4;
+  if (cpus != 1 && cpus != 2 && cpus != 4 && cpus <= kMaxWorkers) out[n++] = cpus;
+  return n;
 }
 
 bool bench_parallel(std::uint32_t cpus) {
-  g_worker_cpus.store(0);
-  const std::uint64_t base = median_parallel(1);
-  if (base == 0) return false;
+  std::uint32_t counts[4];
+  const std::uint32_t kinds = parallel_counts(cpus, counts);
+  std::uint64_t times[4][kParallelRuns] = {};
+  std::uint64_t masks[4] = {};
+  // One discarded run first (it pays for whatever the earlier benchmarks left behind), then the
+  // thread counts interleaved round by round, so a slow stretch of the host or the emulator
+  // lands on every count alike instead of on whichever was measured then.
+  if (run_parallel(1) == 0) return false;
+  for (std::uint32_t r = 0; r < kParallelRuns; ++r) {
+    for (std::uint32_t k = 0; k < kinds; ++k) {
+      g_worker_cpus.store(0);
+      times[k][r] = run_parallel(counts[k]);
+      if (times[k][r] == 0) return false;
+      masks[k] |= g_worker_cpus.load();
+    }
+  }
+  const std::uint64_t base = median(times[0], kParallelRuns);
   klog::raw("sched_bench: parallel work ({} units of {} iterations), 1 thread: {} ms "
-            "(median of {} runs)\n",
+            "(median of {} runs, interleaved with the other counts)\n",
             kWorkUnits, kUnitIterations, base / kMs, kParallelRuns);
-  std::uint32_t counts[3] = {2, 4, cpus};
-  for (std::uint32_t i = 0; i < 3; ++i) {
-    const std::uint32_t n = counts[i];
-    if (n <= 1 || n > kMaxWorkers || (i == 2 && (n == 2 || n == 4))) continue;
-    g_worker_cpus.store(0);
-    const std::uint64_t t = median_parallel(n);
-    if (t == 0) return false;
+  for (std::uint32_t k = 1; k < kinds; ++k) {
+    const std::uint64_t t = median(times[k], kParallelRuns);
     const std::uint64_t hundredths = base * 100 / t;
     klog::raw("sched_bench: parallel work, {} threads on {} CPUs: {} ms, speed-up {}.{:02} "
               "(workers ran on CPU mask {:#x})\n",
-              n, cpus, t / kMs, hundredths / 100, hundredths % 100, g_worker_cpus.load());
+              counts[k], cpus, t / kMs, hundredths / 100, hundredths % 100, masks[k]);
   }
   return true;
 }
