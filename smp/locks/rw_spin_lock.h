@@ -1,5 +1,8 @@
 // RwSpinLock<Irq, Class>: the writer-preferring reader-writer spinlock (raw::RwLock) with the
-// same IRQ, preemption, lockdep and lockstat behaviour as SpinLock.
+// same IRQ, preemption, lockdep and lockstat behaviour as SpinLock. BasicRwSpinLock is that
+// wrapper over any raw reader-writer lock; a raw lock whose shared side takes the reader's CPU
+// number (raw::PercpuRwLock, percpu_rw_spin_lock.h) gets this CPU's, read once preemption is
+// off, so acquire_shared and release_shared pass the same one.
 //
 //   smp::ReadGuard reader{lock_};   // shared
 //   smp::Guard writer{lock_};       // exclusive
@@ -9,6 +12,8 @@
 // a writer waits on each, so read-side inversions are real bugs too.
 #pragma once
 
+#include <cstdint>
+
 #include "smp/locks/lock_policy.h"
 #include "smp/locks/rw_lock.h"
 #include "smp/locks/spin_wait.h"
@@ -16,26 +21,32 @@
 
 namespace smp {
 
-template <IrqPolicy Irq, LockClass& Class>
-class TA_CAP("rwlock") RwSpinLock {
+template <typename Raw, IrqPolicy Irq, LockClass& Class>
+class TA_CAP("rwlock") BasicRwSpinLock {
  public:
   using Policy = Irq;
 
-  constexpr RwSpinLock() = default;
-  RwSpinLock(const RwSpinLock&) = delete;
-  RwSpinLock& operator=(const RwSpinLock&) = delete;
+  constexpr BasicRwSpinLock() = default;
+  BasicRwSpinLock(const BasicRwSpinLock&) = delete;
+  BasicRwSpinLock& operator=(const BasicRwSpinLock&) = delete;
 
   static LockClass& lock_class() { return Class; }
 
   LockToken acquire_shared(NestKey key = {}, Site site = Site::here()) TA_ACQ_SHARED() {
     LockToken token = detail::enter<Irq>(Class, this, site, __builtin_return_address(0), key);
+    // Preemption is off from enter() on: the CPU number stays valid until release_shared().
+    const std::uint32_t cpu = reader_cpu();
     bool contended = false;
     std::uint64_t started = 0;
-    if (!raw_.try_acquire_shared()) {
+    if (!raw_try_shared(cpu)) {
       contended = true;
       started = detail::wait_start();
       SpinWait wait(this, &Class, &writer_);
-      raw_.acquire_shared(wait);
+      if constexpr (kPerCpuReaders) {
+        raw_.acquire_shared(cpu, wait);
+      } else {
+        raw_.acquire_shared(wait);
+      }
     }
     detail::acquired(Class, token, contended, started);
     return token;
@@ -46,7 +57,7 @@ class TA_CAP("rwlock") RwSpinLock {
   bool try_acquire_shared(LockToken& token, NestKey key = {}, Site site = Site::here())
       TA_TRY_ACQ_SHARED(true) {
     LockToken t = detail::enter_try<Irq>();
-    if (!raw_.try_acquire_shared()) {
+    if (!raw_try_shared(reader_cpu())) {
       detail::try_failed<Irq>(t);
       return false;
     }
@@ -56,9 +67,14 @@ class TA_CAP("rwlock") RwSpinLock {
     return true;
   }
 
+  // Per-CPU readers: runs on the CPU that acquired (preemption stayed off for the hold).
   void release_shared(LockToken token) TA_REL_SHARED() {
     detail::releasing(Class, token);
-    raw_.release_shared();
+    if constexpr (kPerCpuReaders) {
+      raw_.release_shared(reader_cpu());
+    } else {
+      raw_.release_shared();
+    }
     detail::left<Irq>(Class, this, token);
   }
 
@@ -86,11 +102,32 @@ class TA_CAP("rwlock") RwSpinLock {
     detail::left<Irq>(Class, this, token);
   }
 
-  const raw::RwLock& raw() const { return raw_; }
+  const Raw& raw() const { return raw_; }
 
  private:
-  raw::RwLock raw_;
+  static constexpr bool kPerCpuReaders = requires(Raw& r) { r.release_shared(0u); };
+
+  static std::uint32_t reader_cpu() {
+    if constexpr (kPerCpuReaders) {
+      return platform::to_index(platform::current_cpu());
+    } else {
+      return 0;
+    }
+  }
+  bool raw_try_shared(std::uint32_t cpu) {
+    if constexpr (kPerCpuReaders) {
+      return raw_.try_acquire_shared(cpu);
+    } else {
+      return raw_.try_acquire_shared();
+    }
+  }
+
+  Raw raw_;
+  // Written by writers only; after raw_ (a per-CPU raw lock ends on a whole cache line).
   HolderCpu writer_;
 };
+
+template <IrqPolicy Irq, LockClass& Class>
+using RwSpinLock = BasicRwSpinLock<raw::RwLock, Irq, Class>;
 
 }  // namespace smp
