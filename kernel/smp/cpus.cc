@@ -33,7 +33,7 @@ bool cpu_online(platform::CpuNumber cpu) {
 
 std::uint32_t online_cpu_count() {
   std::uint32_t n = 0;
-  for (std::uint32_t i = 0; i < g_count; ++i) n += cpu_online(platform::CpuNumber{i}) ? 1 : 0;
+  for (std::uint32_t i = 0; i < g_count; ++i) n += smp::cpu_online(platform::CpuNumber{i}) ? 1 : 0;
   return n;
 }
 

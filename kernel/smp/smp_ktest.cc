@@ -224,9 +224,11 @@ KTEST(smp_per_cpu_data_is_not_shared) {
 
 KTEST(smp_ap_stacks_have_guard_pages) {
   const std::uint32_t n = tested_cpus();
+  std::uint32_t checked = 0;
   for (std::uint32_t i = 1; i < n; ++i) {
     const arch::CpuLocal* l = smp::cpu_local(platform::CpuNumber{i});
     if (l == nullptr || !smp::cpu_online(platform::CpuNumber{i})) continue;
+    ++checked;
     // The page below each stack is unmapped, the stack's lowest page mapped.
     const std::uint64_t tops[] = {l->kernel_stack_top, l->ist_tops[0], l->ist_tops[1],
                                   l->ist_tops[2]};
@@ -238,4 +240,7 @@ KTEST(smp_ap_stacks_have_guard_pages) {
       KCHECK(!mm::kernel_translate(bottom - 1));
     }
   }
+  // The boot CPU's stacks are static (entry.S, boot_cpu.cc) with no guard page of their own:
+  // with no AP online there is nothing this test can check.
+  if (checked == 0) KSKIP("no AP online: only the boot CPU, whose stacks have no guard pages");
 }

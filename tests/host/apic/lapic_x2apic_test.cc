@@ -49,10 +49,13 @@ TEST_F(X2ApicTest, EoiWritesZeroToMsr80B) {
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrEoi, 0)}));
 }
 
-TEST_F(X2ApicTest, SvrEnableSetsVectorEnableAndKeepsOtherBits) {
-  msr.values[kMsrSvr] = 0x1000'100F;  // bit 12 (EOI broadcast suppression) and a reserved bit
+TEST_F(X2ApicTest, SvrEnableWritesOnlyDefinedFields) {
+  // Bit 12 (EOI broadcast suppression, left on by firmware) and reserved bits 28 and 10 read
+  // back (a hypervisor that does not return RsvdZ): the write has vector, enable and focus
+  // disable, bit 12 cleared, and every reserved bit 0 (a set one would be #GP).
+  msr.values[kMsrSvr] = 0x1000'140F;
   dev.software_enable(arch::Vector::kSpurious);
-  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrSvr, 0x1000'13FF)}));
+  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrSvr, 0x0000'03FF)}));
   EXPECT_TRUE(dev.software_enabled());
   EXPECT_EQ(dev.spurious_vector(), 0xFF);
 }
@@ -101,10 +104,12 @@ TEST_F(X2ApicTest, EsrIsWrittenWithZeroBeforeTheRead) {
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrEsr, 0), rd(kMsrEsr, 0)}));
 }
 
-TEST_F(X2ApicTest, MaskLvtPreservesReservedBits) {
-  msr.values[kMsrLvtLint0] = 0xA000'0700;  // reserved bits 31 and 29, ExtINT delivery
+TEST_F(X2ApicTest, MaskLvtWritesReservedBitsAsZero) {
+  // Reserved bits 31 and 29 and read-only remote IRR (14) read back, ExtINT delivery: the
+  // write keeps the delivery mode, sets the mask, and has every reserved/read-only bit 0.
+  msr.values[kMsrLvtLint0] = 0xA000'4700;
   dev.mask_lvt(Register::kLvtLint0);
-  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrLvtLint0, 0xA001'0700)}));
+  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrLvtLint0, 0x0001'0700)}));
 }
 
 TEST_F(X2ApicTest, LintNmiFromMadtAndMaskedOtherwise) {
@@ -113,7 +118,7 @@ TEST_F(X2ApicTest, LintNmiFromMadtAndMaskedOtherwise) {
   dev.setup_lint(0, LintSetup{});                          // no MADT entry: masked
   dev.setup_lint(1, LintSetup{true, true, false});         // NMI, active low, edge
   EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrLvtLint0, 0x0001'0700),
-                                              wr(kMsrLvtLint1, 0x8000'2400)}));
+                                              wr(kMsrLvtLint1, 0x0000'2400)}));
 }
 
 TEST_F(X2ApicTest, ErrorVectorUnmasked) {
@@ -132,7 +137,8 @@ TEST_F(X2ApicTest, TimerOneShotWritesLvtBeforeCount) {
   msr.values[kMsrDivide] = 0xFFFF'FFF4;  // reserved bits set, bit 2 set
   dev.timer_divide_by_1();
   dev.timer_start_one_shot(arch::Vector::kTimer, 12345);
-  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrDivide, 0xFFFF'FFFF),
+  // Divide: only bits 0, 1 and 3 exist; the reserved ones read back are written as 0.
+  EXPECT_EQ(msr.writes(), (std::vector<MsrOp>{wr(kMsrDivide, 0xB),
                                               wr(kMsrLvtTimer, 0xEF),
                                               wr(kMsrInitialCount, 12345)}));
 }

@@ -70,6 +70,20 @@ TEST_F(XApicTest, EoiAndSvr) {
   EXPECT_EQ(reg(0xF0), 0x3FFu);
 }
 
+// xAPIC MMIO: read-modify-write, reserved bits keep what was read (the SDM's rule for reserved
+// bits); defined fields the kernel does not use are set as it needs them.
+TEST_F(XApicTest, SvrEnablePreservesReservedBitsAndClearsEoiBroadcastSuppression) {
+  reg(0xF0) = 0xF000'1C0F;  // reserved 31:28 and 11:10, bit 12 (EOI broadcast suppression)
+  dev.software_enable(arch::Vector::kSpurious);
+  EXPECT_EQ(reg(0xF0), 0xF000'0FFFu);
+}
+
+TEST_F(XApicTest, DividePreservesReservedBits) {
+  reg(0x3E0) = 0xFFFF'FFF4;  // reserved bits set, bit 2 set
+  dev.timer_divide_by_1();
+  EXPECT_EQ(reg(0x3E0), 0xFFFF'FFFFu);
+}
+
 TEST_F(XApicTest, MaskLvtPreservesReservedBits) {
   reg(0x370) = 0xF000'00FE;
   dev.mask_lvt(Register::kLvtError);

@@ -18,6 +18,9 @@ void LocalApicDevice::software_enable(arch::Vector spurious) {
   svr = SvrVector::set(svr, arch::vector_number(spurious));
   svr = SvrEnable::set(svr, true);
   svr = SvrFocusDisable::set(svr, true);
+  // EOI broadcast suppression off: the IOAPICs' level-triggered entries are re-armed by the
+  // broadcast EOI (the kernel sends no directed EOIs), whatever the firmware left here.
+  svr = SvrEoiBroadcastSuppression::set(svr, false);
   a_.write(Register::kSvr, svr);
 }
 

@@ -29,7 +29,10 @@ class LocalApicDevice {
   // Number of LVT entries (Max LVT Entry + 1): 4..7, says whether thermal/perf/CMCI exist.
   std::uint32_t lvt_entries();
 
-  // SVR: spurious vector `spurious`, software-enable set, focus checking off; other bits kept.
+  // SVR: spurious vector `spurious`, software-enable set, focus checking off, EOI broadcast
+  // suppression off. Every write here is a read-modify-write of the defined fields: reserved
+  // bits keep what was read in xAPIC mode and are written as 0 in x2APIC mode (the backend
+  // drops them, lapic_access.h), as the SDM asks for each mode.
   void software_enable(arch::Vector spurious);
   bool software_enabled();
   std::uint8_t spurious_vector();
@@ -37,10 +40,9 @@ class LocalApicDevice {
   // TPR = 0: accept every priority class.
   void accept_all_priorities();
 
-  // Sets the mask bit of an LVT entry, keeping every other bit (reserved ones included: the SDM
-  // asks for read-modify-write of registers with reserved bits).
+  // Sets the mask bit of an LVT entry, keeping every other field.
   void mask_lvt(Register lvt);
-  // LVT error: fixed delivery of `v`, unmasked. Reserved bits kept.
+  // LVT error: fixed delivery of `v`, unmasked.
   void setup_error_vector(arch::Vector v);
   // LINT0/LINT1 (`lint` 0 or 1): NMI with the given polarity/trigger, or masked.
   void setup_lint(unsigned lint, const LintSetup& setup);

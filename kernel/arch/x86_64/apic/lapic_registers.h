@@ -57,6 +57,7 @@ using VersionMaxLvt = BitField<Reg32, std::uint8_t, 16, 8>;  // number of LVT en
 using SvrVector = BitField<Reg32, std::uint8_t, 0, 8>;
 using SvrEnable = Bit<Reg32, 8>;  // APIC software enable
 using SvrFocusDisable = Bit<Reg32, 9>;
+using SvrEoiBroadcastSuppression = Bit<Reg32, 12>;  // defined when Version bit 24 says so
 
 // Local vector table entries (timer, LINT0/1, error, thermal, perf, CMCI share the layout;
 // polarity, remote IRR and trigger exist only on LINT0/1; timer mode only on the timer).
@@ -92,6 +93,44 @@ enum class IcrDelivery : std::uint8_t { kFixed = 0, kLowest = 1, kSmi = 2, kNmi 
                                         kStartup = 6 };
 enum class IcrDestShorthand : std::uint8_t { kNone = 0, kSelf = 1, kAllIncludingSelf = 2,
                                              kAllButSelf = 3 };
+
+// x2APIC ICR (one 64-bit MSR): the fields software may set. Delivery status (bit 12) does not
+// exist in x2APIC mode; bits 13, 16-17 and 20-31 are reserved.
+inline constexpr Reg64 kX2ApicIcrWritableBits =
+    IcrVector::kMask | IcrDeliveryMode::kMask | IcrLogicalDestination::kMask |
+    IcrLevelAssert::kMask | IcrLevelTriggered::kMask | IcrShorthand::kMask |
+    IcrX2ApicDestination::kMask;
+
+// The bits of a 32-bit register that software may write in x2APIC mode, where a WRMSR with a
+// reserved bit set raises #GP (SDM, the x2APIC register table and "Reserved Bit Checking";
+// the layouts of the SVR, LVT, TPR, ESR and timer figures). Read-only bits (delivery status,
+// remote IRR) are left out too: they are ignored on writes and need not be written. Registers
+// that are read-only or absent in x2APIC mode (ID, version, LDR, ISR/IRR, current count, ICR
+// high) have none.
+constexpr Reg32 x2apic_writable_bits(Register r) {
+  switch (r) {
+    case Register::kTpr: return 0xFF;  // task priority class and sub-class
+    case Register::kEoi: return 0;     // write-only, and a non-zero write faults
+    case Register::kEsr: return 0;     // written with 0 only (the write latches the errors)
+    case Register::kSvr:
+      return SvrVector::kMask | SvrEnable::kMask | SvrFocusDisable::kMask |
+             SvrEoiBroadcastSuppression::kMask;
+    case Register::kLvtTimer:
+      return LvtVector::kMask | LvtMasked::kMask | LvtTimerMode::kMask;
+    case Register::kLvtCmci:
+    case Register::kLvtThermal:
+    case Register::kLvtPerf:
+      return LvtVector::kMask | LvtDeliveryMode::kMask | LvtMasked::kMask;
+    case Register::kLvtLint0:
+    case Register::kLvtLint1:
+      return LvtVector::kMask | LvtDeliveryMode::kMask | LvtActiveLow::kMask |
+             LvtLevelTriggered::kMask | LvtMasked::kMask;
+    case Register::kLvtError: return LvtVector::kMask | LvtMasked::kMask;
+    case Register::kTimerInitialCount: return 0xFFFF'FFFF;
+    case Register::kTimerDivide: return kTimerDivideMask;
+    default: return 0;
+  }
+}
 
 // Error status register bits.
 inline constexpr Reg32 kEsrSendChecksum = 1u << 0;
