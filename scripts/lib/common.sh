@@ -4,11 +4,13 @@
 #
 # PLEIADES_ROOT  repository root (the parent of scripts/)
 # PLEIADES_BUILD build directory used by scripts/run and scripts/test (default: build/)
+# PLEIADES_QEMU10_DIR  where scripts/lib/fetch-qemu10 unpacks QEMU 10 (default: $PLEIADES_BUILD/qemu10)
 
 PLEIADES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PLEIADES_BUILD="${PLEIADES_BUILD:-$PLEIADES_ROOT/build}"
 PLEIADES_LOADER="$PLEIADES_BUILD/efi/BOOTX64.EFI"
 PLEIADES_KERNEL="$PLEIADES_BUILD/kernel/kernel.elf"
+PLEIADES_QEMU10_DIR="${PLEIADES_QEMU10_DIR:-$PLEIADES_BUILD/qemu10}"
 
 # die MESSAGE...: print "<script>: MESSAGE" on stderr and exit 2.
 die() {
@@ -41,4 +43,17 @@ build_targets() {
     args+=(--target "$@")
   fi
   cmake "${args[@]}"
+}
+
+# qemu10_path: print the QEMU 10 to run (the wrapper scripts/lib/fetch-qemu10 writes: it sets
+# the library path, the firmware data directories and the module directory). Returns 1, with
+# the command that fetches it on stderr, when it is not there.
+qemu10_path() {
+  local wrapper="$PLEIADES_QEMU10_DIR/qemu-system-x86_64"
+  if [[ ! -x "$wrapper" ]]; then
+    echo "$(basename "$0"): QEMU 10 is not in $PLEIADES_QEMU10_DIR; fetch it with:" >&2
+    echo "  PLEIADES_BUILD=$PLEIADES_BUILD $PLEIADES_ROOT/scripts/deps" >&2
+    return 1
+  fi
+  echo "$wrapper"
 }

@@ -92,6 +92,21 @@ def numa_args(nodes, cpus_per_node, mib_per_node):
     return tuple(args)
 
 
+# x2APIC, booted: QEMU 7.2's TCG has no x2APIC, QEMU 10's has (harness.QEMUS "qemu10", fetched
+# by scripts/deps). The boot CPU's report says which mode runs and what the firmware left on.
+def x2apic_case(name, smp, expect, qemu_args):
+    return Case(name=name, smp=smp, qemu="qemu10", qemu_args=("-cpu", "max,+x2apic") + qemu_args,
+                expect=(TESTS_PASSED,) + expect, forbid=NORMAL_FORBIDDEN + (SMP_FAILED,),
+                status=1, checks=(summary_passed,), timeout=240.0)
+
+
+# A CPU whose APIC ID (256) only x2APIC can address: -smp 2,maxcpus=258 with two sockets of 129
+# cores makes socket 1's core 0 APIC ID 1 << 8; -device plugs that CPU in. The MADT describes it
+# with a Local x2APIC entry, OVMF's CPU start-up turns x2APIC on and leaves it on, and the
+# intel-iommu with interrupt remapping in x2APIC mode (eim) is what such machines have.
+X2APIC_ID_ABOVE_255 = ("-device", "intel-iommu,intremap=on,eim=on",
+                       "-device", "max-x86_64-cpu,socket-id=1,core-id=0,thread-id=0")
+
 CASES = [
     kernel_tests("test-smp1", smp="1"),
     kernel_tests("test-smp2", smp="2"),
@@ -203,4 +218,13 @@ CASES = [
          forbid=NORMAL_FORBIDDEN + (r"sched_bench: FAILED",), status=1, timeout=120.0),
     deliberate_fault("fault-page", "page", "#PF"),
     deliberate_fault("fault-ud", "ud", "#UD"),
+    # The firmware leaves xAPIC on; the kernel switches every CPU to x2APIC (MSR registers).
+    x2apic_case("x2apic-smp4", "4", (r"^\[info\] apic: x2APIC \(firmware state: xAPIC, ",
+                                     smp_online(4, 4)), ()),
+    x2apic_case("x2apic-id-above-255", "2,maxcpus=258,sockets=2,cores=129,threads=1",
+                (r"^\[info\] apic: x2APIC \(firmware state: x2APIC on, ",
+                 r"^\[info\] acpi:   cpu 2 apic 256 uid \d+ x2apic$",
+                 smp_online(3, 3),
+                 r"^\[info\] smp: cpu 2 apic 256 tsc \d+ MHz lapic timer [1-9]\d* MHz"),
+                X2APIC_ID_ABOVE_255),
 ]

@@ -27,6 +27,9 @@ TAIL_LINES = 30
 POLL_SECONDS = 0.2
 # OVMF starts its built-in shell only after every boot option (our disk included) failed.
 FIRMWARE_GAVE_UP = r'^BdsDxe: (loading|starting) Boot[0-9A-F]+ "EFI Internal Shell"'
+# Which QEMU boots a case -> the scripts/run options that choose it. "qemu10" is QEMU 10 from
+# bookworm-backports, which scripts/deps unpacks into BUILD/qemu10: it emulates x2APIC under TCG.
+QEMUS = {"system": (), "qemu10": ("--qemu10",)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Case:
     timeout: float = 120.0  # seconds, generous for TCG
     grace: float = 2.0  # for status=None: keep reading this long after the last match
     qemu_args: tuple = ()  # extra QEMU arguments, after --
+    qemu: str = "system"  # a key of QEMUS
     # Output after which waiting longer is pointless: stop QEMU and judge the log right away.
     give_up: tuple = (FIRMWARE_GAVE_UP,)
 
@@ -162,17 +166,15 @@ class Runner:
                     raise ValueError(f"{os.path.relpath(path, REPO)} is missing (build it first)")
             if case.kernel not in MUTATIONS:
                 raise ValueError(f"unknown kernel mutation {case.kernel!r}")
+            if case.qemu not in QEMUS:
+                raise ValueError(f"unknown QEMU {case.qemu!r} (one of {', '.join(QEMUS)})")
             kernel = self.prepare_kernel(case, workdir)
         except (OSError, ValueError, struct.error) as e:
             with open(log_path, "w") as f:
                 f.write(f"harness: {e}\n")
             return Result(case.name, False, time.monotonic() - start, f"setup: {e}", log_path)
 
-        cmd = [os.path.join(REPO, "scripts", "run"), "--no-deps", "--no-build", "--raw-status",
-               "--workdir", workdir, "--kernel", kernel, "--machine", case.machine,
-               "--smp", case.smp, "--mem", case.mem, "--cmdline", case.cmdline]
-        if case.qemu_args:
-            cmd += ["--", *case.qemu_args]
+        cmd = self.command(case, workdir, kernel)
         env = dict(os.environ, PLEIADES_BUILD=self.build_dir)
         env.pop("DISPLAY", None)  # never open a window in a test
         with open(log_path, "wb") as log:
@@ -193,6 +195,17 @@ class Runner:
             with self.lock:
                 self.children.discard(proc)
         return self.judge(case, outcome, log_path, time.monotonic() - start)
+
+    @staticmethod
+    def command(case, workdir, kernel):
+        """The scripts/run command line that boots `case` (QEMU arguments after --)."""
+        cmd = [os.path.join(REPO, "scripts", "run"), "--no-deps", "--no-build", "--raw-status",
+               "--workdir", workdir, "--kernel", kernel, "--machine", case.machine,
+               "--smp", case.smp, "--mem", case.mem, "--cmdline", case.cmdline,
+               *QEMUS[case.qemu]]
+        if case.qemu_args:
+            cmd += ["--", *case.qemu_args]
+        return cmd
 
     def watch(self, case, proc, log_path, start):
         """Wait for QEMU to end, the deadline, or (status=None) all expected patterns + grace.
@@ -306,7 +319,7 @@ def main(cases_table, argv=None):
     if args.list:
         for c in cases:
             print(f"{c.name:28} machine={c.machine} smp={c.smp} mem={c.mem} "
-                  f"kernel={c.kernel} cmdline={c.cmdline!r} status={c.status}")
+                  f"kernel={c.kernel} qemu={c.qemu} cmdline={c.cmdline!r} status={c.status}")
         return 0
     if not cases:
         print("boot tests: no case matches", file=sys.stderr)

@@ -100,5 +100,29 @@ class JudgeTest(unittest.TestCase):
         self.assertFalse(self.judge(case, ok, ("exited", 1)).passed)
 
 
+class CommandTest(unittest.TestCase):
+    def test_system_qemu_by_default(self):
+        cmd = harness.Runner.command(cases.kernel_tests("t", smp="2"), "/w", "/k.elf")
+        self.assertNotIn("--qemu10", cmd)
+        self.assertEqual(cmd[cmd.index("--smp") + 1], "2")
+        self.assertNotIn("--", cmd)
+
+    def test_qemu10_chosen_before_the_qemu_arguments(self):
+        case = cases.kernel_tests("t", qemu="qemu10", qemu_args=("-cpu", "max,+x2apic"))
+        cmd = harness.Runner.command(case, "/w", "/k.elf")
+        self.assertLess(cmd.index("--qemu10"), cmd.index("--"))
+        self.assertEqual(cmd[cmd.index("--"):], ["--", "-cpu", "max,+x2apic"])
+
+    def test_unknown_qemu_is_a_setup_failure(self):
+        with tempfile.TemporaryDirectory() as build:
+            for path in ("kernel/kernel.elf", "efi/BOOTX64.EFI"):
+                os.makedirs(os.path.join(build, os.path.dirname(path)))
+                with open(os.path.join(build, path), "wb") as f:
+                    f.write(b"x")
+            r = harness.Runner(build).run(harness.Case(name="t", qemu="qemu9"))
+        self.assertFalse(r.passed)
+        self.assertIn("unknown QEMU 'qemu9'", r.reason)
+
+
 if __name__ == "__main__":
     unittest.main()
