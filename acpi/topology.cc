@@ -16,9 +16,9 @@ bool online_capable(const Madt& madt, std::uint32_t flags) {
   return madt.revision() >= kMadtOnlineCapableRevision && (flags & kMadtCpuOnlineCapable) != 0;
 }
 
-bool usable_flags(const Madt& madt, std::uint32_t flags) {
-  return (flags & kMadtCpuEnabled) != 0 || online_capable(madt, flags);
-}
+// Started at boot: Enabled only. An online-capable CPU is absent until hot-added (ACPI 6.5
+// §5.2.12.2: "the OSPM may attempt to enable it at runtime").
+bool usable_flags(std::uint32_t flags) { return (flags & kMadtCpuEnabled) != 0; }
 
 Cpu cpu_from(const Madt& madt, const MadtEntry& e) {
   Cpu cpu;
@@ -49,6 +49,33 @@ void rotate_to_front(Slots<Cpu>& cpus, std::uint32_t index) {
   cpus[0] = boot;
 }
 
+// Online-capable entries whose APIC ID a started CPU or an earlier online-capable entry already
+// has (a Local APIC and a Local x2APIC entry for one CPU) become duplicates; the rest are the
+// hot-pluggable CPUs.
+void count_hotpluggable(Topology& out) {
+  out.hotpluggable = 0;
+  for (std::uint32_t i = 0; i < out.skipped.size; ++i) {
+    SkippedCpu& s = out.skipped[i];
+    if (s.reason != SkipReason::kOnlineCapable) continue;
+    const std::int64_t started = find_cpu(out.cpus, s.apic_id);
+    if (started >= 0) {
+      s.reason = SkipReason::kDuplicateId;
+      s.duplicate_of = out.cpus[static_cast<std::uint32_t>(started)].madt_offset;
+      continue;
+    }
+    bool earlier = false;
+    for (std::uint32_t j = 0; j < i && !earlier; ++j) {
+      const SkippedCpu& o = out.skipped[j];
+      if (o.reason == SkipReason::kOnlineCapable && o.apic_id == s.apic_id) {
+        s.reason = SkipReason::kDuplicateId;
+        s.duplicate_of = o.madt_offset;
+        earlier = true;
+      }
+    }
+    if (!earlier) ++out.hotpluggable;
+  }
+}
+
 void add_lapic_nmi(const MadtEntry& e, Topology& out) {
   LapicNmiInfo nmi;
   nmi.x2apic = e.is(MadtType::kLocalX2ApicNmi);
@@ -68,6 +95,7 @@ const char* skip_reason_name(SkipReason reason) {
     case SkipReason::kPlaceholderId: return "placeholder APIC ID";
     case SkipReason::kDisabled: return "not enabled and not online capable";
     case SkipReason::kDuplicateId: return "duplicate APIC ID";
+    case SkipReason::kOnlineCapable: return "online capable: may be hot-added, not started";
   }
   return "?";
 }
@@ -90,7 +118,7 @@ klib::Result<bool, Error> first_usable_apic_id(const Madt& madt, ApicId& out) {
   auto cursor = madt.entries();
   MadtEntry e;
   while (TRY(cursor.next(e))) {
-    if (is_processor(e) && !is_placeholder(e) && usable_flags(madt, e.local_apic.flags)) {
+    if (is_processor(e) && !is_placeholder(e) && usable_flags(e.local_apic.flags)) {
       out = ApicId{e.local_apic.apic_id};
       return true;
     }
@@ -112,6 +140,7 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
   out.pcat_compat = madt.pcat_compat();
   out.madt_revision = madt.revision();
   out.has_wakeup_mailbox = false;
+  out.hotpluggable = 0;
 
   // The boot CPU's own entry when it is present but not usable (see BootCpuStatus).
   bool boot_seen_unusable = false;
@@ -130,8 +159,9 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
       std::int64_t earlier = find_cpu(out.cpus, skip.apic_id);
       if (is_placeholder(e)) {
         skip.reason = SkipReason::kPlaceholderId;
-      } else if (!usable_flags(madt, e.local_apic.flags)) {
-        skip.reason = SkipReason::kDisabled;
+      } else if (!usable_flags(e.local_apic.flags)) {
+        skip.reason = online_capable(madt, e.local_apic.flags) ? SkipReason::kOnlineCapable
+                                                               : SkipReason::kDisabled;
         if (skip.apic_id == boot && earlier < 0 && !boot_seen_unusable) {
           boot_seen_unusable = true;
           boot_entry = cpu_from(madt, e);
@@ -196,6 +226,7 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
     out.cpus.push(cpu);
     rotate_to_front(out.cpus, out.cpus.size - 1);
   }
+  count_hotpluggable(out);
   return klib::Ok{};
 }
 

@@ -1,8 +1,11 @@
 // The machine's processors and interrupt wiring, as the kernel needs them, built from the MADT.
 //
 // Rules (ACPI 6.5 §5.2.12.2 and §5.2.12.12, and what Linux does with real firmware):
-//  - a CPU is usable when its Enabled flag is set, or its Online Capable flag is set and the
-//    MADT revision is >= 5 (before that, bit 1 is reserved and must be ignored);
+//  - a CPU is started at boot (usable) when its Enabled flag is set;
+//  - Enabled = 0 with Online Capable = 1 (MADT revision >= 5; before that bit 1 is reserved and
+//    ignored) is a CPU the platform may hot-add later: not started, kept in `skipped` with
+//    reason kOnlineCapable and counted in `hotpluggable` (Linux counts it possible, not
+//    present);
 //  - Local APIC entries with APIC ID 0xFF and x2APIC entries with ID 0xFFFFFFFF are placeholders;
 //  - an APIC ID listed twice (typically once as Local APIC, once as x2APIC) counts once;
 //  - every entry not turned into a CPU is kept in `skipped` with its reason;
@@ -40,7 +43,7 @@ struct Cpu {
   std::uint32_t uid = 0;
   bool x2apic = false;          // listed by a Local x2APIC structure (type 9)
   bool enabled = false;
-  bool online_capable = false;  // only ever true for MADT revision >= 5
+  bool online_capable = false;  // flag bit 1 (MADT revision >= 5 only); Enabled decides here
   bool listed = true;           // false: the boot CPU, absent from the MADT (firmware bug)
   std::uint32_t madt_offset = 0;
 };
@@ -48,7 +51,8 @@ struct Cpu {
 enum class SkipReason : std::uint8_t {
   kPlaceholderId,  // APIC ID 0xFF (type 0) or 0xFFFFFFFF (type 9)
   kDisabled,       // neither Enabled nor (usable) Online Capable
-  kDuplicateId,    // APIC ID already taken by an earlier usable entry
+  kDuplicateId,    // APIC ID already taken by an earlier usable (or hot-pluggable) entry
+  kOnlineCapable,  // not Enabled but Online Capable: may be hot-added later, not started now
 };
 const char* skip_reason_name(SkipReason reason);
 
@@ -143,6 +147,9 @@ struct Topology {
   std::uint64_t wakeup_reset_vector = 0;
   Slots<Cpu> cpus;  // index = logical CPU number, 0 = boot CPU
   Slots<SkippedCpu> skipped;
+  // Online-capable CPUs (distinct APIC IDs, none of them in `cpus`): possible CPUs are
+  // cpus.size + hotpluggable.
+  std::uint32_t hotpluggable = 0;
   Slots<IoApicInfo> ioapics;
   Slots<InterruptOverride> overrides;
   Slots<NmiSourceInfo> nmi_sources;
@@ -157,8 +164,8 @@ klib::Result<TopologySizes, Error> measure_topology(const Madt& madt);
 // running this code. Errors: malformed entries, kStorageTooSmall.
 klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology& out);
 
-// The APIC ID of the first usable processor entry in MADT order, for callers that cannot ask
-// the hardware (the host tool). False when no entry is usable.
+// The APIC ID of the first usable (Enabled) processor entry in MADT order, for callers that
+// cannot ask the hardware (the host tool). False when no entry is usable.
 klib::Result<bool, Error> first_usable_apic_id(const Madt& madt, ApicId& out);
 
 // Whether `nmi` applies to `cpu` (same UID or "all CPUs").

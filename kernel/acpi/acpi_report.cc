@@ -81,8 +81,11 @@ void dump_all(acpi::PhysicalMemory& memory, std::uint64_t rsdp_phys, const acpi:
 // --- topology ---
 
 void print_cpus(const acpi::Topology& t) {
-  klog::info("acpi: {} usable CPUs, {} skipped entries; boot CPU APIC ID {}{}", t.cpus.size,
-             t.skipped.size, t.cpus[0].apic_id.value,
+  // Online-capable CPUs (MADT revision >= 5, Enabled = 0) may be hot-added later: counted as
+  // possible, not started (the kernel has no CPU hot-add yet).
+  klog::info("acpi: {} usable CPUs, {} online-capable (hot-pluggable, not started), {} skipped "
+             "entries; boot CPU APIC ID {}{}", t.cpus.size, t.hotpluggable, t.skipped.size,
+             t.cpus[0].apic_id.value,
              t.boot_status == acpi::BootCpuStatus::kListed ? ""
              : t.boot_status == acpi::BootCpuStatus::kNotListed ? " (not in the MADT)"
                                                                  : " (its MADT entry says not usable)");
@@ -91,7 +94,7 @@ void print_cpus(const acpi::Topology& t) {
   for (std::uint32_t i = 0; i < t.cpus.size; ++i) {
     const acpi::Cpu& c = t.cpus[i];
     klog::line(level, "acpi:   cpu {} apic {} uid {} {}{}", i, c.apic_id.value, c.uid,
-               c.x2apic ? "x2apic" : "xapic", c.enabled ? "" : " online-capable");
+               c.x2apic ? "x2apic" : "xapic", c.enabled ? "" : " (entry not enabled)");
   }
   for (std::uint32_t i = 0; i < t.skipped.size; ++i) {
     const acpi::SkippedCpu& s = t.skipped[i];

@@ -68,6 +68,7 @@ const char* skip_code(acpi::SkipReason r) {
     case acpi::SkipReason::kPlaceholderId: return "placeholder_id";
     case acpi::SkipReason::kDisabled: return "disabled";
     case acpi::SkipReason::kDuplicateId: return "duplicate_id";
+    case acpi::SkipReason::kOnlineCapable: return "online_capable";
   }
   return "?";
 }
@@ -105,6 +106,7 @@ void write_topology(JsonWriter& j, const TopologyReport& t) {
     j.end_object();
   }
   j.end_array();
+  j.field("hotpluggable", t.hotpluggable);
   j.key("skipped");
   j.begin_array();
   for (const acpi::SkippedCpu& s : t.skipped) {

@@ -126,6 +126,7 @@ void add_topology(Locator& locator, const Options& options, Report& report) {
   t.boot_status = topo.boot_status;
   t.cpus = copy_slots(topo.cpus);
   t.skipped = copy_slots(topo.skipped);
+  t.hotpluggable = topo.hotpluggable;
   t.ioapics = copy_slots(topo.ioapics);
   t.overrides = copy_slots(topo.overrides);
   t.nmi_sources = copy_slots(topo.nmi_sources);

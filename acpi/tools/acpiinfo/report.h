@@ -31,6 +31,7 @@ struct TopologyReport {
   acpi::BootCpuStatus boot_status = acpi::BootCpuStatus::kListed;
   std::vector<acpi::Cpu> cpus;  // logical order
   std::vector<acpi::SkippedCpu> skipped;
+  std::uint32_t hotpluggable = 0;  // online-capable CPUs, not started at boot
   std::vector<acpi::IoApicInfo> ioapics;
   std::vector<acpi::InterruptOverride> overrides;
   std::vector<acpi::NmiSourceInfo> nmi_sources;

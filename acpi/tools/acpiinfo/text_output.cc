@@ -32,11 +32,13 @@ void print_topology(const TopologyReport& t, std::string& out) {
       t.pcat_compat ? "PC-AT compatible: dual 8259 PICs present (mask them)" : "no 8259 PICs");
   add(out, "Boot CPU: APIC ID %u%s%s\n", t.boot_apic_id,
       t.boot_apic_id_given ? "" : " (assumed: first usable entry)", boot_status_text(t.boot_status));
-  add(out, "\nCPUs: %zu usable, %zu skipped\n", t.cpus.size(), t.skipped.size());
+  add(out, "\nCPUs: %zu usable, %u online-capable (hot-pluggable, not started), %zu skipped\n",
+      t.cpus.size(), t.hotpluggable, t.skipped.size());
   add(out, "  %-5s %-10s %-10s %-6s %s\n", "cpu", "apic_id", "uid", "kind", "state");
   for (std::size_t i = 0; i < t.cpus.size(); ++i) {
     const acpi::Cpu& c = t.cpus[i];
-    const char* state = c.enabled ? "enabled" : "online-capable (hot-pluggable, not yet on)";
+    // Only the boot CPU can be here without Enabled: it runs whatever its entry says.
+    const char* state = c.enabled ? "enabled" : "running, entry not enabled";
     if (!c.listed) state = "running, not listed";
     char uid[16];
     if (c.listed) std::snprintf(uid, sizeof(uid), "%u", c.uid);

@@ -145,18 +145,22 @@ TEST_P(RealMadt, EveryEntryMatchesIasl) {
 struct Expected {
   std::vector<std::uint32_t> usable_ids;  // MADT order
   std::size_t skipped = 0;
+  std::size_t hotpluggable = 0;  // online capable, not enabled, distinct IDs
 };
 
 Expected apply_rules(const Json& x) {
   Expected out;
   std::set<std::uint32_t> seen;
+  std::set<std::uint32_t> hotplug;
   const bool rev5 = x["revision"].u64() >= 5;
   for (const Json& e : x["entries"].items) {
     std::uint64_t type = e["type"].u64();
     if (type != 0 && type != 9) continue;
     std::uint32_t id = static_cast<std::uint32_t>(e[type == 0 ? "apic_id" : "x2apic_id"].u64());
     bool placeholder = type == 0 ? id == 0xFF : id == 0xFFFFFFFF;
-    bool usable = e["enabled"].u64() == 1 || (rev5 && e["online_capable"].u64() == 1);
+    // Started at boot: Enabled. Online capable (revision >= 5) and not enabled: hot-pluggable.
+    bool usable = e["enabled"].u64() == 1;
+    if (!placeholder && !usable && rev5 && e["online_capable"].u64() == 1) hotplug.insert(id);
     if (placeholder || !usable || seen.count(id) != 0) {
       ++out.skipped;
       continue;
@@ -164,6 +168,7 @@ Expected apply_rules(const Json& x) {
     seen.insert(id);
     out.usable_ids.push_back(id);
   }
+  for (std::uint32_t id : hotplug) out.hotpluggable += seen.count(id) == 0;
   return out;
 }
 
@@ -189,6 +194,10 @@ TEST_P(RealMadt, TopologyFollowsTheRules) {
     EXPECT_EQ(topo.cpus[i + 1].apic_id.value, want.usable_ids[i]) << "logical " << i + 1;
   }
   EXPECT_EQ(topo.skipped.size, want.skipped);
+  // None of the 22 tables has an online-capable CPU (iasl's cpus_online_capable is 0 in all):
+  // the constructed tables of topology_test.cc cover that case.
+  EXPECT_EQ(topo.hotpluggable, want.hotpluggable);
+  EXPECT_EQ(want.hotpluggable, expected_["cpus_online_capable"].u64());
   const Json& counts = expected_["type_counts"];
   std::uint64_t nmi_entries = (counts.has("4") ? counts["4"].u64() : 0) + (counts.has("10") ? counts["10"].u64() : 0);
   EXPECT_EQ(topo.lapic_nmis.size, nmi_entries);
@@ -216,9 +225,10 @@ TEST_P(RealMadt, AcpiinfoJson) {
   }
   EXPECT_EQ(j["boot_apic_id_source"].text, "first_usable_entry");
   EXPECT_EQ(j["skipped"].size(), want.skipped);
+  EXPECT_EQ(j["hotpluggable"].u64(), want.hotpluggable);
   for (const Json& s : j["skipped"].items) {
     EXPECT_TRUE(s["reason"].text == "disabled" || s["reason"].text == "placeholder_id" ||
-                s["reason"].text == "duplicate_id");
+                s["reason"].text == "duplicate_id" || s["reason"].text == "online_capable");
   }
   EXPECT_EQ(j["ioapics"].size(), expected_["ioapics"].u64());
   std::size_t io = 0;

@@ -69,20 +69,82 @@ TEST(AcpiTopology, DisabledAndPlaceholderEntriesAreSkippedWithReasons) {
   EXPECT_EQ(b.topo.skipped[3].uid, 9u);
 }
 
-TEST(AcpiTopology, OnlineCapableCountsFromRevision5Only) {
-  Bytes rev5 = MadtBuilder(5).local_apic(0, 0, 1).local_apic(1, 1, acpi::kMadtCpuOnlineCapable).finish();
+// ACPI 6.5 §5.2.12.2: Enabled = 0, Online Capable = 1 is a CPU that may be hot-added later:
+// counted as possible, never started at boot.
+TEST(AcpiTopology, OnlineCapableCpusAreCountedNotStarted) {
+  Bytes rev5 = MadtBuilder(5)
+                   .local_apic(0, 0, acpi::kMadtCpuEnabled)
+                   .local_apic(1, 1, acpi::kMadtCpuOnlineCapable)
+                   .x2apic(0x200, acpi::kMadtCpuOnlineCapable, 7)
+                   .local_apic(3, 3, 0)
+                   .finish();
   Built b = build(rev5, 0);
   ASSERT_TRUE(b.ok);
-  ASSERT_EQ(b.topo.cpus.size, 2u);
-  EXPECT_FALSE(b.topo.cpus[1].enabled);
-  EXPECT_TRUE(b.topo.cpus[1].online_capable);
+  EXPECT_EQ(apic_ids(b.topo), (std::vector<std::uint32_t>{0}));
+  EXPECT_EQ(b.topo.hotpluggable, 2u);
+  ASSERT_EQ(b.topo.skipped.size, 3u);
+  EXPECT_EQ(b.topo.skipped[0].reason, acpi::SkipReason::kOnlineCapable);
+  EXPECT_EQ(b.topo.skipped[0].apic_id.value, 1u);
+  EXPECT_EQ(b.topo.skipped[1].reason, acpi::SkipReason::kOnlineCapable);
+  EXPECT_EQ(b.topo.skipped[1].apic_id.value, 0x200u);
+  EXPECT_TRUE(b.topo.skipped[1].x2apic);
+  EXPECT_EQ(b.topo.skipped[2].reason, acpi::SkipReason::kDisabled);
+  acpi::ApicId first;
+  auto madt = acpi::Madt::parse(rev5.data(), rev5.size(), nullptr);
+  ASSERT_TRUE(madt.ok());
+  ASSERT_TRUE(acpi::first_usable_apic_id(madt.value(), first).value());
+  EXPECT_EQ(first.value, 0u);
+}
 
+TEST(AcpiTopology, OnlineCapableBitIsIgnoredBeforeRevision5) {
   Bytes rev4 = MadtBuilder(4).local_apic(0, 0, 1).local_apic(1, 1, acpi::kMadtCpuOnlineCapable).finish();
-  b = build(rev4, 0);
+  Built b = build(rev4, 0);
   ASSERT_TRUE(b.ok);
   EXPECT_EQ(b.topo.cpus.size, 1u);
+  EXPECT_EQ(b.topo.hotpluggable, 0u);
   ASSERT_EQ(b.topo.skipped.size, 1u);
   EXPECT_EQ(b.topo.skipped[0].reason, acpi::SkipReason::kDisabled);
+}
+
+TEST(AcpiTopology, EnabledAndOnlineCapableIsStarted) {
+  Bytes t = MadtBuilder(5).local_apic(0, 0, 1).local_apic(1, 1, 3).finish();
+  Built b = build(t, 0);
+  ASSERT_TRUE(b.ok);
+  ASSERT_EQ(b.topo.cpus.size, 2u);
+  EXPECT_TRUE(b.topo.cpus[1].enabled);
+  EXPECT_TRUE(b.topo.cpus[1].online_capable);
+  EXPECT_EQ(b.topo.hotpluggable, 0u);
+}
+
+TEST(AcpiTopology, OnlineCapableIdsListedTwiceOrAlreadyStartedCountOnce) {
+  // APIC ID 1 as Local APIC and Local x2APIC (both online capable), APIC ID 0 enabled and then
+  // online capable again.
+  Bytes t = MadtBuilder(5)
+                .local_apic(0, 0, 1)
+                .local_apic(1, 1, acpi::kMadtCpuOnlineCapable)
+                .x2apic(1, acpi::kMadtCpuOnlineCapable, 1)
+                .x2apic(0, acpi::kMadtCpuOnlineCapable, 0)
+                .finish();
+  Built b = build(t, 0);
+  ASSERT_TRUE(b.ok);
+  EXPECT_EQ(b.topo.cpus.size, 1u);
+  EXPECT_EQ(b.topo.hotpluggable, 1u);
+  ASSERT_EQ(b.topo.skipped.size, 3u);
+  EXPECT_EQ(b.topo.skipped[0].reason, acpi::SkipReason::kOnlineCapable);
+  EXPECT_EQ(b.topo.skipped[1].reason, acpi::SkipReason::kDuplicateId);
+  EXPECT_EQ(b.topo.skipped[1].duplicate_of, b.topo.skipped[0].madt_offset);
+  EXPECT_EQ(b.topo.skipped[2].reason, acpi::SkipReason::kDuplicateId);
+  EXPECT_EQ(b.topo.skipped[2].duplicate_of, b.topo.cpus[0].madt_offset);
+}
+
+TEST(AcpiTopology, BootCpuWithOnlyAnOnlineCapableEntryIsUsedAnyway) {
+  Bytes t = MadtBuilder(5).local_apic(0, 2, 1).local_apic(1, 4, acpi::kMadtCpuOnlineCapable).finish();
+  Built b = build(t, 4);
+  ASSERT_TRUE(b.ok);
+  EXPECT_EQ(apic_ids(b.topo), (std::vector<std::uint32_t>{4, 2}));
+  EXPECT_EQ(b.topo.boot_status, acpi::BootCpuStatus::kListedUnusable);
+  EXPECT_EQ(b.topo.hotpluggable, 0u);
+  EXPECT_EQ(b.topo.skipped.size, 0u);
 }
 
 TEST(AcpiTopology, AnApicIdListedAsXapicAndX2apicCountsOnce) {
