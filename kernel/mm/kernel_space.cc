@@ -20,8 +20,6 @@ constexpr std::uint64_t kEfiMemoryWb = 1ull << 3;
 constexpr std::uint64_t kEfiMemoryRuntime = 1ull << 63;
 constexpr std::uint64_t k4GiB = 1ull << 32;
 constexpr std::uint64_t kLowerHalfEnd = 1ull << 47;  // identity maps must stay canonical
-// Above this many pages a full flush is cheaper than one INVLPG per page.
-constexpr std::uint64_t kInvlpgLimit = 64;
 
 // Page-table frames: from the frame allocator, zeroed and reached through the direct map.
 class KernelFrameSource final : public paging::FrameSource {
@@ -207,15 +205,6 @@ void map_runtime(const boot::BootInfo& info) {
   klog::info("mm: {} UEFI runtime regions identity mapped ({} KiB)", regions, bytes / 1024);
 }
 
-void flush_range(std::uint64_t virt, std::uint64_t size) {
-  const std::uint64_t pages = size / boot::kPageSize;
-  if (pages > kInvlpgLimit) {
-    arch::flush_tlb_all();
-    return;
-  }
-  for (std::uint64_t i = 0; i < pages; ++i) arch::invlpg(virt + i * boot::kPageSize);
-}
-
 }  // namespace
 
 namespace {
@@ -283,13 +272,13 @@ klib::Result<void, paging::Error> kernel_map(std::uint64_t virt, std::uint64_t p
 klib::Result<void, paging::Error> kernel_unmap(std::uint64_t virt, std::uint64_t size) {
   klib::Result<void, paging::Error> result = [&] {
     IrqSpinGuard guard(g_space.lock);
-    auto r = g_space.tables.unmap(virt, size);
-    // Flush even on failure: part of the range may already be gone.
-    flush_range(virt, size);
-    return r;
+    return g_space.tables.unmap(virt, size);
   }();
-  // The other CPUs after the page-table lock is dropped: a CPU spinning on that lock with
-  // interrupts off does not serve shootdown requests (IrqSpinLock has no spin-wait hook).
+  // Every CPU, this one included, after the page-table lock is dropped: a CPU spinning on that
+  // lock with interrupts off does not serve shootdown requests (IrqSpinLock has no spin-wait
+  // hook). No local flush here first: the lock release is a preemption point, and the
+  // shootdown must decide "this CPU" and "the others" in one go (issue 10). Flushed even on
+  // failure: part of the range may already be gone.
   smp::kernel_tlb_shootdown(virt, size);
   return result;
 }
@@ -298,9 +287,7 @@ klib::Result<void, paging::Error> kernel_protect(std::uint64_t virt, std::uint64
                                                  paging::PageFlags flags) {
   klib::Result<void, paging::Error> result = [&] {
     IrqSpinGuard guard(g_space.lock);
-    auto r = g_space.tables.protect(virt, size, flags);
-    flush_range(virt, size);
-    return r;
+    return g_space.tables.protect(virt, size, flags);
   }();
   smp::kernel_tlb_shootdown(virt, size);  // see kernel_unmap
   return result;

@@ -110,4 +110,25 @@ inline constexpr std::uint32_t kNoCpu = 0xFFFF'FFFF;
 // handler installed with host::set_lock_violation_handler (default: print and abort).
 void lock_violation(const LockViolation& violation);
 
+// ---- Cross-CPU calls support (smp/calls/; docs/locking.md "cross-CPU services") -----------
+
+// Whether `cpu` is online (started and taking interrupts). Host: every CPU below cpu_count().
+bool cpu_is_online(CpuNumber cpu);
+
+// Why an IPI is sent: each kind has its own vector (kernel) or pending bit (host). The handler
+// that runs on the target is installed by the owner of the service (kernel/smp/ipi/, or a host
+// test with host::set_ipi_handler), not through this contract.
+enum class IpiKind : std::uint8_t { kCallFunction, kTlbShootdown, kReschedule };
+inline constexpr std::uint32_t kIpiKinds = 3;
+
+// Sends one IPI of `kind` to the online CPU `cpu`; the target runs its handler once it has
+// interrupts enabled. The sender's earlier writes are visible to that handler. Any context.
+void send_ipi(CpuNumber cpu, IpiKind kind);
+
+// Drops the current CPU's TLB entries for the 4 KiB pages [virt, virt + pages * 4096), or
+// every entry, global ones included (flush_tlb_local_all). Interrupts or preemption off, so it
+// is this CPU's TLB.
+void flush_tlb_local(std::uint64_t virt, std::uint64_t pages);
+void flush_tlb_local_all();
+
 }  // namespace platform

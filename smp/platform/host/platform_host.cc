@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "smp/locks/cpu_lock_state.h"
+#include "smp/platform/host/host_ipi.h"
 
 namespace platform {
 namespace {
@@ -134,6 +135,8 @@ void spin_wait_hook() {
     if (host::SpinService service = g_spin_service.load(std::memory_order_acquire)) {
       service(g_spin_context.load(std::memory_order_relaxed));
     }
+  } else {
+    host::poll_interrupts();  // a CPU spinning with interrupts on takes its IPIs (host_ipi.cc)
   }
   if (++t_spins % host::kYieldEvery == 0) std::this_thread::yield();
 }
