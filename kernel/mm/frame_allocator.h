@@ -23,12 +23,6 @@
 
 namespace mm {
 
-struct PhysRange {
-  std::uint64_t base;
-  std::uint64_t size;  // bytes
-  std::uint64_t end() const { return base + size; }
-};
-
 enum class FrameError : std::uint8_t {
   kOutOfMemory,     // no free frame (or run) satisfies the request
   kBadArgument,     // unaligned address, zero count, alignment not a power of two

@@ -95,7 +95,6 @@ const char* describe(AnomalyKind kind) {
 
 const char* describe(MapError error) {
   switch (error) {
-    case MapError::kScratchTooSmall: return "scratch space too small";
     case MapError::kOutputTooSmall: return "output too small";
   }
   return "?";
@@ -109,24 +108,25 @@ void AnomalyReport::add(AnomalyKind kind, std::uint32_t index, std::uint64_t add
 klib::Result<NormalizedMap, MapError> normalize(const boot::MemoryRange* entries, std::size_t count,
                                                 MapEvent* scratch, std::size_t scratch_capacity,
                                                 MapRange* out, std::size_t out_capacity) {
-  if (count > scratch_capacity / 2) return klib::make_error(MapError::kScratchTooSmall);
   NormalizedMap map;
   map.ranges = out;
 
-  // 1. Validate each entry and turn it into two events.
+  // 1. Validate each entry and turn it into two events. `pass`: 0 = every entry (scratch big
+  // enough), 1 = kept classes only, 2 = free classes only (scratch too small: kept first).
   std::size_t events = 0;
-  for (std::size_t i = 0; i < count; ++i) {
+  auto add_entry = [&](std::size_t i, int pass) {
     const boot::MemoryRange e = entries[i];  // one read: the source may be firmware memory
     const auto index = static_cast<std::uint32_t>(i);
     const MemoryClass cls = classify(e.type);
     const bool free = is_free_class(cls);
+    if ((pass == 1 && free) || (pass == 2 && !free)) return;
     if (e.page_count == 0) {
       map.anomalies.add(AnomalyKind::kZeroLength, index, e.physical_start);
-      continue;
+      return;
     }
     if (e.physical_start >= kMaxPhysicalAddress) {
       map.anomalies.add(AnomalyKind::kBeyondLimit, index, e.physical_start);
-      continue;
+      return;
     }
     std::uint64_t start = e.physical_start;
     // page_count * 4096 must not overflow and the end must stay below 2^52. The division form
@@ -137,7 +137,7 @@ klib::Result<NormalizedMap, MapError> normalize(const boot::MemoryRange* entries
       map.anomalies.add(AnomalyKind::kOverflow, index, e.physical_start);
       // A free range this wrong is not trusted at all; a kept one is clamped so the memory it
       // may cover stays protected.
-      if (free) continue;
+      if (free) return;
       end = kMaxPhysicalAddress;
     } else {
       end = start + e.page_count * boot::kPageSize;
@@ -153,10 +153,22 @@ klib::Result<NormalizedMap, MapError> normalize(const boot::MemoryRange* entries
         start &= ~kPageMask;
         end = end >= kMaxPhysicalAddress ? kMaxPhysicalAddress : (end + kPageMask) & ~kPageMask;
       }
-      if (start >= end) continue;
+      if (start >= end) return;
+    }
+    if (scratch_capacity - events < 2) {
+      ++map.dropped_entries;
+      if (free) map.dropped_free_bytes += end - start;
+      else ++map.dropped_kept_entries;
+      return;
     }
     scratch[events++] = MapEvent{start, index, cls, true};
     scratch[events++] = MapEvent{end, index, cls, false};
+  };
+  if (count <= scratch_capacity / 2) {
+    for (std::size_t i = 0; i < count; ++i) add_entry(i, 0);
+  } else {
+    for (std::size_t i = 0; i < count; ++i) add_entry(i, 1);
+    for (std::size_t i = 0; i < count; ++i) add_entry(i, 2);
   }
 
   // 2. Sweep.
@@ -197,6 +209,43 @@ klib::Result<NormalizedMap, MapError> normalize(const boot::MemoryRange* entries
     previous = here;
   }
   return map;
+}
+
+std::uint64_t find_free_span(const boot::MemoryRange* entries, std::size_t count,
+                             std::uint64_t bytes, std::uint64_t min_address,
+                             const PhysRange* avoid, std::size_t avoid_count) {
+  if (bytes == 0 || bytes >= kMaxPhysicalAddress) return 0;
+  auto overlaps = [](std::uint64_t a, std::uint64_t a_end, std::uint64_t b, std::uint64_t b_end) {
+    return a < b_end && b < a_end;
+  };
+  const std::uint64_t pages = (bytes + kPageMask) / boot::kPageSize;
+  for (std::size_t i = 0; i < count; ++i) {
+    const boot::MemoryRange e = entries[i];
+    if (e.type != boot::EfiMemoryType::kConventional) continue;
+    const std::uint64_t base = e.physical_start;
+    if ((base & kPageMask) != 0 || base < min_address || base >= kMaxPhysicalAddress) continue;
+    if (e.page_count < pages) continue;
+    const std::uint64_t end = base + pages * boot::kPageSize;  // pages < 2^52 / 4096: no wrap
+    if (end > kMaxPhysicalAddress) continue;
+    bool clear = true;
+    for (std::size_t j = 0; j < count && clear; ++j) {
+      if (j == i) continue;
+      const boot::MemoryRange o = entries[j];
+      if (o.page_count == 0 || o.physical_start >= kMaxPhysicalAddress) continue;
+      const std::uint64_t room = (kMaxPhysicalAddress - o.physical_start) / boot::kPageSize;
+      const std::uint64_t o_end = o.page_count > room ? kMaxPhysicalAddress
+                                                      : o.physical_start + o.page_count * boot::kPageSize;
+      clear = !overlaps(base, end, o.physical_start & ~kPageMask, o_end);
+    }
+    for (std::size_t j = 0; j < avoid_count && clear; ++j) {
+      const std::uint64_t a_end = avoid[j].size > kMaxPhysicalAddress - avoid[j].base
+                                      ? kMaxPhysicalAddress
+                                      : avoid[j].base + avoid[j].size;
+      clear = avoid[j].base >= kMaxPhysicalAddress || !overlaps(base, end, avoid[j].base, a_end);
+    }
+    if (clear) return base;
+  }
+  return 0;
 }
 
 std::uint64_t bytes_of_class(const NormalizedMap& map, MemoryClass cls) {

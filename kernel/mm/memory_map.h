@@ -29,6 +29,13 @@ const char* describe(MemoryClass cls);
 // The class of one UEFI memory type.
 MemoryClass classify(boot::EfiMemoryType type);
 
+// A physical range (kernel image, pinned metadata, ...).
+struct PhysRange {
+  std::uint64_t base;
+  std::uint64_t size;  // bytes
+  std::uint64_t end() const { return base + size; }
+};
+
 // One normalized range: page aligned, non-empty, below kMaxPhysicalAddress.
 struct MapRange {
   std::uint64_t base;
@@ -67,7 +74,6 @@ struct AnomalyReport {
 };
 
 enum class MapError : std::uint8_t {
-  kScratchTooSmall,  // scratch needs 2 events per firmware entry
   kOutputTooSmall,   // more normalized ranges than the output holds
 };
 
@@ -87,14 +93,30 @@ struct NormalizedMap {
   MapRange* ranges = nullptr;
   std::size_t count = 0;
   AnomalyReport anomalies;
+  // Entries left out because the scratch space was full (see normalize()).
+  std::uint32_t dropped_entries = 0;
+  std::uint32_t dropped_kept_entries = 0;  // of them, kept (non-free) classes
+  std::uint64_t dropped_free_bytes = 0;    // RAM of the dropped free entries, not used
 };
 
-// Normalizes `entries`. `scratch` must hold 2 * count events and `out` receives the ranges
-// (2 * count is always enough). Reads each entry once and never trusts its fields: see
-// AnomalyKind for how bad entries are treated.
+// Normalizes `entries`. `scratch` holds 2 events per entry and `out` receives the ranges (as
+// many as scratch events is always enough). Never trusts an entry's fields: see AnomalyKind for
+// how bad entries are treated. When scratch is too small for every entry, the kept (non-free)
+// entries go in first, so no reserved range is lost while there is room, then free ones while
+// room remains; the rest are counted in dropped_* (their memory is not used: a missing range
+// is a hole, never handed out). Each entry is read once (twice in that overflow case).
 klib::Result<NormalizedMap, MapError> normalize(const boot::MemoryRange* entries, std::size_t count,
                                                 MapEvent* scratch, std::size_t scratch_capacity,
                                                 MapRange* out, std::size_t out_capacity);
+
+// Room for normalizing a map too large for a caller's static buffers: the base of `bytes` (page
+// multiple) at the start of an EfiConventionalMemory entry at or above `min_address` that no
+// other entry overlaps and that lies outside every `avoid` range, or 0 when there is none.
+// Conventional memory is free at kernel entry (the loader allocates as loader data), so the
+// caller may use it at once; it must then keep it from the frame allocator.
+std::uint64_t find_free_span(const boot::MemoryRange* entries, std::size_t count,
+                             std::uint64_t bytes, std::uint64_t min_address,
+                             const PhysRange* avoid, std::size_t avoid_count);
 
 // Sum of the sizes of the ranges of class `cls`.
 std::uint64_t bytes_of_class(const NormalizedMap& map, MemoryClass cls);

@@ -15,15 +15,21 @@
 namespace mm {
 namespace {
 
-// Firmware maps hold tens to a few hundred entries; 1024 leaves room for the worst seen while
-// keeping the normalization buffers (80 KiB) static: they are needed before any allocator.
-constexpr std::size_t kMaxMapEntries = 1024;
+// Firmware maps hold tens to a few hundred entries: static normalization buffers (48 KiB) for
+// 1024 are needed before any allocator exists. A larger map is normalized in buffers carved
+// from free conventional memory (kept from the allocator afterwards); only if the firmware has
+// no such room does it fall back to what the static buffers hold (normalize()'s overflow rule).
+constexpr std::size_t kStaticMapEntries = 1024;
+// A sanity bound on the count the loader hands over (40 MiB of map): beyond it the BootInfo is
+// garbage, not a large machine.
+constexpr std::uint64_t kMaxMapEntries = 1u << 20;
 constexpr std::uint64_t kLowMemoryEnd = 0x100000;
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-MapEvent g_events[2 * kMaxMapEntries];
-MapRange g_ranges[2 * kMaxMapEntries];
+MapEvent g_events[2 * kStaticMapEntries];
+MapRange g_ranges[2 * kStaticMapEntries];
 NormalizedMap g_map;
+PhysRange g_large_map_buffers = {0, 0};  // buffers for a map above kStaticMapEntries
 
 // Built in place by init() rather than by global constructors: operator new must not depend on
 // the order of .init_array entries.
@@ -50,15 +56,41 @@ void on_page_source_error(FrameError error, const void* block) {
 const NormalizedMap& normalize_boot_map(const boot::BootInfo& info) {
   const std::uint64_t count = info.memory_map_count;
   const std::uint64_t bytes = count * sizeof(boot::MemoryRange);
+  // Without a memory map there is no memory to run in: this one cannot be carried on from.
   if (count == 0 || count > kMaxMapEntries || info.memory_map == 0 ||
       info.memory_map >= kMaxPhysicalAddress || bytes > kMaxPhysicalAddress - info.memory_map) {
     panic("mm: memory map at {:#x} with {} entries is unusable (1..{} supported)",
           info.memory_map, count, kMaxMapEntries);
   }
-  auto normalized = normalize(phys_to<const boot::MemoryRange>(info.memory_map), count, g_events,
-                              2 * kMaxMapEntries, g_ranges, 2 * kMaxMapEntries);
+  const auto* entries = phys_to<const boot::MemoryRange>(info.memory_map);
+  MapEvent* events = g_events;
+  MapRange* ranges = g_ranges;
+  std::size_t capacity = 2 * kStaticMapEntries;
+  if (count > kStaticMapEntries) {
+    const std::uint64_t events_bytes = 2 * count * sizeof(MapEvent);
+    const std::uint64_t need = events_bytes + 2 * count * sizeof(MapRange);
+    const PhysRange avoid[] = {{info.kernel_physical_base, info.kernel_physical_size},
+                              {info.memory_map, bytes},
+                              {info.trampoline_page, info.trampoline_valid ? boot::kPageSize : 0}};
+    const std::uint64_t at = find_free_span(entries, count, need, kLowMemoryEnd, avoid, 3);
+    if (at != 0) {
+      events = phys_to<MapEvent>(at);
+      ranges = phys_to<MapRange>(at + events_bytes);  // 8-byte aligned: events_bytes is
+      capacity = 2 * count;
+      g_large_map_buffers = {at, (need + boot::kPageSize - 1) & ~(boot::kPageSize - 1)};
+      klog::info("mm: memory map of {} entries (static room for {}): normalized in {} KiB at "
+                 "{:#x}, kept", count, kStaticMapEntries, g_large_map_buffers.size / 1024, at);
+    }
+  }
+  auto normalized = normalize(entries, count, events, capacity, ranges, capacity);
   if (!normalized) panic("mm: memory map normalization failed: {}", describe(normalized.error()));
   g_map = normalized.value();
+  if (g_map.dropped_entries > 0) {
+    klog::warn("mm: memory map of {} entries, no free range to normalize it in: {} entries left "
+               "out ({} reserved ones, kept ranges first), {} MiB of RAM not used", count,
+               g_map.dropped_entries, g_map.dropped_kept_entries,
+               g_map.dropped_free_bytes / kMiB);
+  }
   const AnomalyReport& a = g_map.anomalies;
   if (a.count > 0) {
     klog::warn("mm: firmware memory map has {} anomalies", a.count);
@@ -68,8 +100,8 @@ const NormalizedMap& normalize_boot_map(const boot::BootInfo& info) {
     }
   }
   for (std::size_t i = 0; i < g_map.count; ++i) {
-    klog::debug("mm: [{:#014x}, {:#014x}) {}", g_ranges[i].base, g_ranges[i].end(),
-                describe(g_ranges[i].cls));
+    klog::debug("mm: [{:#014x}, {:#014x}) {}", g_map.ranges[i].base, g_map.ranges[i].end(),
+                describe(g_map.ranges[i].cls));
   }
   return g_map;
 }
@@ -77,9 +109,11 @@ const NormalizedMap& normalize_boot_map(const boot::BootInfo& info) {
 void build_frame_allocator(const boot::BootInfo& info, const NormalizedMap& map) {
   // Never handed out: page 0 (a null physical address must stay invalid), the kernel image, and
   // the AP trampoline page.
-  PhysRange reserved[3] = {{0, boot::kPageSize},
+  // And the buffers a large map was normalized in (g_map.ranges lives there).
+  PhysRange reserved[4] = {{0, boot::kPageSize},
                            {info.kernel_physical_base, info.kernel_physical_size},
-                           {0, 0}};
+                           {0, 0},
+                           g_large_map_buffers};
   if (info.kernel_physical_size == 0 || info.kernel_physical_base >= kMaxPhysicalAddress ||
       info.kernel_physical_size > kMaxPhysicalAddress - info.kernel_physical_base) {
     panic("mm: kernel image block {:#x}+{:#x} is invalid", info.kernel_physical_base,
@@ -95,10 +129,10 @@ void build_frame_allocator(const boot::BootInfo& info, const NormalizedMap& map)
     }
   }
   const std::uint64_t meta_bytes = FrameAllocator::metadata_bytes(map);
-  auto meta_phys = FrameAllocator::place_metadata(map, meta_bytes, reserved, 3);
+  auto meta_phys = FrameAllocator::place_metadata(map, meta_bytes, reserved, 4);
   if (!meta_phys) panic("mm: no room for {} bytes of frame metadata", meta_bytes);
   g_frames = new (g_frames_storage) FrameAllocator();
-  auto built = g_frames->init(map, reserved, 3, phys_to_virt(meta_phys.value()), meta_phys.value());
+  auto built = g_frames->init(map, reserved, 4, phys_to_virt(meta_phys.value()), meta_phys.value());
   if (!built) panic("mm: frame allocator: {}", describe(built.error()));
   klog::debug("mm: frame metadata {} KiB at {:#x}", meta_bytes / 1024, meta_phys.value());
 }

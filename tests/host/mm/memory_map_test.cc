@@ -1,7 +1,10 @@
 #include "kernel/mm/memory_map.h"
 
+#include "kernel/mm/frame_allocator.h"
+
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
 
 namespace mm {
@@ -165,7 +168,12 @@ TEST(MemoryMap, ScratchAndOutputCapacityChecked) {
                                             entry(0x10000, 1, T::kConventional)};
   MapEvent scratch[3];
   MapRange out[4];
-  EXPECT_FALSE(normalize(entries.data(), 2, scratch, 3, out, 4).ok());
+  // Room for one entry: the other is left out and counted, not an error.
+  auto small = normalize(entries.data(), 2, scratch, 3, out, 4);
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small.value().count, 1u);
+  EXPECT_EQ(small.value().dropped_entries, 1u);
+  EXPECT_EQ(small.value().dropped_free_bytes, kPage);
   MapEvent scratch4[4];
   auto r = normalize(entries.data(), 2, scratch4, 4, out, 1);
   ASSERT_FALSE(r.ok());
@@ -205,6 +213,102 @@ TEST(MemoryMap, ManyRandomOverlapsStaySortedAndDisjoint) {
       EXPECT_TRUE(found);
     }
   }
+}
+
+// ---- Large maps (limits: docs/memory-layout.md) ------------------------------------------
+
+// `pairs` one-page conventional entries, each followed by a one-page reserved one, from 1 MiB
+// up: 2 * pairs entries that do not merge.
+std::vector<boot::MemoryRange> interleaved_map(std::size_t pairs) {
+  std::vector<boot::MemoryRange> entries;
+  for (std::size_t i = 0; i < pairs; ++i) {
+    const std::uint64_t base = 0x100000 + 2 * i * kPage;
+    entries.push_back(entry(base, 1, T::kConventional));
+    entries.push_back(entry(base + kPage, 1, T::kReserved));
+  }
+  return entries;
+}
+
+TEST(MemoryMap, TwoThousandEntriesWithRoomForThemAllAreAllKept) {
+  auto entries = interleaved_map(1000);
+  ASSERT_EQ(entries.size(), 2000u);
+  auto n = run(entries);
+  ASSERT_EQ(n.ranges.size(), 2000u);
+  for (std::size_t i = 0; i < n.ranges.size(); ++i) {
+    expect_range(n.ranges[i], 0x100000 + i * kPage, kPage,
+                 i % 2 == 0 ? MemoryClass::kUsable : MemoryClass::kKept);
+  }
+}
+
+// The kernel's static buffers hold 1024 entries; with no free span for bigger ones, a map of
+// 2000 keeps every reserved range and drops only free ones, counted.
+TEST(MemoryMap, TwoThousandEntriesInRoomForOneThousandKeepEveryReservedRange) {
+  auto entries = interleaved_map(1000);
+  std::vector<MapEvent> scratch(2 * 1024);
+  std::vector<MapRange> out(2 * 1024);
+  auto r = normalize(entries.data(), entries.size(), scratch.data(), scratch.size(), out.data(),
+                     out.size());
+  ASSERT_TRUE(r.ok());
+  const NormalizedMap& map = r.value();
+  EXPECT_EQ(map.dropped_entries, 2000u - 1024u);
+  EXPECT_EQ(map.dropped_kept_entries, 0u);
+  EXPECT_EQ(map.dropped_free_bytes, (2000u - 1024u) * kPage);
+  EXPECT_EQ(bytes_of_class(map, MemoryClass::kKept), 1000 * kPage);
+  EXPECT_EQ(bytes_of_class(map, MemoryClass::kUsable), 24 * kPage);
+  // Every reserved page is still kept, and no usable range covers one.
+  for (std::size_t i = 0; i < 1000; ++i) {
+    const std::uint64_t reserved = 0x100000 + (2 * i + 1) * kPage;
+    bool kept = false;
+    for (std::size_t k = 0; k < map.count; ++k) {
+      const MapRange& x = out[k];
+      if (reserved >= x.base && reserved < x.end()) kept = x.cls == MemoryClass::kKept;
+    }
+    EXPECT_TRUE(kept) << "reserved page " << i;
+  }
+}
+
+TEST(MemoryMap, FreeSpanForLargeMapBuffers) {
+  auto entries = interleaved_map(1000);  // one-page conventional entries: too small
+  const std::uint64_t need = 2000 * 2 * (sizeof(MapEvent) + sizeof(MapRange));
+  EXPECT_EQ(find_free_span(entries.data(), entries.size(), need, 0x100000, nullptr, 0), 0u);
+  // A big conventional entry below the minimum, one overlapped by a reserved entry, one inside
+  // an avoided range, and finally a clean one.
+  entries.push_back(entry(0x10000, 64, T::kConventional));
+  entries.push_back(entry(0x10000000, 256, T::kConventional));
+  entries.push_back(entry(0x10001000, 1, T::kReserved));
+  entries.push_back(entry(0x20000000, 256, T::kConventional));
+  entries.push_back(entry(0x30000000, 256, T::kConventional));
+  const PhysRange avoid[] = {{0x20010000, 0x1000}};
+  EXPECT_EQ(find_free_span(entries.data(), entries.size(), need, 0x100000, avoid, 1),
+            0x30000000u);
+  EXPECT_EQ(find_free_span(entries.data(), entries.size(), need, 0x100000, nullptr, 0),
+            0x20000000u);
+  EXPECT_EQ(find_free_span(entries.data(), entries.size(), 0, 0x100000, nullptr, 0), 0u);
+}
+
+// More RAM regions than the frame allocator's 256: the first 256 (lowest addresses) are
+// managed, the rest reported in unmanaged_bytes, and nothing fails.
+TEST(MemoryMap, ThreeHundredRamRegionsAreManagedUpToTheLimitAndTheRestReported) {
+  auto entries = interleaved_map(300);
+  auto n = run(entries);
+  ASSERT_EQ(n.ranges.size(), 600u);
+  NormalizedMap map;
+  map.ranges = n.ranges.data();
+  map.count = n.ranges.size();
+  auto frames = std::make_unique<FrameAllocator>();
+  std::vector<std::uint64_t> metadata(FrameAllocator::metadata_bytes(map) / 8 + 1);
+  ASSERT_TRUE(frames->init(map, nullptr, 0, metadata.data(), 0).ok());
+  const FrameStats s = frames->stats();
+  EXPECT_EQ(s.unmanaged_bytes, (300 - FrameAllocator::kMaxRegions) * kPage);
+  EXPECT_EQ(s.usable_bytes, FrameAllocator::kMaxRegions * kPage);
+  EXPECT_EQ(s.total_ram_bytes, 300 * kPage);
+  // Every managed frame can be handed out; all lie in the first 256 regions.
+  for (std::size_t i = 0; i < FrameAllocator::kMaxRegions; ++i) {
+    auto f = frames->alloc();
+    ASSERT_TRUE(f.ok());
+    EXPECT_LT(f.value(), 0x100000 + 2 * FrameAllocator::kMaxRegions * kPage);
+  }
+  EXPECT_FALSE(frames->alloc().ok());
 }
 
 }  // namespace
