@@ -15,7 +15,7 @@
 namespace mm {
 namespace {
 
-// Firmware maps hold tens to a few hundred entries: static normalization buffers (48 KiB) for
+// Firmware maps hold tens to a few hundred entries: static normalization buffers (80 KiB) for
 // 1024 are needed before any allocator exists. A larger map is normalized in buffers carved
 // from free conventional memory (kept from the allocator afterwards); only if the firmware has
 // no such room does it fall back to what the static buffers hold (normalize()'s overflow rule).
