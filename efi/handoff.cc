@@ -1,4 +1,5 @@
 // Step 9: the jump into the kernel (the register state is the boot protocol in boot_info.h).
+#include "efi/console.h"
 #include "efi/loader.h"
 
 namespace loader {
@@ -7,8 +8,22 @@ namespace {
 constexpr std::uint32_t kMsrEfer = 0xc0000080;
 constexpr std::uint64_t kEferNxe = 1ull << 11;
 constexpr std::uint64_t kCr0Wp = 1ull << 16;
+constexpr std::uint64_t kCr4La57 = 1ull << 12;  // 5-level paging (Intel SDM vol. 3A 2.5)
 
 }  // namespace
+
+Status<klib::Ok> check_paging_mode() {
+  std::uint64_t cr4;
+  asm volatile("mov %%cr4, %0" : "=r"(cr4));
+  if (cr4 & kCr4La57) {
+    // CR3 would then be read as a PML5: our PML4 as the top level maps nothing we expect, and
+    // the first fetch after the load faults with no handler: a silent reset. LA57 cannot be
+    // turned off in long mode, so give the machine back to the firmware instead.
+    log("5-level paging (CR4.LA57) is on; this kernel needs 4-level paging");
+    return klib::make_error(EFI_UNSUPPORTED);
+  }
+  return klib::Ok{};
+}
 
 void enter_kernel(std::uint64_t pml4, std::uint64_t entry, std::uint64_t boot_info) {
   asm volatile("cli");

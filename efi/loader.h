@@ -57,6 +57,10 @@ Status<std::uint64_t> memory_top();
 // the firmware (no console either).
 Status<klib::Ok> exit_boot_services(EFI_HANDLE image, boot::BootInfo& info);
 
+// handoff.cc: fails, with a message, when the firmware runs with 5-level paging (CR4.LA57):
+// the loader builds 4-level tables, and loading them under LA57 would reset the machine.
+Status<klib::Ok> check_paging_mode();
+
 // handoff.cc: enables NX and WP, loads `pml4` and jumps to `entry` with rdi = `boot_info`.
 [[noreturn]] void enter_kernel(std::uint64_t pml4, std::uint64_t entry, std::uint64_t boot_info);
 

@@ -13,6 +13,8 @@ constexpr UINTN kFailureDelayMicroseconds = 3'000'000;  // long enough to read t
 namespace {
 
 Status<klib::Ok> boot(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table) {
+  // First: no point reading the kernel when we could not switch to our page tables.
+  TRY_OK(check_paging_mode());
   const std::uint64_t info_page = TRY(allocate_pages(1, "the boot information"));
   auto* info = reinterpret_cast<boot::BootInfo*>(info_page);
   std::memset(info, 0, sizeof(*info));

@@ -15,7 +15,7 @@
 namespace boot {
 
 inline constexpr std::uint64_t kBootInfoMagic = 0x5345444149454c50;  // "PLEIADES", little endian
-inline constexpr std::uint32_t kBootInfoVersion = 1;
+inline constexpr std::uint32_t kBootInfoVersion = 2;  // 2: Framebuffer::bits_per_pixel
 
 // Fixed virtual layout (docs/memory-layout.md).
 inline constexpr std::uint64_t kKernelVirtualBase = 0xffffffff80000000;  // -mcmodel=kernel
@@ -66,12 +66,16 @@ struct Framebuffer {
   std::uint64_t size;  // bytes
   std::uint32_t width;
   std::uint32_t height;
-  std::uint32_t pixels_per_scanline;  // stride in pixels (4 bytes each)
+  std::uint32_t pixels_per_scanline;  // stride in pixels of bits_per_pixel each
   PixelFormat format;
   std::uint32_t red_mask;  // only for kBitmask
   std::uint32_t green_mask;
   std::uint32_t blue_mask;
   std::uint32_t reserved_mask;
+  // 32 for kRgbx8 / kBgrx8; for kBitmask 16, 24 or 32, from the highest mask bit
+  // (console::pixel_layout, which the kernel uses to check it).
+  std::uint32_t bits_per_pixel;
+  std::uint32_t reserved;
 };
 
 struct BootInfo {

@@ -74,6 +74,11 @@ void add_console(Console& console) {
 
 void write_raw(const char* text, std::size_t length) { emit(text, length); }
 
+void with_console_lock(void (*fn)(void*), void* arg) {
+  ConsoleLockGuard guard(g_lock);
+  fn(arg);
+}
+
 void enter_panic_mode() { g_panic_mode.store(true, std::memory_order_release); }
 
 }  // namespace klog

@@ -54,6 +54,11 @@ void add_console(Console& console);
 // which must go out even when locks may be held by a stopped CPU (see `panic_mode`).
 void write_raw(const char* text, std::size_t length);
 
+// Runs fn(arg) holding the console lock (interrupts off), as a line write does: for code that
+// drives one console directly and must not interleave with lines from other CPUs (the console
+// benchmark). fn must not log: the lock is not recursive. Waits at most as long as a line.
+void with_console_lock(void (*fn)(void*), void* arg);
+
 // After a panic: stop taking the console lock (another CPU may hold it forever).
 void enter_panic_mode();
 

@@ -73,9 +73,9 @@ void init_framebuffer_console(const boot::Framebuffer& fb) {
     return;
   }
   auto& console = console::framebuffer_console();
-  if (!console.init(fb, mm::phys_to<volatile std::uint32_t>(fb.physical_base))) {
-    klog::warn("console: framebuffer mode {}x{} stride {} size {:#x} rejected", fb.width,
-               fb.height, fb.pixels_per_scanline, fb.size);
+  if (const char* problem = console.init(fb, mm::phys_to<volatile void>(fb.physical_base))) {
+    klog::warn("console: framebuffer mode {}x{} stride {} {} bpp size {:#x} rejected: {}",
+               fb.width, fb.height, fb.pixels_per_scanline, fb.bits_per_pixel, fb.size, problem);
     return;
   }
   klog::add_console(console);

@@ -3,6 +3,7 @@
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
 #include "kernel/mm/arch/x86_64/mmu.h"
+#include "kernel/mm/arch/x86_64/pat.h"
 #include "kernel/mm/irq_spinlock.h"
 #include "kernel/mm/mm.h"
 #include "kernel/smp/ipi/tlb_shootdown.h"
@@ -95,8 +96,9 @@ bool is_ram_class(MemoryClass cls) { return cls != MemoryClass::kKept; }
 
 // Direct map of [0, top): RAM ranges write-back, everything else (holes, reserved, MMIO, the
 // 32-bit PCI hole) uncached so a device register is never cached, the framebuffer
-// write-through. top covers all RAM and at least 4 GiB (LAPIC, IOAPIC, flash and most
-// framebuffers live just below it); devices above top are reached through map_mmio().
+// write-combining (uncached on a CPU without the PAT). top covers all RAM and at least 4 GiB
+// (LAPIC, IOAPIC, flash and most framebuffers live just below it); devices above top are
+// reached through map_mmio().
 void map_direct(const NormalizedMap& map, const boot::Framebuffer& fb) {
   std::uint64_t top = k4GiB;
   for (std::size_t i = 0; i < map.count; ++i) {
@@ -115,8 +117,9 @@ void map_direct(const NormalizedMap& map, const boot::Framebuffer& fb) {
   PageFlags ram{.writable = true, .executable = false, .global = true};
   PageFlags uncached = ram;
   uncached.cache_disable = uncached.write_through = true;  // PAT entry 3: UC
-  PageFlags framebuffer = ram;
-  framebuffer.write_through = true;  // PAT entry 1: WT
+  // PA7, which mm::arch::init_pat_this_cpu() makes WC: under the usual UC MTRR of a PCI
+  // framebuffer, WT would be UC and every console line would crawl (docs/console.md).
+  const PageFlags framebuffer = arch::write_combining(ram);
 
   // Walk [0, top) as pieces of one kind each; neighbours of the same kind are merged so the
   // paging core can use the largest pages their alignment allows.
@@ -253,6 +256,12 @@ void build_kernel_space(const boot::BootInfo& info, const NormalizedMap& map,
   arch::write_cr3(g_space.tables.pml4_phys());
   // The loader's global entries would survive a plain CR3 write.
   arch::flush_tlb_all();
+  // Now that the framebuffer is mapped through PA7 (and before anything draws again).
+  if (arch::init_pat_this_cpu()) {
+    klog::info("mm: PAT {:#x}: PA7 write-combining for the framebuffer", arch::kKernelPat);
+  } else {
+    klog::warn("mm: CPU without PAT (CPUID.1:EDX[16]): framebuffer uncached, console slow");
+  }
   enable_smep_smap();
   g_space.ready = true;
   klog::info("mm: kernel page tables at {:#x}; NX on, WP on, SMEP {}, SMAP {}",

@@ -5,6 +5,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fpu.h"
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/mm/arch/x86_64/pat.h"
 #include "kernel/sched/kernel_scheduler.h"
 #include "kernel/smp/ap_start_state.h"
 #include "kernel/smp/run_on_cpu.h"
@@ -39,6 +40,8 @@ extern "C" void smp_ap_entry(void* arg) {
     park(local, arch::CpuStage::kFeatureMismatch);
   }
   arch::publish_stage(local, arch::CpuStage::kFeaturesChecked);
+  // The boot CPU's PAT (its PA7 is WC) before this CPU can touch the framebuffer.
+  (void)mm::arch::init_pat_this_cpu();
 
   arch::init_secondary_cpu(local, start.control);
   arch::publish_stage(local, arch::CpuStage::kDescriptors);

@@ -39,8 +39,12 @@ constexpr bool leaf_allowed(int level, PageSize largest) {
   return false;
 }
 
-constexpr std::uint64_t rights_bits(PageFlags flags) {
+// Where a leaf at `level` keeps its PAT bit: bit 7 in a 4 KiB entry, bit 12 in a large one.
+constexpr std::uint64_t pat_bit(int level) { return level == 1 ? pte::kPat4K : pte::kPatLarge; }
+
+constexpr std::uint64_t rights_bits(PageFlags flags, int level) {
   std::uint64_t bits = pte::kPresent;
+  if (flags.pat) bits |= pat_bit(level);
   if (flags.writable) bits |= pte::kWritable;
   if (flags.user) bits |= pte::kUser;
   if (flags.write_through) bits |= pte::kWriteThrough;
@@ -51,7 +55,7 @@ constexpr std::uint64_t rights_bits(PageFlags flags) {
 }
 
 constexpr std::uint64_t make_leaf(std::uint64_t phys, PageFlags flags, int level) {
-  std::uint64_t entry = phys | rights_bits(flags);
+  std::uint64_t entry = phys | rights_bits(flags, level);
   if (level > 1) entry |= pte::kLargePage;
   return entry;
 }
@@ -224,7 +228,7 @@ Result<void, Error> PageTables::change_level(std::uint64_t table_phys, int level
       if (op == Op::kUnmap) {
         t[index] = 0;
       } else {
-        t[index] = (t[index] & ~kRightsMask) | rights_bits(flags);
+        t[index] = (t[index] & ~(kRightsMask | pat_bit(level))) | rights_bits(flags, level);
       }
     } else {
       if (is_leaf(t[index], level)) TRY_OK(split(t[index], level, v));
@@ -288,6 +292,7 @@ Result<Translation, Error> PageTables::translate(std::uint64_t virt) const {
       out.flags.global = (entry & pte::kGlobal) != 0;
       out.flags.cache_disable = (entry & pte::kCacheDisable) != 0;
       out.flags.write_through = (entry & pte::kWriteThrough) != 0;
+      out.flags.pat = (entry & pat_bit(level)) != 0;
       return out;
     }
     table_phys = entry & pte::kAddress4K;

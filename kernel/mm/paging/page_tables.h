@@ -40,6 +40,9 @@ struct PageFlags {
   bool global = false;
   bool cache_disable = false;
   bool write_through = false;
+  // The PAT index bit (bit 7 in a 4 KiB entry, bit 12 in a large one): with cache_disable and
+  // write_through it selects one of the eight PAT entries (kernel/mm/arch/x86_64/pat.h).
+  bool pat = false;
 
   friend constexpr bool operator==(const PageFlags&, const PageFlags&) = default;
 };

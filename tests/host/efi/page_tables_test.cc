@@ -101,6 +101,25 @@ TEST_F(PageTablesTest, FlagsReachTheEntry) {
   EXPECT_EQ(t.value().flags, flags);
 }
 
+TEST_F(PageTablesTest, PatBitSitsWhereThePageSizeWantsIt) {
+  paging::PageFlags wc = paging::kKernelData;
+  wc.pat = wc.cache_disable = wc.write_through = true;  // PAT entry 7
+  ASSERT_TRUE(tables_.map(0x400000, 0x400000, k4K, wc, PageSize::k4K).ok());
+  EXPECT_TRUE(entry(0x400000, 1) & pte::kPat4K);
+  ASSERT_TRUE(tables_.map(kDirect, 0x200000, k2M, wc, PageSize::k2M).ok());
+  const std::uint64_t pde = entry(kDirect, 2);
+  EXPECT_TRUE(pde & pte::kLargePage);
+  EXPECT_TRUE(pde & pte::kPatLarge);
+  ASSERT_TRUE(tables_.translate(kDirect + 0x1000).ok());
+  EXPECT_TRUE(tables_.translate(kDirect + 0x1000).value().flags.pat);
+  // A split moves bit 12 to bit 7; protect without pat clears it again.
+  ASSERT_TRUE(tables_.protect(kDirect, k4K, paging::kKernelData).ok());
+  EXPECT_FALSE(entry(kDirect, 1) & pte::kPat4K);
+  EXPECT_TRUE(entry(kDirect + k4K, 1) & pte::kPat4K);
+  EXPECT_FALSE(tables_.translate(kDirect).value().flags.pat);
+  EXPECT_TRUE(tables_.translate(kDirect + k4K).value().flags.pat);
+}
+
 TEST_F(PageTablesTest, Uses2MPagesWhenAligned) {
   ASSERT_TRUE(tables_.map(kDirect, 0, 4 * k2M, paging::kKernelData, PageSize::k2M).ok());
   for (int i = 0; i < 4; ++i) {
