@@ -11,12 +11,14 @@
 #include "kernel/platform/platform_kernel.h"
 #include "kernel/smp/ap_start_state.h"
 #include "kernel/smp/bringup/ap_startup.h"
+#include "kernel/smp/bringup/target_plan.h"
 #include "kernel/smp/cpus.h"
 #include "kernel/smp/guarded_stack.h"
 #include "kernel/smp/per_cpu.h"
 #include "kernel/smp/smp_options.h"
 #include "kernel/smp/test_ipi.h"
 #include "kernel/time/clock.h"
+#include "smp/cpu_set.h"
 
 namespace smp {
 namespace {
@@ -212,10 +214,22 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   if (opts.mode == StartMode::kOff) return boot_cpu_only(r, "smp=off");
   if (!info.trampoline_valid) return boot_cpu_only(r, "the loader found no trampoline page");
 
-  // Targets: the listed APs in logical order up to maxcpus, then the fake IDs (test only).
-  std::uint32_t listed_aps = r.listed - 1;
-  if (opts.max_cpus != kNoCpuLimit && listed_aps > opts.max_cpus - 1) listed_aps = opts.max_cpus - 1;
-  const std::uint32_t n = listed_aps + opts.fake_apic_count;
+  // Targets: the listed APs in logical order up to maxcpus and the kernel's CPU limit, then the
+  // fake IDs (test only). No CPU is numbered at or above kMaxCpus (the per-CPU tables of the
+  // APIC and timer code rely on it); the ones left out stay in firmware and are reported.
+  const bringup::TargetPlan plan =
+      bringup::plan_targets(r.listed, opts.max_cpus, opts.fake_apic_count, kMaxCpus);
+  if (plan.beyond_limit != 0) {
+    klog::warn("smp: {} listed CPUs beyond the kernel's limit of {} CPUs (smp::kMaxCpus) are not "
+               "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, kMaxCpus,
+               1 + plan.listed_aps + plan.by_maxcpus,
+               topology.cpus[1 + plan.listed_aps + plan.by_maxcpus].apic_id.value);
+  }
+  if (plan.fake_refused != 0) {
+    klog::warn("smp: {} smp_fake_apic targets beyond the CPU limit ignored", plan.fake_refused);
+  }
+  const std::uint32_t listed_aps = plan.listed_aps;
+  const std::uint32_t n = listed_aps + plan.fake;
   if (n == 0) return boot_cpu_only(r, r.listed > 1 ? "maxcpus=1" : "no other CPU listed");
   const bool leaf_b = cpu_has_leaf_b();
   const bool x2apic = apic::x2apic_mode();
@@ -300,7 +314,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     }
   }
 
-  klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online, r.listed + opts.fake_apic_count,
+  klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online, r.listed + plan.fake,
              ms(r.elapsed_ns), s.waves, s.retried);
   report_cpu(bsp);
   for (std::uint32_t i = 0; i < n; ++i) {

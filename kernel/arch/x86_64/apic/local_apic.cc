@@ -47,7 +47,9 @@ LocalApicDevice& device() {
 }
 
 PerCpu& this_cpu() {
-  // Interrupts are off in every caller (init, the error handler): the CPU cannot change.
+  // Interrupts are off in every caller (init, the error handler): the CPU cannot change. The
+  // bring-up numbers no CPU at or above kMaxCpus (smp::bringup::plan_targets refuses and
+  // reports the rest), so this check guards the kernel's own invariant, not firmware input.
   const std::uint32_t n = arch::current_cpu_number();
   if (n >= smp::kMaxCpus) panic("apic: CPU number {} beyond smp::kMaxCpus", n);
   return g_per_cpu[n];
