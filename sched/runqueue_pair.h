@@ -32,4 +32,39 @@ class [[nodiscard]] TA_SCOPED_CAP RunqueuePair {
   smp::LockToken second_token_{};
 };
 
+// The same two locks, in the same order, taken only if each is free right now (try_acquire):
+// for a caller that would rather give up than queue behind other CPUs on a busy CPU's lock (an
+// idle CPU stealing, Scheduler::steal). locked() says whether it holds both; if not, it holds
+// neither. The annotation states the successful case: callers return at once otherwise.
+class [[nodiscard]] TA_SCOPED_CAP TryRunqueuePair {
+ public:
+  TryRunqueuePair(RunQueue& a, RunQueue& b, smp::Site site = smp::Site::here())
+      TA_ACQ(a.lock, b.lock) TA_NO_ANALYSIS
+      : first_(a.cpu() <= b.cpu() ? a : b), second_(a.cpu() <= b.cpu() ? b : a) {
+    if (!first_.lock.try_acquire(first_token_, smp::NestKey{first_.cpu()}, site)) return;
+    if (&second_ != &first_ &&
+        !second_.lock.try_acquire(second_token_, smp::NestKey{second_.cpu()}, site)) {
+      first_.lock.release(first_token_);
+      return;
+    }
+    locked_ = true;
+  }
+  ~TryRunqueuePair() TA_REL() TA_NO_ANALYSIS {
+    if (!locked_) return;
+    if (&second_ != &first_) second_.lock.release(second_token_);
+    first_.lock.release(first_token_);
+  }
+  TryRunqueuePair(const TryRunqueuePair&) = delete;
+  TryRunqueuePair& operator=(const TryRunqueuePair&) = delete;
+
+  bool locked() const { return locked_; }
+
+ private:
+  RunQueue& first_;
+  RunQueue& second_;
+  smp::LockToken first_token_{};
+  smp::LockToken second_token_{};
+  bool locked_ = false;
+};
+
 }  // namespace sched

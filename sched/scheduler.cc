@@ -446,8 +446,20 @@ bool Scheduler::steal() {
   std::uint32_t self = this_cpu();
   std::uint32_t src = select_steal_source(self, loads());
   if (src == kNoCpu) return false;
-  if (pull(src, self, 1) == 0) return false;
-  runqueues_[self].need_resched.store(true, std::memory_order_relaxed);
+  RunQueue& from = runqueues_[src];
+  RunQueue& to = runqueues_[self];
+  {
+    // Only if both locks are free right now. An idle CPU that queued on a busy CPU's FIFO lock
+    // would hold up that CPU's own tick and schedule() behind every idle CPU doing the same, and
+    // behind any of them whose (virtual) CPU is not running when its turn comes: the next
+    // chance to steal (a wake-up, the idle balancer kick) is soon enough.
+    TryRunqueuePair pair{from, to};
+    if (!pair.locked()) return false;
+    Thread* victim = from.find_migratable(self);
+    if (victim == nullptr) return false;
+    migrate_locked(*victim, from, to, now());
+  }
+  to.need_resched.store(true, std::memory_order_relaxed);
   return true;
 }
 

@@ -122,7 +122,8 @@ class Scheduler {
   // ---- Balancing ------------------------------------------------------------------------------
 
   // An idle CPU pulls one waiting thread from the busiest CPU (affinity and on_cpu respected).
-  // Returns whether it pulled one (need_resched is then set here).
+  // Takes the two runqueue locks only if both are free (try-lock: it never queues on a busy
+  // CPU's lock). Returns whether it pulled one (need_resched is then set here).
   bool steal();
   // Periodic balance for the current CPU (sched/placement.h plan_balance); returns the number
   // of threads pulled.

@@ -83,12 +83,14 @@ void dump_all(acpi::PhysicalMemory& memory, std::uint64_t rsdp_phys, const acpi:
 void print_cpus(const acpi::Topology& t) {
   // Online-capable CPUs (MADT revision >= 5, Enabled = 0) may be hot-added later: counted as
   // possible, not started (the kernel has no CPU hot-add yet).
-  klog::info("acpi: {} usable CPUs, {} online-capable (hot-pluggable, not started), {} skipped "
-             "entries; boot CPU APIC ID {}{}", t.cpus.size, t.hotpluggable, t.skipped.size,
-             t.cpus[0].apic_id.value,
+  klog::info("acpi: {} usable CPUs, {} skipped entries; boot CPU APIC ID {}{}", t.cpus.size,
+             t.skipped.size, t.cpus[0].apic_id.value,
              t.boot_status == acpi::BootCpuStatus::kListed ? ""
              : t.boot_status == acpi::BootCpuStatus::kNotListed ? " (not in the MADT)"
                                                                  : " (its MADT entry says not usable)");
+  if (t.hotpluggable != 0) {
+    klog::info("acpi: {} online-capable CPUs (hot-pluggable, not started)", t.hotpluggable);
+  }
   // Thousands of CPUs would flood the console: past 64, per-CPU lines go to the debug level.
   const klog::Level level = t.cpus.size <= 64 ? klog::Level::kInfo : klog::Level::kDebug;
   for (std::uint32_t i = 0; i < t.cpus.size; ++i) {

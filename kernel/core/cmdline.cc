@@ -39,6 +39,14 @@ void apply(ParseResult& r, const Word& w) {
     } else {
       add_problem(r, ProblemKind::kBadValue, w.whole);
     }
+  } else if (equals(w.key, "nohz")) {
+    if (!w.has_value || equals(w.value, "on")) {
+      o.nohz_idle = true;
+    } else if (equals(w.value, "off")) {
+      o.nohz_idle = false;
+    } else {
+      add_problem(r, ProblemKind::kBadValue, w.whole);
+    }
   } else if (equals(w.key, "nosched")) {
     bool off = false;
     apply_flag(r, w, off);

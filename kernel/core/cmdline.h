@@ -11,6 +11,8 @@
 //   acpi=dump       print every ACPI table in acpidump's layout (for acpiinfo)
 //   nosched, sched=off   do not run the preemptive scheduler (kernel/sched), which runs by
 //                   default (`sched`, `sched=on`); sched_bench: run only its benchmark
+//   nohz=off        keep every CPU's periodic tick while idle (tickless idle is the default:
+//                   `nohz`, `nohz=on`; docs/scheduling.md)
 //   smp=, nosmp, maxcpus=, smp_fake_apic=   AP bring-up (parsed by kernel/smp/smp_options.h)
 //   lockstat, watchdog, bench, stall=, panic_on_ap=, lockdep_test=   cross-CPU services and
 //                   their test provocations (parsed by kernel/smp/ipi/service_options.h)
@@ -38,6 +40,7 @@ struct Options {
   bool acpi_dump = false;
   bool sched = true;         // on unless nosched / sched=off; sched_bench implies it
   bool sched_bench = false;
+  bool nohz_idle = true;     // tickless idle, on unless nohz=off
 };
 
 enum class ProblemKind { kUnknownKey, kBadValue, kMissingValue, kUnexpectedValue, kTooManyWords };

@@ -225,6 +225,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   (void)apic::io_apic_init();
   ktime::init();
   if (g_options.sched) ksched::request();  // before the APs are released
+  ksched::set_tickless_idle(g_options.nohz_idle);
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.
   (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, command_line());
   smp::init_cross_cpu_services(command_line());

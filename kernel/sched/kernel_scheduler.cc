@@ -25,6 +25,9 @@ namespace {
 constexpr std::uint64_t kApWaitNs = 10'000'000'000;
 
 std::atomic<bool> g_requested{false};
+// Tickless idle (`nohz=off` turns it off). Written by the boot CPU before the scheduler starts
+// (published with g_ready), read by every CPU's idle loop and tick.
+bool g_nohz = true;
 // Set (release) once g_scheduler, g_runqueues and g_idle are built; APs acquire it.
 std::atomic<bool> g_ready{false};
 std::atomic<std::uint32_t> g_online{0};
@@ -58,28 +61,70 @@ void kick(std::uint32_t cpu, void*) {
   smp::send_reschedule(platform::CpuNumber{cpu});
 }
 
+// The earliest deadline in this CPU's timer queue (sleepers and timed waits). Interrupts off.
+std::uint64_t next_timer_event() {
+  return g_runqueues[arch::current_cpu_number()].timers.next_deadline();
+}
+
 void idle_wait(const std::atomic<bool>& need_resched, void*) {
   arch::cli();
   if (need_resched.load(std::memory_order_relaxed)) {
     arch::sti();
     return;
   }
+  // Tickless idle: the periodic tick stops and a one-shot is armed for this CPU's next timer
+  // event (its timer queue; the watchdog bounds the sleep through ktime). Work that arrives
+  // meanwhile comes as an interrupt (a reschedule IPI from a waker or the idle balancer kick,
+  // a cross-CPU call), which ends the halt; the tick restarts below, or in before_switch if the
+  // interrupt's return switches straight to a thread.
+  const bool tickless = g_nohz && ktime::tick_idle_stop(next_timer_event());
+  // Only hlt (C1): the LAPIC timer keeps running there with or without ARAT, so the one-shot
+  // armed above is sure to wake us. A deeper idle state (MWAIT C-state hints) would need
+  // ktime::always_running_timer() or another wake-up source (lapic_timer.h).
   // sti's one-instruction shadow makes "sti; hlt" atomic: a reschedule IPI that arrives after
   // the check above is taken once hlt has started, so it ends the halt instead of being lost.
   asm volatile("sti; hlt" : : : "memory");
+  if (tickless) {
+    arch::cli();
+    ktime::tick_idle_restart();
+    arch::sti();
+  }
 }
 
 void before_switch(sched::Thread*, sched::Thread* to, void*) {
   // Interrupts are off (schedule_internal): this CPU stays this CPU until the switch.
   arch::set_current_thread_raw(to);
+  // The idle thread may be switched away from in the return of the interrupt that ended its
+  // tickless halt, before idle_wait restarts the tick: a thread must never run without it.
+  ktime::tick_idle_restart();
 }
 
 std::uint64_t now_ns(void*) { return ktime::now_ns(); }
+
+// The idle balancer kick (Linux's nohz_balancer_kick): tickless idle CPUs no longer tick, so
+// they no longer steal or balance on their own. A CPU with threads waiting behind its current
+// one wakes one idle CPU that could take one of them (affinity and on-CPU checked under this
+// CPU's runqueue lock), every kBalanceEveryTicks ticks; the woken CPU steals in its idle loop.
+void kick_idle_stealer(std::uint32_t self) {
+  if (!g_nohz || ktime::timer_ticks() % sched::kBalanceEveryTicks != 0) return;
+  sched::RunQueue& rq = g_runqueues[self];
+  if (rq.published_load().nr_running < 2) return;
+  std::uint32_t target = sched::kNoCpu;
+  {
+    smp::Guard g{rq.lock};
+    for (std::uint32_t i = 1; i < g_count && target == sched::kNoCpu; ++i) {
+      const std::uint32_t c = (self + i) % g_count;
+      if (ktime::tick_idle_stopped(c) && rq.find_migratable(c) != nullptr) target = c;
+    }
+  }
+  if (target != sched::kNoCpu) smp::send_reschedule(platform::CpuNumber{target});
+}
 
 void on_tick() {
   if (arch::current_thread_raw() == nullptr) return;  // this CPU is not in the scheduler
   g_scheduler->tick();
   expire_sleepers();
+  kick_idle_stealer(arch::current_cpu_number());
 }
 
 bool this_cpu_need_resched() {
@@ -140,6 +185,8 @@ extern "C" void ksched_preempt_point() {
 void preempt_point() { ksched_preempt_point(); }
 
 void request() { g_requested.store(true, std::memory_order_relaxed); }
+void set_tickless_idle(bool on) { g_nohz = on; }
+bool tickless_idle() { return g_nohz; }
 bool requested() { return g_requested.load(std::memory_order_relaxed); }
 bool running() { return g_ready.load(std::memory_order_acquire); }
 sched::Scheduler& scheduler() { return *g_scheduler; }
@@ -180,7 +227,8 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   opts.affinity.add(platform::CpuNumber{0});
   auto t = create_thread(opts, main, arg);
   if (!t) panic("sched: cannot create the main thread: {}", t.error());
-  klog::info("sched: started on cpu 0 ({} CPUs, tick {} us)", g_count, kTickNs / 1000);
+  klog::info("sched: started on cpu 0 ({} CPUs, tick {} us, tickless idle {})", g_count,
+             kTickNs / 1000, g_nohz ? "on" : "off (nohz=off)");
   start_tick(0);
   arch::sti();
   g_scheduler->idle_loop(nullptr, nullptr);

@@ -26,6 +26,12 @@ inline constexpr std::uint64_t kTickNs = 1'000'000;
 void request();
 bool requested();
 
+// Tickless idle (docs/scheduling.md, "Tickless idle"): an idle CPU stops its periodic tick and
+// sleeps until its next timer event (on by default; `nohz=off` turns it off). Boot CPU, before
+// start_boot_cpu.
+void set_tickless_idle(bool on);
+bool tickless_idle();
+
 // Boot CPU, after the bring-up: builds the runqueues for platform::cpu_count() CPUs, makes the
 // boot context CPU 0's idle thread, starts `main(arg)` as a kernel thread pinned to CPU 0,
 // starts the tick and runs the idle loop. Panics if memory for the runqueues is missing.

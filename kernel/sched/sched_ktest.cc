@@ -15,6 +15,7 @@
 #include "kernel/test/interrupts_on.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/lapic_timer.h"
 #include "smp/locks/preempt.h"
 #include "smp/platform/platform.h"
 
@@ -356,6 +357,35 @@ KTEST(sched_time_slice_preempts_busy_loop) {
   // On one CPU, the other's counter moving while we loop means we were preempted.
   KCHECK(a.interleavings.load() >= 3);
   KCHECK(b.interleavings.load() >= 3);
+}
+
+// ---- Tickless idle ------------------------------------------------------------------------------
+// An idle CPU stops its periodic tick and takes only the timer interrupts its next events need
+// (none queued here: the idle sleep limit, 1 s, or the watchdog's check period). The other half,
+// that the tick comes back when work arrives, is sched_time_slice_preempts_busy_loop: its two
+// spinners go to the last CPU, idle and tickless until then, and need its tick to interleave.
+
+KTEST(sched_tickless_idle_cpu_takes_few_ticks) {
+  if (!running()) KSKIP("scheduler not running (booted with nosched)");
+  const ktest::InterruptsOn interrupts_on;
+  if (online_cpu_count() < 2) KSKIP("needs a CPU that is idle besides this one");
+  const std::uint32_t cpu = online_cpu_count() - 1;
+  constexpr std::uint64_t kWindowNs = 1'000 * kMs;
+  const std::uint64_t ticks_before = ktime::timer_ticks_on(cpu);
+  const std::uint64_t stops_before = ktime::tick_idle_stops(cpu);
+  const std::uint64_t start = ktime::now_ns();
+  sleep_for(kWindowNs);
+  const std::uint64_t elapsed = ktime::now_ns() - start;
+  const std::uint64_t ticks = ktime::timer_ticks_on(cpu) - ticks_before;
+  const std::uint64_t stops = ktime::tick_idle_stops(cpu) - stops_before;
+  const std::uint64_t per_second = elapsed == 0 ? 0 : ticks * 1'000'000'000 / elapsed;
+  klog::info("tickless: idle cpu {}: {} timer interrupts in {} ms ({}/s; periodic tick {}/s), "
+             "tick stopped {} times", cpu, ticks, elapsed / kMs, per_second,
+             1'000'000'000 / kTickNs, stops);
+  if (!tickless_idle()) KSKIP("booted with nohz=off: the periodic tick runs while idle");
+  KCHECK(stops > 0);
+  // A tenth of the periodic rate: the tick is off, not merely slower (the goal is under 10/s).
+  KCHECK(per_second < 1'000'000'000 / kTickNs / 10);
 }
 
 }  // namespace

@@ -21,10 +21,17 @@ constexpr std::uint32_t kCpuid1EcxTscDeadline = 1u << 24;
 constexpr std::uint32_t kCpuid6EaxArat = 1u << 2;
 constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
 // Calibration: the timer counts down from the largest count for 10 ms of TSC time; two runs
-// must agree within 1% (the timer's input clock is fixed, so only interference differs).
+// must agree within 1% (the timer's input clock is fixed, so only interference differs: an SMI
+// on hardware, or a virtual CPU the host descheduled in the middle of a run). Any two of up to
+// kCalibrationRuns runs may agree; failing that, an AP takes the boot CPU's rate.
 constexpr std::uint64_t kCalibrationNs = 10'000'000;
-constexpr std::uint32_t kCalibrationRuns = 5;
+constexpr std::uint32_t kCalibrationRuns = 12;
 constexpr std::uint64_t kAgreementDivisor = 100;
+// The longest an idle CPU sleeps without its tick (one-shot), even with no timer queued, unless
+// set_max_idle_sleep_ns changes it: a wake-up lost to a firmware or hypervisor bug then costs at
+// most this, and the CPU still rechecks its queues once a second (under 10 wake-ups per
+// second, the tickless goal).
+constexpr std::uint64_t kDefaultMaxIdleSleepNs = 1'000'000'000;
 constexpr std::uint32_t kMaxCount = 0xFFFF'FFFF;
 // Timer input clocks run from a few MHz (old buses) to a few GHz; outside that the measurement
 // is wrong, not the hardware.
@@ -38,12 +45,24 @@ struct alignas(64) CpuTimer {  // one cache line per CPU: the tick counter is ho
   std::uint64_t periods[kTickUsers] = {};  // what each user asked for (0: nothing)
   std::uint64_t running_period = 0;        // what the timer is armed with (0: not by the tick)
   bool claimed = false;
+  // Tickless idle (tick_idle_stop): the periodic tick is stopped and a one-shot armed for the
+  // CPU's next event. Written by the CPU itself with interrupts off; read by other CPUs (the
+  // watchdog, the idle balancer) as a relaxed hint.
+  std::atomic<bool> idle_stopped{false};
+  std::atomic<std::uint64_t> idle_stops{0};
+  bool rate_borrowed = false;  // calibration failed here: runs at the boot CPU's rate
 };
 
 CpuTimer g_timers[smp::kMaxCpus];
 std::atomic<TickHook> g_hooks[kMaxTickHooks] = {};
 bool g_deadline = false;
 bool g_arat = false;
+// The boot CPU's calibrated rate, the fallback of an AP whose own calibration fails. Written
+// by the boot CPU before any AP starts (the AP start-up publishes it); 0 if it failed too.
+std::uint64_t g_boot_hz = 0;
+std::atomic<std::uint32_t> g_borrowed{0};
+// Relaxed: a tuning value read at each idle entry; nothing else depends on it.
+std::atomic<std::uint64_t> g_max_idle_sleep_ns{kDefaultMaxIdleSleepNs};
 
 CpuTimer& this_cpu() {
   // Callers run with interrupts off (see the header): the CPU number stays valid.
@@ -54,6 +73,8 @@ CpuTimer& this_cpu() {
 
 void on_timer(arch::InterruptFrame&) {
   this_cpu().ticks.fetch_add(1, std::memory_order_relaxed);
+  // The watchdog's heartbeat and the call service's reports read the per-CPU block's copy.
+  arch::count_timer_tick();
   for (std::atomic<TickHook>& slot : g_hooks) {
     if (const TickHook hook = slot.load(std::memory_order_acquire)) hook();
   }
@@ -121,43 +142,59 @@ void init_timer_interrupts() {
 std::uint64_t init_this_cpu_timer() {
   apic::LocalApicDevice& dev = apic::this_cpu_device();
   CpuTimer& cpu = this_cpu();
+  const std::uint32_t cpu_number = arch::current_cpu_number();
   if (tsc_hz() == 0) {
-    klog::error("lapic timer: CPU {}: TSC not calibrated (ktime::init first)",
-                arch::current_cpu_number());
+    klog::error("lapic timer: CPU {}: TSC not calibrated (ktime::init first)", cpu_number);
     return 0;
   }
-  std::uint64_t previous = 0;
-  for (std::uint32_t run = 1; run <= kCalibrationRuns; ++run) {
+  // Every run so far; any two that agree within 1% decide (not only consecutive ones: one
+  // disturbed run between two good ones must not cost the CPU its tick).
+  std::uint64_t runs[kCalibrationRuns] = {};
+  std::uint64_t mean = 0;
+  std::uint32_t done = 0;
+  while (done < kCalibrationRuns && mean == 0) {
     const std::uint64_t hz = calibrate_once(dev);
     if (hz == 0) {
-      klog::error("lapic timer: CPU {}: the timer did not count down in 10 ms",
-                  arch::current_cpu_number());
+      klog::error("lapic timer: CPU {}: the timer did not count down in 10 ms", cpu_number);
       return 0;
     }
-    if (previous != 0) {
-      const std::uint64_t diff = hz > previous ? hz - previous : previous - hz;
-      if (diff <= previous / kAgreementDivisor) {
-        const std::uint64_t mean = (hz + previous) / 2;
-        if (mean < kMinTimerHz || mean > kMaxTimerHz) {
-          klog::error("lapic timer: CPU {}: {} Hz outside 1 MHz..10 GHz",
-                      arch::current_cpu_number(), mean);
-          return 0;
-        }
-        cpu.hz = mean;
-        // APs log at debug level: dozens of them calibrating at once would queue on the console
-        // lock, and the boot CPU prints every CPU's rate in the bring-up summary anyway.
-        const std::uint32_t cpu_number = arch::current_cpu_number();
-        klog::line(cpu_number == 0 ? klog::Level::kInfo : klog::Level::kDebug,
-                   "lapic timer: CPU {}: {} kHz (divide 1, {} runs)", cpu_number, mean / 1000, run);
-        return mean;
-      }
+    for (std::uint32_t i = 0; i < done && mean == 0; ++i) {
+      const std::uint64_t diff = hz > runs[i] ? hz - runs[i] : runs[i] - hz;
+      if (diff <= runs[i] / kAgreementDivisor) mean = (hz + runs[i]) / 2;
     }
-    previous = hz;
+    runs[done++] = hz;
   }
-  klog::error("lapic timer: CPU {}: no two of {} runs agreed within 1% (last {} Hz)",
-              arch::current_cpu_number(), kCalibrationRuns, previous);
-  return 0;
+  if (mean != 0 && (mean < kMinTimerHz || mean > kMaxTimerHz)) {
+    klog::error("lapic timer: CPU {}: {} Hz outside 1 MHz..10 GHz", cpu_number, mean);
+    mean = 0;
+  }
+  if (mean == 0) {
+    // The LAPIC timers of one machine run from one clock (the core crystal or bus clock), so
+    // the boot CPU's rate is this CPU's too (Linux calibrates once, on the boot CPU). A CPU
+    // without a tick would run its threads until they block: never leave it so.
+    if (cpu_number == 0 || g_boot_hz == 0) {
+      klog::error("lapic timer: CPU {}: no two of {} runs agreed within 1% (last {} Hz), and no "
+                  "boot CPU rate to fall back on", cpu_number, done, runs[done - 1]);
+      return 0;
+    }
+    klog::warn("lapic timer: CPU {}: no two of {} runs agreed within 1% (last {} Hz); using "
+               "the boot CPU's {} kHz (one clock drives every LAPIC timer)", cpu_number, done,
+               runs[done - 1], g_boot_hz / 1000);
+    cpu.rate_borrowed = true;
+    g_borrowed.fetch_add(1, std::memory_order_relaxed);
+    cpu.hz = g_boot_hz;
+    return g_boot_hz;
+  }
+  cpu.hz = mean;
+  if (cpu_number == 0) g_boot_hz = mean;
+  // APs log at debug level: dozens of them calibrating at once would queue on the console
+  // lock, and the boot CPU prints every CPU's rate in the bring-up summary anyway.
+  klog::line(cpu_number == 0 ? klog::Level::kInfo : klog::Level::kDebug,
+             "lapic timer: CPU {}: {} kHz (divide 1, {} runs)", cpu_number, mean / 1000, done);
+  return mean;
 }
+
+std::uint32_t timers_on_boot_rate() { return g_borrowed.load(std::memory_order_relaxed); }
 
 std::uint64_t lapic_timer_hz() { return this_cpu().hz; }
 
@@ -200,6 +237,10 @@ void timer_stop() {
 }
 
 std::uint64_t timer_ticks() { return this_cpu().ticks.load(std::memory_order_relaxed); }
+
+std::uint64_t timer_ticks_on(std::uint32_t cpu) {
+  return cpu < smp::kMaxCpus ? g_timers[cpu].ticks.load(std::memory_order_relaxed) : 0;
+}
 
 bool add_tick_hook(TickHook hook) {
   for (std::atomic<TickHook>& slot : g_hooks) {
@@ -257,6 +298,50 @@ void release_timer() {
 }
 
 bool timer_claimed() { return this_cpu().claimed; }
+
+bool tick_idle_stop(std::uint64_t deadline_ns) {
+  CpuTimer& cpu = this_cpu();
+  if (cpu.claimed || cpu.running_period == 0 || cpu.hz == 0) return false;
+  const std::uint64_t now = now_ns();
+  std::uint64_t sleep_ns = deadline_ns > now ? deadline_ns - now : 0;
+  // An event within the next tick: the periodic tick serves it as well as a one-shot would.
+  if (sleep_ns < cpu.running_period) return false;
+  const std::uint64_t limit_ns = g_max_idle_sleep_ns.load(std::memory_order_relaxed);
+  if (sleep_ns > limit_ns) sleep_ns = limit_ns;
+  // The 32-bit count at divide 1 holds 2^32 / hz seconds (about 4 s at 1 GHz).
+  const std::uint64_t longest_ns = mul_div(kMaxCount, kNsPerSecond, cpu.hz);
+  if (sleep_ns > longest_ns) sleep_ns = longest_ns;
+  // One-shot mode replaces the periodic one (the LVT write switches the mode, the initial count
+  // restarts the count-down). Without ARAT this relies on the CPU staying in C1 (hlt) while it
+  // waits: the header's rule.
+  if (!timer_one_shot(sleep_ns)) return false;
+  cpu.running_period = 0;
+  cpu.idle_stopped.store(true, std::memory_order_relaxed);
+  cpu.idle_stops.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void set_max_idle_sleep_ns(std::uint64_t ns) {
+  g_max_idle_sleep_ns.store(ns, std::memory_order_relaxed);
+}
+
+void tick_idle_restart() {
+  CpuTimer& cpu = this_cpu();
+  if (!cpu.idle_stopped.load(std::memory_order_relaxed)) return;
+  cpu.idle_stopped.store(false, std::memory_order_relaxed);
+  if (cpu.claimed) return;  // the claim stopped the timer; its release re-arms the tick
+  timer_stop();             // the one-shot, if it has not fired
+  cpu.running_period = 0;
+  apply_tick(cpu);
+}
+
+bool tick_idle_stopped(std::uint32_t cpu) {
+  return cpu < smp::kMaxCpus && g_timers[cpu].idle_stopped.load(std::memory_order_relaxed);
+}
+
+std::uint64_t tick_idle_stops(std::uint32_t cpu) {
+  return cpu < smp::kMaxCpus ? g_timers[cpu].idle_stops.load(std::memory_order_relaxed) : 0;
+}
 
 bool tick_pending() {
   const std::uint32_t v = arch::vector_number(arch::Vector::kTimer);

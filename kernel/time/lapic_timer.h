@@ -18,8 +18,16 @@ void init_timer_interrupts();
 
 // CPUID.1:ECX[24]: the LAPIC timer has TSC-deadline mode.
 bool tsc_deadline_supported();
-// CPUID.6:EAX[2] (ARAT): the timer keeps running in deep C-states.
+// CPUID.6:EAX[2] (ARAT): the timer keeps running in deep C-states. Without it the timer stops
+// in C-states deeper than C1, so an idle CPU must not go deeper than C1 while it relies on the
+// timer to wake it (tickless idle does). The kernel idles only with HLT (C1, where the SDM keeps
+// the LAPIC timer running), so the rule holds on every CPU; any deeper idle state (MWAIT with a
+// C-state hint) must be gated on this (docs/scheduling.md, "Tickless idle").
 bool always_running_timer();
+
+// APs whose calibration failed (no two runs agreed, e.g. a virtual CPU descheduled in the
+// middle of the runs) and that use the boot CPU's rate instead (each is reported at bring-up).
+std::uint32_t timers_on_boot_rate();
 
 // Fires once after `ns` (rounded to at least one timer tick). False if the timer is not
 // calibrated or the count does not fit 32 bits.
@@ -33,6 +41,8 @@ void timer_stop();
 
 // Timer interrupts this CPU has taken (any mode).
 std::uint64_t timer_ticks();
+// Timer interrupts `cpu` has taken (any CPU may ask; a relaxed snapshot). 0 beyond kMaxCpus.
+std::uint64_t timer_ticks_on(std::uint32_t cpu);
 
 // ---- Tick hooks ----------------------------------------------------------------------------
 // Functions called from every timer interrupt on the CPU that took it, interrupts off, in the
@@ -72,6 +82,29 @@ void release_timer();
 bool timer_claimed();
 // The timer vector is pending in this CPU's IRR (requested, not yet taken).
 bool tick_pending();
+
+// ---- Tickless idle (NO_HZ_IDLE) ---------------------------------------------------------
+// An idle CPU stops its periodic tick and arms a one-shot for its next timer event only; the
+// tick restarts when the CPU leaves idle (docs/scheduling.md, "Tickless idle"). Interrupts
+// off, on the CPU itself.
+
+// Before the idle halt: stops the periodic tick and arms a one-shot for `deadline_ns`
+// (ktime::now_ns() time), at most the idle sleep limit ahead (also with no deadline: kNoIdleDeadline). False,
+// with nothing changed, when the timer is claimed, no periodic tick runs, or the deadline is
+// less than one tick period away (the CPU then halts with its tick running).
+inline constexpr std::uint64_t kNoIdleDeadline = ~std::uint64_t{0};
+[[nodiscard]] bool tick_idle_stop(std::uint64_t deadline_ns);
+// The longest a tickless idle CPU sleeps (default 1 s). The watchdog lowers it so that idle
+// CPUs still look at the others often enough to report a stall within its bound. Any context.
+void set_max_idle_sleep_ns(std::uint64_t ns);
+// After the halt, or before the CPU switches to a thread: re-arms the periodic tick stopped by
+// tick_idle_stop (nothing if it is not stopped). Idempotent.
+void tick_idle_restart();
+// Whether `cpu` has its tick stopped for idle right now (a relaxed hint for other CPUs: the
+// watchdog, which must not take a tickless CPU for a stalled one, and the idle balancer).
+bool tick_idle_stopped(std::uint32_t cpu);
+// How many times `cpu` stopped its tick for idle.
+std::uint64_t tick_idle_stops(std::uint32_t cpu);
 
 class [[nodiscard]] TimerClaim {
  public:

@@ -25,7 +25,7 @@ void SpinWait::check_deadline() {
   if (limit == 0 || now - started_ < limit) return;
   platform::LockViolation v{platform::LockViolationKind::kStall};
   v.cpu = platform::to_index(platform::current_cpu());
-  v.holder_cpu = holder_ ? holder_->get() : platform::kNoCpu;
+  v.holder_cpu = holder_ ? holder_->report_cpu() : platform::kNoCpu;
   v.taken.lock = lock_;
   if (cls_) {
     v.taken.class_name = cls_->name();

@@ -37,7 +37,12 @@ class TA_CAP("spinlock") TicketLock {
     // Relaxed: taking a ticket orders nothing; the acquire load of owner_ below does.
     const std::uint32_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
     // Acquire: pairs with the release store in release() of the previous holder.
-    while (owner_.load(std::memory_order_acquire) != ticket) wait.pause();
+    for (std::uint32_t owner; (owner = owner_.load(std::memory_order_acquire)) != ticket;) {
+      // Next in line: the lock is handed to this CPU at the next release, perhaps while it is
+      // not running (a descheduled virtual CPU); the stall report then names it.
+      if (owner + 1 == ticket) wait.next_in_line();
+      wait.pause();
+    }
   }
 
   void acquire() TA_ACQ() {

@@ -3,7 +3,9 @@
 //
 // Interrupts off: every watched CPU takes a periodic LAPIC timer tick (at most kTickPeriodNs:
 // the tick is shared with the scheduler's, ktime::tick_start, and runs at the shorter period); its
-// heartbeat is the per-CPU timer tick counter (CpuLocal::timer_ticks). On each tick a CPU
+// heartbeat is the per-CPU timer tick counter (CpuLocal::timer_ticks). A CPU in tickless idle
+// (ktime::tick_idle_stopped: halted, interrupts on, tick stopped on purpose) counts as alive;
+// idle CPUs wake at least every kIdleCheckNs to run the check. On each tick a CPU
 // checks the other watched CPUs' counters: one that has not moved for kStallBoundNs is reported
 // once per stall (which CPU, for how long, the locks it holds). No NMI is needed; a stall is
 // seen as long as one watched CPU still takes interrupts.
@@ -23,6 +25,7 @@ namespace watchdog {
 
 inline constexpr std::uint64_t kStallBoundNs = 2'000'000'000;
 inline constexpr std::uint64_t kTickPeriodNs = 10'000'000;
+inline constexpr std::uint64_t kIdleCheckNs = kStallBoundNs / 4;
 
 // Boot CPU after the call service is up: asks for the periodic tick on every online AP (the
 // APs serve calls while they wait to enter the scheduler), adds on_tick to the timer's tick

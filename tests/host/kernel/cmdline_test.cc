@@ -35,6 +35,17 @@ TEST(Cmdline, FlagsAndValues) {
   EXPECT_EQ(r.problem_count, 0u);
 }
 
+TEST(Cmdline, NohzIdle) {
+  EXPECT_TRUE(parse("").options.nohz_idle);
+  EXPECT_FALSE(parse("nohz=off").options.nohz_idle);
+  EXPECT_TRUE(parse("nohz=off nohz").options.nohz_idle);
+  EXPECT_TRUE(parse("nohz=off nohz=on").options.nohz_idle);
+  auto bad = parse("nohz=maybe");
+  EXPECT_TRUE(bad.options.nohz_idle);
+  ASSERT_EQ(bad.problem_count, 1u);
+  EXPECT_EQ(bad.problems[0].kind, cmdline::ProblemKind::kBadValue);
+}
+
 TEST(Cmdline, SmpWordsAreKnownButLeftToTheSmpParser) {
   auto r = parse("smp=serial nosmp maxcpus=2 smp_fake_apic=0x40");
   EXPECT_EQ(r.problem_count, 0u);

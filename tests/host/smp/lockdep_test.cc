@@ -195,4 +195,25 @@ TEST_F(Lockdep, LongSpinIsReportedWithTheHolderCpu) {
   EXPECT_STREQ(v[0].taken.class_name, "stall");
 }
 
+// A FIFO lock handed to a waiter that has not run since (a descheduled virtual CPU) has no
+// recorded holder yet: the report names the CPU it went to, the waiter that was next in line.
+TEST(HolderCpu, HandOverGapNamesTheNextInLine) {
+  if (!smp::kTrackHolder) GTEST_SKIP() << "holders are not tracked in this build";
+  smp::HolderCpu holder;
+  EXPECT_EQ(holder.report_cpu(), platform::kNoCpu);
+  platform::host::bind_cpu(platform::CpuNumber{0});
+  holder.set_current();
+  platform::host::bind_cpu(platform::CpuNumber{2});
+  int lock_stand_in = 0;
+  smp::SpinWait wait(&lock_stand_in, nullptr, &holder);
+  wait.next_in_line();
+  EXPECT_EQ(holder.report_cpu(), 0u);  // CPU 0 still holds it
+  holder.clear();                      // released: handed to CPU 2, which has not noticed
+  EXPECT_EQ(holder.get(), platform::kNoCpu);
+  EXPECT_EQ(holder.report_cpu(), 2u);
+  holder.set_current();  // CPU 2 takes it
+  EXPECT_EQ(holder.report_cpu(), 2u);
+  platform::host::bind_cpu(platform::CpuNumber{0});
+}
+
 }  // namespace
