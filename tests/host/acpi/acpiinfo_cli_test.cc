@@ -71,5 +71,27 @@ TEST(AcpiinfoCli, BootApicIdArgumentChoosesCpuZero) {
   EXPECT_EQ(j["cpus"][0]["uid"].u64(), 2u);
 }
 
+// A revision-5 MADT with two online-capable CPUs: counted (text and JSON), not listed as CPUs.
+TEST(AcpiinfoCli, OnlineCapableCpusAreReportedAsHotpluggable) {
+  fs::path p = write_temp("apic-oc.dat", MadtBuilder(5)
+                                             .local_apic(0, 0, 1)
+                                             .local_apic(1, 1, 2)
+                                             .x2apic(0x300, 2, 2)
+                                             .finish());
+  ToolRun text = run(p.string());
+  ToolRun json = run("--json " + p.string());
+  fs::remove(p);
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("CPUs: 1 usable, 2 online-capable (hot-pluggable, not started), 2 skipped"),
+            std::string::npos) << text.out;
+  ASSERT_EQ(json.status, 0) << json.out;
+  Json j = parse_json(json.out);
+  EXPECT_EQ(j["cpus"].size(), 1u);
+  EXPECT_EQ(j["hotpluggable"].u64(), 2u);
+  ASSERT_EQ(j["skipped"].size(), 2u);
+  EXPECT_EQ(j["skipped"][0]["reason"].text, "online_capable");
+  EXPECT_EQ(j["skipped"][1]["apic_id"].u64(), 0x300u);
+}
+
 }  // namespace
 }  // namespace acpi_test
