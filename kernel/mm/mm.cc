@@ -87,9 +87,9 @@ const NormalizedMap& normalize_boot_map(const boot::BootInfo& info) {
   g_map = normalized.value();
   if (g_map.dropped_entries > 0) {
     klog::warn("mm: memory map of {} entries, no free range to normalize it in: {} entries left "
-               "out ({} reserved ones, kept ranges first), {} MiB of RAM not used", count,
+               "out ({} reserved ones, kept ranges first), {} KiB of RAM not used", count,
                g_map.dropped_entries, g_map.dropped_kept_entries,
-               g_map.dropped_free_bytes / kMiB);
+               g_map.dropped_free_bytes / 1024);
   }
   const AnomalyReport& a = g_map.anomalies;
   if (a.count > 0) {
@@ -154,7 +154,8 @@ void init(const boot::BootInfo& info) {
              s.total_ram_bytes / kMiB, s.usable_bytes / kMiB, s.free_bytes / kMiB,
              s.pending_bytes / kMiB);
   if (s.unmanaged_bytes > 0) {
-    klog::warn("mm: {} MiB of RAM ignored (more than {} regions)", s.unmanaged_bytes / kMiB,
+    // KiB, not MiB: the regions past the limit may be small, and "0 MiB" would hide them.
+    klog::warn("mm: {} KiB of RAM ignored (more than {} regions)", s.unmanaged_bytes / 1024,
                FrameAllocator::kMaxRegions);
   }
 }
