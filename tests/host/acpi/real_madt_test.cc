@@ -197,7 +197,8 @@ TEST_P(RealMadt, TopologyFollowsTheRules) {
   // None of the 22 tables has an online-capable CPU (iasl's cpus_online_capable is 0 in all):
   // the constructed tables of topology_test.cc cover that case.
   EXPECT_EQ(topo.hotpluggable, want.hotpluggable);
-  EXPECT_EQ(want.hotpluggable, expected_["cpus_online_capable"].u64());
+  // iasl counts every entry with the flag (enabled ones and duplicates too): an upper bound.
+  EXPECT_LE(want.hotpluggable, expected_["cpus_online_capable"].u64());
   const Json& counts = expected_["type_counts"];
   std::uint64_t nmi_entries = (counts.has("4") ? counts["4"].u64() : 0) + (counts.has("10") ? counts["10"].u64() : 0);
   EXPECT_EQ(topo.lapic_nmis.size, nmi_entries);
