@@ -10,6 +10,7 @@
 #include "kernel/smp/ap_start_state.h"
 #include "kernel/smp/run_on_cpu.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/tsc_sync_boot.h"
 
 namespace smp {
 namespace {
@@ -70,6 +71,7 @@ extern "C" void smp_ap_entry(void* arg) {
   while (!start.released.load(std::memory_order_acquire)) {
     // Too late: the boot CPU gave up on us (and reported it); never join.
     if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);
+    ktime::serve_tsc_sync(local.cpu_number);  // the boot CPU's TSC check, when it asks us
     arch::pause();
   }
   if (__atomic_load_n(&local.abandoned, __ATOMIC_ACQUIRE)) park(local, arch::CpuStage::kAbandoned);

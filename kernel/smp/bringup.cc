@@ -18,6 +18,7 @@
 #include "kernel/smp/smp_options.h"
 #include "kernel/smp/test_ipi.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/tsc_sync_boot.h"
 #include "smp/cpu_set.h"
 
 namespace smp {
@@ -297,6 +298,10 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   r.elapsed_ns = s.last_online_ns > s.first_init_ns ? s.last_online_ns - s.first_init_ns : 0;
   // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
   set_all_listed_cpus_online(r.online == r.listed);
+  // Before the release, while the online APs wait in serve_tsc_sync: their TSCs against ours.
+  ktime::check_tsc_sync(total, [](const void* t, std::uint32_t cpu) {
+    return static_cast<const bringup::Target*>(t)[cpu - 1].outcome == bringup::Outcome::kOnline;
+  }, targets);
   // Release every online AP at once; they publish kRunning and enter their idle loops. Wait
   // (bounded) for that, so cpu_online() is true for all of them when we return.
   g_start.released.store(true, std::memory_order_release);

@@ -1,4 +1,5 @@
-// The TSC clock: rate determination (CPUID, else HPET, PM timer, PIT) and now_ns()/delays.
+// The TSC clock: rate determination (kernel/time/tsc_rate.h over the machine) and
+// now_ns()/delays.
 #include "kernel/time/clock.h"
 
 #include <atomic>
@@ -33,79 +34,91 @@ bool g_pm_32bit = false;
 HpetClock g_hpet;
 PmTimerClock g_pm_timer;
 
-// CPUID 0x15 (TSC = crystal * EBX / EAX, ECX = crystal Hz) or 0x16 (EAX = base MHz).
-std::uint64_t tsc_hz_from_cpuid(TscSource& source) {
-  const std::uint32_t max_leaf = arch::cpuid(0).eax;
-  if (max_leaf >= 0x15) {
-    const arch::CpuidResult l = arch::cpuid(0x15);
-    if (l.eax != 0 && l.ebx != 0 && l.ecx != 0) {
-      source = TscSource::kCpuid15;
-      return std::uint64_t{l.ecx} * l.ebx / l.eax;
-    }
-  }
-  if (max_leaf >= 0x16) {
-    const std::uint32_t mhz = arch::cpuid(0x16).eax & 0xFFFF;
-    if (mhz != 0) {
-      source = TscSource::kCpuid16;
-      return std::uint64_t{mhz} * 1'000'000;
-    }
-  }
-  return 0;
-}
+std::atomic<bool> g_clamped{false};
+// The largest now_ns() result so far on any CPU, once g_clamped (monotonic: only raised).
+std::atomic<std::uint64_t> g_last_ns{0};
 
-std::uint64_t measure_against(ReferenceClock& ref, TscSource source, TscSource& out) {
-  const TscMeasurement m = measure_tsc(ref);
-  if (m.hz == 0) {
-    klog::warn("tsc: measuring against the {} failed after {} windows: {}", ref.name(), m.runs,
-               m.error);
-    return 0;
+// The machine behind determine_tsc_rate: this CPU's CPUID and TSC, the firmware's HPET and PM
+// timer (set up on first use), the PIT.
+class KernelRatePlatform final : public TscRatePlatform {
+ public:
+  std::uint64_t read_tsc() override { return arch::rdtsc(); }
+  CpuidLeaf cpuid(std::uint32_t leaf) override {
+    const arch::CpuidResult r = arch::cpuid(leaf);
+    return CpuidLeaf{r.eax, r.ebx, r.ecx, r.edx};
   }
-  out = source;
-  return m.hz;
-}
-
-std::uint64_t determine_tsc_hz(TscSource& source) {
-  std::uint64_t hz = tsc_hz_from_cpuid(source);
-  if (hz >= kMinTscHz && hz <= kMaxTscHz) return hz;
-  if (hz != 0) klog::warn("tsc: CPUID reports {} Hz, outside 100 MHz..10 GHz; measuring", hz);
-  source = TscSource::kNone;
-  if (g_hpet_phys != 0) {
+  ReferenceClock* hpet(const char** why) override {
+    if (g_hpet_phys == 0) {
+      *why = "no HPET table";
+      return nullptr;
+    }
     if (const char* e = g_hpet.init(g_hpet_phys)) {
-      klog::warn("tsc: HPET at {:#x} unusable: {}", g_hpet_phys, e);
-    } else if ((hz = measure_against(g_hpet, TscSource::kHpet, source)) != 0) {
-      return hz;
+      *why = e;
+      return nullptr;
     }
+    return &g_hpet;
   }
-  if (g_pm_port != 0) {
+  ReferenceClock* pm_timer(const char** why) override {
+    if (g_pm_port == 0) {
+      *why = "no PM timer in the FADT";
+      return nullptr;
+    }
     if (const char* e = g_pm_timer.init(g_pm_port, g_pm_32bit)) {
-      klog::warn("tsc: PM timer at port {:#x} unusable: {}", g_pm_port, e);
-    } else if ((hz = measure_against(g_pm_timer, TscSource::kPmTimer, source)) != 0) {
-      return hz;
+      *why = e;
+      return nullptr;
     }
+    return &g_pm_timer;
   }
-  auto pit = arch::measure_tsc_hz_with_pit();
-  if (pit.ok() && pit.value() >= kMinTscHz && pit.value() <= kMaxTscHz) {
-    source = TscSource::kPit;
+  std::uint64_t pit_tsc_hz(const char** why) override {
+    auto pit = arch::measure_tsc_hz_with_pit();
+    if (!pit.ok()) {
+      *why = pit.error();
+      return 0;
+    }
     return pit.value();
   }
-  klog::warn("tsc: measuring against the PIT failed: {}",
-             pit.ok() ? "rate outside 100 MHz..10 GHz" : pit.error());
-  return 0;
+};
+
+void report_failed_measurement(const char* name, const TscMeasurement& m) {
+  if (m.wanted_ticks != 0) {
+    klog::warn("tsc: measuring against the {} failed after {} windows: {} ({} of {} ticks)", name,
+               m.runs, m.error, m.reached_ticks, m.wanted_ticks);
+  } else {
+    klog::warn("tsc: measuring against the {} failed after {} windows: {}", name, m.runs,
+               m.error);
+  }
+}
+
+// Every branch tried before the one that gave the rate, and why it was passed over: the better
+// sources' absence is reported at debug level, their failures as warnings.
+void report_branches(const TscRate& r) {
+  if (r.source == TscSource::kCpuid15) return;
+  if (r.cpuid_hz != 0) {
+    klog::warn("tsc: CPUID 0x15 gives {} Hz, outside 100 MHz..10 GHz; measuring", r.cpuid_hz);
+  } else {
+    klog::debug("tsc: not from CPUID: {}", r.cpuid_why);
+  }
+  if (r.source == TscSource::kHpet) return;
+  if (r.hpet.error != nullptr) {
+    report_failed_measurement("HPET", r.hpet);
+  } else if (g_hpet_phys != 0) {
+    klog::warn("tsc: HPET at {:#x} unusable: {}", g_hpet_phys, r.hpet_why);
+  } else {
+    klog::info("tsc: no HPET; trying the PM timer");
+  }
+  if (r.source == TscSource::kPmTimer) return;
+  if (r.pm_timer.error != nullptr) {
+    report_failed_measurement("PM timer", r.pm_timer);
+  } else if (g_pm_port != 0) {
+    klog::warn("tsc: PM timer at port {:#x} unusable: {}", g_pm_port, r.pm_timer_why);
+  } else {
+    klog::info("tsc: no PM timer; trying the PIT");
+  }
+  if (r.source == TscSource::kPit) return;
+  klog::warn("tsc: measuring against the PIT failed: {}", r.pit_why);
 }
 
 }  // namespace
-
-const char* tsc_source_name(TscSource source) {
-  switch (source) {
-    case TscSource::kNone: return "none";
-    case TscSource::kCpuid15: return "CPUID 0x15";
-    case TscSource::kCpuid16: return "CPUID 0x16";
-    case TscSource::kHpet: return "HPET";
-    case TscSource::kPmTimer: return "PM timer";
-    case TscSource::kPit: return "PIT";
-  }
-  return "?";
-}
 
 void set_hpet(std::uint64_t hpet_base) { g_hpet_phys = hpet_base; }
 
@@ -118,9 +131,12 @@ void init() {
   if (arch::cpuid(0x80000000).eax >= kCpuidInvariantTscLeaf) {
     g_invariant = (arch::cpuid(kCpuidInvariantTscLeaf).edx & kInvariantTscEdx) != 0;
   }
-  TscSource source = TscSource::kNone;
-  const std::uint64_t hz = determine_tsc_hz(source);
-  if (hz == 0) panic("tsc: no clock source gave a usable TSC rate");
+  KernelRatePlatform platform;
+  const TscRate rate = determine_tsc_rate(platform);
+  report_branches(rate);
+  if (rate.hz == 0) panic("tsc: no clock source gave a usable TSC rate");
+  const std::uint64_t hz = rate.hz;
+  const TscSource source = rate.source;
   g_tsc_hz = hz;
   g_source = source;
   // mult = 2^32 * 1e9 / hz: below 2^32 * 10 for hz >= 100 MHz, so it fits in 64 bits.
@@ -134,8 +150,24 @@ void init() {
 std::uint64_t now_ns() {
   const unsigned __int128 product =
       static_cast<unsigned __int128>(arch::rdtsc()) * g_mult.load(std::memory_order_relaxed);
-  return static_cast<std::uint64_t>(product >> kMultShift);
+  const auto ns = static_cast<std::uint64_t>(product >> kMultShift);
+  if (!g_clamped.load(std::memory_order_relaxed)) return ns;
+  // Relaxed is enough: g_last_ns only grows, and a call that happens after another (on any CPU)
+  // reads g_last_ns at or after the value that call read or wrote (coherence), so it returns at
+  // least as much.
+  std::uint64_t last = g_last_ns.load(std::memory_order_relaxed);
+  while (last < ns) {
+    if (g_last_ns.compare_exchange_weak(last, ns, std::memory_order_relaxed)) return ns;
+  }
+  return last;
 }
+
+void set_tsc_unsynchronized() {
+  g_last_ns.store(now_ns(), std::memory_order_relaxed);
+  g_clamped.store(true, std::memory_order_relaxed);
+}
+
+bool tsc_synchronized() { return !g_clamped.load(std::memory_order_relaxed); }
 
 void delay_ns(std::uint64_t ns) {
   const std::uint64_t start = now_ns();

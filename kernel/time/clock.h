@@ -1,15 +1,13 @@
-// Kernel time: the TSC as the monotonic clock (rate from CPUID 0x15/0x16, else measured against
-// the HPET, the ACPI PM timer or the PIT), bounded busy-waits, and the per-CPU local APIC timer
-// calibrated against the TSC (kernel/time/lapic_timer.h).
+// Kernel time: the TSC as the monotonic clock (rate from CPUID 0x15 where exact, else measured
+// against the HPET, the ACPI PM timer or the PIT: kernel/time/tsc_rate.h), bounded busy-waits,
+// and the per-CPU local APIC timer calibrated against the TSC (kernel/time/lapic_timer.h).
 #pragma once
 
 #include <cstdint>
 
-namespace ktime {
+#include "kernel/time/tsc_rate.h"
 
-// Where the TSC rate came from.
-enum class TscSource : std::uint8_t { kNone, kCpuid15, kCpuid16, kHpet, kPmTimer, kPit };
-const char* tsc_source_name(TscSource source);
+namespace ktime {
 
 // Boot CPU, once, after apic::init_boot_cpu() and the ACPI tables are known (set_hpet /
 // set_pm_timer before, when the firmware has them). Determines the TSC rate (every loop
@@ -25,10 +23,19 @@ void set_hpet(std::uint64_t hpet_base);
 // PM timer: `io_port` (FADT PM_TMR_BLK / X_PM_TMR_BLK in I/O space), 24 or 32 bits wide.
 void set_pm_timer(std::uint16_t io_port, bool is_32bit);
 
-// Nanoseconds since the TSC was zero, monotonic on this CPU (and across CPUs when the TSC is
-// invariant and synchronised, which the SMP bring-up checks). Valid after init(); before it,
-// a 1 GHz assumption (timeouts err long).
+// Nanoseconds since the TSC was zero, monotonic on this CPU, and across CPUs: the SMP bring-up
+// checks that the TSCs agree (kernel/time/tsc_sync_boot.h); where they do not, every result is
+// clamped to be at least the largest one returned on any CPU so far. Valid after init(); before
+// it, a 1 GHz assumption (timeouts err long).
 std::uint64_t now_ns();
+
+// The TSCs of the CPUs disagree (the bring-up check found a warp it could not correct): from now
+// on now_ns() is monotonic across CPUs through one shared last value (an atomic read, and a
+// compare-and-swap when time advanced, per call). A CPU whose TSC is behind sees time stand still
+// until it catches up with the value the others returned. Any CPU, once.
+void set_tsc_unsynchronized();
+// False after set_tsc_unsynchronized().
+bool tsc_synchronized();
 
 // Busy-waits at least `ns` / `us` by the TSC (bounded: the TSC always advances). Any CPU.
 void delay_ns(std::uint64_t ns);

@@ -127,6 +127,14 @@ CASES = [
              forbid=NORMAL_FORBIDDEN + (SMP_FAILED, r"sched: started")),
     smp_case("smp-off", "2", (r"^\[info\] smp: 1 of 2 CPUs online in 0 ms \(boot CPU only",),
              cmdline="test qemu_exit nosmp"),
+    # No HPET (q35 with hpet=off): the TSC rate is measured against the ACPI PM timer
+    # (kernel/time/tsc_rate.h), the cross-CPU TSC check runs, and every in-kernel test passes.
+    Case(name="time-no-hpet-smp2", smp="2", cmdline="test qemu_exit",
+         expect=(TESTS_PASSED, r"^\[info\] tsc: no HPET; trying the PM timer$",
+                 r"^\[info\] tsc: \d+ MHz \(PM timer\)", smp_online(2, 2),
+                 r"^\[info\] tsc: sync check: 1 CPUs in \d+ ms"),
+         forbid=NORMAL_FORBIDDEN + (SMP_FAILED,), status=1, checks=(summary_passed,),
+         timeout=240.0, qemu_args=("-machine", "hpet=off")),
     acpi_case("acpi-topology-q35", (r"^\[info\] acpi: 4 usable CPUs, 0 skipped entries; boot CPU APIC ID 0$",
                                     r"^\[info\] acpi:   cpu 3 apic 3 uid 3 xapic$",
                                     r"^\[info\] acpi:   ioapic id 0 at 0xfec00000 gsi base 0$",

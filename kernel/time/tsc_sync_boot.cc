@@ -1,0 +1,161 @@
+#include "kernel/time/tsc_sync_boot.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/fault_recovery.h"
+#include "kernel/console/log.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/tsc_sync.h"
+
+namespace ktime {
+namespace {
+
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+// A window ends after 1000 hand-overs each way (a hand-over is a cache-line transfer, ~0.1-0.2
+// us on hardware: about 0.2 ms) or after 20 ms, Linux's window for CPUs in different packages
+// (arch/x86/kernel/tsc_sync.c, loop_timeout), where a busy emulator host may get only a few.
+constexpr std::uint64_t kEnoughHandoffs = 1000;
+constexpr std::uint64_t kWindowNs = 20 * kNsPerMs;
+constexpr std::uint64_t kAnswerNs = 100 * kNsPerMs;
+// A window iteration (lock, two TSC reads, unlock) takes tens of ns at least: 10^7 ends a window
+// whose TSC does not advance within about a second. A wait's poll (a load, PAUSE, RDTSC) takes
+// at least ~10 ns, so 10^8 polls outlast the 100 ms answer deadline and end a wait on a TSC
+// that does not advance within seconds.
+constexpr std::uint64_t kMaxLoops = 10'000'000;
+constexpr std::uint64_t kMaxPolls = 100'000'000;
+
+// IA32_TSC_ADJUST (SDM vol. 3B, "Time-Stamp Counter Adjustment"; vol. 4 MSR 3BH), present when
+// CPUID.(EAX=7,ECX=0):EBX[1].
+constexpr auto kTscAdjustMsr = static_cast<arch::Msr>(0x3B);
+constexpr std::uint32_t kTscAdjustEbx = 1u << 1;
+constexpr std::uint64_t kGeneralProtection = 13;
+
+TscSyncMailbox g_box;
+
+bool has_tsc_adjust() {
+  return arch::cpuid(0).eax >= 7 && (arch::cpuid(7, 0).ebx & kTscAdjustEbx) != 0;
+}
+
+struct AdjustCall {
+  std::int64_t delta;
+};
+
+void add_to_tsc_adjust(void* arg) {
+  const std::int64_t delta = static_cast<AdjustCall*>(arg)->delta;
+  const std::uint64_t now = arch::rdmsr(kTscAdjustMsr);
+  arch::wrmsr(kTscAdjustMsr, now + static_cast<std::uint64_t>(delta));
+}
+
+class KernelSyncPort final : public TscSyncPort {
+ public:
+  std::uint64_t read_tsc_ordered() override {
+    // LFENCE before RDTSC: the read happens after every earlier load, here the lock and the
+    // other CPU's record (SDM vol. 2B, RDTSC; on AMD LFENCE is dispatch-serialising where the
+    // firmware sets MSR C001_1029[1], which every current one does).
+    asm volatile("lfence" ::: "memory");
+    return arch::rdtsc();
+  }
+  void relax() override { arch::pause(); }
+  bool adjust_tsc(std::int64_t delta) override {
+    if (!has_tsc_adjust()) return false;
+    // Under fault recovery: a hypervisor that lists TSC_ADJUST but refuses the MSR raises #GP.
+    arch::FaultRecovery recovery{};
+    recovery.expected_vector = kGeneralProtection;
+    AdjustCall call{delta};
+    return !arch::call_with_fault_recovery(recovery, &add_to_tsc_adjust, &call);
+  }
+};
+
+TscSyncTiming timing() {
+  TscSyncTiming t;
+  const std::uint64_t hz = tsc_hz();
+  t.window_cycles = hz / 1000 * (kWindowNs / kNsPerMs);
+  t.answer_cycles = hz / 1000 * (kAnswerNs / kNsPerMs);
+  t.enough_handoffs = kEnoughHandoffs;
+  t.max_loops = kMaxLoops;
+  t.max_polls = kMaxPolls;
+  return t;
+}
+
+std::uint64_t cycles_to_ns(std::uint64_t cycles) {
+  const std::uint64_t hz = tsc_hz();
+  // cycles / hz * 1e9 without overflow for warps up to 2^47 cycles: split whole seconds off.
+  return cycles / hz * 1'000'000'000 + (cycles % hz) * 1'000'000'000 / hz;
+}
+
+const char* verdict_name(SyncVerdict v) {
+  switch (v) {
+    case SyncVerdict::kInSync: return "in sync";
+    case SyncVerdict::kInconclusive: return "inconclusive";
+    case SyncVerdict::kAdjust: return "adjusting";
+    case SyncVerdict::kWarped: return "warped";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void check_tsc_sync(std::uint32_t cpu_count, bool (*online)(const void* ctx, std::uint32_t cpu),
+                    const void* ctx) {
+  KernelSyncPort port;
+  const TscSyncTiming t = timing();
+  const bool can_adjust = has_tsc_adjust();
+  const std::uint64_t start = now_ns();
+  std::uint32_t checked = 0, warped = 0, corrected = 0, unknown = 0;
+  std::uint64_t max_warp = 0;
+  for (std::uint32_t cpu = 1; cpu < cpu_count; ++cpu) {
+    if (!online(ctx, cpu)) continue;
+    ++checked;
+    const CpuSyncReport r = check_cpu_tsc(g_box, cpu, port, t, can_adjust);
+    if (r.first_warp > max_warp) max_warp = r.first_warp;
+    klog::debug("tsc: cpu {}: max warp {} cycles ({} ns), {} after {} rounds, {} hand-overs, "
+                "TSC_ADJUST change {}", cpu, r.first_warp, cycles_to_ns(r.first_warp),
+                verdict_name(r.verdict), r.rounds, r.handoffs, r.adjusted);
+    if (!r.answered) {
+      ++unknown;
+      klog::warn("tsc: cpu {}: did not take part in the TSC check within {} ms", cpu,
+                 kAnswerNs / kNsPerMs);
+      continue;
+    }
+    if (r.first_warp != 0) {
+      klog::warn("tsc: cpu {}: TSC disagrees with the boot CPU's by at least {} cycles ({} ns)",
+                 cpu, r.first_warp, cycles_to_ns(r.first_warp));
+    }
+    switch (r.verdict) {
+      case SyncVerdict::kInSync:
+        if (r.adjusted != 0) {
+          ++corrected;
+          klog::warn("tsc: cpu {}: corrected through IA32_TSC_ADJUST by {} cycles; in sync",
+                     cpu, r.adjusted);
+        }
+        break;
+      case SyncVerdict::kInconclusive:
+        ++unknown;
+        klog::warn("tsc: cpu {}: TSC check inconclusive (the CPUs never took turns within {} "
+                   "ms)", cpu, kAnswerNs / kNsPerMs);
+        break;
+      case SyncVerdict::kAdjust:  // check_cpu_tsc never ends on it
+      case SyncVerdict::kWarped:
+        ++warped;
+        klog::warn("tsc: cpu {}: TSC still {} cycles off after {} ({} cycles through "
+                   "TSC_ADJUST)", cpu, r.last_warp,
+                   can_adjust ? "correction" : "no correction (no IA32_TSC_ADJUST)", r.adjusted);
+        break;
+    }
+  }
+  const std::uint64_t ms = (now_ns() - start) / kNsPerMs;
+  if (warped != 0 || unknown != 0) {
+    set_tsc_unsynchronized();
+    klog::warn("tsc: TSCs not shown synchronised across CPUs ({} warped, {} unchecked): "
+               "now_ns() is kept monotonic across CPUs by a global clamp", warped, unknown);
+  }
+  klog::info("tsc: sync check: {} CPUs in {} ms, max warp {} cycles, {} corrected, {}", checked,
+             ms, max_warp, corrected,
+             warped != 0 || unknown != 0 ? "clamped clock" : "synchronised");
+}
+
+void serve_tsc_sync(std::uint32_t cpu) {
+  KernelSyncPort port;
+  (void)serve_target_round(g_box, cpu, port, timing());
+}
+
+}  // namespace ktime
