@@ -56,7 +56,9 @@ def load_medians(path):
 PEERS = ("pthread_spin", "std::mutex", "pthread_rwlock", "std::shared_mutex",
          # sched_runqueue_bench, sched_switch_bench
          "std::priority_queue", "std::multiset", "boost::intrusive::multiset",
-         "boost::jump_fcontext", "ucontext:swapcontext")
+         "boost::jump_fcontext", "ucontext:swapcontext",
+         # console_bench: the console before the text shadow
+         "readback")
 
 
 def split(name):

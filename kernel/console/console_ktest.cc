@@ -18,6 +18,7 @@ struct ScrollRun {
   unsigned lines;
   bool boot_log;  // the boot-log lines, else the every-cell-differs worst case
   std::uint64_t elapsed_ns;
+  std::uint64_t bytes;  // written to the framebuffer
   char last[console::bench_text::kMaxDistinctLine];
   std::size_t last_length;
   // Checked under the lock, before another CPU's line can scroll the screen.
@@ -46,6 +47,7 @@ void check_last_line(ScrollRun& run) {
 void scroll(void* arg) {
   auto& run = *static_cast<ScrollRun*>(arg);
   const unsigned columns = run.console->columns();
+  const std::uint64_t bytes_before = run.console->bytes_written();
   const std::uint64_t start = ktime::now_ns();
   for (unsigned i = 0; i < run.lines; ++i) {
     if (run.boot_log) {
@@ -62,6 +64,7 @@ void scroll(void* arg) {
     run.console->write(run.last, length);
   }
   run.elapsed_ns = ktime::now_ns() - start;
+  run.bytes = run.console->bytes_written() - bytes_before;
   if (!run.boot_log) check_last_line(run);
 }
 
@@ -97,7 +100,7 @@ KTEST(console_framebuffer_scroll_rate) {
   const boot::Framebuffer& fb = core::boot_info().framebuffer;
   // Three screens of each kind: all but the first screen's lines scroll.
   for (const bool boot_log : {false, true}) {
-    ScrollRun run{&c, 3 * c.rows(), boot_log, 0, {}, 0, false, false, false};
+    ScrollRun run{&c, 3 * c.rows(), boot_log, 0, 0, {}, 0, false, false, false};
     klog::with_console_lock(scroll, &run);
     if (!boot_log) {
       KCHECK(run.cursor_ok);
@@ -106,8 +109,10 @@ KTEST(console_framebuffer_scroll_rate) {
     }
     const std::uint64_t per_second =
         run.elapsed_ns == 0 ? 0 : std::uint64_t{run.lines} * 1'000'000'000 / run.elapsed_ns;
-    klog::info("console: {}x{} ({}x{} cells, {} bpp): {} {} lines in {} us: {} lines/s",
+    klog::info("console: {}x{} ({}x{} cells, {} bpp): {} {} lines in {} us: {} lines/s, "
+               "{} KiB written per line",
                fb.width, fb.height, c.columns(), c.rows(), fb.bits_per_pixel, run.lines,
-               boot_log ? "boot-log" : "all-cells-differ", run.elapsed_ns / 1000, per_second);
+               boot_log ? "boot-log" : "all-cells-differ", run.elapsed_ns / 1000, per_second,
+               run.bytes / run.lines / 1024);
   }
 }

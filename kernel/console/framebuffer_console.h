@@ -35,6 +35,8 @@ class FramebufferConsole final : public klog::Console {
   // The pixel values text and background are drawn with (in the mode's layout).
   std::uint32_t foreground() const { return foreground_; }
   std::uint32_t background() const { return background_; }
+  // Bytes written to the framebuffer so far (TextScreen::bytes_written).
+  std::uint64_t bytes_written() const { return screen_.bytes_written(); }
 
   // Lays the text out in the shadow, then copies the changed cells to the framebuffer.
   // Callers serialise (klog's console lock).

@@ -38,6 +38,7 @@ void TextScreen::init(const ScreenGeometry& geometry, volatile void* pixels,
   if (rows_ > kMaxRows) rows_ = kMaxRows;
   cell_bytes_ = kFontWidth * bpp;
   background_ = background;
+  bytes_written_ = 0;
   for (unsigned pattern = 0; pattern < 256; ++pattern) {
     for (unsigned x = 0; x < kFontWidth; ++x) {
       const bool ink = (pattern & (0x80u >> x)) != 0;
@@ -63,6 +64,7 @@ void TextScreen::fill_background() {
       const std::uint64_t n = left < chunk_pixels * bpp ? left : chunk_pixels * bpp;
       copy_out(line + done, line_, n);
       done += n;
+      bytes_written_ += n;
     }
   }
 }
@@ -102,6 +104,7 @@ void TextScreen::render_span(unsigned row, unsigned first, unsigned last) {
     copy_out(pixels_ + y * geometry_.bytes_per_line + x_bytes, line_,
              std::size_t{cells} * cell_bytes_);
   }
+  bytes_written_ += std::uint64_t{kFontHeight} * cells * cell_bytes_;
 }
 
 void TextScreen::flush() {

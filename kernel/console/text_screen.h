@@ -53,6 +53,8 @@ class TextScreen final : public TextBackend {
 
   // The character the shadow holds at a cell (for tests and the in-kernel check).
   char cell(unsigned column, unsigned row) const { return wanted_[row * columns_ + column]; }
+  // Bytes written to the pixels since init (the clear included): what a line costs.
+  std::uint64_t bytes_written() const { return bytes_written_; }
 
  private:
   void render_span(unsigned row, unsigned first, unsigned last);
@@ -66,6 +68,7 @@ class TextScreen final : public TextBackend {
   unsigned rows_ = 0;
   unsigned cell_bytes_ = 0;  // bytes of one glyph row: kFontWidth * bytes_per_pixel
   std::uint32_t background_ = 0;
+  std::uint64_t bytes_written_ = 0;
   // The 8 pixels of every glyph-row bit pattern in the current colours, ready to copy.
   std::uint8_t expanded_[256][kFontWidth * 4] = {};
   // One pixel row of a span, composed in RAM and copied out in one go, and the glyphs of the
