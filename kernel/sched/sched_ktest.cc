@@ -114,7 +114,7 @@ KTEST(sched_stress_256_threads) {
     o.name = "stress";
     o.nice = static_cast<int>(i % 5) - 2;
     if (i % 16 == 5) {  // some pinned threads: they must never run elsewhere
-      s.t[i].pinned = static_cast<std::int32_t>((i / 16) % cpus);
+      s.t[i].pinned = static_cast<std::int32_t>(nth_online_cpu((i / 16) % cpus));
       o.affinity = smp::CpuSet::only(static_cast<std::uint32_t>(s.t[i].pinned));
     }
     auto t = create_thread(o, &stress_body, &s.t[i]);
@@ -193,7 +193,7 @@ KTEST(sched_ping_pong_two_cpus) {
   if (online_cpu_count() < 2) KSKIP("needs two CPUs");
   g_pp = new PingPong;
   g_pp->cpu[0] = 0;
-  g_pp->cpu[1] = online_cpu_count() - 1;
+  g_pp->cpu[1] = last_online_cpu();
   KThread* ts[2];
   ThreadOptions o;
   o.name = "ping";
@@ -238,7 +238,7 @@ KTEST(sched_pinned_threads_stay_home) {
   const std::uint32_t cpus = online_cpu_count() < 64 ? online_cpu_count() : 64;
   const std::uint32_t n = cpus * kPerCpu;
   for (std::uint32_t i = 0; i < n; ++i) {
-    pinned[i].cpu = i % cpus;
+    pinned[i].cpu = nth_online_cpu(i % cpus);
     pinned[i].mask.store(0);
     ThreadOptions o;
     o.name = "pinned";
@@ -339,7 +339,7 @@ KTEST(sched_time_slice_preempts_busy_loop) {
   a.other = &b;
   b.other = &a;
   g_stop_spinning.store(false);
-  const std::uint32_t cpu = online_cpu_count() - 1;  // both on one CPU
+  const std::uint32_t cpu = last_online_cpu();  // both on one CPU
   ThreadOptions o;
   o.name = "spin";
   o.affinity = smp::CpuSet::only(cpu);
@@ -369,7 +369,7 @@ KTEST(sched_tickless_idle_cpu_takes_few_ticks) {
   if (!running()) KSKIP("scheduler not running (booted with nosched)");
   const ktest::InterruptsOn interrupts_on;
   if (online_cpu_count() < 2) KSKIP("needs a CPU that is idle besides this one");
-  const std::uint32_t cpu = online_cpu_count() - 1;
+  const std::uint32_t cpu = last_online_cpu();
   constexpr std::uint64_t kWindowNs = 1'000 * kMs;
   const std::uint64_t ticks_before = ktime::timer_ticks_on(cpu);
   const std::uint64_t stops_before = ktime::tick_idle_stops(cpu);

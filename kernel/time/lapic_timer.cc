@@ -49,6 +49,7 @@ struct alignas(64) CpuTimer {  // one cache line per CPU: the tick counter is ho
   // CPU's next event. Written by the CPU itself with interrupts off; read by other CPUs (the
   // watchdog, the idle balancer) as a relaxed hint.
   std::atomic<bool> idle_stopped{false};
+  std::atomic<std::uint64_t> idle_until_ns{0};  // when the one-shot is due (now_ns time)
   std::atomic<std::uint64_t> idle_stops{0};
   bool rate_borrowed = false;  // calibration failed here: runs at the boot CPU's rate
 };
@@ -317,6 +318,7 @@ bool tick_idle_stop(std::uint64_t deadline_ns) {
   // waits: the header's rule.
   if (!timer_one_shot(sleep_ns)) return false;
   cpu.running_period = 0;
+  cpu.idle_until_ns.store(now + sleep_ns, std::memory_order_relaxed);
   cpu.idle_stopped.store(true, std::memory_order_relaxed);
   cpu.idle_stops.fetch_add(1, std::memory_order_relaxed);
   return true;
@@ -338,6 +340,11 @@ void tick_idle_restart() {
 
 bool tick_idle_stopped(std::uint32_t cpu) {
   return cpu < smp::kMaxCpus && g_timers[cpu].idle_stopped.load(std::memory_order_relaxed);
+}
+
+std::uint64_t tick_idle_quiet_until(std::uint32_t cpu) {
+  if (!tick_idle_stopped(cpu)) return 0;
+  return g_timers[cpu].idle_until_ns.load(std::memory_order_relaxed);
 }
 
 std::uint64_t tick_idle_stops(std::uint32_t cpu) {

@@ -103,6 +103,10 @@ void tick_idle_restart();
 // Whether `cpu` has its tick stopped for idle right now (a relaxed hint for other CPUs: the
 // watchdog, which must not take a tickless CPU for a stalled one, and the idle balancer).
 bool tick_idle_stopped(std::uint32_t cpu);
+// While `cpu` has its tick stopped for idle: when its one-shot is due (ktime::now_ns() time);
+// else 0. A CPU that has taken no timer interrupt well past this is not idle but stuck (an
+// interrupt handler that ended the halt and never returned, say): the watchdog's test.
+std::uint64_t tick_idle_quiet_until(std::uint32_t cpu);
 // How many times `cpu` stopped its tick for idle.
 std::uint64_t tick_idle_stops(std::uint32_t cpu);
 

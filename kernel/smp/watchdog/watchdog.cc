@@ -97,10 +97,12 @@ void on_tick() {
     Heartbeat& b = g_beats.on(cpu);
     if (!b.watched.load(std::memory_order_acquire)) continue;
     const std::uint64_t ticks = arch::read_counter(smp::cpu_local(cpu)->timer_ticks);
-    // A CPU halted in tickless idle takes no tick by design, with interrupts on: alive. Once it
-    // leaves idle its tick restarts (before it runs anything), and the bound counts from here.
+    // A CPU halted in tickless idle takes no tick by design until its one-shot is due: alive
+    // until then. Once it leaves idle its tick restarts (before it runs anything), and the bound
+    // counts from here. Past that moment without a tick it is stuck (in the handler of the
+    // interrupt that ended the halt, say), and the bound counts from the last look.
     if (c == self || ticks != b.seen_ticks.load(std::memory_order_relaxed) ||
-        ktime::tick_idle_stopped(c)) {
+        now < ktime::tick_idle_quiet_until(c)) {
       b.seen_ticks.store(ticks, std::memory_order_relaxed);
       b.seen_at_ns.store(now, std::memory_order_relaxed);
       b.reported.store(false, std::memory_order_relaxed);

@@ -4,8 +4,8 @@
 // Interrupts off: every watched CPU takes a periodic LAPIC timer tick (at most kTickPeriodNs:
 // the tick is shared with the scheduler's, ktime::tick_start, and runs at the shorter period); its
 // heartbeat is the per-CPU timer tick counter (CpuLocal::timer_ticks). A CPU in tickless idle
-// (ktime::tick_idle_stopped: halted, interrupts on, tick stopped on purpose) counts as alive;
-// idle CPUs wake at least every kIdleCheckNs to run the check. On each tick a CPU
+// (halted, interrupts on, tick stopped on purpose) counts as alive until its one-shot is due
+// (ktime::tick_idle_quiet_until); idle CPUs wake at least every kIdleCheckNs to run the check. On each tick a CPU
 // checks the other watched CPUs' counters: one that has not moved for kStallBoundNs is reported
 // once per stall (which CPU, for how long, the locks it holds). No NMI is needed; a stall is
 // seen as long as one watched CPU still takes interrupts.
