@@ -170,6 +170,15 @@ CASES = [
          qemu_args=("-cpu", "qemu64,-xsave"),
          expect=(TESTS_PASSED, r"^\[info\] fpu: FXSAVE \(no XSAVE\), 512-byte thread areas$"),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=60.0),
+    # The framebuffer console at 1920x1080 (docs/console.md): the loader picks the console-out
+    # GOP, the framebuffer is mapped WC through PA7, the scroll test reads its pixels back.
+    Case(name="framebuffer-1080p-smp2", smp="2", cmdline="test=*framebuffer* qemu_exit",
+         qemu_args=("-vga", "none", "-device", "VGA,xres=1920,yres=1080"),
+         expect=(TESTS_PASSED,
+                 r"^pleiades loader: framebuffer 1920x1080 .*GOP on the console-out handle$",
+                 r"^\[info\] mm: PAT 0x107040600070406: PA7 write-combining",
+                 r"^\[info\] console: 1920x1080 \(240x67 cells, 32 bpp\): .* lines/s"),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=180.0),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
