@@ -10,6 +10,7 @@
 
 #include "call_machine.h"
 #include "smp/irq_guard.h"
+#include "smp/locks/locks.h"
 #include "smp/platform/host/host_ipi.h"
 #include "smp/platform/host/platform_host.h"
 
@@ -177,6 +178,36 @@ TEST_F(CallServiceTest, TwoCpusCallingEachOtherWithInterruptsOffComplete) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(g_ran[0].load(), static_cast<std::uint64_t>(kRounds));
   EXPECT_EQ(g_ran[1].load(), static_cast<std::uint64_t>(kRounds));
+}
+
+constinit smp::LockClass kTestHeldClass{"test-held", smp::LockRank{20}};
+
+// CPU 1 holds a lock and makes a sync call to CPU 2, which spins on that lock with interrupts
+// off: only the lock's spin-wait hook serving CPU 2's queue lets the call (and so the unlock)
+// happen (STYLE.md rule 10).
+TEST_F(CallServiceTest, CpuSpinningOnALockWithInterruptsOffServesCalls) {
+  CallMachine m(kCpus);
+  smp::TicketSpinLock<smp::IrqSave, kTestHeldClass> lock;
+  std::atomic<bool> held{false};
+  std::atomic<bool> spinner_started{false};
+  smp::CallOutcome r;
+  std::thread holder([&] {
+    platform::host::bind_cpu(CpuNumber{1});
+    smp::Guard guard{lock};
+    held.store(true);
+    while (!spinner_started.load()) std::this_thread::yield();
+    r = m.service().call_on_cpu(CpuNumber{2}, record, {nullptr, 4}, CallMode::kSync, kHangGuardNs);
+  });
+  std::thread spinner([&] {
+    platform::host::bind_cpu(CpuNumber{2});
+    while (!held.load()) std::this_thread::yield();
+    spinner_started.store(true);
+    smp::Guard guard{lock};  // IrqSave: spins with interrupts off until CPU 1 returns
+  });
+  holder.join();
+  spinner.join();
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(g_ran[2].load(), 5u);
 }
 
 // Every CPU calls every other (sync and async, interrupts on, so requests arrive both by IPI
