@@ -229,6 +229,10 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   if (!t) panic("sched: cannot create the main thread: {}", t.error());
   klog::info("sched: started on cpu 0 ({} CPUs, tick {} us, tickless idle {})", g_count,
              kTickNs / 1000, g_nohz ? "on" : "off (nohz=off)");
+  if (const std::uint32_t borrowed = ktime::timers_on_boot_rate()) {
+    klog::warn("sched: {} CPUs tick at the boot CPU's LAPIC timer rate (their own calibration "
+               "did not agree)", borrowed);
+  }
   start_tick(0);
   arch::sti();
   g_scheduler->idle_loop(nullptr, nullptr);
