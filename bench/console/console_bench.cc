@@ -109,9 +109,11 @@ int register_all() {
     const char* name;
     std::uint32_t width, height;
   };
-  for (const Resolution r : {Resolution{"1920x1080", 1920, 1080}, Resolution{"3840x2160", 3840, 2160}}) {
+  for (const Resolution r :
+       {Resolution{"1920x1080", 1920, 1080}, Resolution{"3840x2160", 3840, 2160}}) {
     for (const bool boot_log : {false, true}) {
-      const std::string base = std::string("Scroll/") + r.name + (boot_log ? "/bootlog" : "/distinct");
+      const std::string base =
+          std::string("Scroll/") + r.name + (boot_log ? "/bootlog" : "/distinct");
       benchmark::RegisterBenchmark((base + "/ours:shadow").c_str(), [=](benchmark::State& s) {
         scroll<Shadow>(s, r.width, r.height, boot_log);
       })->Unit(benchmark::kMicrosecond);

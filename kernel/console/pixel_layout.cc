@@ -20,7 +20,10 @@ std::uint32_t place(std::uint8_t value, ChannelField field) {
   return static_cast<std::uint32_t>(scaled << field.shift);
 }
 
-constexpr unsigned highest_bit(std::uint32_t v) { return 31 - static_cast<unsigned>(__builtin_clz(v)); }
+// Needs v != 0.
+constexpr unsigned highest_bit(std::uint32_t v) {
+  return 31 - static_cast<unsigned>(__builtin_clz(v));
+}
 
 }  // namespace
 

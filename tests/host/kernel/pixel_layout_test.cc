@@ -98,7 +98,8 @@ TEST(PixelLayout, ModeMustAgreeWithItsBitsPerPixel) {
   EXPECT_TRUE(pixel_layout(fb).ok());
   fb.bits_per_pixel = 32;
   ASSERT_FALSE(pixel_layout(fb).ok());
-  EXPECT_EQ(std::string(pixel_layout(fb).error()), "bits_per_pixel disagrees with the pixel format");
+  EXPECT_EQ(std::string(pixel_layout(fb).error()),
+            "bits_per_pixel disagrees with the pixel format");
   fb = boot::Framebuffer{};
   fb.format = PixelFormat::kBgrx8;
   fb.bits_per_pixel = 32;

@@ -33,8 +33,8 @@ class Console {
   Console(const Case& c, std::uint32_t width, std::uint32_t height) {
     auto layout = console::pixel_layout(c.format, c.r, c.g, c.b, c.x);
     EXPECT_TRUE(layout.ok());
-    geometry_ = console::ScreenGeometry{width, height, width * layout.value().bytes_per_pixel + kPadding,
-                                        layout.value()};
+    const std::uint64_t bytes_per_line = width * layout.value().bytes_per_pixel + kPadding;
+    geometry_ = console::ScreenGeometry{width, height, bytes_per_line, layout.value()};
     pixels_.assign(geometry_.bytes_per_line * height + kPadding, kPoison);
     fg_ = layout.value().encode(0xC0, 0xC0, 0xC0);
     bg_ = layout.value().encode(0x10, 0x20, 0x30);  // not 0: a missed clear shows
@@ -71,7 +71,8 @@ class Console {
           if (bits & (0x80u >> (x % kFontWidth))) value = fg_;
         }
         for (unsigned b = 0; b < bpp; ++b) {
-          out[y * geometry_.bytes_per_line + x * bpp + b] = static_cast<std::uint8_t>(value >> (8 * b));
+          out[y * geometry_.bytes_per_line + x * bpp + b] =
+              static_cast<std::uint8_t>(value >> (8 * b));
         }
       }
     }

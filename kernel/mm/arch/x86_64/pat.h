@@ -26,7 +26,9 @@ inline constexpr std::uint32_t kMsrPat = 0x277;  // IA32_PAT
 // The IA32_PAT value with `types[i]` in entry PAi (bits 8i..8i+2).
 constexpr std::uint64_t pat_value(const MemoryType (&types)[8]) {
   std::uint64_t value = 0;
-  for (unsigned i = 0; i < 8; ++i) value |= std::uint64_t{static_cast<std::uint8_t>(types[i])} << (8 * i);
+  for (unsigned i = 0; i < 8; ++i) {
+    value |= std::uint64_t{static_cast<std::uint8_t>(types[i])} << (8 * i);
+  }
   return value;
 }
 

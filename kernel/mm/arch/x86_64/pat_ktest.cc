@@ -37,7 +37,8 @@ KTEST(mm_pat_same_on_every_cpu) {
 KTEST(mm_framebuffer_mapped_write_combining) {
   const boot::Framebuffer& fb = core::boot_info().framebuffer;
   if (fb.format == boot::PixelFormat::kNone) KSKIP("no framebuffer");
-  auto t = mm::kernel_translate(reinterpret_cast<std::uint64_t>(mm::phys_to_virt(fb.physical_base)));
+  const auto virt = reinterpret_cast<std::uint64_t>(mm::phys_to_virt(fb.physical_base));
+  auto t = mm::kernel_translate(virt);
   KCHECK(t.ok());
   KCHECK(t.value().flags.cache_disable && t.value().flags.write_through);
   KCHECK_EQ(t.value().flags.pat, mm::arch::cpu_has_pat());  // PA7 = WC, else PA3 = UC
