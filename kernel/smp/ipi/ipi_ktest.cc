@@ -296,3 +296,26 @@ KTEST(ipi_tlb_shootdown_large_range_flushes_everything) {
   KCHECK_EQ(after.full_flushes - before.full_flushes, 1u);
   KCHECK_EQ(after.page_flushes, before.page_flushes);
 }
+
+KTEST(ipi_tlb_shootdown_flushes_the_callers_cpu) {
+  // The caller does not flush first (kernel_space.cc): the shootdown flushes its CPU when that
+  // CPU is in the space, decided with preemption off (issue 10). Preemption off here too, so
+  // "the caller's CPU" is the one whose counters are read.
+  platform::preempt_disable();
+  const platform::CpuNumber self = platform::current_cpu();
+  const smp::ShootdownStats before = smp::shootdown_stats(self);
+  smp::TlbCpuSet space;
+  space.add(self);
+  const smp::FlushRange page{0xffff'c000'0000'0000ull, 4096, false};
+  const bool ok = smp::tlb_shootdown(space, page);
+  const smp::ShootdownStats after = smp::shootdown_stats(self);
+  // Not in the space: nothing flushed here.
+  smp::TlbCpuSet others;
+  const bool ok_empty = smp::tlb_shootdown(others, page);
+  const smp::ShootdownStats unchanged = smp::shootdown_stats(self);
+  platform::preempt_enable();
+  KCHECK(ok);
+  KCHECK(ok_empty);
+  KCHECK_EQ(after.page_flushes - before.page_flushes, 1u);
+  KCHECK_EQ(unchanged.page_flushes, after.page_flushes);
+}

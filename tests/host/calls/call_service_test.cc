@@ -88,7 +88,8 @@ TEST_F(CallServiceTest, CallToASetRunsOnItsMembersOnlyAndOnTheCallerDirectly) {
   smp::CpuSet set;
   set.add(CpuNumber{0});
   set.add(CpuNumber{3});
-  const smp::CallOutcome r = m.service().call(set, record, {nullptr, 0}, CallMode::kSync, kHangGuardNs);
+  const smp::CallOutcome r =
+      m.service().call(set, record, {nullptr, 0}, CallMode::kSync, kHangGuardNs);
   EXPECT_TRUE(r.ok());
   EXPECT_EQ(g_ran[0].load(), 1u);  // the caller, directly
   EXPECT_EQ(g_ran[1].load(), 0u);
@@ -101,7 +102,8 @@ TEST_F(CallServiceTest, CallToASetRunsOnItsMembersOnlyAndOnTheCallerDirectly) {
 TEST_F(CallServiceTest, AllButSelfSkipsTheCaller) {
   CallMachine m(kCpus);
   for (std::uint32_t c = 1; c < kCpus; ++c) m.start_poller(c);
-  EXPECT_TRUE(m.service().call_on_all_but_self(record, {nullptr, 0}, CallMode::kSync, kHangGuardNs).ok());
+  EXPECT_TRUE(
+      m.service().call_on_all_but_self(record, {nullptr, 0}, CallMode::kSync, kHangGuardNs).ok());
   EXPECT_EQ(g_ran[0].load(), 0u);
   for (std::uint32_t c = 1; c < kCpus; ++c) EXPECT_EQ(g_ran[c].load(), 1u) << "cpu " << c;
   // Async to all but self, then wait for every target.
@@ -221,7 +223,9 @@ TEST_F(CallServiceTest, EveryCpuCallingEveryOtherRunsEachRequestOnce) {
     platform::host::bind_cpu(CpuNumber{self});
     for (int i = 0; i < kRounds; ++i) {
       const CallMode mode = i % 2 == 0 ? CallMode::kSync : CallMode::kAsync;
-      if (!m.service().call_on_all_but_self(record, {}, mode, kHangGuardNs).ok()) failures.fetch_add(1);
+      if (!m.service().call_on_all_but_self(record, {}, mode, kHangGuardNs).ok()) {
+        failures.fetch_add(1);
+      }
       platform::host::poll_interrupts();
     }
     finished.fetch_add(1);
@@ -319,7 +323,8 @@ TEST_F(CallServiceTest, SyncCallFromACalledFunctionIsRefused) {
   CallMachine m(kCpus);
   g_nested_service = &m.service();
   m.start_poller(1);
-  EXPECT_TRUE(m.service().call_on_cpu(CpuNumber{1}, call_back, {}, CallMode::kSync, kHangGuardNs).ok());
+  EXPECT_TRUE(
+      m.service().call_on_cpu(CpuNumber{1}, call_back, {}, CallMode::kSync, kHangGuardNs).ok());
   EXPECT_EQ(g_nested_error.load(), static_cast<int>(CallError::kFromInterrupt));
 }
 
