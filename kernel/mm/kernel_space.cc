@@ -258,7 +258,7 @@ void build_kernel_space(const boot::BootInfo& info, const NormalizedMap& map,
   arch::flush_tlb_all();
   // Now that the framebuffer is mapped through PA7 (and before anything draws again).
   if (arch::init_pat_this_cpu()) {
-    klog::info("mm: PAT {:#x}: PA7 write-combining for the framebuffer", arch::kKernelPat);
+    klog::info("mm: PAT {:#x}: PA7 write-combining", arch::kKernelPat);
   } else {
     klog::warn("mm: CPU without PAT (CPUID.1:EDX[16]): framebuffer uncached, console slow");
   }

@@ -179,6 +179,17 @@ CASES = [
                  r"^\[info\] mm: PAT 0x107040600070406: PA7 write-combining",
                  r"^\[info\] console: 1920x1080 \(240x67 cells, 32 bpp\): .* lines/s"),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=180.0),
+    # No GOP at all, and only a PixelBltOnly GOP (OVMF's virtio-gpu driver): the loader says
+    # "serial only" on the firmware console, the kernel runs on serial.
+    Case(name="framebuffer-no-gop", cmdline="test=mm_ qemu_exit", qemu_args=("-vga", "none"),
+         expect=(TESTS_PASSED, r"^pleiades loader: no framebuffer \(no GOP\): serial only$",
+                 r"^\[info\] console: no framebuffer$"),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=120.0),
+    Case(name="framebuffer-bltonly", cmdline="test=mm_ qemu_exit",
+         qemu_args=("-vga", "none", "-device", "virtio-gpu-pci"),
+         expect=(TESTS_PASSED, r"^pleiades loader: no linear framebuffer \(every GOP is "
+                 r"PixelBltOnly\): serial only$", r"^\[info\] console: no framebuffer$"),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,), timeout=120.0),
     kernel_tests("test-mem128M", mem="128M"),
     kernel_tests("test-mem4G", mem="4G"),
     bad_kernel("kernel-truncated", "truncate-segment", r"past end of file|truncated|smaller than"),
