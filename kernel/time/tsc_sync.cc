@@ -46,30 +46,30 @@ bool wait_for(TscSyncPort& port, std::uint64_t cycles, std::uint64_t max_polls, 
 }
 
 void publish_result(TscSyncMailbox& box, std::uint32_t round, const WarpSide& s) {
+  // Seqlock write without fences (ThreadSanitizer has none, and x86 needs none): the fields are
+  // release stores after result_round = 0, so a reader whose acquire load sees any of them also
+  // sees that 0 (or later) on its second look at result_round.
   box.result_round.store(0, std::memory_order_relaxed);
-  // Release fence: a reader that sees any field below also sees result_round 0 (seqlock write).
-  std::atomic_thread_fence(std::memory_order_release);
-  box.result_max_warp.store(s.max_warp, std::memory_order_relaxed);
-  box.result_warps.store(s.warps, std::memory_order_relaxed);
-  box.result_handoffs.store(s.handoffs, std::memory_order_relaxed);
-  box.result_loops.store(s.loops, std::memory_order_relaxed);
-  box.result_min_gap.store(s.min_gap, std::memory_order_relaxed);
-  box.result_backwards.store(s.went_backwards, std::memory_order_relaxed);
+  box.result_max_warp.store(s.max_warp, std::memory_order_release);
+  box.result_warps.store(s.warps, std::memory_order_release);
+  box.result_handoffs.store(s.handoffs, std::memory_order_release);
+  box.result_loops.store(s.loops, std::memory_order_release);
+  box.result_min_gap.store(s.min_gap, std::memory_order_release);
+  box.result_backwards.store(s.went_backwards, std::memory_order_release);
   box.result_round.store(round, std::memory_order_release);
 }
 
 // The target's side of `round`, if it is published whole; false if torn or not (yet) there.
 bool read_result(TscSyncMailbox& box, std::uint32_t round, WarpSide& out) {
   if (box.result_round.load(std::memory_order_acquire) != round) return false;
-  out.max_warp = box.result_max_warp.load(std::memory_order_relaxed);
-  out.warps = box.result_warps.load(std::memory_order_relaxed);
-  out.handoffs = box.result_handoffs.load(std::memory_order_relaxed);
-  out.loops = box.result_loops.load(std::memory_order_relaxed);
-  out.min_gap = box.result_min_gap.load(std::memory_order_relaxed);
-  out.went_backwards = box.result_backwards.load(std::memory_order_relaxed);
-  // Acquire fence: the fields above were read before the second look at result_round (seqlock
-  // read); a writer that started meanwhile has set it to 0 or another round.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  out.max_warp = box.result_max_warp.load(std::memory_order_acquire);
+  out.warps = box.result_warps.load(std::memory_order_acquire);
+  out.handoffs = box.result_handoffs.load(std::memory_order_acquire);
+  out.loops = box.result_loops.load(std::memory_order_acquire);
+  out.min_gap = box.result_min_gap.load(std::memory_order_acquire);
+  out.went_backwards = box.result_backwards.load(std::memory_order_acquire);
+  // A writer that started after the first look has set result_round to 0 before any field the
+  // acquire loads above saw: the second look tells.
   return box.result_round.load(std::memory_order_relaxed) == round;
 }
 

@@ -42,6 +42,20 @@ TEST(MeasureTsc, PmTimerWindowAcross24BitWrap) {
   const auto m = measure_tsc(pm, tsc);
   EXPECT_EQ(m.error, nullptr);
   expect_close(m.hz, 1'500'000'000);
+  EXPECT_EQ(m.runs, 2u);  // the window across the wrap agreed with the next one
+}
+
+// A 16-bit counter at the PM timer's rate wraps every 18 ms, inside most 10 ms windows: every
+// one of them must still count right.
+TEST(MeasureTsc, CounterThatWrapsInsideMostWindows) {
+  VirtualTime time;
+  FakeReference narrow(time, "PM timer", kPmHz, 0xFFFF);
+  narrow.start = 0xFFFF - 5000;
+  FakeTsc tsc(time, 2'000'000'000);
+  const auto m = measure_tsc(narrow, tsc);
+  EXPECT_EQ(m.error, nullptr);
+  expect_close(m.hz, 2'000'000'000);
+  EXPECT_EQ(m.runs, 2u);
 }
 
 TEST(MeasureTsc, StuckReferenceEndsByTheTscDeadline) {
