@@ -8,6 +8,8 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
+#include "kernel/smp/cpus.h"
+#include "kernel/smp/run_on_cpu.h"
 #include "kernel/test/ktest.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
@@ -67,6 +69,25 @@ KTEST(now_ns_monotonic) {
     const std::uint64_t now = ktime::now_ns();
     KCHECK(now >= last);
     last = now;
+  }
+}
+
+namespace {
+std::uint64_t g_remote_now;  // static: a timed-out call may still run later (run_on_cpu.h)
+void read_now_ns(void* out) { *static_cast<std::uint64_t*>(out) = ktime::now_ns(); }
+}  // namespace
+
+// now_ns() is monotonic across CPUs (the bring-up TSC check, or the clamp when it failed): a
+// value read on another CPU after ours is not smaller, and ours read after it is not either.
+KTEST(now_ns_monotonic_across_cpus) {
+  for (std::uint32_t i = 0; i < platform::cpu_count(); ++i) {
+    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
+    const std::uint64_t before = ktime::now_ns();
+    KCHECK(smp::run_on_cpu(platform::CpuNumber{i}, read_now_ns, &g_remote_now, 500 * kMs));
+    const std::uint64_t remote = __atomic_load_n(&g_remote_now, __ATOMIC_ACQUIRE);
+    const std::uint64_t after = ktime::now_ns();
+    KCHECK(remote >= before);
+    KCHECK(after >= remote);
   }
 }
 
