@@ -1,8 +1,23 @@
 #include "sched/run_queue.h"
 
+#include "sched/config.h"
 #include "sched/weight.h"
+#include "smp/platform/platform.h"
 
 namespace sched {
+
+// Every change to a thread's place in a runqueue is made under that runqueue's lock, and t.cpu
+// must name it (docs/scheduling.md): otherwise another CPU may be changing the same thread
+// under another lock.
+void RunQueue::check_mine(const Thread& t) const {
+  if constexpr (kChecks) {
+    if (t.cpu.load(std::memory_order_relaxed) != cpu_) {
+      report_bug(BugReport{BugKind::kWrongRunqueue, &t, t.state.load(std::memory_order_relaxed),
+                           t.state.load(std::memory_order_relaxed),
+                           platform::to_index(platform::current_cpu())});
+    }
+  }
+}
 
 void RunQueue::init(Thread& idle) {
   idle_ = &idle;
@@ -15,7 +30,10 @@ std::uint64_t RunQueue::load_weight(const Thread& t) {
 }
 
 FairEntity* RunQueue::fair_curr() const {
-  if (curr_ == nullptr || curr_ == idle_ || !curr_->on_rq || curr_->is_realtime()) return nullptr;
+  if (curr_ == nullptr || curr_ == idle_ || !curr_->on_rq.load(std::memory_order_relaxed) ||
+      curr_->is_realtime()) {
+    return nullptr;
+  }
   return &curr_->fair;
 }
 
@@ -32,8 +50,9 @@ CpuLoad RunQueue::published_load() const {
 }
 
 void RunQueue::activate(Thread& t, Join how, std::uint64_t now) {
+  check_mine(t);
   update_curr(now);
-  t.on_rq = true;
+  t.on_rq.store(true, std::memory_order_relaxed);
   ++nr_running_;
   weight_ += load_weight(t);
   if (t.is_realtime()) {
@@ -47,6 +66,7 @@ void RunQueue::activate(Thread& t, Join how, std::uint64_t now) {
 }
 
 void RunQueue::deactivate(Thread& t, std::uint64_t now) {
+  check_mine(t);
   update_curr(now);
   if (t.is_realtime()) {
     if (t.rt.queued) rt_.dequeue(t.rt);
@@ -55,7 +75,7 @@ void RunQueue::deactivate(Thread& t, std::uint64_t now) {
     fair_.save_lag(t.fair, fair_curr());
     if (t.fair.queued) fair_.dequeue(t.fair);
   }
-  t.on_rq = false;
+  t.on_rq.store(false, std::memory_order_relaxed);
   --nr_running_;
   weight_ -= load_weight(t);
   publish();
@@ -102,7 +122,7 @@ bool RunQueue::update_curr(std::uint64_t now) {
   if (delta <= 0) return false;
   exec_start_ = now;
   Thread* c = curr_;
-  if (c == nullptr || c == idle_ || !c->on_rq) return false;
+  if (c == nullptr || c == idle_ || !c->on_rq.load(std::memory_order_relaxed)) return false;
   auto ns = static_cast<std::uint64_t>(delta);
   if (c->is_realtime()) {
     if (c->policy != SchedPolicy::kRoundRobin) return false;
@@ -128,7 +148,7 @@ bool RunQueue::tick(std::uint64_t now) {
 
 bool RunQueue::queued_beats_curr() const {
   const Thread* c = curr_;
-  if (c == idle_ || !c->on_rq) return nr_queued() > 0;
+  if (c == idle_ || !c->on_rq.load(std::memory_order_relaxed)) return nr_queued() > 0;
   int top = rt_.highest_priority();
   if (!c->is_realtime()) return top >= 0;
   return top > static_cast<int>(c->rt.priority);
@@ -137,13 +157,14 @@ bool RunQueue::queued_beats_curr() const {
 bool RunQueue::set_inherited_priority(Thread& t, int priority, std::uint64_t now) {
   if (priority >= static_cast<int>(kRtPriorities)) priority = kRtPriorities - 1;
   if (priority < 0) priority = kNoInheritedPriority;
-  if (!t.on_rq) {
+  if (!t.on_rq.load(std::memory_order_relaxed)) {
     // Blocked (or never started): the class is chosen when it is activated again.
     t.pi_priority = priority;
     t.rt.priority = t.effective_rt_priority();
     return false;
   }
   if (t.pi_priority == priority) return false;
+  check_mine(t);
   update_curr(now);
   const bool running = &t == curr_;
   const bool was_rt = t.is_realtime();
@@ -179,7 +200,7 @@ bool RunQueue::set_inherited_priority(Thread& t, int priority, std::uint64_t now
 
 bool RunQueue::wakeup_preempts(const Thread& woken) const {
   const Thread* c = curr_;
-  if (c == idle_ || !c->on_rq) return true;
+  if (c == idle_ || !c->on_rq.load(std::memory_order_relaxed)) return true;
   if (woken.is_realtime()) {
     return !c->is_realtime() || woken.rt.priority > c->rt.priority;
   }

@@ -104,6 +104,8 @@ class alignas(64) RunQueue {
 
  private:
   FairEntity* fair_curr() const TA_REQ(lock);
+  // Reports BugKind::kWrongRunqueue when t.cpu does not name this runqueue.
+  void check_mine(const Thread& t) const TA_REQ(lock);
   // Whether a queued thread should run before the current one.
   bool queued_beats_curr() const TA_REQ(lock);
   void publish() TA_REQ(lock);

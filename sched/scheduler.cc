@@ -85,7 +85,7 @@ void Scheduler::init_thread(Thread& t, std::uint64_t id, const ThreadParams& par
   // Relaxed: `t` is private to the caller until start() publishes it under a runqueue lock.
   t.state.store(ThreadState::kNew, std::memory_order_relaxed);
   t.on_cpu.store(false, std::memory_order_relaxed);
-  t.on_rq = false;
+  t.on_rq.store(false, std::memory_order_relaxed);
   t.cpu.store(t.affinity.next(0) < count_ ? t.affinity.next(0) : 0, std::memory_order_relaxed);
   init_context(t.context, stack, stack_size, &Scheduler::thread_start, this, &t);
 }
@@ -99,12 +99,19 @@ void Scheduler::start(Thread& t) {
   enqueue_woken(t, cpu, Join::kStart);
 }
 
-// Puts `t` (kNew, or kRunnable and on no runqueue) on `cpu`, preempting there if it should.
+// Puts `t` (kNew, or kRunnable, on no runqueue and claimed by this caller) on `cpu`, preempting
+// there if it should. t.cpu changes only with the lock of the runqueue it names held
+// (docs/scheduling.md, "Which lock covers t.cpu"), so the old runqueue's lock is held as well as
+// the new one's: a CPU that holds the old lock and has seen t.cpu name it knows that t.cpu and
+// on_rq stay as they are until it lets go.
 void Scheduler::enqueue_woken(Thread& t, std::uint32_t cpu, Join how) {
   RunQueue& rq = runqueues_[cpu];
+  // Relaxed: nobody else writes t.cpu while `t` is in transit (the claim shuts out other wakers;
+  // the balancer and directed yield move only queued threads), so this is our own last value.
+  RunQueue& old = runqueues_[t.cpu.load(std::memory_order_relaxed)];
   bool preempt = false;
   {
-    smp::Guard g{rq.lock};
+    RunqueuePair pair{old, rq};
     if constexpr (kChecks) {
       if (!t.affinity.contains(platform::CpuNumber{cpu})) {
         report(BugKind::kAffinityViolated, &t, t.state.load(std::memory_order_relaxed),
@@ -112,7 +119,7 @@ void Scheduler::enqueue_woken(Thread& t, std::uint32_t cpu, Join how) {
       }
     }
     if (how == Join::kStart) transition(t, ThreadState::kNew, ThreadState::kRunnable);
-    // Relaxed: written under the lock of the runqueue it names; readers re-check under it.
+    // Relaxed: readers re-check it under the lock of the runqueue it names (both are held).
     t.cpu.store(cpu, std::memory_order_relaxed);
     rq.activate(t, how, now());
     preempt = rq.wakeup_preempts(t);
@@ -166,8 +173,10 @@ bool Scheduler::schedule_internal(Thread* preferred, bool yielding) {
         rq.deactivate(*prev, t);
       }
     }
-    if (preferred && preferred != prev && preferred->on_rq &&
+    // t.cpu first: once it names this CPU, under this lock, on_rq and state are ours to read.
+    if (preferred && preferred != prev &&
         preferred->cpu.load(std::memory_order_relaxed) == cpu &&
+        preferred->on_rq.load(std::memory_order_relaxed) &&
         preferred->state.load(std::memory_order_relaxed) == ThreadState::kRunnable) {
       rq.take(*preferred);
       next = preferred;
@@ -261,7 +270,9 @@ bool Scheduler::yield_to(Thread& target) {
       RunqueuePair pair{mine, runqueues_[there]};
       if (target.cpu.load(std::memory_order_relaxed) != there) continue;  // moved meanwhile
       if (&target == mine.curr()) return false;
-      if (!target.on_rq || target.state.load(std::memory_order_relaxed) != ThreadState::kRunnable) {
+      // With `there` locked and t.cpu naming it, t.cpu and on_rq cannot change under us.
+      if (!target.on_rq.load(std::memory_order_relaxed) ||
+          target.state.load(std::memory_order_relaxed) != ThreadState::kRunnable) {
         return false;  // running elsewhere, blocked, being woken, or exited
       }
       if (there != here) {
@@ -288,9 +299,11 @@ bool Scheduler::wake(Thread& t) {
     std::uint32_t cpu = t.cpu.load(std::memory_order_relaxed);
     RunQueue& rq = runqueues_[cpu];
     smp::Guard g{rq.lock};
+    // Once t.cpu names this runqueue under its lock it stays so until we unlock (enqueue_woken
+    // and migrations hold the old runqueue's lock to change it).
     if (t.cpu.load(std::memory_order_relaxed) != cpu) continue;
     if (t.state.load(std::memory_order_relaxed) != ThreadState::kBlocked) return false;
-    if (t.on_rq) {
+    if (t.on_rq.load(std::memory_order_relaxed)) {
       // Still current on `cpu`, between marking itself blocked and schedule(), which takes this
       // lock after us and will see kRunning: it keeps running. Nothing else to do.
       transition(t, ThreadState::kBlocked, ThreadState::kRunning);
@@ -396,8 +409,9 @@ void Scheduler::set_inherited_priority(Thread& t, int priority) {
       if (t.cpu.load(std::memory_order_relaxed) != cpu) continue;
       // kRunnable and on no runqueue: a waker has claimed it and is about to queue it
       // elsewhere under another lock; wait for that to finish (it needs none of our locks).
-      const bool in_transit =
-          !t.on_rq && t.state.load(std::memory_order_relaxed) == ThreadState::kRunnable;
+      // t.cpu is stable now (see wake()); a thread in transit still names its old CPU.
+      const bool in_transit = !t.on_rq.load(std::memory_order_relaxed) &&
+                              t.state.load(std::memory_order_relaxed) == ThreadState::kRunnable;
       if (!in_transit) {
         preempt = rq.set_inherited_priority(t, priority, now());
         if (preempt) rq.need_resched.store(true, std::memory_order_relaxed);

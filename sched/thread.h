@@ -9,9 +9,11 @@
 //   affinity, fair.weight/slice     of runqueue `cpu`
 //   fair, rt (queue links, times)   the lock of runqueue `cpu`
 //   on_rq                           the lock of runqueue `cpu`
-//   cpu                             written with the lock of runqueue `cpu` held (and of the
-//                                   new one when migrating); read without lock only as a hint
-//                                   that is re-checked under that lock
+//   cpu                             written only with the locks of both the runqueue it names
+//                                   and the one it will name (a migration, or a wake-up placing
+//                                   the thread); read without lock only as a hint that is
+//                                   re-checked under that lock, after which it stays put until
+//                                   the lock is released
 //   state                           transitions under the lock of runqueue `cpu`, except
 //                                   kRunning -> kBlocked, made by the thread itself (under its
 //                                   wait queue's lock; wakers find it through that queue)
@@ -30,6 +32,7 @@
 #include "sched/fair_queue.h"
 #include "sched/rt_queue.h"
 #include "sched/thread_state.h"
+#include "smp/atomic.h"
 #include "smp/cpu_set.h"
 
 namespace sched {
@@ -99,10 +102,12 @@ struct Thread {
   FairEntity fair;
   RtEntity rt;
 
-  std::atomic<ThreadState> state{ThreadState::kNew};
-  std::atomic<bool> on_cpu{false};
-  bool on_rq = false;  // queued on, or current of, runqueue `cpu`
-  std::atomic<std::uint32_t> cpu{0};
+  smp::Atomic<ThreadState> state{ThreadState::kNew};
+  smp::Atomic<bool> on_cpu{false};
+  // Queued on, or current of, runqueue `cpu`. Written under that runqueue's lock; an atomic so
+  // that a reader that has not yet confirmed `cpu` under its lock reads a value, not a race.
+  smp::Atomic<bool> on_rq{false};
+  smp::Atomic<std::uint32_t> cpu{0};
   // The inherited RT priority the runqueue applies (kNoInheritedPriority: none).
   int pi_priority = kNoInheritedPriority;
   PiState pi;

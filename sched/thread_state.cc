@@ -23,6 +23,18 @@ const char* state_name(ThreadState state) {
   return "?";
 }
 
+const char* bug_kind_name(BugKind kind) {
+  switch (kind) {
+    case BugKind::kInvalidTransition: return "invalid state transition";
+    case BugKind::kOnCpuTwice: return "thread on two CPUs";
+    case BugKind::kScheduleWhileAtomic: return "schedule() while atomic";
+    case BugKind::kAffinityViolated: return "affinity violated";
+    case BugKind::kOnCpuStall: return "on-CPU flag stall";
+    case BugKind::kWrongRunqueue: return "thread changed under the wrong runqueue lock";
+  }
+  return "?";
+}
+
 void set_bug_handler(BugHandler handler, void* context) {
   g_context.store(context, std::memory_order_relaxed);
   g_handler.store(handler, std::memory_order_release);

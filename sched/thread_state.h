@@ -50,7 +50,12 @@ enum class BugKind : std::uint8_t {
   kScheduleWhileAtomic,  // schedule() called with preemption disabled or a lock held
   kAffinityViolated,     // a thread was about to be queued on a CPU outside its affinity
   kOnCpuStall,           // waited for a thread's on-CPU flag for longer than the spin limit
+  kWrongRunqueue,        // a runqueue was about to link, unlink or re-queue a thread whose
+                         // `cpu` names another runqueue (its lock was not the one held)
 };
+
+// A short description of `kind` for reports.
+const char* bug_kind_name(BugKind kind);
 
 struct BugReport {
   BugKind kind;

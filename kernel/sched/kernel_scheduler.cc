@@ -42,13 +42,8 @@ sched::Thread* g_idle = nullptr;
 std::uint32_t g_count = 0;
 
 void on_bug(const sched::BugReport& r, void*) {
-  panic("sched: {} on cpu {}: thread {:p} '{}' {} -> {}",
-        r.kind == sched::BugKind::kInvalidTransition   ? "invalid state transition"
-        : r.kind == sched::BugKind::kOnCpuTwice        ? "thread on two CPUs"
-        : r.kind == sched::BugKind::kScheduleWhileAtomic ? "schedule() while atomic"
-        : r.kind == sched::BugKind::kAffinityViolated  ? "affinity violated"
-                                                       : "on-CPU flag stall",
-        r.cpu, static_cast<const void*>(r.thread), r.thread ? r.thread->name : "-",
+  panic("sched: {} on cpu {}: thread {:p} '{}' {} -> {}", sched::bug_kind_name(r.kind), r.cpu,
+        static_cast<const void*>(r.thread), r.thread ? r.thread->name : "-",
         sched::state_name(r.from), sched::state_name(r.to));
 }
 

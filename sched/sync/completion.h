@@ -7,6 +7,7 @@
 
 #include "sched/scheduler.h"
 #include "sched/wait_queue.h"
+#include "smp/atomic.h"
 
 namespace sched {
 
@@ -26,7 +27,7 @@ class Completion {
   bool done() const { return done_.load(std::memory_order_acquire); }
 
  private:
-  std::atomic<bool> done_{false};
+  smp::Atomic<bool> done_{false};
   WaitQueue waiters_;
 };
 

@@ -11,6 +11,7 @@
 #include "sched/scheduler.h"
 #include "sched/sync/mutex.h"
 #include "sched/wait_queue.h"
+#include "smp/atomic.h"
 
 namespace sched {
 
@@ -32,7 +33,7 @@ class ConditionVariable {
   void notify_all(Scheduler& sched);
 
  private:
-  std::atomic<std::uint64_t> generation_{0};
+  smp::Atomic<std::uint64_t> generation_{0};
   WaitQueue waiters_;
 };
 

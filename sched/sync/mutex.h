@@ -22,6 +22,7 @@
 #include "sched/scheduler.h"
 #include "sched/thread.h"
 #include "sched/timer_queue.h"
+#include "smp/atomic.h"
 
 namespace sched {
 
@@ -90,7 +91,7 @@ class Mutex {
 
   static MutexPiLock pi_lock_;
 
-  std::atomic<std::uintptr_t> word_{0};
+  smp::Atomic<std::uintptr_t> word_{0};
   MutexWaiter head_ TA_GUARDED(pi_lock_);  // sentinel; descending priority, FIFO among equals
   // In the owner's list of mutexes with waiters (PiState::held) while it has waiters.
   Thread* held_by_ TA_GUARDED(pi_lock_) = nullptr;

@@ -7,6 +7,7 @@
 
 #include "sched/scheduler.h"
 #include "sched/wait_queue.h"
+#include "smp/atomic.h"
 
 namespace sched {
 
@@ -25,7 +26,7 @@ class Semaphore {
   std::uint32_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
-  std::atomic<std::uint32_t> count_;
+  smp::Atomic<std::uint32_t> count_;
   WaitQueue waiters_;
 };
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/spin_wait.h"
 
 namespace smp {
@@ -29,8 +30,8 @@ class Barrier {
 
  private:
   const std::uint32_t parties_;
-  std::atomic<std::uint32_t> arrived_{0};
-  std::atomic<std::uint32_t> generation_{0};
+  Atomic<std::uint32_t> arrived_{0};
+  Atomic<std::uint32_t> generation_{0};
 };
 
 }  // namespace smp

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/platform/platform.h"
 
 namespace smp {
@@ -16,8 +17,8 @@ class LockClass;
 // on a line nobody else writes until its predecessor hands over, and so the low bits of its
 // address are free for the lock word's flag.
 struct alignas(64) McsNode {
-  std::atomic<McsNode*> next{nullptr};
-  std::atomic<std::uint32_t> is_head{0};
+  Atomic<McsNode*> next{nullptr};
+  Atomic<std::uint32_t> is_head{0};
 };
 
 // One entry of lockdep's held stack.

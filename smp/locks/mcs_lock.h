@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/cpu_lock_state.h"
 #include "smp/locks/spin_wait.h"
 #include "smp/locks/thread_annotations.h"
@@ -98,7 +99,7 @@ class TA_CAP("spinlock") McsLock {
   void acquire_queued(SpinWait& wait) TA_ACQ();
   void acquire_unqueued(SpinWait& wait) TA_ACQ();
 
-  std::atomic<std::uintptr_t> word_{0};
+  Atomic<std::uintptr_t> word_{0};
 };
 
 }  // namespace smp::raw

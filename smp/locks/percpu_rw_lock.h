@@ -37,6 +37,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/spin_wait.h"
 #include "smp/locks/thread_annotations.h"
 
@@ -64,7 +65,7 @@ class TA_CAP("rwlock") PercpuRwLock {
   }
 
   void acquire_shared(std::uint32_t cpu, SpinWait& wait) TA_ACQ_SHARED() {
-    std::atomic<std::uint32_t>& count = slots_[slot_of(cpu)].readers;
+    Atomic<std::uint32_t>& count = slots_[slot_of(cpu)].readers;
     for (;;) {
       // Relaxed: a hint; enter_shared() re-checks with the ordering that matters.
       while (writer_.load(std::memory_order_relaxed) != 0) wait.pause();
@@ -123,7 +124,7 @@ class TA_CAP("rwlock") PercpuRwLock {
 
  private:
   struct alignas(64) Slot {
-    std::atomic<std::uint32_t> readers{0};
+    Atomic<std::uint32_t> readers{0};
   };
 
   // Test-and-test-and-set: the relaxed load keeps a waiting writer from writing the line every
@@ -136,7 +137,7 @@ class TA_CAP("rwlock") PercpuRwLock {
 
   // The reader's half: announce on its own slot, then look for a writer. Both seq_cst (see the
   // header). The load is also the reader's acquire: a 0 was stored by a writer's release.
-  bool enter_shared(std::atomic<std::uint32_t>& count) {
+  bool enter_shared(Atomic<std::uint32_t>& count) {
     count.fetch_add(1, std::memory_order_seq_cst);
     if (writer_.load(std::memory_order_seq_cst) == 0) return true;
     // A writer claimed the lock: back out. Relaxed: nothing was read under the lock; the RMW
@@ -145,7 +146,7 @@ class TA_CAP("rwlock") PercpuRwLock {
     return false;
   }
 
-  alignas(64) std::atomic<std::uint32_t> writer_{0};
+  alignas(64) Atomic<std::uint32_t> writer_{0};
   Slot slots_[kSlots];
 };
 

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/spin_wait.h"
 #include "smp/locks/thread_annotations.h"
 
@@ -114,8 +115,8 @@ class TA_CAP("rwlock") RwLock {
     return false;
   }
 
-  std::atomic<std::uint32_t> writer_{0};
-  std::atomic<std::uint32_t> readers_{0};
+  Atomic<std::uint32_t> writer_{0};
+  Atomic<std::uint32_t> readers_{0};
 };
 
 }  // namespace smp::raw

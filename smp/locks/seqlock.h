@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "smp/atomic.h"
 #include "smp/locks/guard.h"
 #include "smp/locks/spin_lock.h"
 #include "smp/locks/ticket_lock.h"
@@ -116,8 +117,8 @@ class SeqLock {
   }
 
   SpinLock<raw::TicketLock, Irq, Class> writer_lock_;
-  std::atomic<std::uint32_t> seq_{0};
-  std::atomic<std::uint64_t> words_[kWords] = {};
+  Atomic<std::uint32_t> seq_{0};
+  Atomic<std::uint64_t> words_[kWords] = {};
 };
 
 }  // namespace smp

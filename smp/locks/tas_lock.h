@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/spin_wait.h"
 #include "smp/locks/thread_annotations.h"
 
@@ -62,7 +63,7 @@ class TA_CAP("spinlock") TasLock {
   bool is_locked() const { return locked_.load(std::memory_order_relaxed) != 0; }
 
  private:
-  std::atomic<std::uint32_t> locked_{0};
+  Atomic<std::uint32_t> locked_{0};
 };
 
 }  // namespace smp::raw

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/spin_wait.h"
 #include "smp/locks/thread_annotations.h"
 
@@ -69,8 +70,8 @@ class TA_CAP("spinlock") TicketLock {
 
  private:
   // Tickets wrap at 2^32: correct as long as fewer than 2^32 CPUs wait at once.
-  std::atomic<std::uint32_t> next_{0};
-  std::atomic<std::uint32_t> owner_{0};
+  Atomic<std::uint32_t> next_{0};
+  Atomic<std::uint32_t> owner_{0};
 };
 
 }  // namespace smp::raw

@@ -39,6 +39,16 @@ bool irqs_enabled();
 // Spin-wait hint (PAUSE on x86).
 void cpu_relax();
 
+// A point where the host's interleaving explorer (smp/platform/host/explorer.h,
+// docs/explorer.md) may stop this CPU and run another. The explore variant of the host
+// libraries (PLEIADES_EXPLORE) calls it before every smp::Atomic access; every other build,
+// the kernel's included, compiles it to nothing.
+#if defined(PLEIADES_EXPLORE)
+void interleave_point();
+#else
+inline void interleave_point() {}
+#endif
+
 // A monotonic cycle counter (TSC on x86, steady clock on the host) and its rate.
 std::uint64_t cycles();
 std::uint64_t cycles_per_second();

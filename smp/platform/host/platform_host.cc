@@ -11,16 +11,48 @@
 #include "smp/locks/cpu_lock_state.h"
 #include "smp/platform/host/host_ipi.h"
 
+#if defined(PLEIADES_EXPLORE)
+#include "smp/platform/host/explorer.h"
+#endif
+
 namespace platform {
 namespace {
 
-thread_local std::uint32_t t_cpu = 0;
-thread_local bool t_irqs_enabled = true;
-thread_local std::uint32_t t_preempt_count = 0;
-thread_local std::uint32_t t_irq_depth = 0;
-thread_local IrqState t_irq_saved[8];  // interrupt state at each irq_enter, for irq_exit
-thread_local std::uint32_t t_spins = 0;
-thread_local smp::CpuLockState t_lock_state;
+// The explore variant (PLEIADES_EXPLORE, docs/explorer.md) makes every change of interrupt or
+// preemption state an interleaving point and every spin iteration a spin point; the normal
+// host build compiles both to nothing.
+#if defined(PLEIADES_EXPLORE)
+inline void state_point() { host::explore::point(); }
+inline void spin_point() { host::explore::spin_point(); }
+inline bool explored() { return host::explore::active(); }
+#else
+inline void state_point() {}
+inline void spin_point() {}
+inline bool explored() { return false; }
+#endif
+
+// What the machine keeps per CPU: per host thread normally; per explored CPU (a fiber of the
+// explorer, which switches `g_explored`) inside a schedule.
+struct HostCpu {
+  std::uint32_t cpu = 0;
+  bool irqs_enabled = true;
+  std::uint32_t preempt_count = 0;
+  std::uint32_t irq_depth = 0;
+  IrqState irq_saved[8];  // interrupt state at each irq_enter, for irq_exit
+  std::uint32_t spins = 0;
+  smp::CpuLockState lock_state;
+};
+thread_local HostCpu t_host_cpu;
+
+#if defined(PLEIADES_EXPLORE)
+// The running explored CPU's state, or null outside a schedule. Only the explorer's one host
+// thread runs while it is set.
+HostCpu* g_explored = nullptr;
+HostCpu* g_explored_cpus = nullptr;
+HostCpu& me() { return g_explored != nullptr ? *g_explored : t_host_cpu; }
+#else
+HostCpu& me() { return t_host_cpu; }
+#endif
 std::atomic<std::uint32_t> g_cpu_count{1};
 
 // Handler and context are installed together by the test's main thread while no other thread
@@ -65,17 +97,17 @@ void default_handler(const LockViolation& v) {
 }  // namespace
 
 void host::set_cpu_count(std::uint32_t count) { g_cpu_count.store(count); }
-void host::bind_cpu(CpuNumber cpu) { t_cpu = to_index(cpu); }
+void host::bind_cpu(CpuNumber cpu) { me().cpu = to_index(cpu); }
 
 void host::irq_enter() {
   IrqState saved = irq_save_disable();
-  if (t_irq_depth < 8) t_irq_saved[t_irq_depth] = saved;
-  ++t_irq_depth;
+  if (me().irq_depth < 8) me().irq_saved[me().irq_depth] = saved;
+  ++me().irq_depth;
 }
 void host::irq_exit() {
-  if (t_irq_depth == 0) return;
-  --t_irq_depth;
-  if (t_irq_depth < 8) irq_restore(t_irq_saved[t_irq_depth]);
+  if (me().irq_depth == 0) return;
+  --me().irq_depth;
+  if (me().irq_depth < 8) irq_restore(me().irq_saved[me().irq_depth]);
 }
 
 void host::set_spin_wait_service(SpinService service, void* context) {
@@ -90,18 +122,26 @@ void host::set_lock_violation_handler(LockViolationHandler handler, void* contex
   g_violation_handler.store(handler, std::memory_order_release);
 }
 
-CpuNumber current_cpu() { return CpuNumber{t_cpu}; }
+CpuNumber current_cpu() { return CpuNumber{me().cpu}; }
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_relaxed); }
 
 IrqState irq_save_disable() {
-  IrqState s{t_irqs_enabled};
-  t_irqs_enabled = false;
+  state_point();
+  IrqState s{me().irqs_enabled};
+  me().irqs_enabled = false;
   return s;
 }
-void irq_restore(IrqState state) { t_irqs_enabled = state.enabled; }
-bool irqs_enabled() { return t_irqs_enabled; }
+void irq_restore(IrqState state) {
+  me().irqs_enabled = state.enabled;
+  state_point();
+}
+bool irqs_enabled() { return me().irqs_enabled; }
 
 void cpu_relax() {
+  if (explored()) {
+    spin_point();
+    return;
+  }
 #if defined(__x86_64__)
   __builtin_ia32_pause();
 #else
@@ -110,6 +150,9 @@ void cpu_relax() {
 }
 
 std::uint64_t cycles() {
+#if defined(PLEIADES_EXPLORE)
+  if (explored()) return host::explore::now_ns();  // virtual time: a schedule replays exactly
+#endif
   return static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now().time_since_epoch())
@@ -117,20 +160,24 @@ std::uint64_t cycles() {
 }
 std::uint64_t cycles_per_second() { return 1'000'000'000; }
 
-void preempt_disable() { ++t_preempt_count; }
+void preempt_disable() {
+  state_point();
+  ++me().preempt_count;
+}
 void preempt_enable() {
-  if (t_preempt_count == 0) {
+  if (me().preempt_count == 0) {
     std::fprintf(stderr, "platform: preempt_enable() without preempt_disable()\n");
     std::abort();
   }
-  --t_preempt_count;
+  --me().preempt_count;
+  state_point();
 }
-std::uint32_t preempt_count() { return t_preempt_count; }
+std::uint32_t preempt_count() { return me().preempt_count; }
 
-bool in_interrupt() { return t_irq_depth > 0; }
+bool in_interrupt() { return me().irq_depth > 0; }
 
 void spin_wait_hook() {
-  if (!t_irqs_enabled) {
+  if (!me().irqs_enabled) {
     // Acquire: pairs with the release in set_spin_wait_service.
     if (host::SpinService service = g_spin_service.load(std::memory_order_acquire)) {
       service(g_spin_context.load(std::memory_order_relaxed));
@@ -138,10 +185,26 @@ void spin_wait_hook() {
   } else {
     host::poll_interrupts();  // a CPU spinning with interrupts on takes its IPIs (host_ipi.cc)
   }
-  if (++t_spins % host::kYieldEvery == 0) std::this_thread::yield();
+  if (explored()) {
+    spin_point();
+  } else if (++me().spins % host::kYieldEvery == 0) {
+    std::this_thread::yield();
+  }
 }
 
-smp::CpuLockState& cpu_lock_state() { return t_lock_state; }
+smp::CpuLockState& cpu_lock_state() { return me().lock_state; }
+
+#if defined(PLEIADES_EXPLORE)
+void interleave_point() { host::explore::point(); }
+
+void host::explore::detail::begin_cpus(std::uint32_t cpus) {
+  g_explored_cpus = new HostCpu[cpus];  // the child process ends with _exit: never freed
+  for (std::uint32_t i = 0; i < cpus; ++i) g_explored_cpus[i].cpu = i;
+  g_explored = nullptr;
+}
+void host::explore::detail::enter_cpu(std::uint32_t index) { g_explored = &g_explored_cpus[index]; }
+void host::explore::detail::leave_cpus() { g_explored = nullptr; }
+#endif
 
 void lock_violation(const LockViolation& violation) {
   // Acquire: pairs with the release in set_lock_violation_handler.

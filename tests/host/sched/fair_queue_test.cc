@@ -295,7 +295,7 @@ TEST(FairQueue, LagIsKeptAcrossSleepAndBounded) {
   ASSERT_EQ(rq.curr(), &a);
   EXPECT_EQ(sleeper.fair.sum_exec_ns, 0u);
   rq.deactivate(sleeper, now);
-  EXPECT_FALSE(sleeper.on_rq);
+  EXPECT_FALSE(sleeper.on_rq.load());
   std::int64_t lag_at_sleep = sleeper.fair.vlag;
   EXPECT_GE(lag_at_sleep, 0);
   simulate(rq, now, 500);

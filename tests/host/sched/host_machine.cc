@@ -9,6 +9,9 @@
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
 #endif
+#if defined(PLEIADES_EXPLORE)
+#include "smp/platform/host/explorer.h"
+#endif
 
 namespace sched::test {
 
@@ -65,6 +68,22 @@ void HostMachine::cpu_main(std::uint32_t cpu) {
   scheduler_->idle_loop(&HostMachine::should_stop, this);
 }
 
+void HostMachine::explored_cpu(std::uint32_t cpu, const std::function<void()>& setup,
+                               std::uint32_t tick_odds) {
+  explored_ = true;
+  tick_odds_ = tick_odds;
+  Thread& idle = cpu_[cpu].idle;
+  scheduler_->init_cpu(idle);
+  // Relaxed: the explorer runs one CPU at a time and its hand-overs order everything.
+  ready_.fetch_add(1, std::memory_order_relaxed);
+  if (cpu == 0) {
+    while (ready_.load(std::memory_order_relaxed) != cpus_) platform::cpu_relax();
+    setup();
+    setup_done_ = true;
+  }
+  scheduler_->idle_loop(&HostMachine::should_stop, this);
+}
+
 Thread& HostMachine::create(const ThreadParams& params, std::function<void()> body) {
   Record& r = records_.emplace_back();
   r.stack.reset(new std::byte[kStackBytes]);
@@ -79,6 +98,7 @@ Thread& HostMachine::create(const ThreadParams& params, std::function<void()> bo
 
 std::uint64_t HostMachine::now_ns(void* self) {
   auto& m = *static_cast<HostMachine*>(self);
+  if (m.explored_) return platform::cycles();  // the explorer's virtual clock
   if (m.manual_clock_.load(std::memory_order_relaxed)) {
     return m.manual_ns_.load(std::memory_order_relaxed);
   }
@@ -110,13 +130,19 @@ void HostMachine::before_switch(Thread* from, Thread* to, void* self) {
 void HostMachine::idle_wait(const std::atomic<bool>&, void* self) {
   auto& m = *static_cast<HostMachine*>(self);
   m.deliver_tick();
+  if (m.explored_) {
+    platform::cpu_relax();  // a spin point: the other CPUs run
+    return;
+  }
   // The host's "hlt": give the core to the other host threads (more CPUs than cores).
   std::this_thread::yield();
 }
 
 bool HostMachine::should_stop(void* self) {
+  auto& m = *static_cast<HostMachine*>(self);
+  if (m.explored_) return m.setup_done_ && m.all_exited();
   // Acquire: pairs with the release in shutdown() (nothing is handed over, but it is cheap).
-  return static_cast<HostMachine*>(self)->stop_.load(std::memory_order_acquire);
+  return m.stop_.load(std::memory_order_acquire);
 }
 
 void HostMachine::tick_all() {
@@ -125,6 +151,12 @@ void HostMachine::tick_all() {
 }
 
 void HostMachine::deliver_tick() {
+#if defined(PLEIADES_EXPLORE)
+  if (explored_) {
+    if (platform::host::explore::chance(1, tick_odds_)) scheduler_->tick();
+    return;
+  }
+#endif
   std::uint32_t c = this_cpu();
   if (cpu_[c].tick_pending.exchange(false, std::memory_order_relaxed)) scheduler_->tick();
 }
@@ -170,7 +202,7 @@ std::string HostMachine::describe() const {
   for (const Record& r : records_) {
     out << "  thread " << r.thread.id << " '" << r.thread.name << "': "
         << state_name(r.thread.state.load()) << " cpu " << r.thread.cpu.load() << " on_cpu "
-        << r.thread.on_cpu.load() << " on_rq " << r.thread.on_rq << "\n";
+        << r.thread.on_cpu.load() << " on_rq " << r.thread.on_rq.load() << "\n";
   }
   for (std::uint32_t c = 0; c < cpus_; ++c) {
     CpuLoad l = runqueues_[c].published_load();

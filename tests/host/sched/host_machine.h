@@ -9,6 +9,12 @@
 // switch (the annotations live here, in test support, not in sched/).
 //
 // Every wait is bounded: wait_until() reports the state of every thread and aborts on timeout.
+//
+// Explore mode (built against the explore variant of the libraries, PLEIADES_EXPLORE): the
+// CPUs are the interleaving explorer's CPUs (smp/platform/host/explorer.h) instead of free host
+// threads: each runs explored_cpu() as its schedule body, ticks arrive when the schedule's coin
+// says so, and the clock is the explorer's virtual clock. A lost thread shows as a schedule that
+// never ends.
 #pragma once
 
 #include <atomic>
@@ -41,6 +47,11 @@ class HostMachine {
 
   // Starts the CPU host threads; returns once every CPU has initialised its runqueue.
   void boot();
+  // Explore mode: the schedule body of CPU `cpu`. Initialises the CPU; CPU 0 then waits for the
+  // others, runs `setup` (create and start threads) and every CPU runs its idle loop until
+  // every thread created has exited. One tick in `tick_odds` idle or poll() passes, per CPU.
+  void explored_cpu(std::uint32_t cpu, const std::function<void()>& setup,
+                    std::uint32_t tick_odds = 16);
   // Creates a thread running `body` (then exiting) with its own stack; not started yet.
   Thread& create(const ThreadParams& params, std::function<void()> body);
   // Scheduler::start from the driver.
@@ -117,6 +128,10 @@ class HostMachine {
   std::atomic<bool> manual_clock_{false};
   std::atomic<std::uint64_t> manual_ns_{0};
   bool booted_ = false;
+  // Explore mode: the CPUs stop once setup ran and every thread exited.
+  bool explored_ = false;
+  bool setup_done_ = false;
+  std::uint32_t tick_odds_ = 16;
 };
 
 }  // namespace sched::test

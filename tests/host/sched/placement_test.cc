@@ -122,7 +122,7 @@ class PlacementOnRunqueues : public ::testing::Test {
     for (auto& t : threads_) {
       EXPECT_TRUE(t.affinity.contains(platform::CpuNumber{t.cpu.load()}))
           << "thread " << t.id << " on cpu " << t.cpu.load();
-      EXPECT_TRUE(t.on_rq);
+      EXPECT_TRUE(t.on_rq.load());
     }
     std::uint32_t queued = 0;
     for (std::uint32_t c = 0; c < kCpus; ++c) {
