@@ -4,9 +4,9 @@
 // non-empty queue already has one under way or is being served.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/locks/locks.h"
 #include "smp/platform/platform.h"
 
@@ -58,8 +58,9 @@ class CallQueue {
   std::uint32_t count_ TA_GUARDED(lock_) = 0;
   // A copy of count_ for the lock-free test of the spin-wait hook. Written under the lock; a
   // stale 0 is harmless: the push that made it non-zero also sent an IPI (or the next poll sees
-  // it).
-  std::atomic<std::uint32_t> pending_{0};
+  // it). An smp::Atomic: the owner's lock-free test races the senders' pushes (an interleaving
+  // point for the explorer).
+  Atomic<std::uint32_t> pending_{0};
 };
 
 }  // namespace smp

@@ -46,7 +46,7 @@ class InQueueCode {
 
 void CallService::complete(std::uint32_t sender, std::uint32_t ticket) {
   if (sender >= count_) return;
-  std::atomic<std::uint64_t>& w = cpus_[sender].completion;
+  Atomic<std::uint64_t>& w = cpus_[sender].completion;
   // Acquire/release: the sender that sees the count reach 0 (acquire load) sees everything
   // the function wrote before this CAS.
   std::uint64_t v = w.load(std::memory_order_acquire);

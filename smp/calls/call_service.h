@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/calls/call_queue.h"
 #include "smp/cpu_set.h"
 #include "smp/platform/platform.h"
@@ -57,8 +58,9 @@ struct CallQueueStats {
 // One CPU's state. Only the service touches it; its owner only provides the storage.
 struct alignas(64) CpuCalls {
   CallQueue queue;
-  // The completion word of this CPU's synchronous call, written by its targets.
-  alignas(64) std::atomic<std::uint64_t> completion{0};
+  // The completion word of this CPU's synchronous call, written by its targets (an
+  // smp::Atomic: its order against the targets' count-downs is what the explorer varies).
+  alignas(64) Atomic<std::uint64_t> completion{0};
   // Touched only by this CPU with interrupts off (or preemption off, for the sender side).
   std::uint32_t next_ticket = 1;
   bool waiting = false;          // a sync call is under way on this CPU (nesting is refused)

@@ -9,9 +9,9 @@
 // (issue 10; tests/host/calls/tlb_shootdown_test.cc).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 
+#include "smp/atomic.h"
 #include "smp/calls/call_service.h"
 #include "smp/cpu_set.h"
 #include "smp/platform/platform.h"
@@ -23,7 +23,9 @@ inline constexpr std::uint64_t kTlbPageSize = 4096;
 
 // The CPUs that may hold translations of one address space: a CPU is added when it loads the
 // space (or, for the kernel space, comes online) and stays until it flushes everything of it.
-// Lock-free (one atomic word per 64 CPUs) so the context switch can update it cheaply.
+// Lock-free (one atomic word per 64 CPUs) so the context switch can update it cheaply; the
+// words are smp::Atomic, so a CPU joining the space races a shootdown's snapshot under the
+// explorer.
 class TlbCpuSet {
  public:
   void add(platform::CpuNumber cpu);
@@ -32,7 +34,7 @@ class TlbCpuSet {
 
  private:
   static constexpr std::uint32_t kWords = kMaxCpus / 64;
-  std::atomic<std::uint64_t> words_[kWords] = {};
+  Atomic<std::uint64_t> words_[kWords] = {};
 };
 
 // What to flush: [virt, virt + size) (4 KiB pages, size a multiple of the page size), or

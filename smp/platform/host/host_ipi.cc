@@ -9,8 +9,22 @@
 #include "smp/cpu_set.h"
 #include "smp/platform/host/platform_host.h"
 
+#if defined(PLEIADES_EXPLORE)
+#include "smp/platform/host/explorer.h"
+#endif
+
 namespace platform {
 namespace {
+
+// In the explore variant (docs/explorer.md) every access to a pending word is an interleaving
+// point: a send racing the target's poll is an order the explorer varies. A bare explorer
+// point, not platform::interleave_point(): that one delivers pending IPIs, and would re-enter
+// poll_interrupts() from inside it.
+#if defined(PLEIADES_EXPLORE)
+inline void ipi_point() { host::explore::point(); }
+#else
+inline void ipi_point() {}
+#endif
 
 constexpr std::uint32_t kCpus = smp::kMaxCpus;
 constexpr std::uint64_t kPageSize = 4096;
@@ -44,6 +58,7 @@ void send_ipi(CpuNumber cpu, IpiKind kind) {
   const std::uint32_t i = to_index(cpu);
   if (i >= kCpus) return;
   g_ipis[i].sent.fetch_add(1, std::memory_order_relaxed);
+  ipi_point();
   // Release: the handler (which acquires the bit in poll_interrupts) sees every write the
   // sender made before sending, as the machine guarantees for an IPI after a fence.
   g_ipis[i].pending.fetch_or(1u << static_cast<std::uint32_t>(kind), std::memory_order_release);
@@ -71,6 +86,7 @@ std::uint32_t poll_interrupts() {
   HostCpuIpis& ipis = g_ipis[cpu];
   // Relaxed first: the common case, nothing pending, costs one load.
   if (ipis.pending.load(std::memory_order_relaxed) == 0) return 0;
+  ipi_point();
   // Acquire: pairs with the release in send_ipi.
   const std::uint32_t bits = ipis.pending.exchange(0, std::memory_order_acquire);
   std::uint32_t ran = 0;

@@ -21,9 +21,21 @@ namespace {
 // The explore variant (PLEIADES_EXPLORE, docs/explorer.md) makes every change of interrupt or
 // preemption state an interleaving point and every spin iteration a spin point; the normal
 // host build compiles both to nothing.
+//
+// Interrupts in explore mode: after every point but the one before an interrupt-disabling
+// write, a CPU that has interrupts on takes the IPIs sent to it meanwhile (host_ipi.cc), as a
+// CPU takes a pending interrupt at the next instruction boundary. So an IPI reaches its target
+// wherever that CPU runs with interrupts on, not only where a test polls.
 #if defined(PLEIADES_EXPLORE)
-inline void state_point() { host::explore::point(); }
-inline void spin_point() { host::explore::spin_point(); }
+void take_interrupts();
+inline void state_point() {
+  host::explore::point();
+  take_interrupts();
+}
+inline void spin_point() {
+  host::explore::spin_point();
+  take_interrupts();
+}
 inline bool explored() { return host::explore::active(); }
 #else
 inline void state_point() {}
@@ -50,6 +62,12 @@ thread_local HostCpu t_host_cpu;
 HostCpu* g_explored = nullptr;
 HostCpu* g_explored_cpus = nullptr;
 HostCpu& me() { return g_explored != nullptr ? *g_explored : t_host_cpu; }
+void take_interrupts() {
+  if (g_explored != nullptr && g_explored->irqs_enabled &&
+      host::ipi_pending(CpuNumber{g_explored->cpu})) {
+    host::poll_interrupts();
+  }
+}
 #else
 HostCpu& me() { return t_host_cpu; }
 #endif
@@ -126,7 +144,9 @@ CpuNumber current_cpu() { return CpuNumber{me().cpu}; }
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_relaxed); }
 
 IrqState irq_save_disable() {
-  state_point();
+#if defined(PLEIADES_EXPLORE)
+  host::explore::point();  // no interrupt taken here: irq_enter() would nest in itself
+#endif
   IrqState s{me().irqs_enabled};
   me().irqs_enabled = false;
   return s;
@@ -195,7 +215,7 @@ void spin_wait_hook() {
 smp::CpuLockState& cpu_lock_state() { return me().lock_state; }
 
 #if defined(PLEIADES_EXPLORE)
-void interleave_point() { host::explore::point(); }
+void interleave_point() { state_point(); }
 
 void host::explore::detail::begin_cpus(std::uint32_t cpus) {
   g_explored_cpus = new HostCpu[cpus];  // the child process ends with _exit: never freed
