@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <cstdint>
 
-#include "../explore/explore_support.h"
+#include "explore_support.h"
 #include "kernel/arch/x86_64/apic/lapic_device.h"
 #include "smp/platform/host/host_ipi.h"
 #include "smp/platform/host/platform_host.h"
