@@ -11,6 +11,8 @@
 #include "kernel/platform/platform_kernel.h"
 #include "kernel/smp/ap_start_state.h"
 #include "kernel/smp/bringup/ap_startup.h"
+#include "kernel/smp/bringup/join_handshake.h"
+#include "kernel/smp/bringup/release_wait.h"
 #include "kernel/smp/bringup/target_plan.h"
 #include "kernel/smp/cpus.h"
 #include "kernel/smp/guarded_stack.h"
@@ -47,6 +49,10 @@ class KernelPort final : public bringup::StartupPort {
     page_.begin_wave(ids, count, table_ + first);
   }
 
+  // The waves are over and the trampoline page is about to be unmapped: stages come only from
+  // the per-CPU blocks from now on.
+  void end_waves() { count_ = 0; }
+
   void send_init(platform::ApicId id) override {
     // A full fence before every start-up IPI: the slots, boot table, stacks and per-CPU blocks
     // must be globally visible before the AP can run, and an x2APIC ICR write (WRMSR) is not
@@ -64,7 +70,7 @@ class KernelPort final : public bringup::StartupPort {
     // The trampoline stages live in the slot, the later ones in the per-CPU block: the furthest
     // of the two is where the CPU is.
     const std::uint32_t slot = index - first_;
-    const std::uint32_t from_slot = slot < count_ ? page_.slot_stage(slot) : 0;
+    const std::uint32_t from_slot = index >= first_ && slot < count_ ? page_.slot_stage(slot) : 0;
     const auto from_block = static_cast<std::uint32_t>(arch::read_stage(*locals_[index]));
     return from_block > from_slot ? from_block : from_slot;
   }
@@ -73,6 +79,7 @@ class KernelPort final : public bringup::StartupPort {
     if (stage >= static_cast<std::uint32_t>(CpuStage::kFeatureMismatch)) {
       return bringup::Progress::kParked;
     }
+    if (stage == static_cast<std::uint32_t>(CpuStage::kRunning)) return bringup::Progress::kJoined;
     if (stage >= static_cast<std::uint32_t>(CpuStage::kOnline)) return bringup::Progress::kOnline;
     // From kFeaturesChecked on the AP runs its descriptor set-up and then code that logs and
     // takes locks: INIT must not hit it there.
@@ -91,8 +98,11 @@ class KernelPort final : public bringup::StartupPort {
     arch::publish_stage(*locals_[index], CpuStage::kNone);
   }
 
-  void abandon(std::uint32_t index) override {
-    __atomic_store_n(&locals_[index]->abandoned, 1u, __ATOMIC_RELEASE);
+  // Only kernel-code stages (kFeaturesChecked on) are claimed, and those are in the block alone:
+  // the AP takes each of its steps from there with ap_advance, so one of the two claims wins.
+  bool abandon(std::uint32_t index, std::uint32_t seen) override {
+    return bringup::boot_abandon(&locals_[index]->stage, static_cast<CpuStage>(seen),
+                                 CpuStage::kAbandoned);
   }
 
   std::uint64_t now_ns() override { return ktime::now_ns(); }
@@ -148,9 +158,15 @@ void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
                 l.mismatch_ap_value, l.mismatch_bsp_value);
     return;
   }
+  if (t.abandoned && stage == CpuStage::kOnline) {
+    klog::error("smp: cpu {} apic {} failed: released but not running within the join "
+                "deadline; abandoned (parks when it gets there, never joins)",
+                l.cpu_number, l.apic_id);
+    return;
+  }
   if (t.abandoned) {
-    klog::error("smp: cpu {} apic {} failed: deadline passed in stage {} ({}); abandoned (told "
-                "to park, no INIT while it runs kernel code)",
+    klog::error("smp: cpu {} apic {} failed: deadline passed in stage {} ({}); abandoned (parks "
+                "at its next step, no INIT while it runs kernel code)",
                 l.cpu_number, l.apic_id, cpu_stage_name(stage), t.stage);
     return;
   }
@@ -287,37 +303,31 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   // ones. It works on the array in place; compact pending ones would change the numbering.
   KernelPort port(page.value(), table + 1, boot_table);  // table[i + 1] = target i
   const bringup::Summary s = bringup::start_all(targets, n, wave, port, timing);
+  port.end_waves();
   const std::uint32_t stray = page.value().unknown_arrivals();
   if (!page.value().wipe_and_unmap()) {
     klog::error("smp: unmapping the trampoline page at {:#x} failed (wiped)", info.trampoline_page);
   }
 
   r.targets = n;
-  r.online = 1 + s.online;
-  r.failed = s.failed + unusable;
   r.elapsed_ns = s.last_online_ns > s.first_init_ns ? s.last_online_ns - s.first_init_ns : 0;
-  // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
-  set_all_listed_cpus_online(r.online == r.listed);
+  // No "all but self" shorthand while any AP may still be abandoned (it would reach a parked
+  // CPU); decided below once every AP has joined or been given up on.
+  set_all_listed_cpus_online(false);
   // Before the release, while the online APs wait in serve_tsc_sync: their TSCs against ours.
   ktime::check_tsc_sync(total, [](const void* t, std::uint32_t cpu) {
     return static_cast<const bringup::Target*>(t)[cpu - 1].outcome == bringup::Outcome::kOnline;
   }, targets);
-  // Release every online AP at once; they publish kRunning and enter their idle loops. Wait
-  // (bounded) for that, so cpu_online() is true for all of them when we return.
+  // Release every online AP at once. Each joins (claims kRunning with the join handshake) or,
+  // if it has not within the deadline, is claimed abandoned and parks when it gets there; so
+  // when we return, cpu_online() holds for exactly the APs that will ever run kernel code.
   g_start.released.store(true, std::memory_order_release);
-  const std::uint64_t release_deadline = ktime::now_ns() + 100 * kMsPerNs;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (targets[i].outcome != bringup::Outcome::kOnline) continue;
-    while (arch::read_stage(locals[i]) != CpuStage::kRunning &&
-           ktime::now_ns() < release_deadline) {
-      arch::pause();
-    }
-    if (arch::read_stage(locals[i]) != CpuStage::kRunning) {
-      klog::error("smp: cpu {} apic {} online but not running 100 ms after its release",
-                  i + 1, locals[i].apic_id);
-      --r.online;
-    }
-  }
+  const bringup::JoinSummary joins =
+      bringup::await_joins(targets, n, ktime::now_ns(), port, timing);
+  r.online = 1 + joins.joined;
+  r.failed = s.failed + unusable + joins.abandoned;
+  // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
+  set_all_listed_cpus_online(r.online == r.listed);
 
   klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online, r.listed + plan.fake,
              ms(r.elapsed_ns), s.waves, s.retried);

@@ -1,5 +1,7 @@
 #include "kernel/smp/cpus.h"
 
+#include <atomic>
+
 namespace smp {
 namespace {
 
@@ -8,7 +10,9 @@ namespace {
 arch::CpuLocal* g_boot_only[1] = {nullptr};
 arch::CpuLocal** g_locals = g_boot_only;
 std::uint32_t g_count = 1;
-bool g_all_listed_online = false;
+// Written by the boot CPU again after the release (once every AP has joined or been abandoned),
+// while released APs may read it: atomic. Relaxed: it only chooses how an IPI is addressed.
+std::atomic<bool> g_all_listed_online{false};
 
 }  // namespace
 
@@ -17,8 +21,10 @@ void set_cpu_table(arch::CpuLocal** locals, std::uint32_t count) {
   g_count = count;
 }
 
-void set_all_listed_cpus_online(bool all) { g_all_listed_online = all; }
-bool all_listed_cpus_online() { return g_all_listed_online; }
+void set_all_listed_cpus_online(bool all) {
+  g_all_listed_online.store(all, std::memory_order_relaxed);
+}
+bool all_listed_cpus_online() { return g_all_listed_online.load(std::memory_order_relaxed); }
 
 arch::CpuLocal* cpu_local(platform::CpuNumber cpu) {
   const std::uint32_t i = platform::to_index(cpu);

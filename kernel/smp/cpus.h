@@ -19,7 +19,8 @@ std::uint32_t online_cpu_count();
 // shorthand (it also reaches CPUs the kernel did not start, which may sit in firmware code).
 bool all_listed_cpus_online();
 
-// Bring-up only (boot CPU, before any AP is released): the table of blocks, index = number.
+// Bring-up only (boot CPU): the table of blocks, index = number, before any AP is released;
+// whether every listed CPU is online, false until every released AP has joined or been abandoned.
 void set_cpu_table(arch::CpuLocal** locals, std::uint32_t count);
 void set_all_listed_cpus_online(bool all);
 

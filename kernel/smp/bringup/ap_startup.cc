@@ -77,6 +77,7 @@ class Wave {
       t.progress = port_.classify(t.stage);
       switch (t.progress) {
         case Progress::kOnline:
+        case Progress::kJoined:  // only after the release; seen here it is online all the same
           t.outcome = Outcome::kOnline;
           t.online_ns = now;
           if (now > s_.last_online_ns) s_.last_online_ns = now;
@@ -99,7 +100,11 @@ class Wave {
         continue;
       }
       if (t.progress == Progress::kInKernel) {
-        port_.abandon(i);
+        if (!port_.abandon(i, t.stage)) {
+          // It took its next step just before our claim: progress, seen on the next pass.
+          ++pending;
+          continue;
+        }
         t.outcome = Outcome::kFailed;
         t.abandoned = true;
         ++s_.failed;

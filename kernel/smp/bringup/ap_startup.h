@@ -15,9 +15,12 @@
 // `max_rounds` it is failed and sent INIT so it cannot run start-up code later. A target that
 // parks itself (features differ) fails at once, also with an INIT. A target already running
 // shared kernel code (kInKernel) when its deadline passes is neither retried nor INITed: an
-// INIT could stop it holding a lock and hang every other CPU. It is abandoned instead (the port
-// tells it to park once it gets there) and counted failed. Every wait is bounded by
-// these deadlines, provided the port's clock advances.
+// INIT could stop it holding a lock and hang every other CPU. It is abandoned instead: the
+// port claims it with the join handshake (join_handshake.h) from the stage last seen; if the
+// claim wins, the CPU parks at its next step and is counted failed; if the CPU advanced first,
+// that is progress and its deadline starts again. Every wait is bounded by these deadlines,
+// provided the port's clock advances. The release of the online targets and the wait for them
+// to join are in release_wait.h.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +35,8 @@ enum class Progress : std::uint8_t {
   kArrived,  // ran the trampoline, on its way, still in code that touches nothing shared
   kInKernel, // running kernel code that may hold locks (console, heap): never sent INIT
   kOnline,   // done: waiting to be released
-  kParked,   // stopped itself with a reason (terminal failure, no retry)
+  kJoined,   // released and claimed its join (release_wait.h): online for good
+  kParked,   // stopped itself with a reason, or abandoned (terminal failure, no retry)
 };
 
 enum class Outcome : std::uint8_t { kPending, kOnline, kFailed };
@@ -44,7 +48,7 @@ struct Target {
   std::uint32_t stage = 0;      // last raw stage seen (reported for a failed target)
   std::uint8_t rounds = 0;      // INIT-SIPI-SIPI rounds sent
   bool parked = false;          // failed because it parked itself
-  bool abandoned = false;       // failed in kernel code: told to park, not sent INIT
+  bool abandoned = false;       // failed in kernel code or not joined: claimed, never INITed
   std::uint64_t online_ns = 0;  // port time when seen online
   // Sequencer bookkeeping: in the next round, when its current round started, and when its
   // stage last changed (0: not since the round started).
@@ -58,6 +62,8 @@ struct Timing {
   std::uint64_t sipi_gap_ns = 200'000;       // between the two SIPIs
   std::uint64_t arrive_ns = 100'000'000;     // SIPI -> trampoline reached
   std::uint64_t online_ns = 1'000'000'000;   // then each stage -> the next one
+  // Release -> joined, measured from the later of the release and the last join seen.
+  std::uint64_t join_ns = 1'000'000'000;
   std::uint32_t max_rounds = 2;              // the first round + one retry
 };
 
@@ -76,8 +82,10 @@ class StartupPort {
   virtual Progress classify(std::uint32_t stage) = 0;
   // Forget the target's stage before it is started again (after its INIT).
   virtual void reset_stage(std::uint32_t index) = 0;
-  // The target missed its deadline in kernel code: make it park when it can.
-  virtual void abandon(std::uint32_t index) = 0;
+  // The target missed its deadline in kernel code (or, after the release, did not join): claim
+  // it abandoned if its raw stage is still `seen` (join_handshake.h, boot_abandon). True: it
+  // parks at its next step and never joins. False: it advanced first (a new stage to read).
+  virtual bool abandon(std::uint32_t index, std::uint32_t seen) = 0;
   virtual std::uint64_t now_ns() = 0;
   virtual void delay_ns(std::uint64_t ns) = 0;
   virtual void relax() = 0;  // one poll-loop pause

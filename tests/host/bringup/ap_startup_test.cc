@@ -39,6 +39,9 @@ struct FakeCpu {
   std::uint64_t step_after = 0;
   std::uint32_t stall_at = 0;  // when non-zero: never shows a stage above this one
   bool stuck_in_kernel = false;  // stops at kKernelStage
+  // With stuck_in_kernel: takes its next step just before the boot CPU's abandon claim, so
+  // the claim fails (the join handshake's other order) and it goes on to online.
+  bool moves_on_when_claimed = false;
   bool parks = false;
   bool absent = false;        // no such CPU: nothing ever happens
 
@@ -132,7 +135,18 @@ class FakeMachine final : public smp::bringup::StartupPort {
     return Progress::kNothing;
   }
 
-  void abandon(std::uint32_t index) override { abandoned_.push_back(index); }
+  bool abandon(std::uint32_t index, std::uint32_t seen) override {
+    FakeCpu& c = cpus_[index];
+    EXPECT_EQ(seen, raw_stage(index));  // claimed from the stage the sequencer last saw
+    if (c.moves_on_when_claimed) {
+      c.stuck_in_kernel = false;  // its stage is no longer `seen`: the claim loses
+      c.moves_on_when_claimed = false;
+      ++lost_claims_;
+      return false;
+    }
+    abandoned_.push_back(index);
+    return true;
+  }
 
   void reset_stage(std::uint32_t index) override {
     // The sequencer must INIT a target before it forgets its stage.
@@ -159,6 +173,7 @@ class FakeMachine final : public smp::bringup::StartupPort {
   std::uint64_t polls_ = 0;
   std::uint32_t resets_ = 0;
   std::vector<std::uint32_t> abandoned_;
+  std::uint32_t lost_claims_ = 0;
 };
 
 std::vector<FakeCpu> cpus(std::uint32_t n) {
@@ -316,6 +331,22 @@ TEST(ApStartup, StuckInKernelCodeIsAbandonedNotInited) {
   EXPECT_EQ(m.abandoned_[0], 1u);
   // Abandoned once it has shown no new stage for online_ns (its stage came 1 ms after the SIPI).
   EXPECT_GE(m.now_ - 1'000 * kMs, Timing{}.online_ns);
+}
+
+TEST(ApStartup, AbandonClaimLostToAStepIsProgressNotFailure) {
+  auto v = cpus(2);
+  v[1].stuck_in_kernel = true;
+  v[1].moves_on_when_claimed = true;
+  FakeMachine m(v);
+  std::vector<Target> t;
+  const Summary s = run(m, t);
+  EXPECT_EQ(m.lost_claims_, 1u);
+  EXPECT_TRUE(m.abandoned_.empty());
+  EXPECT_EQ(s.online, 2u);
+  EXPECT_EQ(s.failed, 0u);
+  EXPECT_EQ(t[1].outcome, Outcome::kOnline);
+  EXPECT_FALSE(t[1].abandoned);
+  EXPECT_EQ(m.cpus_[1].inits, 1u);
 }
 
 TEST(ApStartup, TooSlowArrivalIsRetriedThenFailed) {
