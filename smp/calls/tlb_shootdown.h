@@ -6,7 +6,8 @@
 // The caller does not flush its own TLB first: tlb_shootdown decides "which CPU am I", flushes
 // that CPU and sends to the others with preemption off throughout. A caller that flushed, was
 // preempted and migrated, then excluded "self" would leave the CPU it moved to unflushed
-// (issue 10; tests/host/calls/tlb_shootdown_test.cc).
+// (issue 10; tests/host/calls/tlb_shootdown_test.cc, and under the interleaving explorer
+// tests/host/explore/calls_explore_test.cc).
 #pragma once
 
 #include <cstdint>
