@@ -92,9 +92,10 @@ void observe_warp(WarpSide& side, std::uint64_t prev_tsc, std::uint64_t prev_tag
   }
 }
 
-WarpSide run_warp_window(WarpArena& arena, std::uint64_t me, TscSyncPort& port,
-                         const TscSyncTiming& t, const std::atomic<std::uint64_t>* request,
-                         std::uint64_t my_request) {
+WarpSide run_warp_window(TscSyncMailbox& box, std::uint64_t me, TscSyncPort& port,
+                         const TscSyncTiming& t, std::uint64_t my_request) {
+  WarpArena& arena = box.arena;
+  const auto round = static_cast<std::uint32_t>(my_request >> kRequestRoundShift);
   WarpSide side;
   // Until the other side first shows up, the limit is answer_cycles (a virtual CPU may be
   // descheduled for a while); from that first hand-over on, window_cycles.
@@ -103,7 +104,10 @@ WarpSide run_warp_window(WarpArena& arena, std::uint64_t me, TscSyncPort& port,
   // `tries` bounds the loop whether or not the lock is ever won.
   for (std::uint64_t tries = 0; tries < t.max_loops && side.handoffs < t.enough_handoffs;
        ++tries) {
-    if (request != nullptr && request->load(std::memory_order_relaxed) != my_request) break;
+    if (box.request.load(std::memory_order_relaxed) != my_request ||
+        box.adjust_failed.load(std::memory_order_relaxed) == round) {
+      break;
+    }
     if (arena.lock.exchange(1, std::memory_order_acquire) != 0) {
       port.relax();
       if (port.read_tsc_ordered() - start > limit) break;
@@ -178,20 +182,19 @@ RoundResult run_checker_round(TscSyncMailbox& box, std::uint32_t cpu, std::int64
       box.request.load(std::memory_order_relaxed) >> kRequestRoundShift) + 1;
   if (round == 0) round = 1;
   const std::uint64_t request = (std::uint64_t{round} << kRequestRoundShift) | cpu;
+  box.go.store(go_word(round, adjust), std::memory_order_relaxed);
+  // Release: a target that sees this request also sees the correction above.
   box.request.store(request, std::memory_order_release);
-  const bool ready = wait_for(port, t.answer_cycles, t.max_polls, [&] {
-    return box.ready.load(std::memory_order_acquire) == round;
-  });
-  if (ready) {
-    box.go.store(go_word(round, adjust), std::memory_order_release);
-    r.checker = run_warp_window(box.arena, tag(round, kCheckerSide), port, t, &box.request,
-                                request);
-    // The target may see its first hand-over up to answer_cycles late, then runs a window.
+  // No separate start signal: the window itself waits (answer_cycles) for the target's first
+  // turn, which saves a round trip per check.
+  r.checker = run_warp_window(box, tag(round, kCheckerSide), port, t, request);
+  if (box.adjust_failed.load(std::memory_order_acquire) == round) {
+    r.answered = true;
+    r.adjust_failed = true;
+  } else if (r.checker.handoffs != 0) {
+    // The target took turns, so it is in its window; it ends about when ours did, and then
+    // publishes its side.
     r.answered = wait_for(port, t.answer_cycles + t.window_cycles, t.max_polls, [&] {
-      if (box.adjust_failed.load(std::memory_order_acquire) == round) {
-        r.adjust_failed = true;
-        return true;
-      }
       return read_result(box, round, r.target);
     });
   }
@@ -207,20 +210,17 @@ bool serve_target_round(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& por
   const auto round = static_cast<std::uint32_t>(request >> kRequestRoundShift);
   if (round == 0 || (request & kRequestCpuMask) != cpu) return false;
   if (box.ready.load(std::memory_order_relaxed) == round) return false;  // served already
-  box.ready.store(round, std::memory_order_release);
-  std::uint64_t go = 0;
-  const bool started = wait_for(port, t.answer_cycles, t.max_polls, [&] {
-    go = box.go.load(std::memory_order_acquire);
-    return go_is_for(go, round) || box.request.load(std::memory_order_relaxed) != request;
-  });
-  if (!started || !go_is_for(go, round)) return true;
+  box.ready.store(round, std::memory_order_relaxed);
+  // Written before the request we saw (acquire): this round's correction, or a later round's
+  // word if the checker has moved on, in which case this round is closed.
+  const std::uint64_t go = box.go.load(std::memory_order_relaxed);
+  if (!go_is_for(go, round)) return true;
   const std::int64_t adjust = go_adjust(go);
   if (adjust != 0 && !port.adjust_tsc(adjust)) {
     box.adjust_failed.store(round, std::memory_order_release);
     return true;
   }
-  const WarpSide mine =
-      run_warp_window(box.arena, tag(round, kTargetSide), port, t, &box.request, request);
+  const WarpSide mine = run_warp_window(box, tag(round, kTargetSide), port, t, request);
   publish_result(box, round, mine);
   return true;
 }
@@ -234,6 +234,11 @@ CpuSyncReport check_cpu_tsc(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort&
   for (;;) {
     const RoundResult r = run_checker_round(box, cpu, adjust, port, t);
     ++rep.rounds;
+    if (!r.answered && !retried_inconclusive && adjust == 0) {
+      // A virtual CPU can be descheduled for longer than the deadline: once more.
+      retried_inconclusive = true;
+      continue;
+    }
     if (!r.answered) {
       rep.answered = false;
       rep.verdict = SyncVerdict::kInconclusive;

@@ -5,9 +5,9 @@
 // TSC and IA32_TSC_ADJUST; host tests use fake TSCs and run the two sides on threads).
 //
 // One check pairs the boot CPU ("checker") with one AP ("target") through a TscSyncMailbox:
-//   checker: post(round)  ->  target: sees the round, applies the requested TSC_ADJUST change,
-//   says ready            ->  checker: go; both run a warp window of kWarpWindowNs
-//   target: publishes its  ->  checker: reads it, decides (decide_tsc_sync).
+//   checker: posts a round (with the TSC_ADJUST change the target is to make first) and starts
+//   its window; target: sees the round, makes the change, joins the window; after it, the target
+//   publishes its side and the checker decides (decide_tsc_sync).
 // Every wait on either side has a deadline; a round is tagged with a sequence number, so a target
 // that wakes up late for a round the checker gave up on changes nothing.
 #pragma once
@@ -58,20 +58,6 @@ struct WarpArena {
 void observe_warp(WarpSide& side, std::uint64_t prev_tsc, std::uint64_t prev_tag,
                   std::uint64_t now, std::uint64_t me);
 
-// One side's loop: until it has seen `enough_handoffs` hand-overs, or its own TSC has advanced
-// by `window_cycles` since the first one (by `answer_cycles` from the start while there is
-// none), or after `max_loops` tries (bounds the window for a TSC that does not
-// move), take the lock; if the last record is the other side's (or none), read it, read the TSC,
-// store it with `me`; release; observe_warp each time. The sides thus take turns, and every read
-// after the first is a hand-over; since they alternate, when one side has seen enough the other
-// gets one more turn at most and has seen enough too, so neither waits out the window for
-// nothing. While `*request` differs
-// from `my_request` (the round was closed) it stops early; `request` may be null.
-struct TscSyncTiming;
-WarpSide run_warp_window(WarpArena& arena, std::uint64_t me, TscSyncPort& port,
-                         const TscSyncTiming& t, const std::atomic<std::uint64_t>* request,
-                         std::uint64_t my_request);
-
 // What to do after a round.
 enum class SyncVerdict : std::uint8_t {
   kInSync,        // both sides handed over and neither saw a warp
@@ -103,9 +89,9 @@ SyncDecision decide_tsc_sync(const WarpSide& checker, const WarpSide& target, bo
 struct TscSyncMailbox {
   // round << 32 | target CPU: the checker's current round (0: none yet).
   std::atomic<std::uint64_t> request{0};
-  std::atomic<std::uint32_t> ready{0};          // the round the target is ready for
-  // (round & 0xFFFF) << 48 | the TSC_ADJUST change (48-bit two's complement) the target applies
-  // before its window: the start signal and the correction in one word.
+  std::atomic<std::uint32_t> ready{0};          // the last round a target took up
+  // (round & 0xFFFF) << 48 | the TSC_ADJUST change (48-bit two's complement) the target makes
+  // before its window, written before `request`: a target that sees a round reads its change.
   std::atomic<std::uint64_t> go{0};
   std::atomic<std::uint32_t> adjust_failed{0};  // a round whose correction the target could not make
   // The target's WarpSide, published seqlock-style: result_round 0 while written, then the round.
@@ -125,6 +111,18 @@ struct TscSyncTiming {
   std::uint64_t answer_cycles = 0;  // how long either side waits for the other's next step
   std::uint64_t max_polls = 0;      // iteration bound of such a wait (a TSC that does not move)
 };
+
+// One side's loop: until it has seen `enough_handoffs` hand-overs, or its own TSC has advanced
+// by `window_cycles` since the first one (by `answer_cycles` from the start while there is
+// none), or after `max_loops` tries (bounds the window for a TSC that does not
+// move), take the lock; if the last record is the other side's (or none), read it, read the TSC,
+// store it with `me`; release; observe_warp each time. The sides thus take turns, and every read
+// after the first is a hand-over; since they alternate, when one side has seen enough the other
+// gets one more turn at most and has seen enough too, so neither waits out the window for
+// nothing. It stops early when box.request is no longer `my_request` (the round was closed) or
+// the target reported that it could not make the round's correction (adjust_failed).
+WarpSide run_warp_window(TscSyncMailbox& box, std::uint64_t me, TscSyncPort& port,
+                         const TscSyncTiming& t, std::uint64_t my_request);
 
 // What one round gave the checker.
 struct RoundResult {
@@ -146,7 +144,8 @@ bool serve_target_round(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& por
                         const TscSyncTiming& t);
 
 // The whole check of one CPU: rounds until in sync, or warped with no correction left, or the
-// round budget (1 + kMaxTscAdjustments + 1 inconclusive retry) is spent.
+// round budget (1 + kMaxTscAdjustments + 1 retry of an inconclusive or unanswered round) is
+// spent.
 struct CpuSyncReport {
   SyncVerdict verdict = SyncVerdict::kInconclusive;
   bool answered = true;

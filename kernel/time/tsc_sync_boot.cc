@@ -105,11 +105,13 @@ void check_tsc_sync(std::uint32_t cpu_count, bool (*online)(const void* ctx, std
   for (std::uint32_t cpu = 1; cpu < cpu_count; ++cpu) {
     if (!online(ctx, cpu)) continue;
     ++checked;
+    const std::uint64_t cpu_start = now_ns();
     const CpuSyncReport r = check_cpu_tsc(g_box, cpu, port, t, can_adjust);
     if (r.first_warp > max_warp) max_warp = r.first_warp;
-    klog::debug("tsc: cpu {}: max warp {} cycles ({} ns), {} after {} rounds, {} hand-overs, "
-                "TSC_ADJUST change {}", cpu, r.first_warp, cycles_to_ns(r.first_warp),
-                verdict_name(r.verdict), r.rounds, r.handoffs, r.adjusted);
+    klog::debug("tsc: cpu {}: max warp {} cycles ({} ns), {} after {} rounds in {} us, {} "
+                "hand-overs, TSC_ADJUST change {}", cpu, r.first_warp,
+                cycles_to_ns(r.first_warp), verdict_name(r.verdict), r.rounds,
+                (now_ns() - cpu_start) / 1000, r.handoffs, r.adjusted);
     if (!r.answered) {
       ++unknown;
       klog::warn("tsc: cpu {}: did not take part in the TSC check within {} ms", cpu,
