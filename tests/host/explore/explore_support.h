@@ -14,8 +14,8 @@ namespace explore = platform::host::explore;
 
 // The bounded run in scripts/test: each search stops at `count` schedules or `seconds`,
 // whichever comes first (scripts/explore scales both with PLEIADES_EXPLORE_SCALE).
-inline constexpr std::uint64_t kSchedules = 400;
-inline constexpr double kSeconds = 12.0;
+inline constexpr std::uint64_t kSchedules = 1600;
+inline constexpr double kSeconds = 10.0;
 
 // Fails the test with the failing schedule (seed, points, reason) if the search found one, or
 // if the schedules were shorter than `min_points` (the scenario did not run as meant).
