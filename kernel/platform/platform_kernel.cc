@@ -47,7 +47,8 @@ void cpu_relax() { arch::pause(); }
 
 std::uint64_t cycles() { return arch::rdtsc(); }
 
-// The TSC rate ktime::init() calibrated (CPUID 0x15/0x16, HPET, PM timer or PIT; docs/time.md).
+// The TSC rate ktime::init() calibrated (CPUID 0x15 where exact, HPET, PM timer or PIT;
+// docs/smp.md, "Time").
 std::uint64_t cycles_per_second() {
   const std::uint64_t hz = ktime::tsc_hz();
   return hz != 0 ? hz : kernel::kFallbackHz;
