@@ -329,8 +329,8 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
   set_all_listed_cpus_online(r.online == r.listed);
 
-  klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online, r.listed + plan.fake,
-             ms(r.elapsed_ns), s.waves, s.retried);
+  klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online,
+             r.listed + plan.fake, ms(r.elapsed_ns), s.waves, s.retried);
   report_cpu(bsp);
   for (std::uint32_t i = 0; i < n; ++i) {
     if (targets[i].outcome == bringup::Outcome::kOnline) {

@@ -1,7 +1,7 @@
 // The AP start-up sequencer: which IPIs go to which CPU when, how long to wait, when to retry
 // and when to give up. Pure (no hardware, no globals): the machine is behind StartupPort, so the
-// kernel drives real local APICs (kernel/smp/bringup_port.cc) and tests/host/bringup drives
-// simulated CPUs that answer, answer late, answer only to a second round, or never answer.
+// kernel drives real local APICs (KernelPort in kernel/smp/bringup.cc) and tests/host/bringup
+// drives simulated CPUs that answer, answer late, answer only to a second round, or never answer.
 //
 // Sequence (Intel SDM vol. 3A 9.4.4.1 "Typical BSP Initialization Sequence"; docs/smp.md):
 // per wave of up to `wave_size` targets, INIT to each target individually (never a broadcast),
