@@ -370,7 +370,7 @@ KTEST(sched_tickless_idle_cpu_takes_few_ticks) {
   const ktest::InterruptsOn interrupts_on;
   if (online_cpu_count() < 2) KSKIP("needs a CPU that is idle besides this one");
   const std::uint32_t cpu = last_online_cpu();
-  constexpr std::uint64_t kWindowNs = 1'000 * kMs;
+  constexpr std::uint64_t kWindowNs = 1'500 * kMs;  // longer than the idle sleep limit
   const std::uint64_t ticks_before = ktime::timer_ticks_on(cpu);
   const std::uint64_t stops_before = ktime::tick_idle_stops(cpu);
   const std::uint64_t start = ktime::now_ns();
@@ -383,7 +383,9 @@ KTEST(sched_tickless_idle_cpu_takes_few_ticks) {
              "tick stopped {} times", cpu, ticks, elapsed / kMs, per_second,
              1'000'000'000 / kTickNs, stops);
   if (!tickless_idle()) KSKIP("booted with nohz=off: the periodic tick runs while idle");
-  KCHECK(stops > 0);
+  // Stopped during the window, or stopped before it and not woken inside it (its one-shot, at
+  // most 1 s ahead, due after the window: a vCPU descheduled by a loaded host delivers late).
+  KCHECK(stops > 0 || ticks == 0);
   // A tenth of the periodic rate: the tick is off, not merely slower (the goal is under 10/s).
   KCHECK(per_second < 1'000'000'000 / kTickNs / 10);
 }
