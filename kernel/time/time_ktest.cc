@@ -145,11 +145,12 @@ KTEST(lapic_timer_periodic_rate) {
   const std::uint64_t expected = elapsed / kPeriod;
   klog::info("lapic timer periodic: {} ticks of {} us in {} us (expected {})", ticks,
              kPeriod / 1000, elapsed / 1000, expected);
-  // Periodic, not one-shot: it kept firing. The lower bound is loose on purpose: a tick that is
-  // delivered late merges with the next one (one IRR bit), and an emulator on a loaded host
-  // (QEMU TCG with its timer thread starved) delivers late by tens of ms. The upper bound is
-  // tight enough to catch a wrong rate (a factor of 2), which late delivery cannot cause.
-  KCHECK(ticks >= 3);
+  // Periodic, not one-shot: it fired more than once. The lower bound is loose on purpose: a tick
+  // that is delivered late merges with the next one (one IRR bit), and an emulator on a loaded
+  // host (QEMU TCG with its vCPU or timer thread starved) delivers late by tens of ms: a
+  // clean-clone run at load 13 saw 2 ticks in 262 ms. A one-shot fires exactly once. The upper
+  // bound is tight enough to catch a wrong rate (a factor of 2), which late delivery cannot cause.
+  KCHECK(ticks >= 2);
   KCHECK(ticks <= expected * 2 + 2);
   // Stopped: no more ticks.
   const std::uint64_t after = ktime::timer_ticks();
