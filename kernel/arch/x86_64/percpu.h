@@ -31,7 +31,8 @@ enum class CpuStage : std::uint32_t {
   kRunning = 10,       // released: in its idle loop
   kFeatureMismatch = 0x100,  // parked: CPUID differs from the boot CPU's (see mismatch fields)
   kApicIdMismatch = 0x101,   // parked: its APIC ID register disagrees with its slot
-  kAbandoned = 0x102,        // parked: reached kOnline after the boot CPU gave up on it
+  kAbandoned = 0x102,        // parked: the boot CPU gave up on it (claimed with a CAS on `stage`
+                             // at any kernel-code stage); it parks when it sees this
 };
 const char* cpu_stage_name(CpuStage stage);
 
@@ -50,8 +51,7 @@ struct alignas(64) CpuLocal {
   // Start-up state: written by this CPU (stage), read by the boot CPU with atomic builtins.
   CpuStage stage;                  // gs:56
   std::uint32_t acpi_uid;          // ACPI processor UID (for LINT NMI entries)
-  std::uint32_t abandoned;         // set by the boot CPU: park instead of joining (atomic builtins)
-  std::uint32_t reserved0;
+  std::uint32_t reserved0[2];
   std::uint64_t kernel_stack_top;  // the stack this CPU started on (boot CPU: entry.S)
   std::uint64_t ist_tops[kIstStackCount];
   std::uint64_t lapic_timer_hz;    // this CPU's calibrated LAPIC timer rate
