@@ -1,7 +1,8 @@
 // Lock torture on every online CPU: each CPU (the APs from their call service, the boot CPU
 // from the test) hammers a ticket lock, an MCS lock, a reader-writer lock and a seqlock that
 // guard shared pairs of counters, checking the pair invariant inside every critical section or
-// read, and the totals at the end. Bounded: a fixed number of rounds and a deadline.
+// read, and the totals at the end. Bounded: a fixed number of critical sections per lock, shared
+// among the CPUs, and a deadline.
 #include <atomic>
 
 #include "kernel/arch/x86_64/cpu.h"
@@ -13,7 +14,12 @@
 
 namespace {
 
-constexpr std::uint32_t kRounds = 300;
+// Rounds of all CPUs together. Fixed, not per CPU: every round hands the FIFO locks to the next
+// waiter, and with more vCPUs than host cores each handover may wait for the host to run that
+// waiter's vCPU, so the test's time grows with its handovers, not with the CPUs' speed.
+constexpr std::uint32_t kTotalRounds = 1200;
+constexpr std::uint32_t kMinRounds = 50;  // per CPU, so each one still contends
+std::uint32_t g_rounds = kMinRounds;      // per CPU, set by the test before the CPUs start
 constexpr std::uint64_t kWaitNs = 20'000'000'000;  // a bound, not the expected time (TCG on a loaded host)
 
 constinit smp::LockClass kTortureTicket{"torture-ticket", smp::LockRank{0}};
@@ -52,7 +58,8 @@ void torture() {
   // Start together, so the CPUs really contend.
   while (!g_go.load(std::memory_order_acquire) && ktime::now_ns() < start_deadline) arch::pause();
   const std::uint32_t self = arch::current_cpu_number();
-  for (std::uint32_t i = 0; i < kRounds; ++i) {
+  const std::uint32_t rounds = g_rounds;
+  for (std::uint32_t i = 0; i < rounds; ++i) {
     {
       smp::Guard g{g_ticket};
       if (g_ticket_pair.a != g_ticket_pair.b) g_violations.fetch_add(1);
@@ -105,6 +112,8 @@ KTEST(lock_torture_every_cpu) {
   const std::uint64_t ticket0 = g_ticket_pair.a, mcs0 = g_mcs_pair.a, rw0 = g_rw_a.load();
   const std::uint64_t seq0 = g_seq.read().a;
   const std::uint32_t cpus = smp::online_cpu_count();
+  g_rounds = kTotalRounds / cpus > kMinRounds ? kTotalRounds / cpus : kMinRounds;
+  // The call below publishes g_rounds to the APs (the queue lock orders it before they run).
   KCHECK(smp::call_on_all_but_self(torture_call, {}, smp::CallMode::kAsync));
   const std::uint64_t deadline = ktime::now_ns() + kWaitNs;
   while (g_ready.load() < cpus - 1 && ktime::now_ns() < deadline) arch::pause();
@@ -116,11 +125,11 @@ KTEST(lock_torture_every_cpu) {
   KCHECK_EQ(g_violations.load(), 0u);
   {
     smp::Guard g{g_ticket};
-    KCHECK_EQ(g_ticket_pair.a - ticket0, std::uint64_t{cpus} * kRounds);
+    KCHECK_EQ(g_ticket_pair.a - ticket0, std::uint64_t{cpus} * g_rounds);
   }
   {
     smp::Guard g{g_mcs};
-    KCHECK_EQ(g_mcs_pair.b - mcs0, std::uint64_t{cpus} * kRounds);
+    KCHECK_EQ(g_mcs_pair.b - mcs0, std::uint64_t{cpus} * g_rounds);
   }
   KCHECK_EQ(g_rw_a.load() - rw0, g_rw_writes.load());
   const SeqPair p = g_seq.read();

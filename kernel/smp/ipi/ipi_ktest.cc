@@ -6,6 +6,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
+#include "kernel/console/log.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
 #include "kernel/smp/cpus.h"
@@ -65,6 +66,8 @@ constexpr std::uint64_t kStormQueueNs = 10'000'000'000;
 std::atomic<std::uint32_t> g_storm[kMax][kMax];
 std::atomic<std::uint32_t> g_storm_send_failures{0};
 std::atomic<std::uint32_t> g_storm_wrong_cpu{0};
+// Per sender: rounds finished (kStormRounds + 1 once its storm_send returned), for the report.
+std::atomic<std::uint32_t> g_storm_progress[kMax];
 
 void storm_hit(const smp::CallArgs& args) {
   const std::uint32_t self = arch::current_cpu_number();
@@ -76,6 +79,7 @@ void storm_hit(const smp::CallArgs& args) {
 void storm_send() {
   const std::uint32_t self = arch::current_cpu_number();
   const smp::CpuSet online = smp::online_cpus();
+  if (self < kMax) g_storm_progress[self].store(1, std::memory_order_relaxed);
   for (std::uint32_t r = 0; r < kStormRounds; ++r) {
     for (std::uint32_t t = online.next(0); t < smp::kMaxCpus; t = online.next(t + 1)) {
       if (t == self) continue;
@@ -84,6 +88,26 @@ void storm_send() {
         g_storm_send_failures.fetch_add(1, std::memory_order_relaxed);
       }
     }
+    if (self < kMax) g_storm_progress[self].store(r + 2, std::memory_order_relaxed);
+  }
+}
+
+// What every CPU was doing when the storm did not finish: its sender's progress, its queue, and
+// the interrupts it took (a CPU that took none since the start never ran its handler).
+void storm_report(std::uint32_t n, const std::uint64_t* ipis_before) {
+  for (std::uint32_t c = 0; c < n; ++c) {
+    const platform::CpuNumber cpu{c};
+    if (!smp::cpu_online(cpu)) continue;
+    const smp::CallQueueStats st = smp::call_queue_stats(cpu);
+    std::uint32_t got = 0;
+    for (std::uint32_t s = 0; s < n; ++s) got += g_storm[c][s].load(std::memory_order_relaxed);
+    const arch::CpuLocal* local = smp::cpu_local(cpu);
+    klog::error("storm: cpu {}: sender at {}/{} rounds, {} hits run here, {} pending, {} served, "
+                "{} IPIs sent to it, {} taken since the start, {} timer ticks",
+                c, g_storm_progress[c].load(std::memory_order_relaxed), kStormRounds + 1, got,
+                smp::call_service()->pending(cpu), st.served, st.ipis_sent,
+                arch::read_counter(local->ipis) - ipis_before[c],
+                arch::read_counter(local->timer_ticks));
   }
 }
 
@@ -97,6 +121,11 @@ KTEST(ipi_storm_every_cpu_to_every_cpu) {
     for (auto& c : row) c.store(0);
   g_storm_send_failures.store(0);
   g_storm_wrong_cpu.store(0);
+  std::uint64_t ipis_before[kMax] = {};
+  for (std::uint32_t c = 0; c < n; ++c) {
+    g_storm_progress[c].store(0);
+    ipis_before[c] = arch::read_counter(smp::cpu_local(platform::CpuNumber{c})->ipis);
+  }
   std::uint64_t skipped_before = 0;
   for (std::uint32_t c = 0; c < n; ++c) skipped_before += smp::call_queue_stats(platform::CpuNumber{c}).ipis_skipped;
   // The APs send from their call service (interrupts off: they serve their own queues while a
@@ -116,6 +145,7 @@ KTEST(ipi_storm_every_cpu_to_every_cpu) {
     smp::serve_call_queue();  // interrupts are off here: our share of the storm
     arch::pause();
   }
+  if (total != expected || g_storm_send_failures.load() != 0) storm_report(n, ipis_before);
   KCHECK_EQ(g_storm_send_failures.load(), 0u);
   KCHECK_EQ(g_storm_wrong_cpu.load(), 0u);
   KCHECK_EQ(total, expected);

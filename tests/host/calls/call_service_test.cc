@@ -329,3 +329,22 @@ TEST_F(CallServiceTest, SyncCallFromACalledFunctionIsRefused) {
 }
 
 }  // namespace
+
+// Senders that retry a full queue must not line up on its FIFO lock: the owner's pop would wait
+// behind every one of them (at -smp 16 on 2 host cores a target's queue stayed full for the
+// whole 10 s bound of the in-kernel IPI storm). A push that sees the queue full takes no lock.
+TEST_F(CallServiceTest, PushToAFullQueueTakesNoLock) {
+  CallMachine m(kCpus);  // the lock needs a CPU to run on
+  smp::CallQueue q;
+  const smp::QueuedCall call{record, {}, platform::kNoCpu, smp::kNoTicket};
+  for (std::uint32_t i = 0; i < smp::kCallQueueCapacity; ++i) {
+    ASSERT_NE(q.push(call), smp::CallQueue::PushResult::kFull);
+  }
+  const std::uint64_t before = smp::kIpiQueueClass.stats().acquisitions.load();
+  EXPECT_EQ(q.push(call), smp::CallQueue::PushResult::kFull);
+  EXPECT_EQ(q.push(call), smp::CallQueue::PushResult::kFull);
+  EXPECT_EQ(smp::kIpiQueueClass.stats().acquisitions.load(), before);
+  smp::QueuedCall out;
+  ASSERT_TRUE(q.pop(out));
+  EXPECT_EQ(q.push(call), smp::CallQueue::PushResult::kQueuedWasBusy);
+}
