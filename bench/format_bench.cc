@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
-// Step 4: the page tables the kernel starts on, built with the shared core in kernel/mm/paging.
+// Step 4: the page tables the kernel starts on, built with the shared core in kernel/arch/x86_64/mmu.
 #include "efi/console.h"
 #include "efi/loader.h"
-#include "kernel/mm/paging/page_tables.h"
+#include "kernel/arch/x86_64/mmu/page_tables.h"
 
 namespace loader {
 namespace {

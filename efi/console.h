@@ -3,7 +3,7 @@
 #pragma once
 
 #include "efi/uefi.h"
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace loader {
 

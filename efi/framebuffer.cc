@@ -4,7 +4,7 @@
 // pixels the kernel cannot draw (console::pixel_layout says why).
 #include "efi/console.h"
 #include "efi/loader.h"
-#include "kernel/console/pixel_layout.h"
+#include "kernel/boot/pixel_layout.h"
 
 namespace loader {
 namespace {

@@ -9,7 +9,7 @@
 #include "efi/elf/validate.h"
 #include "efi/uefi.h"
 #include "kernel/boot/boot_info.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace loader {
 

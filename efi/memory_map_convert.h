@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace loader {
 

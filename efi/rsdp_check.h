@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace loader {
 

@@ -20,7 +20,7 @@
 
 #include "bench/console/readback_console.h"
 #include "kernel/console/bench_text.h"
-#include "kernel/console/pixel_layout.h"
+#include "kernel/boot/pixel_layout.h"
 #include "kernel/console/text_layout.h"
 #include "kernel/console/text_screen.h"
 

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace elf {
 

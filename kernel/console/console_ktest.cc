@@ -3,10 +3,10 @@
 #include "kernel/console/bench_text.h"
 #include "kernel/console/font8x16.h"
 #include "kernel/console/framebuffer_console.h"
-#include "kernel/console/pixel_layout.h"
+#include "kernel/boot/pixel_layout.h"
 #include "kernel/core/boot_state.h"
 #include "kernel/mm/mm.h"
-#include "kernel/test/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "kernel/time/clock.h"
 
 namespace {

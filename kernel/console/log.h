@@ -1,4 +1,4 @@
-// Kernel logging: one type-safe formatter (kernel/lib/format.h), every line to every console
+// Kernel logging: one type-safe formatter (smp/klib/format.h), every line to every console
 // (serial when present, the framebuffer text console when there is one).
 //
 //   klog::info("smp: {} of {} CPUs online", online, total);
@@ -7,7 +7,7 @@
 // CPU; lines from different CPUs do not interleave.
 #pragma once
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace klog {
 

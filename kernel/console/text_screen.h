@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "kernel/console/font8x16.h"
-#include "kernel/console/pixel_layout.h"
+#include "kernel/boot/pixel_layout.h"
 #include "kernel/console/text_layout.h"
 
 namespace console {

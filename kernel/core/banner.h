@@ -2,7 +2,7 @@
 #pragma once
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace core {
 

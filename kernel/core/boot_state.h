@@ -4,7 +4,7 @@
 
 #include "kernel/boot/boot_info.h"
 #include "kernel/core/cmdline.h"
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace core {
 

@@ -1,6 +1,6 @@
 #include "kernel/core/cmdline.h"
 
-#include "kernel/lib/words.h"
+#include "smp/klib/words.h"
 
 namespace cmdline {
 namespace {
@@ -68,11 +68,11 @@ void apply(ParseResult& r, const Word& w) {
     }
   } else if (equals(w.key, "smp") || equals(w.key, "nosmp") || equals(w.key, "maxcpus") ||
              equals(w.key, "smp_fake_apic")) {
-    // Known: kernel/smp/smp_options.cc parses these and reports its own malformed values.
+    // Known: kernel/cpus/smp_options.cc parses these and reports its own malformed values.
   } else if (equals(w.key, "lockstat") || equals(w.key, "watchdog") || equals(w.key, "bench") ||
              equals(w.key, "stall") || equals(w.key, "panic_on_ap") ||
              equals(w.key, "lockdep_test")) {
-    // Known: kernel/smp/ipi/service_options.cc parses these and reports malformed values.
+    // Known: kernel/cpus/ipi/service_options.cc parses these and reports malformed values.
   } else if (equals(w.key, "acpi")) {
     if (!w.has_value) {
       add_problem(r, ProblemKind::kMissingValue, w.whole);

@@ -9,19 +9,19 @@
 //   fault=page|ud   take a deliberate unhandled fault after boot (backtrace tests)
 //   loglevel=debug|info|warn|error
 //   acpi=dump       print every ACPI table in acpidump's layout (for acpiinfo)
-//   nosched, sched=off   do not run the preemptive scheduler (kernel/sched), which runs by
+//   nosched, sched=off   do not run the preemptive scheduler (kernel/threads), which runs by
 //                   default (`sched`, `sched=on`); sched_bench: run only its benchmark
 //   nohz=off        keep every CPU's periodic tick while idle (tickless idle is the default:
 //                   `nohz`, `nohz=on`; docs/scheduling.md)
-//   smp=, nosmp, maxcpus=, smp_fake_apic=   AP bring-up (parsed by kernel/smp/smp_options.h)
+//   smp=, nosmp, maxcpus=, smp_fake_apic=   AP bring-up (parsed by kernel/cpus/smp_options.h)
 //   lockstat, watchdog, bench, stall=, panic_on_ap=, lockdep_test=   cross-CPU services and
-//                   their test provocations (parsed by kernel/smp/ipi/service_options.h)
+//                   their test provocations (parsed by kernel/cpus/ipi/service_options.h)
 #pragma once
 
 #include <cstddef>
 
 #include "kernel/console/log.h"
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace cmdline {
 

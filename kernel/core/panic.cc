@@ -7,8 +7,8 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/power.h"
-#include "kernel/smp/ipi/panic_stop.h"
-#include "kernel/smp/ipi/service_options.h"
+#include "kernel/cpus/ipi/panic_stop.h"
+#include "kernel/cpus/ipi/service_options.h"
 
 namespace kpanic {
 namespace {

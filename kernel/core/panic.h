@@ -2,7 +2,7 @@
 //
 //   panic("mm: frame {:#x} freed twice", phys);
 //
-// First stops every other CPU (kernel/smp/ipi/panic_stop.h: IPI, then NMI; bounded), then
+// First stops every other CPU (kernel/cpus/ipi/panic_stop.h: IPI, then NMI; bounded), then
 // prints "PANIC: <message>" and a backtrace of the caller to every console (without the
 // console lock: another CPU may hold it), one line per other CPU saying where it stopped, and
 // the lock statistics when `lockstat` was given; then stops: in QEMU-exit mode (command line
@@ -11,7 +11,7 @@
 // panic on another CPU while one is reported stops that CPU quietly (it shows in the report).
 #pragma once
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 [[noreturn]] void vpanic(fmt::StringView format, const fmt::Arg* args, std::size_t count);
 

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace ksym {
 

@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 #include "kernel/mm/irq_spinlock.h"
 #include "kernel/mm/memory_map.h"
 

@@ -2,11 +2,11 @@
 
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
-#include "kernel/mm/arch/x86_64/mmu.h"
-#include "kernel/mm/arch/x86_64/pat.h"
+#include "kernel/arch/x86_64/mmu/mmu.h"
+#include "kernel/arch/x86_64/mmu/pat.h"
 #include "kernel/mm/irq_spinlock.h"
 #include "kernel/mm/mm.h"
-#include "kernel/smp/ipi/tlb_shootdown.h"
+#include "kernel/cpus/ipi/tlb_shootdown.h"
 
 // Section bounds from kernel/linker.ld. Each segment starts on its own page.
 extern "C" const char __kernel_start[], __rodata_start[], __data_start[], __kernel_end[];

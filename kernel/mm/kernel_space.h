@@ -11,10 +11,10 @@
 #include <cstdint>
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/memory_map.h"
-#include "kernel/mm/paging/page_tables.h"
+#include "kernel/arch/x86_64/mmu/page_tables.h"
 
 namespace mm {
 

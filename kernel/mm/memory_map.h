@@ -9,7 +9,7 @@
 #include <cstdint>
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace mm {
 

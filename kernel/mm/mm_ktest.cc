@@ -1,10 +1,10 @@
 // In-kernel tests of memory management on the real machine: the address space mm::init built,
 // the control bits, frames, kernel_map/protect/unmap and map_mmio.
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/mm/arch/x86_64/mmu.h"
+#include "kernel/arch/x86_64/mmu/mmu.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
-#include "kernel/test/ktest.h"
+#include "kernel/ktest/ktest.h"
 
 extern "C" const char __kernel_start[], __rodata_start[], __data_start[];
 

@@ -3,8 +3,8 @@
 // (one vector per IpiKind), and local TLB flushes with INVLPG or a full flush.
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/mm/arch/x86_64/mmu.h"
-#include "kernel/smp/cpus.h"
+#include "kernel/arch/x86_64/mmu/mmu.h"
+#include "kernel/cpus/cpus.h"
 #include "smp/platform/platform.h"
 
 namespace platform {

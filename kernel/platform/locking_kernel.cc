@@ -15,7 +15,7 @@
 #include "smp/locks/cpu_lock_state.h"
 #include "smp/platform/platform.h"
 
-// The scheduler's preemption point (kernel/sched/kernel_scheduler.cc); weak, as in
+// The scheduler's preemption point (kernel/threads/kernel_scheduler.cc); weak, as in
 // interrupt_dispatch.cc.
 extern "C" [[gnu::weak]] void ksched_preempt_point();
 

@@ -17,7 +17,7 @@ namespace ktime {
 // yields a rate (then no timeout in the kernel could mean anything).
 void init();
 
-// Reference clocks for the calibration, from the ACPI tables (kernel/acpi), before init().
+// Reference clocks for the calibration, from the ACPI tables (kernel/firmware), before init().
 // hpet_base: physical address of the HPET register block (memory space).
 void set_hpet(std::uint64_t hpet_base);
 // PM timer: `io_port` (FADT PM_TMR_BLK / X_PM_TMR_BLK in I/O space), 24 or 32 bits wide.

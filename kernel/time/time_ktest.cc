@@ -4,13 +4,13 @@
 // periodic tick (the scheduler's, on by default) is stopped, and restored afterwards.
 #include <atomic>
 
-#include "kernel/acpi/acpi_report.h"
+#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
-#include "kernel/smp/cpus.h"
-#include "kernel/smp/run_on_cpu.h"
-#include "kernel/test/ktest.h"
+#include "kernel/cpus/cpus.h"
+#include "kernel/cpus/run_on_cpu.h"
+#include "kernel/ktest/ktest.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
 #include "kernel/time/tsc_calibration.h"

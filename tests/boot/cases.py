@@ -18,7 +18,7 @@ PANIC = r"PANIC"
 KERNEL_EXCEPTION = r"^EXCEPTION "  # kernel/arch/x86_64/exception.cc report header
 FIRMWARE_EXCEPTION = r"!!!! X64 Exception"  # OVMF's handler: the loader (or firmware) faulted
 # The main thread's report when an online CPU did not enter the scheduler within its deadline
-# (kernel/sched/kernel_scheduler.cc, wait_for_cpus).
+# (kernel/threads/kernel_scheduler.cc, wait_for_cpus).
 SCHED_CPU_MISSING = r"did not enter the scheduler"
 ALWAYS_FORBIDDEN = (FIRMWARE_EXCEPTION,)
 NORMAL_FORBIDDEN = (PANIC, KERNEL_EXCEPTION, FIRMWARE_EXCEPTION, SCHED_CPU_MISSING)
@@ -58,7 +58,7 @@ def deliberate_fault(name, fault, mnemonic):
                 forbid=ALWAYS_FORBIDDEN, status=3)
 
 
-# SMP bring-up (kernel/smp, docs/smp.md): the report line, every CPU online, no failure line.
+# SMP bring-up (kernel/cpus, docs/smp.md): the report line, every CPU online, no failure line.
 SMP_FAILED = r"^\[error\] smp: cpu \d+ apic \d+ failed"
 
 
@@ -72,7 +72,7 @@ def smp_case(name, smp, expect, cmdline="test qemu_exit", forbid=NORMAL_FORBIDDE
                 forbid=forbid, status=1, checks=(summary_passed,), timeout=240.0)
 
 
-# ACPI (kernel/acpi, acpi/): the topology printed at boot matches QEMU's configuration, and a
+# ACPI (kernel/firmware, acpi/): the topology printed at boot matches QEMU's configuration, and a
 # malformed table is reported (table, offset, reason) while the kernel boots on.
 MALFORMED_TABLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "acpi",
                                 "malformed")
@@ -151,7 +151,7 @@ CASES = [
               (r"^\[error\] acpi: SRAT: SRAT at offset 0x58: entry of length 0",),
               qemu_args=("-acpitable",
                          "file=" + os.path.join(MALFORMED_TABLES, "srat-zero-length-entry.dat"))),
-    # The kernel scheduler (kernel/sched), on by default: booted without `sched`, every online CPU
+    # The kernel scheduler (kernel/threads), on by default: booted without `sched`, every online CPU
     # enters it; 256 threads sleeping, waking, yielding, taking mutexes and migrating; ping-pong
     # across CPUs; pinning; RT before fair; tick preemption. Every thread must finish with the
     # counters right.
@@ -197,7 +197,7 @@ CASES = [
     bad_kernel("kernel-bad-magic", "bad-magic", r"bad magic"),
     bad_kernel("kernel-bad-phoff", "phoff-past-end", r"e_phoff|program header"),
     bad_kernel("kernel-phoff-overflow", "phoff-overflow", r"e_phoff|program header"),
-    # Cross-CPU services (kernel/smp/ipi, docs/locking.md "Kernel: cross-CPU services").
+    # Cross-CPU services (kernel/cpus/ipi, docs/locking.md "Kernel: cross-CPU services").
     kernel_tests("ipi-tests-smp2", smp="2", cmdline="test=ipi_ qemu_exit", timeout=60.0),
     kernel_tests("ipi-tests-smp4", smp="4", cmdline="test=ipi_ qemu_exit", timeout=60.0),
     kernel_tests("lock-torture-smp4", smp="4", cmdline="test=lock_ qemu_exit lockstat",
@@ -233,7 +233,7 @@ CASES = [
          expect=(r"^PANIC: lockdep: spin stall on cpu 0 \(holder cpu 0x3\).*taking stall-test",
                  r"^panic: cpu 3 stopped by NMI"),
          forbid=ALWAYS_FORBIDDEN, status=3, timeout=60.0),
-    # `bench`: the IPI benchmarks (kernel/bench), then the scheduler's (kernel/sched/sched_bench.cc).
+    # `bench`: the IPI benchmarks (kernel/cpus/ipi/ipi_bench.cc), then the scheduler's (kernel/threads/sched_bench.cc).
     Case(name="bench-smp2", smp="2", cmdline="bench qemu_exit",
          expect=(r"^bench: done",
                  r"^sched_bench: context switch \(2 threads yielding on cpu 1\): \d+ ns per switch",

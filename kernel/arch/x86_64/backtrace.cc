@@ -3,7 +3,7 @@
 #include "kernel/arch/x86_64/fault_recovery.h"
 #include "kernel/console/raw.h"
 #include "kernel/core/kernel_symbols.h"
-#include "kernel/smp/guarded_stack.h"
+#include "kernel/cpus/guarded_stack.h"
 
 extern "C" char __kernel_start[];
 extern "C" char __kernel_end[];

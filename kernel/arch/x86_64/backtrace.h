@@ -21,7 +21,7 @@ void print_code_address(const char* label, std::uint64_t address, bool is_return
 
 // Whether [address, address + length) lies inside the kernel image (where the boot stack
 // and the IST stacks live). Frames in the guarded stack region (kernel threads, APs:
-// kernel/smp/guarded_stack.h) are also followed, each read under fault recovery since a bad
+// kernel/cpus/guarded_stack.h) are also followed, each read under fault recovery since a bad
 // frame pointer there may hit a guard page.
 bool is_kernel_stack_range(std::uint64_t address, std::uint64_t length);
 

@@ -4,7 +4,7 @@
 #include "kernel/arch/x86_64/descriptors.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/mm/arch/x86_64/mmu.h"
+#include "kernel/arch/x86_64/mmu/mmu.h"
 
 // Defined in entry.S.
 extern "C" std::uint8_t boot_stack_guard[4096];

@@ -1,5 +1,5 @@
 // Bring-up of a CPU's architectural state: the boot CPU's in two steps from kernel_main, an
-// AP's in one from the SMP bring-up (kernel/smp/ap_entry.cc).
+// AP's in one from the SMP bring-up (kernel/cpus/ap_entry.cc).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Expected faults: run a function so that one fault of a given vector is recorded instead of
 // reported. The exception handler sees the armed per-CPU FaultRecovery, fills in what
 // happened and makes iretq resume in call_with_fault_recovery(), which then returns true.
-// For tests (kernel/test/expect_fault.h) and, later, for probing memory that may fault.
+// For tests (kernel/ktest/expect_fault.h) and, later, for probing memory that may fault.
 #pragma once
 
 #include <cstdint>

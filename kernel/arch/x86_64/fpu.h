@@ -1,6 +1,6 @@
 // The FPU/SIMD unit for kernel threads that use it. The kernel itself is built
 // general-registers-only and never touches x87/SSE/AVX state; a thread created with an FPU area
-// (kernel/sched/kthread.h) may, and the scheduler saves and restores that area around its
+// (kernel/threads/kthread.h) may, and the scheduler saves and restores that area around its
 // switches (sched/arch/x86_64/xsave.h: XSAVE when the CPU has it, else FXSAVE).
 //
 // init_this_cpu() runs on every CPU before it schedules threads, the boot CPU first:

@@ -1,7 +1,7 @@
 // Per-CPU data of the x86-64 kernel: one cache-line-aligned CpuLocal per CPU, its address in
 // the GS base MSR and again at gs:0 (the self pointer), so `current` is one GS-relative load.
 // The boot CPU's block is static (needed before the heap); each AP's is allocated by the SMP
-// bring-up (kernel/smp/cpu_blocks.cc), sized by the CPU count, and installed by the AP itself.
+// bring-up (kernel/cpus/cpu_blocks.cc), sized by the CPU count, and installed by the AP itself.
 #pragma once
 
 #include <cstddef>
@@ -60,7 +60,7 @@ struct alignas(64) CpuLocal {
   std::uint32_t mismatch_leaf, mismatch_register, mismatch_ap_value, mismatch_bsp_value;
   CpuDescriptors descriptors;      // this CPU's GDT and TSS
   smp::CpuLockState lock_state;    // MCS queue nodes and held locks (kernel/platform/locking_kernel.cc)
-  // The scheduler's current thread on this CPU (kernel/sched/kernel_scheduler.h); null until
+  // The scheduler's current thread on this CPU (kernel/threads/kernel_scheduler.h); null until
   // the CPU enters the scheduler. Written only by this CPU with interrupts off, just before it
   // switches threads; read with one GS-relative load (current_thread_raw below).
   void* current_thread;

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace arch {
 

@@ -1,7 +1,7 @@
 // The start-up sequencer against simulated CPUs: each fake CPU follows INIT/SIPI the way the
 // SDM describes (INIT -> wait-for-SIPI; a SIPI in that state starts it; a SIPI otherwise is
 // ignored) and then shows its stages after set delays, or never, or only after a later round.
-#include "kernel/smp/bringup/ap_startup.h"
+#include "kernel/cpus/bringup/ap_startup.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-// The join handshake (kernel/smp/bringup/join_handshake.h) and the wait after the release
+// The join handshake (kernel/cpus/bringup/join_handshake.h) and the wait after the release
 // (release_wait.h): both orders of the two claims on one word, host threads racing them (run
 // under ThreadSanitizer too), and simulated runs in which a released AP joins in time, joins
 // just before the boot CPU's claim, or comes too late and ends parked and uncounted.
-#include "kernel/smp/bringup/join_handshake.h"
+#include "kernel/cpus/bringup/join_handshake.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "kernel/smp/bringup/release_wait.h"
+#include "kernel/cpus/bringup/release_wait.h"
 
 namespace {
 

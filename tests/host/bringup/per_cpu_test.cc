@@ -1,6 +1,6 @@
 // PerCpu<T> over host threads: each thread is a CPU (platform_host's bind_cpu), interrupts-off
 // is the host flag. Values are per CPU, on separate cache lines, CPU 0 works before allocate().
-#include "kernel/smp/per_cpu.h"
+#include "kernel/cpus/per_cpu.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "kernel/smp/smp_options.h"
+#include "kernel/cpus/smp_options.h"
 
 #include <gtest/gtest.h>
 

@@ -1,10 +1,10 @@
 // The bring-up's target plan: maxcpus= and the kernel's CPU limit (smp::kMaxCpus) cut the
 // listed CPUs, and nothing is numbered at or above the limit.
-#include "kernel/smp/bringup/target_plan.h"
+#include "kernel/cpus/bringup/target_plan.h"
 
 #include <gtest/gtest.h>
 
-#include "kernel/smp/smp_options.h"
+#include "kernel/cpus/smp_options.h"
 #include "smp/cpu_set.h"
 
 namespace smp::bringup {

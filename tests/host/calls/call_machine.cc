@@ -6,7 +6,7 @@
 namespace callstest {
 namespace {
 
-// The kernel's IPI handler body (kernel/smp/ipi/call_function.cc) and its spin-wait service.
+// The kernel's IPI handler body (kernel/cpus/ipi/call_function.cc) and its spin-wait service.
 void serve_handler(void* service) { static_cast<smp::CallService*>(service)->serve(); }
 
 }  // namespace

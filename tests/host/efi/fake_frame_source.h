@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "kernel/mm/paging/page_tables.h"
+#include "kernel/arch/x86_64/mmu/page_tables.h"
 
 namespace paging_test {
 

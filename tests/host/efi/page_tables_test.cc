@@ -1,6 +1,6 @@
 // The page-table core against a fake frame source: entry bits, page-size choice, splits,
 // table reclamation and every error kind.
-#include "kernel/mm/paging/page_tables.h"
+#include "kernel/arch/x86_64/mmu/page_tables.h"
 
 #include <gtest/gtest.h>
 

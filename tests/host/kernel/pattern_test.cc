@@ -1,4 +1,4 @@
-#include "kernel/test/pattern.h"
+#include "kernel/ktest/pattern.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Mask-to-pixel conversion: every pixel format the loader can report, the bit-mask sizes a GOP
 // may use, and every mode the console must refuse.
-#include "kernel/console/pixel_layout.h"
+#include "kernel/boot/pixel_layout.h"
 
 #include <gtest/gtest.h>
 

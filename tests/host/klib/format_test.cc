@@ -1,4 +1,4 @@
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "kernel/lib/words.h"
+#include "smp/klib/words.h"
 
 #include <gtest/gtest.h>
 

@@ -375,7 +375,7 @@ TEST(SmpScheduler, DirectedYieldHandsTheCpuToTheNamedThread) {
 }
 
 
-// The kernel's join starvation (kernel/sched/kthread.cc): a worker, having run long, signals
+// The kernel's join starvation (kernel/threads/kthread.cc): a worker, having run long, signals
 // its joiner and is preempted right there, still runnable; the joiner, back from sleep with
 // positive lag, yields in a loop on the same CPU until the worker is done. The clock stands
 // still during the loop (a yield loop that costs no measurable time), so only the yield rule

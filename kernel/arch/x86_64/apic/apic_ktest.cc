@@ -2,14 +2,14 @@
 #include <atomic>
 
 #include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/acpi/acpi_report.h"
+#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/apic/io_apic.h"
 #include "kernel/arch/x86_64/apic/io_apic_registers.h"
 #include "kernel/arch/x86_64/apic/lapic_registers.h"
 #include "kernel/arch/x86_64/apic/legacy_pic.h"
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
-#include "kernel/test/ktest.h"
+#include "kernel/ktest/ktest.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
 #include "smp/platform/platform.h"

@@ -9,7 +9,7 @@
 #include "kernel/console/log.h"
 #include "kernel/platform/locking_kernel.h"
 
-// The scheduler's preemption point on interrupt return (kernel/sched/kernel_scheduler.cc).
+// The scheduler's preemption point on interrupt return (kernel/threads/kernel_scheduler.cc).
 // Weak: a kernel without the scheduler links without it, and the address is then null.
 extern "C" [[gnu::weak]] void ksched_interrupt_exit(arch::InterruptFrame* frame);
 

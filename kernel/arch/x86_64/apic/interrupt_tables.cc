@@ -1,6 +1,6 @@
 #include "kernel/arch/x86_64/apic/interrupt_tables.h"
 
-#include "kernel/acpi/acpi_report.h"
+#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/console/log.h"
 #include "kernel/time/clock.h"

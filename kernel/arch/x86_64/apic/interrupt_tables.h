@@ -1,4 +1,4 @@
-// Hands what the ACPI tables say about clocks and the boot CPU (read once by kernel/acpi) to the
+// Hands what the ACPI tables say about clocks and the boot CPU (read once by kernel/firmware) to the
 // APIC and clock code: the boot CPU's ACPI UID, the HPET and the PM timer. The topology itself
 // (with the LINT NMI entries the APIC reads) stays in kacpi::machine_tables().
 #pragma once

@@ -2,7 +2,7 @@
 
 #include <new>
 
-#include "kernel/acpi/acpi_report.h"
+#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/apic/io_apic_device.h"
 #include "kernel/arch/x86_64/apic/irq_lock.h"
 #include "kernel/arch/x86_64/apic/isa_routing.h"

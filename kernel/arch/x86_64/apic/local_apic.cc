@@ -1,7 +1,7 @@
 // The kernel side of local_apic.h: mode choice, the one access backend every CPU uses (each
 // CPU reaches its own APIC through the same MMIO page or MSR numbers), per-CPU set-up and the
 // error interrupt.
-#include "kernel/acpi/acpi_report.h"
+#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/apic/local_apic.h"
 
 #include <atomic>

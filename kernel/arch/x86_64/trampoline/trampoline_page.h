@@ -8,7 +8,7 @@
 
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/trampoline/trampoline_layout.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/result.h"
 
 namespace arch {
 

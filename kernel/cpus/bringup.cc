@@ -1,0 +1,350 @@
+#include "kernel/cpus/bringup.h"
+
+#include <atomic>
+#include <new>
+
+#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/trampoline/trampoline_page.h"
+#include "kernel/console/log.h"
+#include "kernel/platform/platform_kernel.h"
+#include "kernel/cpus/ap_start_state.h"
+#include "kernel/cpus/bringup/ap_startup.h"
+#include "kernel/cpus/bringup/join_handshake.h"
+#include "kernel/cpus/bringup/release_wait.h"
+#include "kernel/cpus/bringup/target_plan.h"
+#include "kernel/cpus/cpus.h"
+#include "kernel/cpus/guarded_stack.h"
+#include "kernel/cpus/per_cpu.h"
+#include "kernel/cpus/smp_options.h"
+#include "kernel/cpus/test_ipi.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/tsc_sync_boot.h"
+#include "smp/cpu_set.h"
+
+namespace smp {
+namespace {
+
+using arch::CpuStage;
+
+constexpr std::uint64_t kKernelStackSize = 32 * 1024;
+constexpr std::uint64_t kMsPerNs = 1'000'000;
+
+ApStartState g_start;
+
+// The machine side of the sequencer: local APIC IPIs, stages from the trampoline slots and the
+// per-CPU blocks, ktime for time.
+class KernelPort final : public bringup::StartupPort {
+ public:
+  KernelPort(arch::TrampolinePage& page, arch::CpuLocal** locals, arch::ApBootEntry* table)
+      : page_(page), locals_(locals), table_(table) {}
+
+  void begin_wave(const bringup::Target* targets, std::uint32_t first,
+                  std::uint32_t count) override {
+    std::uint32_t ids[arch::TrampolinePage::kSlotCount];
+    for (std::uint32_t i = 0; i < count; ++i) ids[i] = static_cast<std::uint32_t>(targets[first + i].apic_id);
+    first_ = first;
+    count_ = count;
+    page_.begin_wave(ids, count, table_ + first);
+  }
+
+  // The waves are over and the trampoline page is about to be unmapped: stages come only from
+  // the per-CPU blocks from now on.
+  void end_waves() { count_ = 0; }
+
+  void send_init(platform::ApicId id) override {
+    // A full fence before every start-up IPI: the slots, boot table, stacks and per-CPU blocks
+    // must be globally visible before the AP can run, and an x2APIC ICR write (WRMSR) is not
+    // serialising (SDM vol. 3A, x2APIC "Interrupt Command Register").
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    apic::send_init(static_cast<std::uint32_t>(id));
+  }
+
+  void send_startup(platform::ApicId id) override {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    apic::send_startup(static_cast<std::uint32_t>(id), page_.startup_page());
+  }
+
+  std::uint32_t stage(std::uint32_t index) override {
+    // The trampoline stages live in the slot, the later ones in the per-CPU block: the furthest
+    // of the two is where the CPU is.
+    const std::uint32_t slot = index - first_;
+    const std::uint32_t from_slot = index >= first_ && slot < count_ ? page_.slot_stage(slot) : 0;
+    const auto from_block = static_cast<std::uint32_t>(arch::read_stage(*locals_[index]));
+    return from_block > from_slot ? from_block : from_slot;
+  }
+
+  bringup::Progress classify(std::uint32_t stage) override {
+    if (stage >= static_cast<std::uint32_t>(CpuStage::kFeatureMismatch)) {
+      return bringup::Progress::kParked;
+    }
+    if (stage == static_cast<std::uint32_t>(CpuStage::kRunning)) return bringup::Progress::kJoined;
+    if (stage >= static_cast<std::uint32_t>(CpuStage::kOnline)) return bringup::Progress::kOnline;
+    // From kFeaturesChecked on the AP runs its descriptor set-up and then code that logs and
+    // takes locks: INIT must not hit it there.
+    if (stage >= static_cast<std::uint32_t>(CpuStage::kFeaturesChecked)) {
+      return bringup::Progress::kInKernel;
+    }
+    if (stage >= static_cast<std::uint32_t>(CpuStage::kTrampoline16)) {
+      return bringup::Progress::kArrived;
+    }
+    return bringup::Progress::kNothing;
+  }
+
+  void reset_stage(std::uint32_t index) override {
+    const std::uint32_t slot = index - first_;
+    if (slot < count_) page_.reset_slot_stage(slot);
+    arch::publish_stage(*locals_[index], CpuStage::kNone);
+  }
+
+  // Only kernel-code stages (kFeaturesChecked on) are claimed, and those are in the block alone:
+  // the AP takes each of its steps from there with ap_advance, so one of the two claims wins.
+  bool abandon(std::uint32_t index, std::uint32_t seen) override {
+    return bringup::boot_abandon(&locals_[index]->stage, static_cast<CpuStage>(seen),
+                                 CpuStage::kAbandoned);
+  }
+
+  std::uint64_t now_ns() override { return ktime::now_ns(); }
+  void delay_ns(std::uint64_t ns) override { ktime::delay_ns(ns); }
+  void relax() override { arch::pause(); }
+
+ private:
+  arch::TrampolinePage& page_;
+  arch::CpuLocal** locals_;  // index = target index
+  arch::ApBootEntry* table_;
+  std::uint32_t first_ = 0;
+  std::uint32_t count_ = 0;
+};
+
+// Linux's shortcut (arch/x86/kernel/smpboot.c, smp_quirk_init_udelay): CPUs from the P6 family
+// on (Intel family >= 6, AMD family >= 0xF, Hygon >= 0x18) and any CPU under a hypervisor do not
+// need the 10 ms the SDM asks for after INIT. We follow it; everything else waits the full 10 ms.
+bool needs_long_init_delay() {
+  const arch::CpuidResult v = arch::cpuid(0);
+  const arch::CpuidResult l1 = arch::cpuid(1);
+  if (l1.ecx & (1u << 31)) return false;  // hypervisor present
+  std::uint32_t family = (l1.eax >> 8) & 0xF;
+  if (family == 0xF) family += (l1.eax >> 20) & 0xFF;
+  auto vendor_is = [&](const char (&name)[13]) {
+    const std::uint32_t* w = reinterpret_cast<const std::uint32_t*>(name);
+    return v.ebx == w[0] && v.edx == w[1] && v.ecx == w[2];
+  };
+  if (vendor_is("GenuineIntel")) return family < 6;
+  if (vendor_is("AuthenticAMD")) return family < 0xF;
+  if (vendor_is("HygonGenuine")) return family < 0x18;
+  return true;
+}
+
+// CPUID leaf 0xB is how an AP finds its x2APIC ID in the trampoline; without it, the 8-bit
+// initial APIC ID of leaf 1 (then every ID in the topology must fit 8 bits).
+bool cpu_has_leaf_b() {
+  return arch::cpuid(0).eax >= 0xB && (arch::cpuid(0xB, 0).ebx & 0xFFFF) != 0;
+}
+
+std::uint64_t ms(std::uint64_t ns) { return ns / kMsPerNs; }
+std::uint64_t mhz(std::uint64_t hz) { return hz / 1'000'000; }
+
+void report_cpu(const arch::CpuLocal& l) {
+  klog::info("smp: cpu {} apic {} tsc {} MHz lapic timer {} MHz", l.cpu_number, l.apic_id,
+             mhz(l.tsc_hz), mhz(l.lapic_timer_hz));
+}
+
+void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
+  const auto stage = static_cast<CpuStage>(t.stage);
+  if (stage == CpuStage::kFeatureMismatch) {
+    klog::error("smp: cpu {} apic {} failed: CPUID {:#x} reg {} is {:#x}, boot CPU {:#x}; parked",
+                l.cpu_number, l.apic_id, l.mismatch_leaf, "abcd"[l.mismatch_register & 3],
+                l.mismatch_ap_value, l.mismatch_bsp_value);
+    return;
+  }
+  if (t.abandoned && stage == CpuStage::kOnline) {
+    klog::error("smp: cpu {} apic {} failed: released but not running within the join "
+                "deadline; abandoned (parks when it gets there, never joins)",
+                l.cpu_number, l.apic_id);
+    return;
+  }
+  if (t.abandoned) {
+    klog::error("smp: cpu {} apic {} failed: deadline passed in stage {} ({}); abandoned (parks "
+                "at its next step, no INIT while it runs kernel code)",
+                l.cpu_number, l.apic_id, cpu_stage_name(stage), t.stage);
+    return;
+  }
+  klog::error("smp: cpu {} apic {} failed after {} start rounds, last stage {} ({}); sent INIT",
+              l.cpu_number, l.apic_id, t.rounds, cpu_stage_name(stage), t.stage);
+}
+
+// Storage for every AP: its block, stacks, boot-table entry. False (reported) on out of memory.
+bool prepare_cpu(arch::CpuLocal& l, std::uint32_t number, std::uint32_t apic_id,
+                 std::uint32_t uid, arch::ApBootEntry& entry) {
+  l.self = &l;
+  l.cpu_number = number;
+  l.apic_id = apic_id;
+  l.acpi_uid = uid;
+  l.stage = CpuStage::kNone;
+  auto stack = allocate_guarded_stack(kKernelStackSize);
+  if (!stack) {
+    klog::error("smp: cpu {}: kernel stack: {}", number, stack.error());
+    return false;
+  }
+  l.kernel_stack_top = stack.value().top;
+  for (unsigned i = 0; i < arch::kIstStackCount; ++i) {
+    auto ist = allocate_guarded_stack(arch::kIstStackSize);
+    if (!ist) {
+      klog::error("smp: cpu {}: IST stack: {}", number, ist.error());
+      return false;
+    }
+    l.ist_tops[i] = ist.value().top;
+  }
+  entry.stack_top = l.kernel_stack_top;
+  entry.arg = &l;
+  return true;
+}
+
+BringupResult boot_cpu_only(BringupResult r, const char* why) {
+  platform::kernel::set_cpu_count(1);
+  set_all_listed_cpus_online(r.listed <= 1);
+  klog::info("smp: 1 of {} CPUs online in 0 ms (boot CPU only: {})", r.listed, why);
+  report_cpu(arch::boot_cpu_local());
+  r.online = 1;
+  return r;
+}
+
+}  // namespace
+
+ApStartState& ap_start_state() { return g_start; }
+
+BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
+                                   fmt::StringView cmdline) {
+  const SmpOptions opts = parse_smp_options(cmdline);
+  if (opts.problem.length != 0) klog::warn("smp: ignoring malformed option \"{}\"", opts.problem);
+
+  arch::CpuLocal& bsp = arch::boot_cpu_local();
+  bsp.apic_id = apic::current_id();  // the full (x2)APIC ID now that the APIC is set up
+  bsp.tsc_hz = ktime::tsc_hz();
+  bsp.lapic_timer_hz = ktime::lapic_timer_hz();
+  if (topology.cpus.size > 0) bsp.acpi_uid = topology.cpus[0].uid;
+  install_test_ipi_handler();
+
+  BringupResult r;
+  r.listed = topology.cpus.size == 0 ? 1 : topology.cpus.size;
+  if (opts.mode == StartMode::kOff) return boot_cpu_only(r, "smp=off");
+  if (!info.trampoline_valid) return boot_cpu_only(r, "the loader found no trampoline page");
+
+  // Targets: the listed APs in logical order up to maxcpus and the kernel's CPU limit, then the
+  // fake IDs (test only). No CPU is numbered at or above kMaxCpus (the per-CPU tables of the
+  // APIC and timer code rely on it); the ones left out stay in firmware and are reported.
+  const bringup::TargetPlan plan =
+      bringup::plan_targets(r.listed, opts.max_cpus, opts.fake_apic_count, kMaxCpus);
+  if (plan.beyond_limit != 0) {
+    klog::warn("smp: {} listed CPUs beyond the kernel's limit of {} CPUs (smp::kMaxCpus) are not "
+               "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, kMaxCpus,
+               1 + plan.listed_aps + plan.by_maxcpus,
+               topology.cpus[1 + plan.listed_aps + plan.by_maxcpus].apic_id.value);
+  }
+  if (plan.fake_refused != 0) {
+    klog::warn("smp: {} smp_fake_apic targets beyond the CPU limit ignored", plan.fake_refused);
+  }
+  const std::uint32_t listed_aps = plan.listed_aps;
+  const std::uint32_t n = listed_aps + plan.fake;
+  if (n == 0) return boot_cpu_only(r, r.listed > 1 ? "maxcpus=1" : "no other CPU listed");
+  const bool leaf_b = cpu_has_leaf_b();
+  const bool x2apic = apic::x2apic_mode();
+
+  const std::uint32_t total = n + 1;
+  auto* targets = new (std::nothrow) bringup::Target[n];
+  // Value-initialised (the `()`): every counter, flag and pointer of a block starts at zero.
+  auto* locals = new (std::nothrow) arch::CpuLocal[n]();
+  auto* table = new (std::nothrow) arch::CpuLocal*[total]();
+  auto* boot_table = new (std::nothrow) arch::ApBootEntry[n]();
+  if (!targets || !locals || !table || !boot_table || !PerCpuRegistry::allocate(total)) {
+    return boot_cpu_only(r, "out of memory for the per-CPU data");
+  }
+  table[0] = &bsp;
+  std::uint32_t unusable = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const bool fake = i >= listed_aps;
+    const std::uint32_t id = fake ? opts.fake_apic_ids[i - listed_aps]
+                                  : topology.cpus[i + 1].apic_id.value;
+    const std::uint32_t uid = fake ? apic::kAllCpus : topology.cpus[i + 1].uid;
+    targets[i].apic_id = platform::ApicId{id};
+    table[i + 1] = &locals[i];
+    if (!prepare_cpu(locals[i], i + 1, id, uid, boot_table[i])) {
+      return boot_cpu_only(r, "out of memory for the AP stacks");
+    }
+    // An ID the trampoline could not match (leaf 1 gives 8 bits) or xAPIC cannot address.
+    if (id > 0xFE && (!leaf_b || !x2apic)) {
+      klog::error("smp: cpu {} apic {}: ID needs x2APIC and CPUID 0xB; not started", i + 1, id);
+      targets[i].outcome = bringup::Outcome::kFailed;
+      ++unusable;
+    }
+  }
+  set_cpu_table(table, total);
+  platform::kernel::set_cpu_count(total);
+
+  g_start.control = arch::read_control_registers();
+  g_start.features = read_cpu_features();
+  auto page = arch::TrampolinePage::install(info.trampoline_page, &smp_ap_entry, g_start.control,
+                                            leaf_b);
+  if (!page) {
+    platform::kernel::set_cpu_count(1);
+    return boot_cpu_only(r, page.error());
+  }
+
+  const bool long_init = needs_long_init_delay();
+  bringup::Timing timing;
+  timing.init_delay_ns = long_init ? 10'000'000 : 0;
+  const std::uint32_t wave = opts.mode == StartMode::kSerial ? 1 : arch::TrampolinePage::kSlotCount;
+  klog::info("smp: starting {} CPUs ({}, INIT delay {} us, {} trampoline at {:#x})", n,
+             start_mode_name(opts.mode), timing.init_delay_ns / 1000,
+             leaf_b ? "x2APIC-ID" : "8-bit-ID", info.trampoline_page);
+
+  // Targets already failed (unaddressable) are skipped by the sequencer: it only starts pending
+  // ones. It works on the array in place; compact pending ones would change the numbering.
+  KernelPort port(page.value(), table + 1, boot_table);  // table[i + 1] = target i
+  const bringup::Summary s = bringup::start_all(targets, n, wave, port, timing);
+  port.end_waves();
+  const std::uint32_t stray = page.value().unknown_arrivals();
+  if (!page.value().wipe_and_unmap()) {
+    klog::error("smp: unmapping the trampoline page at {:#x} failed (wiped)", info.trampoline_page);
+  }
+
+  r.targets = n;
+  r.elapsed_ns = s.last_online_ns > s.first_init_ns ? s.last_online_ns - s.first_init_ns : 0;
+  // No "all but self" shorthand while any AP may still be abandoned (it would reach a parked
+  // CPU); decided below once every AP has joined or been given up on.
+  set_all_listed_cpus_online(false);
+  // Before the release, while the online APs wait in serve_tsc_sync: their TSCs against ours.
+  ktime::check_tsc_sync(total, [](const void* t, std::uint32_t cpu) {
+    return static_cast<const bringup::Target*>(t)[cpu - 1].outcome == bringup::Outcome::kOnline;
+  }, targets);
+  // Release every online AP at once. Each joins (claims kRunning with the join handshake) or,
+  // if it has not within the deadline, is claimed abandoned and parks when it gets there; so
+  // when we return, cpu_online() holds for exactly the APs that will ever run kernel code.
+  g_start.released.store(true, std::memory_order_release);
+  const bringup::JoinSummary joins =
+      bringup::await_joins(targets, n, ktime::now_ns(), port, timing);
+  r.online = 1 + joins.joined;
+  r.failed = s.failed + unusable + joins.abandoned;
+  // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
+  set_all_listed_cpus_online(r.online == r.listed);
+
+  klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online,
+             r.listed + plan.fake, ms(r.elapsed_ns), s.waves, s.retried);
+  report_cpu(bsp);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (targets[i].outcome == bringup::Outcome::kOnline) {
+      report_cpu(locals[i]);
+      if (targets[i].rounds > 1) {
+        klog::warn("smp: cpu {} apic {} needed {} start rounds", i + 1, locals[i].apic_id,
+                   targets[i].rounds);
+      }
+    } else if (targets[i].rounds > 0) {
+      report_failure(locals[i], targets[i]);
+    }
+  }
+  if (stray != 0) klog::warn("smp: {} CPUs ran the trampoline without a slot (parked)", stray);
+  return r;
+}
+
+}  // namespace smp
