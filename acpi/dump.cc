@@ -1,6 +1,6 @@
 #include "acpi/dump.h"
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 
 namespace acpi {
 

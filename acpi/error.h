@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kernel/lib/format.h"
-#include "kernel/lib/result.h"
+#include "smp/klib/format.h"
+#include "smp/klib/result.h"
 
 namespace acpi {
 

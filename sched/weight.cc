@@ -3,7 +3,7 @@
 namespace sched {
 namespace {
 
-// Linux kernel/sched/core.c sched_prio_to_weight: 1024 * 1.25^-nice, rounded.
+// Linux kernel/threads/core.c sched_prio_to_weight: 1024 * 1.25^-nice, rounded.
 constexpr std::uint32_t kWeights[40] = {
     88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916,
     9548,  7620,  6100,  4904,  3906,  3121,  2501,  1991,  1586,  1277,

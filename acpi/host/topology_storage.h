@@ -1,5 +1,5 @@
 // Host-only: std::vector storage for an acpi::Topology, sized from measure_topology(). The
-// kernel sizes the same slots from its heap (kernel/acpi/acpi_report.cc).
+// kernel sizes the same slots from its heap (kernel/firmware/acpi_report.cc).
 #pragma once
 
 #include <cstdint>

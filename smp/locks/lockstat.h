@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "kernel/lib/format.h"
+#include "smp/klib/format.h"
 #include "smp/locks/lock_class.h"
 
 namespace smp::lockstat {

@@ -126,7 +126,7 @@ void lock_violation(const LockViolation& violation);
 bool cpu_is_online(CpuNumber cpu);
 
 // Why an IPI is sent: each kind has its own vector (kernel) or pending bit (host). The handler
-// that runs on the target is installed by the owner of the service (kernel/smp/ipi/, or a host
+// that runs on the target is installed by the owner of the service (kernel/cpus/ipi/, or a host
 // test with host::set_ipi_handler), not through this contract.
 enum class IpiKind : std::uint8_t { kCallFunction, kTlbShootdown, kReschedule };
 inline constexpr std::uint32_t kIpiKinds = 3;
