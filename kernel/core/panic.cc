@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "kernel/arch/x86_64/backtrace.h"
+#include "kernel/core/backtrace.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
@@ -71,6 +71,6 @@ void vpanic(fmt::StringView format, const fmt::Arg* args, std::size_t count) {
   fmt::vformat(sink, format, args, count);
   sink.write("\n", 1);
   // The backtrace starts at our caller's frame: this function's own frame is noise.
-  arch::print_backtrace(arch::read_rbp(), 0);
+  kpanic::print_backtrace(arch::read_rbp(), 0);
   kpanic::stop();
 }

@@ -4,7 +4,6 @@
 
 #include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
 #include "kernel/arch/x86_64/apic/local_apic.h"
-#include "kernel/arch/x86_64/backtrace.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/nmi.h"
 #include "kernel/arch/x86_64/percpu.h"

@@ -1,4 +1,4 @@
-#include "kernel/arch/x86_64/backtrace.h"
+#include "kernel/core/backtrace.h"
 
 #include "kernel/arch/x86_64/fault_recovery.h"
 #include "kernel/console/raw.h"
@@ -8,7 +8,7 @@
 extern "C" char __kernel_start[];
 extern "C" char __kernel_end[];
 
-namespace arch {
+namespace kpanic {
 
 bool is_kernel_stack_range(std::uint64_t address, std::uint64_t length) {
   const auto start = reinterpret_cast<std::uint64_t>(__kernel_start);
@@ -49,9 +49,9 @@ bool read_frame_at(std::uint64_t rbp, FrameRead& out) {
     return true;
   }
   if (!in_stack_region(rbp, 16)) return false;
-  FaultRecovery recovery{};
+  arch::FaultRecovery recovery{};
   recovery.expected_vector = kPageFaultVector;
-  return !call_with_fault_recovery(recovery, &read_frame, &out);
+  return !arch::call_with_fault_recovery(recovery, &read_frame, &out);
 }
 
 }  // namespace
@@ -93,4 +93,4 @@ void print_backtrace(std::uint64_t rbp, std::uint64_t first_pc) {
   if (depth == kMaxBacktraceDepth && rbp != 0) klog::raw("  (depth limit reached)\n");
 }
 
-}  // namespace arch
+}  // namespace kpanic

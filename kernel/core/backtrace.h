@@ -1,11 +1,11 @@
-// Frame-pointer backtraces, symbolized from the kernel's own .symtab (kernel/core/
-// kernel_symbols.h). The kernel is built with -fno-omit-frame-pointer, so every frame starts
-// with (saved rbp, return address); the entry code sets rbp = 0 to end the chain.
+// Frame-pointer backtraces for panics and crash reports, symbolized from the kernel's own
+// .symtab (kernel_symbols.h). The kernel is built with -fno-omit-frame-pointer, so every frame
+// starts with (saved rbp, return address); the entry code sets rbp = 0 to end the chain.
 #pragma once
 
 #include <cstdint>
 
-namespace arch {
+namespace kpanic {
 
 inline constexpr unsigned kMaxBacktraceDepth = 32;
 
@@ -25,4 +25,4 @@ void print_code_address(const char* label, std::uint64_t address, bool is_return
 // frame pointer there may hit a guard page.
 bool is_kernel_stack_range(std::uint64_t address, std::uint64_t length);
 
-}  // namespace arch
+}  // namespace kpanic
