@@ -3,13 +3,13 @@
 #pragma once
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/core/cmdline.h"
+#include "kernel/core/options.h"
 #include "smp/klib/format.h"
 
 namespace core {
 
 const boot::BootInfo& boot_info();
 fmt::StringView command_line();
-const cmdline::Options& options();
+const cmdline::BootOptions& options();
 
 }  // namespace core

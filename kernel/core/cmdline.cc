@@ -8,96 +8,45 @@ namespace {
 using klib::equals;
 using klib::Word;
 
-void add_problem(ParseResult& r, ProblemKind kind, fmt::StringView word) {
+void add_problem(ParseResult& r, ProblemKind kind, fmt::StringView word, const Option* option) {
   if (r.problem_count < kMaxProblems) {
-    r.problems[r.problem_count++] = Problem{kind, word};
+    r.problems[r.problem_count++] = Problem{kind, word, option};
   } else {
     ++r.problems_dropped;
   }
 }
 
-void apply_flag(ParseResult& r, const Word& w, bool& flag) {
-  if (w.has_value) {
-    add_problem(r, ProblemKind::kUnexpectedValue, w.whole);
-    return;
+const Option* find_option(fmt::StringView key) {
+  for (const Option& option : option_table()) {
+    if (equals(key, option.name)) return &option;
   }
-  flag = true;
+  return nullptr;
 }
 
 void apply(ParseResult& r, const Word& w) {
-  Options& o = r.options;
-  if (equals(w.key, "test")) {
-    o.run_tests = true;
-    o.test_pattern = w.has_value ? w.value : fmt::StringView();
-  } else if (equals(w.key, "qemu_exit")) {
-    apply_flag(r, w, o.qemu_exit);
-  } else if (equals(w.key, "sched")) {
-    if (!w.has_value || equals(w.value, "on")) {
-      o.sched = true;
-    } else if (equals(w.value, "off")) {
-      o.sched = false;
-    } else {
-      add_problem(r, ProblemKind::kBadValue, w.whole);
-    }
-  } else if (equals(w.key, "nohz")) {
-    if (!w.has_value || equals(w.value, "on")) {
-      o.nohz_idle = true;
-    } else if (equals(w.value, "off")) {
-      o.nohz_idle = false;
-    } else {
-      add_problem(r, ProblemKind::kBadValue, w.whole);
-    }
-  } else if (equals(w.key, "nosched")) {
-    bool off = false;
-    apply_flag(r, w, off);
-    if (off) o.sched = false;
-  } else if (equals(w.key, "sched_bench")) {
-    apply_flag(r, w, o.sched_bench);
-    if (o.sched_bench) o.sched = true;
-  } else if (equals(w.key, "poweroff")) {
-    apply_flag(r, w, o.power_off);
-  } else if (equals(w.key, "fault")) {
-    if (!w.has_value) {
-      add_problem(r, ProblemKind::kMissingValue, w.whole);
-    } else if (equals(w.value, "page")) {
-      o.fault = Fault::kPage;
-    } else if (equals(w.value, "ud")) {
-      o.fault = Fault::kInvalidOpcode;
-    } else {
-      add_problem(r, ProblemKind::kBadValue, w.whole);
-    }
-  } else if (equals(w.key, "smp") || equals(w.key, "nosmp") || equals(w.key, "maxcpus") ||
-             equals(w.key, "smp_fake_apic")) {
-    // Known: kernel/cpus/smp_options.cc parses these and reports its own malformed values.
-  } else if (equals(w.key, "lockstat") || equals(w.key, "watchdog") || equals(w.key, "bench") ||
-             equals(w.key, "stall") || equals(w.key, "panic_on_ap") ||
-             equals(w.key, "lockdep_test")) {
-    // Known: kernel/cpus/ipi/service_options.cc parses these and reports malformed values.
-  } else if (equals(w.key, "acpi")) {
-    if (!w.has_value) {
-      add_problem(r, ProblemKind::kMissingValue, w.whole);
-    } else if (equals(w.value, "dump")) {
-      o.acpi_dump = true;
-    } else {
-      add_problem(r, ProblemKind::kBadValue, w.whole);
-    }
-  } else if (equals(w.key, "loglevel")) {
-    if (!w.has_value) {
-      add_problem(r, ProblemKind::kMissingValue, w.whole);
-    } else if (equals(w.value, "debug")) {
-      o.log_level = klog::Level::kDebug;
-    } else if (equals(w.value, "info")) {
-      o.log_level = klog::Level::kInfo;
-    } else if (equals(w.value, "warn")) {
-      o.log_level = klog::Level::kWarn;
-    } else if (equals(w.value, "error")) {
-      o.log_level = klog::Level::kError;
-    } else {
-      add_problem(r, ProblemKind::kBadValue, w.whole);
-    }
-  } else {
-    add_problem(r, ProblemKind::kUnknownKey, w.whole);
+  const Option* option = find_option(w.key);
+  if (option == nullptr) {
+    add_problem(r, ProblemKind::kUnknownKey, w.whole, nullptr);
+    return;
   }
+  ProblemKind kind = ProblemKind::kNone;
+  if (option->alias_of == nullptr) {
+    kind = option->apply(w, r.options);
+  } else if (w.has_value) {
+    kind = ProblemKind::kUnexpectedValue;
+  } else {
+    // An alias stands for one word of a real option (options.inc), which always applies.
+    const Word target = klib::split_word(fmt::StringView(option->alias_of));
+    kind = find_option(target.key)->apply(target, r.options);
+  }
+  if (kind != ProblemKind::kNone) add_problem(r, kind, w.whole, option);
+}
+
+// The implications options.inc lists, applied after the last word so that their order does
+// not matter.
+void apply_implications(BootOptions& o) {
+  if (o.core.sched_bench) o.core.sched = true;
+  if (o.services.stall != smp::StallTest::kNone) o.services.watchdog = true;
 }
 
 }  // namespace
@@ -107,17 +56,19 @@ ParseResult parse(fmt::StringView text) {
   std::size_t words = 0;
   klib::for_each_word(text, [&](const Word& w) {
     if (++words > kMaxWords) {
-      add_problem(r, ProblemKind::kTooManyWords, w.whole);
+      add_problem(r, ProblemKind::kTooManyWords, w.whole, nullptr);
       return false;  // the rest is ignored; one report is enough
     }
     apply(r, w);
     return true;
   });
+  apply_implications(r.options);
   return r;
 }
 
 const char* problem_name(ProblemKind kind) {
   switch (kind) {
+    case ProblemKind::kNone: return "no problem";
     case ProblemKind::kUnknownKey: return "unknown option";
     case ProblemKind::kBadValue: return "bad value";
     case ProblemKind::kMissingValue: return "missing value";
@@ -125,6 +76,15 @@ const char* problem_name(ProblemKind kind) {
     case ProblemKind::kTooManyWords: return "too many words, ignored from";
   }
   return "?";
+}
+
+void write_problem(fmt::Sink& out, const Problem& problem) {
+  fmt::format_to(out, "{}: \"{}\"", problem_name(problem.kind), problem.word);
+  if (problem.option != nullptr) {
+    fmt::format_to(out, " (takes ");
+    problem.option->write_usage(out, problem.option->name);
+    fmt::format_to(out, "); ignored");
+  }
 }
 
 }  // namespace cmdline

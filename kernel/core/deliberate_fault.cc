@@ -6,17 +6,17 @@
 namespace core {
 
 // noinline keeps this frame (and kernel_main above it) in the backtrace.
-__attribute__((noinline)) void take_deliberate_fault(cmdline::Fault kind) {
+__attribute__((noinline)) void take_deliberate_fault(Fault kind) {
   switch (kind) {
-    case cmdline::Fault::kPage:
+    case Fault::kPage:
       klog::info("fault: writing to unmapped {:#x} on purpose", kUnmappedAddress);
       *reinterpret_cast<volatile std::uint64_t*>(kUnmappedAddress) = 0x5a5a;
       break;
-    case cmdline::Fault::kInvalidOpcode:
+    case Fault::kInvalidOpcode:
       klog::info("fault: executing ud2 on purpose");
       asm volatile("ud2");
       break;
-    case cmdline::Fault::kNone:
+    case Fault::kNone:
       break;
   }
   panic("deliberate fault {} did not fault", static_cast<unsigned>(kind));

@@ -5,9 +5,11 @@
 #include <cstdint>
 
 #include "kernel/boot/boot_info.h"
-#include "kernel/core/cmdline.h"
 
 namespace core {
+
+// Which fault `fault=` asks for.
+enum class Fault : std::uint8_t { kNone, kPage, kInvalidOpcode };
 
 // An address no page table maps: the last page of the 64 TiB direct-map window, mapped only
 // on a machine with 64 TiB of RAM.
@@ -15,6 +17,6 @@ inline constexpr std::uint64_t kUnmappedAddress =
     boot::kDirectMapBase + boot::kDirectMapMaxSize - boot::kPageSize;
 
 // Takes the fault (never returns: the exception handler panics).
-[[noreturn]] void take_deliberate_fault(cmdline::Fault kind);
+[[noreturn]] void take_deliberate_fault(Fault kind);
 
 }  // namespace core

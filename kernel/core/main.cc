@@ -15,6 +15,7 @@
 #include "kernel/core/banner.h"
 #include "kernel/core/boot_info_check.h"
 #include "kernel/core/boot_state.h"
+#include "kernel/core/cmdline.h"
 #include "kernel/core/crash_report.h"
 #include "kernel/core/deliberate_fault.h"
 #include "kernel/core/kernel_symbols.h"
@@ -38,7 +39,7 @@ namespace {
 constinit boot::BootInfo g_boot_info{};
 constinit char g_cmdline[boot::kMaxCmdlineLength];
 constinit std::size_t g_cmdline_length = 0;
-constinit cmdline::Options g_options{};
+constinit cmdline::BootOptions g_options{};
 
 // Touches the first and last pixel of the framebuffer with page faults caught: the mapping
 // of the framebuffer is the loader's (and later mm's) business, and a console that faults on
@@ -91,24 +92,27 @@ void copy_command_line(const boot::BootInfo& info) {
   }
 }
 
+// Parses the command line once; each subsystem gets its part of g_options at its init.
 void apply_command_line() {
   const cmdline::ParseResult parsed = cmdline::parse(command_line());
   g_options = parsed.options;
-  klog::set_level(g_options.log_level);
+  klog::set_level(g_options.core.log_level);
   for (std::size_t i = 0; i < parsed.problem_count; ++i) {
-    klog::warn("cmdline: {}: \"{}\"", cmdline::problem_name(parsed.problems[i].kind),
-               parsed.problems[i].word);
+    char text[256];
+    fmt::FixedBuffer line(text, sizeof(text));
+    cmdline::write_problem(line, parsed.problems[i]);
+    klog::warn("cmdline: {}", line.c_str());
   }
   if (parsed.problems_dropped != 0) {
     klog::warn("cmdline: {} more problems not shown", parsed.problems_dropped);
   }
-  kpanic::set_qemu_exit(g_options.qemu_exit);
+  kpanic::set_qemu_exit(g_options.core.qemu_exit);
 }
 
 // Stops the kernel after a test run: QEMU exit code in qemu_exit mode, else power off.
 [[noreturn]] void finish_tests(bool all_passed) {
   smp::print_lockstat_if_requested();
-  if (g_options.qemu_exit) {
+  if (g_options.core.qemu_exit) {
     power::qemu_exit(all_passed ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
   }
   power::power_off();
@@ -149,10 +153,10 @@ bool run_benchmarks() {
 [[noreturn]] void after_boot(void*) {
   if (ksched::running()) (void)ksched::wait_for_cpus(kSchedEntryTimeoutNs);
   smp::run_test_provocations();
-  if (smp::service_options().bench) finish_tests(run_benchmarks());
-  if (g_options.sched_bench) finish_tests(ksched::run_bench());
-  if (g_options.run_tests) finish_tests(ktest::run_tests(g_options.test_pattern));
-  if (g_options.power_off) {
+  if (g_options.services.bench) finish_tests(run_benchmarks());
+  if (g_options.core.sched_bench) finish_tests(ksched::run_bench());
+  if (g_options.core.tests.selected) finish_tests(ktest::run_tests(g_options.core.tests.pattern));
+  if (g_options.core.power_off) {
     smp::print_lockstat_if_requested();
     power::power_off();
   }
@@ -166,7 +170,7 @@ bool run_benchmarks() {
 
 const boot::BootInfo& boot_info() { return g_boot_info; }
 fmt::StringView command_line() { return fmt::StringView(g_cmdline, g_cmdline_length); }
-const cmdline::Options& options() { return g_options; }
+const cmdline::BootOptions& options() { return g_options; }
 
 }  // namespace core
 
@@ -215,7 +219,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   if (!ksym::copy_to_heap()) klog::warn("symbols: no memory for the symbol table copy");
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
-  kacpi::read_and_report(info, g_options.acpi_dump);
+  kacpi::read_and_report(info, g_options.core.acpi_dump);
 
   // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.
   (void)arch::fpu::init_this_cpu();
@@ -226,20 +230,20 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   apic::init_boot_cpu();
   (void)apic::io_apic_init();
   ktime::init();
-  if (g_options.sched) ksched::request();  // before the APs are released
-  ksched::set_tickless_idle(g_options.nohz_idle);
+  if (g_options.core.sched) ksched::request();  // before the APs are released
+  ksched::set_tickless_idle(g_options.core.nohz_idle);
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.
-  (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, command_line());
-  smp::init_cross_cpu_services(command_line());
+  (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, g_options.smp);
+  smp::init_cross_cpu_services(g_options.services);
 
   mm::reclaim_boot_memory();
 
   print_banner(info, command_line());
   // Before the scheduler: the report's backtrace then ends in kernel_main, as the fault tests
   // expect, rather than in a thread's start frame.
-  if (g_options.fault != cmdline::Fault::kNone) core::take_deliberate_fault(g_options.fault);
+  if (g_options.core.fault != Fault::kNone) core::take_deliberate_fault(g_options.core.fault);
 
-  if (g_options.sched) ksched::start_boot_cpu(&after_boot, nullptr);
+  if (g_options.core.sched) ksched::start_boot_cpu(&after_boot, nullptr);
   klog::info("sched: off (nosched or sched=off): no threads; the APs idle in smp::ap_idle_loop");
   after_boot(nullptr);
 }

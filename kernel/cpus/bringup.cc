@@ -8,6 +8,7 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/trampoline/trampoline_page.h"
 #include "kernel/console/log.h"
+#include "kernel/core/options.h"
 #include "kernel/platform/platform_kernel.h"
 #include "kernel/cpus/ap_start_state.h"
 #include "kernel/cpus/bringup/ap_startup.h"
@@ -215,9 +216,7 @@ BringupResult boot_cpu_only(BringupResult r, const char* why) {
 ApStartState& ap_start_state() { return g_start; }
 
 BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
-                                   fmt::StringView cmdline) {
-  const SmpOptions opts = parse_smp_options(cmdline);
-  if (opts.problem.length != 0) klog::warn("smp: ignoring malformed option \"{}\"", opts.problem);
+                                   const cmdline::SmpOptions& opts) {
 
   arch::CpuLocal& bsp = arch::boot_cpu_local();
   bsp.apic_id = apic::current_id();  // the full (x2)APIC ID now that the APIC is set up
@@ -235,7 +234,8 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   // fake IDs (test only). No CPU is numbered at or above kMaxCpus (the per-CPU tables of the
   // APIC and timer code rely on it); the ones left out stay in firmware and are reported.
   const bringup::TargetPlan plan =
-      bringup::plan_targets(r.listed, opts.max_cpus, opts.fake_apic_count, kMaxCpus);
+      bringup::plan_targets(r.listed, opts.max_cpus != 0 ? opts.max_cpus : kNoCpuLimit,
+                            opts.fake_apics.count, kMaxCpus);
   if (plan.beyond_limit != 0) {
     klog::warn("smp: {} listed CPUs beyond the kernel's limit of {} CPUs (smp::kMaxCpus) are not "
                "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, kMaxCpus,
@@ -264,7 +264,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   std::uint32_t unusable = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const bool fake = i >= listed_aps;
-    const std::uint32_t id = fake ? opts.fake_apic_ids[i - listed_aps]
+    const std::uint32_t id = fake ? opts.fake_apics.ids[i - listed_aps]
                                   : topology.cpus[i + 1].apic_id.value;
     const std::uint32_t uid = fake ? apic::kAllCpus : topology.cpus[i + 1].uid;
     targets[i].apic_id = platform::ApicId{id};

@@ -8,7 +8,10 @@
 
 #include "acpi/topology.h"
 #include "kernel/boot/boot_info.h"
-#include "smp/klib/format.h"
+
+namespace cmdline {
+struct SmpOptions;
+}
 
 namespace smp {
 
@@ -22,11 +25,11 @@ struct BringupResult {
 
 // Boot CPU, once, interrupts off, after mm::init (heap, kernel tables), apic::init_boot_cpu()
 // and ktime::init() (the boot CPU's timer calibrated), with the kernel's topology (cpus[0] =
-// the boot CPU). `cmdline`: the kernel command line (smp=, nosmp, maxcpus=, smp_fake_apic=).
+// the boot CPU). `options`: smp=, nosmp, maxcpus=, smp_fake_apic= (kernel/core/options.inc).
 // The trampoline page must still be reserved (BootInfo.trampoline_page). Never fails the
 // boot: CPUs that cannot be started are reported and left out; without a trampoline page, or
 // with smp=off, only the boot CPU runs.
 BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
-                                   fmt::StringView cmdline);
+                                   const cmdline::SmpOptions& options);
 
 }  // namespace smp

@@ -50,12 +50,13 @@ KTEST(core_formatter_in_kernel) {
 KTEST(core_cmdline_parses_options) {
   const char text[] = "  test=arch_* qemu_exit fault=ud loglevel=warn bogus poweroff=1 ";
   const cmdline::ParseResult r = cmdline::parse(fmt::StringView(text, sizeof(text) - 1));
-  KCHECK(r.options.run_tests);
-  KCHECK(same(r.options.test_pattern, "arch_*"));
-  KCHECK(r.options.qemu_exit);
-  KCHECK(!r.options.power_off);  // "poweroff=1" is rejected: the flag takes no value
-  KCHECK(r.options.fault == cmdline::Fault::kInvalidOpcode);
-  KCHECK(r.options.log_level == klog::Level::kWarn);
+  const cmdline::CoreOptions& o = r.options.core;
+  KCHECK(o.tests.selected);
+  KCHECK(same(o.tests.pattern, "arch_*"));
+  KCHECK(o.qemu_exit);
+  KCHECK(!o.power_off);  // "poweroff=1" is rejected: the flag takes no value
+  KCHECK(o.fault == core::Fault::kInvalidOpcode);
+  KCHECK(o.log_level == klog::Level::kWarn);
   KCHECK_EQ(r.problem_count, 2u);
   KCHECK(r.problems[0].kind == cmdline::ProblemKind::kUnknownKey);
   KCHECK(same(r.problems[0].word, "bogus"));
@@ -64,9 +65,10 @@ KTEST(core_cmdline_parses_options) {
 
 KTEST(core_boot_command_line_selected_tests) {
   // This test runs, so the boot command line asked for tests.
-  KCHECK(core::options().run_tests);
+  KCHECK(core::options().core.tests.selected);
   KCHECK(core::command_line().length > 0);
-  KCHECK(ktest::name_matches(core::options().test_pattern, "core_boot_command_line_selected_tests"));
+  KCHECK(ktest::name_matches(core::options().core.tests.pattern,
+                             "core_boot_command_line_selected_tests"));
 }
 
 KTEST(core_symbol_lookup_of_kernel_main) {

@@ -1,6 +1,7 @@
 #include "kernel/cpus/ipi/services.h"
 
 #include "kernel/console/log.h"
+#include "kernel/core/options.h"
 #include "kernel/cpus/ipi/call_function.h"
 #include "kernel/cpus/ipi/panic_stop.h"
 #include "kernel/cpus/ipi/provocations.h"
@@ -11,10 +12,9 @@
 
 namespace smp {
 
-void set_service_options(const ServiceOptions& o);  // service_options.cc
+void set_service_options(const cmdline::ServiceOptions& o);  // service_options.cc
 
-void init_cross_cpu_services(fmt::StringView cmdline) {
-  const ServiceOptions o = parse_service_options(cmdline);
+void init_cross_cpu_services(const cmdline::ServiceOptions& o) {
   set_service_options(o);
   const CpuSet online = online_cpus();
   // The online CPUs are all that will ever run kernel code: bring-up returns only once every
@@ -31,7 +31,7 @@ void init_cross_cpu_services(fmt::StringView cmdline) {
 }
 
 void run_test_provocations() {
-  const ServiceOptions& o = service_options();
+  const cmdline::ServiceOptions& o = service_options();
   if (o.lockdep_inversion) provoke_lock_inversion();
   if (o.panic_on_ap != 0) provoke_panic_on_ap(o.panic_on_ap);
   if (o.stall != StallTest::kNone) watchdog::provoke_stall(o.stall);

@@ -2,14 +2,16 @@
 // stall watchdog) and the command-line actions that exercise them (service_options.h).
 #pragma once
 
-#include "smp/klib/format.h"
+namespace cmdline {
+struct ServiceOptions;
+}
 
 namespace smp {
 
-// Boot CPU, once, right after smp::start_secondary_cpus(): parses the options, starts the
-// call service, puts every online CPU in the kernel's TLB set, arms the panic stop and (when
-// asked) the watchdog.
-void init_cross_cpu_services(fmt::StringView cmdline);
+// Boot CPU, once, right after smp::start_secondary_cpus(), with the parsed options
+// (kernel/core/options.inc): keeps them (service_options()), starts the call service, puts every
+// online CPU in the kernel's TLB set, arms the panic stop and (when asked) the watchdog.
+void init_cross_cpu_services(const cmdline::ServiceOptions& options);
 
 // Boot CPU, after the banner: the test-only provocations (stall=, panic_on_ap=, lockdep_test=).
 // Each either ends the kernel (panic) or returns after printing its outcome.
