@@ -30,7 +30,11 @@ namespace {
 using arch::CpuStage;
 
 constexpr std::uint64_t kKernelStackSize = 32 * 1024;
-constexpr std::uint64_t kMsPerNs = 1'000'000;
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+// The highest APIC ID a CPU can be started with unless the APIC is in x2APIC mode and CPUID leaf
+// 0xB gives the trampoline the full ID: an xAPIC destination is 8 bits and 0xFF is its broadcast
+// ID (SDM vol. 3A, "Interrupt Command Register"), and CPUID leaf 1 reports only 8 bits.
+constexpr std::uint32_t kMaxXApicId = 0xFE;
 
 ApStartState g_start;
 
@@ -143,7 +147,7 @@ bool cpu_has_leaf_b() {
   return arch::cpuid(0).eax >= 0xB && (arch::cpuid(0xB, 0).ebx & 0xFFFF) != 0;
 }
 
-std::uint64_t ms(std::uint64_t ns) { return ns / kMsPerNs; }
+std::uint64_t ms(std::uint64_t ns) { return ns / kNsPerMs; }
 std::uint64_t mhz(std::uint64_t hz) { return hz / 1'000'000; }
 
 void report_cpu(const arch::CpuLocal& l) {
@@ -273,7 +277,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
       return boot_cpu_only(r, "out of memory for the AP stacks");
     }
     // An ID the trampoline could not match (leaf 1 gives 8 bits) or xAPIC cannot address.
-    if (id > 0xFE && (!leaf_b || !x2apic)) {
+    if (id > kMaxXApicId && (!leaf_b || !x2apic)) {
       klog::error("smp: cpu {} apic {}: ID needs x2APIC and CPUID 0xB; not started", i + 1, id);
       targets[i].outcome = bringup::Outcome::kFailed;
       ++unusable;
