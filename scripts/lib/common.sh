@@ -24,14 +24,19 @@ jobs_count() {
 }
 
 # configure_build DIR [CMAKE ARGS...]: configure DIR from the repo root unless it already has a
-# cache (cmake re-runs itself when a CMakeLists.txt changed). Returns cmake's status.
+# cache made with the same ARGS (kept, one per line, in DIR/pleiades-configure-args; cmake
+# re-runs itself when a CMakeLists.txt changed). A -D dropped from ARGS keeps its cached value:
+# pass the default explicitly to undo one. Returns cmake's status.
 configure_build() {
   local dir="$1"
   shift
-  if [[ -f "$dir/CMakeCache.txt" ]]; then
+  local stamp="$dir/pleiades-configure-args" wanted
+  wanted="$(printf '%s\n' "$@")"
+  if [[ -f "$dir/CMakeCache.txt" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
     return 0
   fi
-  cmake -S "$PLEIADES_ROOT" -B "$dir" "$@"
+  cmake -S "$PLEIADES_ROOT" -B "$dir" "$@" || return
+  printf '%s\n' "$@" >"$stamp"
 }
 
 # build_targets DIR [TARGET...]: build the named targets (all when none). Returns cmake's status.
