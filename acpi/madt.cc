@@ -10,7 +10,7 @@ constexpr std::uint32_t kMadtFixedLength = 44;  // header + LAPIC address + flag
 void decode(std::uint8_t type, const std::uint8_t* e, std::uint8_t length, MadtEntry& out) {
   switch (static_cast<MadtType>(type)) {
     case MadtType::kLocalApic:
-      out.local_apic = {e[2], e[3], load_le32(e + 4)};
+      out.local_apic = {e[2], ApicId{e[3]}, load_le32(e + 4)};
       return;
     case MadtType::kIoApic:
       out.io_apic = {e[2], load_le32(e + 4), load_le32(e + 8)};
@@ -29,7 +29,7 @@ void decode(std::uint8_t type, const std::uint8_t* e, std::uint8_t length, MadtE
       return;
     case MadtType::kLocalX2Apic:
       // x2APIC ID at 4, flags at 8, UID at 12 (table 5.36).
-      out.local_apic = {load_le32(e + 12), load_le32(e + 4), load_le32(e + 8)};
+      out.local_apic = {load_le32(e + 12), ApicId{load_le32(e + 4)}, load_le32(e + 8)};
       return;
     case MadtType::kLocalX2ApicNmi:
       out.lapic_nmi = {load_le32(e + 4), load_le16(e + 2), e[8]};
@@ -38,7 +38,7 @@ void decode(std::uint8_t type, const std::uint8_t* e, std::uint8_t length, MadtE
       out.wakeup = {load_le16(e + 2), load_le64(e + 8), length >= 24 ? load_le64(e + 16) : 0};
       return;
   }
-  out.local_apic = {0, 0, 0};  // unknown type: only type/length/offset are meaningful
+  out.local_apic = {0, ApicId{0}, 0};  // unknown type: only type/length/offset are meaningful
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "acpi/error.h"
 #include "acpi/sdt.h"
+#include "smp/klib/ids.h"
 
 namespace acpi {
 
@@ -47,11 +48,15 @@ const char* trigger_name(Trigger t);
 
 // One decoded entry. Processor UIDs are 8-bit for type 0/4 and 32-bit for type 9/0xA; both are
 // widened to 32 bits here, with the "all processors" UID kept as given (0xFF / 0xFFFFFFFF).
+// 32-bit everywhere (x2APIC); logical CPU numbers are a different type (smp/klib/ids.h).
+using klib::ApicId;
+using klib::to_raw;
+
 struct MadtEntry {
   std::uint8_t type = 0;
   std::uint8_t length = 0;
   std::uint32_t offset = 0;  // byte offset inside the MADT
-  struct LocalApic { std::uint32_t uid; std::uint32_t apic_id; std::uint32_t flags; };
+  struct LocalApic { std::uint32_t uid; ApicId apic_id; std::uint32_t flags; };
   struct IoApic { std::uint8_t id; std::uint32_t address; std::uint32_t gsi_base; };
   struct Override { std::uint8_t bus; std::uint8_t source_irq; std::uint32_t gsi; std::uint16_t flags; };
   struct NmiSource { std::uint16_t flags; std::uint32_t gsi; };
@@ -71,7 +76,7 @@ struct MadtEntry {
     AddressOverride address_override;  // type 5
     Wakeup wakeup;               // type 0x10
   };
-  MadtEntry() : local_apic{0, 0, 0} {}
+  MadtEntry() : local_apic{0, ApicId{0}, 0} {}
 
   bool is(MadtType t) const { return type == static_cast<std::uint8_t>(t); }
 };

@@ -58,7 +58,7 @@ klib::Result<bool, Error> Srat::Cursor::next(SratEntry& out) {
         domain |= static_cast<std::uint32_t>(e[9]) << 8 | static_cast<std::uint32_t>(e[10]) << 16 |
                   static_cast<std::uint32_t>(e[11]) << 24;
       }
-      out.processor = {e[3], domain, load_le32(e + 4), load_le32(e + 12)};
+      out.processor = {ApicId{e[3]}, domain, load_le32(e + 4), load_le32(e + 12)};
       break;
     }
     case SratType::kMemory: {
@@ -68,7 +68,7 @@ klib::Result<bool, Error> Srat::Cursor::next(SratEntry& out) {
       break;
     }
     case SratType::kProcessorX2Apic:
-      out.processor = {load_le32(e + 8), load_le32(e + 4), load_le32(e + 12), load_le32(e + 16)};
+      out.processor = {ApicId{load_le32(e + 8)}, load_le32(e + 4), load_le32(e + 12), load_le32(e + 16)};
       break;
     default:
       out.memory = {0, 0, 0, 0};

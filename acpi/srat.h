@@ -8,6 +8,7 @@
 
 #include "acpi/error.h"
 #include "acpi/sdt.h"
+#include "smp/klib/ids.h"
 
 namespace acpi {
 
@@ -21,12 +22,15 @@ inline constexpr std::uint32_t kSratEnabled = 1u << 0;
 inline constexpr std::uint32_t kSratMemHotPluggable = 1u << 1;
 inline constexpr std::uint32_t kSratMemNonVolatile = 1u << 2;
 
+using klib::ApicId;
+using klib::to_raw;
+
 struct SratEntry {
   std::uint8_t type = 0;
   std::uint8_t length = 0;
   std::uint32_t offset = 0;
   struct Processor {  // types 0 and 2
-    std::uint32_t apic_id;
+    ApicId apic_id;
     std::uint32_t domain;
     std::uint32_t flags;
     std::uint32_t clock_domain;

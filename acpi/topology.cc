@@ -8,7 +8,7 @@ bool is_processor(const MadtEntry& e) {
 }
 
 bool is_placeholder(const MadtEntry& e) {
-  std::uint32_t id = e.local_apic.apic_id;
+  const std::uint32_t id = to_raw(e.local_apic.apic_id);
   return e.is(MadtType::kLocalApic) ? id == kXApicPlaceholderId : id == kX2ApicPlaceholderId;
 }
 
@@ -22,7 +22,7 @@ bool usable_flags(std::uint32_t flags) { return (flags & kMadtCpuEnabled) != 0; 
 
 Cpu cpu_from(const Madt& madt, const MadtEntry& e) {
   Cpu cpu;
-  cpu.apic_id = ApicId{e.local_apic.apic_id};
+  cpu.apic_id = e.local_apic.apic_id;
   cpu.uid = e.local_apic.uid;
   cpu.x2apic = e.is(MadtType::kLocalX2Apic);
   cpu.enabled = (e.local_apic.flags & kMadtCpuEnabled) != 0;
@@ -119,7 +119,7 @@ klib::Result<bool, Error> first_usable_apic_id(const Madt& madt, ApicId& out) {
   MadtEntry e;
   while (TRY(cursor.next(e))) {
     if (is_processor(e) && !is_placeholder(e) && usable_flags(e.local_apic.flags)) {
-      out = ApicId{e.local_apic.apic_id};
+      out = e.local_apic.apic_id;
       return true;
     }
   }
@@ -151,7 +151,7 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
   while (TRY(cursor.next(e))) {
     if (is_processor(e)) {
       SkippedCpu skip;
-      skip.apic_id = ApicId{e.local_apic.apic_id};
+      skip.apic_id = e.local_apic.apic_id;
       skip.uid = e.local_apic.uid;
       skip.x2apic = e.is(MadtType::kLocalX2Apic);
       skip.flags = e.local_apic.flags;
@@ -221,7 +221,7 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
       cpu.apic_id = boot;
       cpu.enabled = true;
       cpu.listed = false;
-      cpu.x2apic = boot.value > 0xFE;  // only x2APIC structures can describe such an ID
+      cpu.x2apic = to_raw(boot) > 0xFE;  // only x2APIC structures can describe such an ID
     }
     out.cpus.push(cpu);
     rotate_to_front(out.cpus, out.cpus.size - 1);

@@ -23,15 +23,8 @@
 
 namespace acpi {
 
-// APIC IDs are 32-bit everywhere (x2APIC); logical CPU numbers are a different thing.
-struct ApicId {
-  std::uint32_t value = 0;
-  constexpr bool operator==(const ApicId&) const = default;
-};
-struct LogicalCpu {
-  std::uint32_t value = 0;
-  constexpr bool operator==(const LogicalCpu&) const = default;
-};
+// APIC IDs are acpi::ApicId (klib::ApicId, smp/klib/ids.h, through acpi/madt.h): 32-bit
+// everywhere (x2APIC). A CPU's logical number is its index in Topology::cpus.
 
 inline constexpr std::uint32_t kXApicPlaceholderId = 0xFF;
 inline constexpr std::uint32_t kX2ApicPlaceholderId = 0xFFFFFFFF;
@@ -39,7 +32,7 @@ inline constexpr std::uint32_t kNmiAllCpusUid8 = 0xFF;         // Local APIC NMI
 inline constexpr std::uint32_t kNmiAllCpusUid32 = 0xFFFFFFFF;  // Local x2APIC NMI
 
 struct Cpu {
-  ApicId apic_id;
+  ApicId apic_id{};
   std::uint32_t uid = 0;
   bool x2apic = false;          // listed by a Local x2APIC structure (type 9)
   bool enabled = false;
@@ -57,7 +50,7 @@ enum class SkipReason : std::uint8_t {
 const char* skip_reason_name(SkipReason reason);
 
 struct SkippedCpu {
-  ApicId apic_id;
+  ApicId apic_id{};
   std::uint32_t uid = 0;
   bool x2apic = false;
   std::uint32_t flags = 0;

@@ -89,7 +89,8 @@ extern "C" void smp_ap_entry(void* arg) {
   // this CPU is online the boot CPU never claims it before the release, so the claim can only
   // meet the join below.
   while (!start.released.load(std::memory_order_acquire)) {
-    ktime::serve_tsc_sync(local.cpu_number);  // the boot CPU's TSC check, when it asks us
+    // The boot CPU's TSC check, when it asks us.
+    ktime::serve_tsc_sync(platform::to_index(local.cpu_number));
     arch::pause();
   }
   // The join: kRunning if the boot CPU is still waiting for us; if it gave up first (a virtual

@@ -48,7 +48,7 @@ class KernelPort final : public bringup::StartupPort {
   void begin_wave(const bringup::Target* targets, std::uint32_t first,
                   std::uint32_t count) override {
     std::uint32_t ids[arch::TrampolinePage::kSlotCount];
-    for (std::uint32_t i = 0; i < count; ++i) ids[i] = static_cast<std::uint32_t>(targets[first + i].apic_id);
+    for (std::uint32_t i = 0; i < count; ++i) ids[i] = platform::to_raw(targets[first + i].apic_id);
     first_ = first;
     count_ = count;
     page_.begin_wave(ids, count, table_ + first);
@@ -63,12 +63,12 @@ class KernelPort final : public bringup::StartupPort {
     // must be globally visible before the AP can run, and an x2APIC ICR write (WRMSR) is not
     // serialising (SDM vol. 3A, x2APIC "Interrupt Command Register").
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    apic::send_init(static_cast<std::uint32_t>(id));
+    apic::send_init(id);
   }
 
   void send_startup(platform::ApicId id) override {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    apic::send_startup(static_cast<std::uint32_t>(id), page_.startup_page());
+    apic::send_startup(id, page_.startup_page());
   }
 
   std::uint32_t stage(std::uint32_t index) override {
@@ -180,7 +180,7 @@ void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
 }
 
 // Storage for every AP: its block, stacks, boot-table entry. False (reported) on out of memory.
-bool prepare_cpu(arch::CpuLocal& l, std::uint32_t number, std::uint32_t apic_id,
+bool prepare_cpu(arch::CpuLocal& l, platform::CpuNumber number, platform::ApicId apic_id,
                  std::uint32_t uid, arch::ApBootEntry& entry) {
   l.self = &l;
   l.cpu_number = number;
@@ -244,7 +244,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     klog::warn("smp: {} listed CPUs beyond the kernel's limit of {} CPUs (smp::kMaxCpus) are not "
                "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, kMaxCpus,
                1 + plan.listed_aps + plan.by_maxcpus,
-               topology.cpus[1 + plan.listed_aps + plan.by_maxcpus].apic_id.value);
+               topology.cpus[1 + plan.listed_aps + plan.by_maxcpus].apic_id);
   }
   if (plan.fake_refused != 0) {
     klog::warn("smp: {} smp_fake_apic targets beyond the CPU limit ignored", plan.fake_refused);
@@ -268,16 +268,16 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   std::uint32_t unusable = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const bool fake = i >= listed_aps;
-    const std::uint32_t id = fake ? opts.fake_apics.ids[i - listed_aps]
-                                  : topology.cpus[i + 1].apic_id.value;
+    const platform::ApicId id = fake ? platform::ApicId{opts.fake_apics.ids[i - listed_aps]}
+                                     : topology.cpus[i + 1].apic_id;
     const std::uint32_t uid = fake ? apic::kAllCpus : topology.cpus[i + 1].uid;
-    targets[i].apic_id = platform::ApicId{id};
+    targets[i].apic_id = id;
     table[i + 1] = &locals[i];
-    if (!prepare_cpu(locals[i], i + 1, id, uid, boot_table[i])) {
+    if (!prepare_cpu(locals[i], platform::CpuNumber{i + 1}, id, uid, boot_table[i])) {
       return boot_cpu_only(r, "out of memory for the AP stacks");
     }
     // An ID the trampoline could not match (leaf 1 gives 8 bits) or xAPIC cannot address.
-    if (id > kMaxXApicId && (!leaf_b || !x2apic)) {
+    if (platform::to_raw(id) > kMaxXApicId && (!leaf_b || !x2apic)) {
       klog::error("smp: cpu {} apic {}: ID needs x2APIC and CPUID 0xB; not started", i + 1, id);
       targets[i].outcome = bringup::Outcome::kFailed;
       ++unusable;

@@ -21,7 +21,7 @@ constexpr std::uint32_t kMaxTested = 1024;
 
 struct Identity {
   std::uint32_t gs_number;
-  std::uint32_t apic_id;
+  platform::ApicId apic_id;
   std::uint64_t gs_self;
   bool ran;
 };
@@ -212,7 +212,7 @@ KTEST(smp_per_cpu_data_is_not_shared) {
     KCHECK_EQ(a % 64, 0u);
     const arch::CpuLocal* l = smp::cpu_local(cpu);
     KCHECK_EQ(reinterpret_cast<std::uint64_t>(l) % 64, 0u);
-    KCHECK_EQ(l->cpu_number, i);
+    KCHECK_EQ(l->cpu_number, cpu);
     for (std::uint32_t j = 0; j < i; ++j) {
       if (!smp::cpu_online(platform::CpuNumber{j})) continue;
       const auto b = reinterpret_cast<std::uint64_t>(&g_test_slot.on(platform::CpuNumber{j}));

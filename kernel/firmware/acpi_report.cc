@@ -84,7 +84,7 @@ void print_cpus(const acpi::Topology& t) {
   // Online-capable CPUs (MADT revision >= 5, Enabled = 0) may be hot-added later: counted as
   // possible, not started (the kernel has no CPU hot-add yet).
   klog::info("acpi: {} usable CPUs, {} skipped entries; boot CPU APIC ID {}{}", t.cpus.size,
-             t.skipped.size, t.cpus[0].apic_id.value,
+             t.skipped.size, t.cpus[0].apic_id,
              t.boot_status == acpi::BootCpuStatus::kListed ? ""
              : t.boot_status == acpi::BootCpuStatus::kNotListed ? " (not in the MADT)"
                                                                  : " (its MADT entry says not usable)");
@@ -95,13 +95,13 @@ void print_cpus(const acpi::Topology& t) {
   const klog::Level level = t.cpus.size <= 64 ? klog::Level::kInfo : klog::Level::kDebug;
   for (std::uint32_t i = 0; i < t.cpus.size; ++i) {
     const acpi::Cpu& c = t.cpus[i];
-    klog::line(level, "acpi:   cpu {} apic {} uid {} {}{}", i, c.apic_id.value, c.uid,
+    klog::line(level, "acpi:   cpu {} apic {} uid {} {}{}", i, c.apic_id, c.uid,
                c.x2apic ? "x2apic" : "xapic", c.enabled ? "" : " (entry not enabled)");
   }
   for (std::uint32_t i = 0; i < t.skipped.size; ++i) {
     const acpi::SkippedCpu& s = t.skipped[i];
     klog::line(klog::Level::kDebug, "acpi:   skipped apic {} uid {} at offset {:#x}: {}",
-               s.apic_id.value, s.uid, s.madt_offset, acpi::skip_reason_name(s.reason));
+               s.apic_id, s.uid, s.madt_offset, acpi::skip_reason_name(s.reason));
   }
 }
 
@@ -226,9 +226,9 @@ void read_timers(const acpi::RootTables& root, LogWarnings& warnings) {
 }
 
 // The logical CPU number of `apic_id` in the topology, or -1 when it is not a usable CPU.
-long logical_cpu_of(const acpi::Topology& t, std::uint32_t apic_id) {
+long logical_cpu_of(const acpi::Topology& t, acpi::ApicId apic_id) {
   for (std::uint32_t i = 0; i < t.cpus.size; ++i) {
-    if (t.cpus[i].apic_id.value == apic_id) return i;
+    if (t.cpus[i].apic_id == apic_id) return i;
   }
   return -1;
 }

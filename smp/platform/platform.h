@@ -9,18 +9,20 @@
 
 #include <cstdint>
 
+#include "smp/klib/ids.h"
+
 namespace smp {
 struct CpuLockState;  // smp/locks/cpu_lock_state.h: MCS queue nodes and lockdep's held stack
 }
 
 namespace platform {
 
-// Dense logical CPU number; the boot CPU is 0. Distinct from the (sparse, 32-bit) APIC ID.
-enum class CpuNumber : std::uint32_t {};
-// A local APIC ID as the hardware reports it (xAPIC: 8 bits, x2APIC: 32 bits).
-enum class ApicId : std::uint32_t {};
-
-constexpr std::uint32_t to_index(CpuNumber cpu) { return static_cast<std::uint32_t>(cpu); }
+// Dense logical CPU number (boot CPU = 0) and the sparse 32-bit APIC ID: one declaration each,
+// in smp/klib/ids.h, shared with acpi/.
+using klib::ApicId;
+using klib::CpuNumber;
+using klib::to_index;
+using klib::to_raw;
 
 // The CPU this code runs on. Stable only while preemption or interrupts are disabled.
 CpuNumber current_cpu();

@@ -49,7 +49,7 @@ void use_madt(const acpi::Madt& madt) {
   if (!sizes.ok()) return;
   acpi::host::TopologyStorage storage(sizes.value());
   acpi::Topology& topo = storage.topology;
-  acpi::ApicId boot;
+  acpi::ApicId boot{};
   auto first = acpi::first_usable_apic_id(madt, boot);
   if (!first.ok()) return;
   if (!acpi::build_topology(madt, boot, topo).ok()) __builtin_trap();  // measured == built

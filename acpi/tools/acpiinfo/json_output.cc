@@ -87,7 +87,7 @@ void write_topology(JsonWriter& j, const TopologyReport& t) {
   j.field("lapic_address", t.lapic_address);
   j.field("lapic_address_overridden", t.lapic_address_overridden);
   j.field("pcat_compat", t.pcat_compat);
-  j.field("boot_apic_id", t.boot_apic_id);
+  j.field("boot_apic_id", acpi::to_raw(t.boot_apic_id));
   j.field("boot_apic_id_source", t.boot_apic_id_given ? "argument" : "first_usable_entry");
   j.field("boot_cpu_status", boot_code(t.boot_status));
   j.key("cpus");
@@ -96,7 +96,7 @@ void write_topology(JsonWriter& j, const TopologyReport& t) {
     const acpi::Cpu& c = t.cpus[i];
     j.begin_object();
     j.field("logical", i);
-    j.field("apic_id", c.apic_id.value);
+    j.field("apic_id", acpi::to_raw(c.apic_id));
     if (c.listed) j.field("uid", c.uid);
     j.field("x2apic", c.x2apic);
     j.field("enabled", c.enabled);
@@ -111,7 +111,7 @@ void write_topology(JsonWriter& j, const TopologyReport& t) {
   j.begin_array();
   for (const acpi::SkippedCpu& s : t.skipped) {
     j.begin_object();
-    j.field("apic_id", s.apic_id.value);
+    j.field("apic_id", acpi::to_raw(s.apic_id));
     j.field("uid", s.uid);
     j.field("x2apic", s.x2apic);
     j.field("flags", s.flags);
@@ -196,7 +196,7 @@ void write_numa(JsonWriter& j, const Report& r) {
   for (const acpi::SratEntry& e : r.srat) {
     if (!e.enabled()) continue;
     if (e.is(acpi::SratType::kMemory)) nodes[e.memory.domain].second.push_back(&e);
-    else nodes[e.processor.domain].first.push_back(e.processor.apic_id);
+    else nodes[e.processor.domain].first.push_back(acpi::to_raw(e.processor.apic_id));
   }
   j.key("numa_nodes");
   j.begin_array();

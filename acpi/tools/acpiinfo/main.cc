@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     } else if (std::strcmp(argv[i], "--boot-apic-id") == 0) {
       std::uint32_t id = 0;
       if (i + 1 >= argc || !parse_u32(argv[i + 1], id)) return usage();
-      options.boot_apic_id = id;
+      options.boot_apic_id = acpi::ApicId{id};
       ++i;
     } else if (std::strcmp(argv[i], "--help") == 0 || argv[i][0] == '-') {
       return usage();

@@ -104,19 +104,19 @@ void add_topology(Locator& locator, const Options& options, Report& report) {
     t.boot_apic_id = *options.boot_apic_id;
     t.boot_apic_id_given = true;
   } else {
-    acpi::ApicId first;
+    acpi::ApicId first{};
     auto found = acpi::first_usable_apic_id(madt.value(), first);
     if (!found.ok()) return report.errors.push_back(describe(file, found.error()));
     if (!found.value()) return report.errors.push_back(file + ": APIC: no usable CPU entry");
-    t.boot_apic_id = first.value;
+    t.boot_apic_id = first;
     report.notes.push_back("boot CPU unknown on the host: assuming APIC ID " +
-                           std::to_string(first.value) +
+                           std::to_string(acpi::to_raw(first)) +
                            ", the first usable CPU entry (choose with --boot-apic-id N)");
   }
 
   acpi::host::TopologyStorage storage(sizes.value());
   acpi::Topology& topo = storage.topology;
-  auto built = acpi::build_topology(madt.value(), acpi::ApicId{t.boot_apic_id}, topo);
+  auto built = acpi::build_topology(madt.value(), t.boot_apic_id, topo);
   if (!built.ok()) return report.errors.push_back(describe(file, built.error()));
 
   t.madt_revision = topo.madt_revision;
@@ -136,10 +136,10 @@ void add_topology(Locator& locator, const Options& options, Report& report) {
   t.wakeup_mailbox = topo.wakeup_mailbox_address;
   t.wakeup_reset_vector = topo.wakeup_reset_vector;
   if (topo.boot_status == acpi::BootCpuStatus::kNotListed) {
-    report.warnings.push_back(file + ": APIC: boot CPU (APIC ID " + std::to_string(t.boot_apic_id) +
+    report.warnings.push_back(file + ": APIC: boot CPU (APIC ID " + std::to_string(acpi::to_raw(t.boot_apic_id)) +
                               ") is not listed; added as CPU 0");
   } else if (topo.boot_status == acpi::BootCpuStatus::kListedUnusable) {
-    report.warnings.push_back(file + ": APIC: boot CPU (APIC ID " + std::to_string(t.boot_apic_id) +
+    report.warnings.push_back(file + ": APIC: boot CPU (APIC ID " + std::to_string(acpi::to_raw(t.boot_apic_id)) +
                               ") is listed as not usable; used anyway as CPU 0");
   }
   report.topology = std::move(t);

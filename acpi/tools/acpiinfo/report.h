@@ -18,7 +18,7 @@ namespace acpiinfo {
 
 struct Options {
   bool json = false;
-  std::optional<std::uint32_t> boot_apic_id;  // --boot-apic-id; default: first usable entry
+  std::optional<acpi::ApicId> boot_apic_id;  // --boot-apic-id; default: first usable entry
 };
 
 struct TopologyReport {
@@ -26,7 +26,7 @@ struct TopologyReport {
   std::uint64_t lapic_address = 0;
   bool lapic_address_overridden = false;
   bool pcat_compat = false;
-  std::uint32_t boot_apic_id = 0;
+  acpi::ApicId boot_apic_id{};
   bool boot_apic_id_given = false;  // false: defaulted to the first usable entry
   acpi::BootCpuStatus boot_status = acpi::BootCpuStatus::kListed;
   std::vector<acpi::Cpu> cpus;  // logical order

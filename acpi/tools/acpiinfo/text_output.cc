@@ -30,7 +30,7 @@ void print_topology(const TopologyReport& t, std::string& out) {
       static_cast<unsigned long long>(t.lapic_address),
       t.lapic_address_overridden ? " (address override)" : "",
       t.pcat_compat ? "PC-AT compatible: dual 8259 PICs present (mask them)" : "no 8259 PICs");
-  add(out, "Boot CPU: APIC ID %u%s%s\n", t.boot_apic_id,
+  add(out, "Boot CPU: APIC ID %u%s%s\n", acpi::to_raw(t.boot_apic_id),
       t.boot_apic_id_given ? "" : " (assumed: first usable entry)", boot_status_text(t.boot_status));
   add(out, "\nCPUs: %zu usable, %u online-capable (hot-pluggable, not started), %zu skipped\n",
       t.cpus.size(), t.hotpluggable, t.skipped.size());
@@ -43,10 +43,10 @@ void print_topology(const TopologyReport& t, std::string& out) {
     char uid[16];
     if (c.listed) std::snprintf(uid, sizeof(uid), "%u", c.uid);
     else std::snprintf(uid, sizeof(uid), "-");
-    add(out, "  %-5zu %-10u %-10s %-6s %s\n", i, c.apic_id.value, uid, c.x2apic ? "x2APIC" : "xAPIC", state);
+    add(out, "  %-5zu %-10u %-10s %-6s %s\n", i, acpi::to_raw(c.apic_id), uid, c.x2apic ? "x2APIC" : "xAPIC", state);
   }
   for (const acpi::SkippedCpu& s : t.skipped) {
-    add(out, "  skipped: apic_id %u uid %u (%s entry at offset %u, flags 0x%x): %s", s.apic_id.value,
+    add(out, "  skipped: apic_id %u uid %u (%s entry at offset %u, flags 0x%x): %s", acpi::to_raw(s.apic_id),
         s.uid, s.x2apic ? "x2APIC" : "xAPIC", s.madt_offset, s.flags, acpi::skip_reason_name(s.reason));
     if (s.reason == acpi::SkipReason::kDuplicateId) add(out, " of the entry at offset %u", s.duplicate_of);
     out += "\n";
@@ -100,7 +100,7 @@ void print_numa(const Report& r, std::string& out) {
       continue;
     }
     if (e.is(acpi::SratType::kMemory)) nodes[e.memory.domain].second.push_back(&e);
-    else nodes[e.processor.domain].first.push_back(e.processor.apic_id);
+    else nodes[e.processor.domain].first.push_back(acpi::to_raw(e.processor.apic_id));
   }
   add(out, "\nNUMA (SRAT): %zu nodes, %zu disabled entries ignored\n", nodes.size(), disabled);
   for (const auto& [domain, node] : nodes) {

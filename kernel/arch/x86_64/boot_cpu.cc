@@ -46,9 +46,9 @@ void install_cpu_local(CpuLocal& local) {
 }
 
 void init_boot_cpu_local() {
-  g_boot_cpu_local.cpu_number = 0;
+  g_boot_cpu_local.cpu_number = klib::CpuNumber{0};
   // Initial APIC ID from CPUID leaf 1 (EBX[31:24]); the x2APIC ID replaces it later.
-  g_boot_cpu_local.apic_id = cpuid(1).ebx >> 24;
+  g_boot_cpu_local.apic_id = klib::ApicId{cpuid(1).ebx >> 24};
   g_boot_cpu_local.stage = CpuStage::kRunning;
   g_boot_cpu_local.kernel_stack_top = reinterpret_cast<std::uint64_t>(boot_stack_top);
   install_cpu_local(g_boot_cpu_local);

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/descriptors.h"
+#include "smp/klib/ids.h"
 #include "smp/locks/cpu_lock_state.h"
 
 namespace arch {
@@ -38,8 +39,8 @@ const char* cpu_stage_name(CpuStage stage);
 
 struct alignas(64) CpuLocal {
   CpuLocal* self;                  // gs:0, must stay first
-  std::uint32_t cpu_number;        // gs:8, dense logical number (boot CPU = 0)
-  std::uint32_t apic_id;           // gs:12, as the hardware reports it (32-bit)
+  klib::CpuNumber cpu_number;      // gs:8, dense logical number (boot CPU = 0)
+  klib::ApicId apic_id;            // gs:12, as the hardware reports it (32-bit)
   FaultRecovery* fault_recovery;   // gs:16, armed by expect_fault (fault_recovery.h)
   std::uint32_t preempt_count;     // gs:24, for the kernel platform's preempt_disable()
   std::uint32_t interrupt_depth;   // gs:28, for the interrupt dispatcher's irq_enter/irq_exit
@@ -70,6 +71,8 @@ struct alignas(64) CpuLocal {
 static_assert(offsetof(CpuLocal, self) == 0);
 static_assert(offsetof(CpuLocal, cpu_number) == 8);
 static_assert(offsetof(CpuLocal, apic_id) == 12);
+// The GS-relative loads below read them as 32-bit words.
+static_assert(sizeof(klib::CpuNumber) == 4 && sizeof(klib::ApicId) == 4);
 static_assert(offsetof(CpuLocal, fault_recovery) == 16);
 static_assert(offsetof(CpuLocal, preempt_count) == 24);
 static_assert(offsetof(CpuLocal, interrupt_depth) == 28);
@@ -100,15 +103,17 @@ inline CpuLocal* current_cpu_local() {
 }
 
 // One field of the current CPU's block, with one GS-relative load (see current_cpu_local).
+// current_cpu_number() is the CPU number as an index (to_index of gs:8), for the per-CPU
+// arrays and reports of the kernel; platform::current_cpu() is the typed form.
 inline std::uint32_t current_cpu_number() {
   std::uint32_t v;
   asm volatile("movl %%gs:8, %0" : "=r"(v));
   return v;
 }
-inline std::uint32_t current_apic_id_cached() {
+inline klib::ApicId current_apic_id_cached() {
   std::uint32_t v;
   asm volatile("movl %%gs:12, %0" : "=r"(v));
-  return v;
+  return klib::ApicId{v};
 }
 inline FaultRecovery* current_fault_recovery() {
   FaultRecovery* v;

@@ -96,13 +96,13 @@ TEST(AcpiDump, AcpiinfoWalksAWholeDumpFromTheRsdp) {
   acpiinfo::Inputs inputs;
   std::string error;
   ASSERT_TRUE(inputs.add("kernel.log", out.joined(), error)) << error;
-  acpiinfo::Report report = acpiinfo::build_report(inputs, acpiinfo::Options{false, 1});
+  acpiinfo::Report report = acpiinfo::build_report(inputs, acpiinfo::Options{false, acpi::ApicId{1}});
   EXPECT_TRUE(report.errors.empty()) << report.errors[0];
   EXPECT_EQ(report.source, "through the RSDP, XSDT");
   ASSERT_TRUE(report.topology.has_value());
   ASSERT_EQ(report.topology->cpus.size(), 2u);
-  EXPECT_EQ(report.topology->cpus[0].apic_id.value, 1u);
-  EXPECT_EQ(report.topology->cpus[1].apic_id.value, 0u);
+  EXPECT_EQ(acpi::to_raw(report.topology->cpus[0].apic_id), 1u);
+  EXPECT_EQ(acpi::to_raw(report.topology->cpus[1].apic_id), 0u);
   EXPECT_EQ(report.topology->ioapics.size(), 1u);
 }
 

@@ -52,7 +52,7 @@ TEST(AcpiMadt, DecodesEveryEntryType) {
   ASSERT_EQ(e.size(), 10u);
   EXPECT_EQ(e[0].offset, 44u);
   EXPECT_EQ(e[0].local_apic.uid, 1u);
-  EXPECT_EQ(e[0].local_apic.apic_id, 2u);
+  EXPECT_EQ(acpi::to_raw(e[0].local_apic.apic_id), 2u);
   EXPECT_EQ(e[0].local_apic.flags, 1u);
   EXPECT_EQ(e[1].io_apic.id, 3);
   EXPECT_EQ(e[1].io_apic.address, 0xFEC00000u);
@@ -70,7 +70,7 @@ TEST(AcpiMadt, DecodesEveryEntryType) {
   EXPECT_EQ(e[4].lapic_nmi.lint, 1);
   EXPECT_EQ(e[5].address_override.address, 0x1FEE00000u);
   EXPECT_TRUE(e[6].is(acpi::MadtType::kLocalX2Apic));
-  EXPECT_EQ(e[6].local_apic.apic_id, 0x1234u);
+  EXPECT_EQ(acpi::to_raw(e[6].local_apic.apic_id), 0x1234u);
   EXPECT_EQ(e[6].local_apic.flags, 3u);
   EXPECT_EQ(e[6].local_apic.uid, 77u);
   EXPECT_EQ(e[7].lapic_nmi.uid, 0xFFFFFFFFu);
@@ -89,9 +89,9 @@ TEST(AcpiMadt, LongerEntriesAreAcceptedAndTheWalkContinues) {
   ASSERT_TRUE(madt.ok());
   auto e = all_entries(madt.value());
   ASSERT_EQ(e.size(), 2u);
-  EXPECT_EQ(e[0].local_apic.apic_id, 4u);
+  EXPECT_EQ(acpi::to_raw(e[0].local_apic.apic_id), 4u);
   EXPECT_EQ(e[1].offset, 54u);
-  EXPECT_EQ(e[1].local_apic.apic_id, 5u);
+  EXPECT_EQ(acpi::to_raw(e[1].local_apic.apic_id), 5u);
 }
 
 TEST(AcpiMadt, ZeroLengthEntryIsAnError) {

@@ -172,14 +172,14 @@ std::vector<acpi::SratEntry> srat_entries(const Bytes& b) {
 TEST(AcpiSrat, DecodesEntriesAndDomainWidthByRevision) {
   auto e = srat_entries(make_srat(3));
   ASSERT_EQ(e.size(), 4u);
-  EXPECT_EQ(e[0].processor.apic_id, 5u);
+  EXPECT_EQ(acpi::to_raw(e[0].processor.apic_id), 5u);
   EXPECT_EQ(e[0].processor.domain, 0x0201u);
   EXPECT_TRUE(e[0].enabled());
   EXPECT_EQ(e[1].memory.domain, 0x0103u);
   EXPECT_EQ(e[1].memory.base, 0x100000000u);
   EXPECT_EQ(e[1].memory.length, 0x100000000u);
   EXPECT_TRUE(e[1].memory.flags & acpi::kSratMemHotPluggable);
-  EXPECT_EQ(e[2].processor.apic_id, 0x12345u);
+  EXPECT_EQ(acpi::to_raw(e[2].processor.apic_id), 0x12345u);
   EXPECT_EQ(e[2].processor.domain, 7u);
   EXPECT_FALSE(e[2].enabled());
   EXPECT_EQ(e[3].type, 3);

@@ -35,7 +35,7 @@ TEST_P(QemuCapture, DecodesThroughTheRsdp) {
   acpiinfo::Inputs inputs;
   std::string error;
   ASSERT_TRUE(inputs.load(log.string(), error)) << error;
-  acpiinfo::Report report = acpiinfo::build_report(inputs, acpiinfo::Options{false, 0});
+  acpiinfo::Report report = acpiinfo::build_report(inputs, acpiinfo::Options{false, acpi::ApicId{0}});
   EXPECT_TRUE(report.errors.empty()) << report.errors.front();
   EXPECT_TRUE(report.warnings.empty()) << report.warnings.front();
   EXPECT_EQ(report.source, "through the RSDP, XSDT");
@@ -43,7 +43,7 @@ TEST_P(QemuCapture, DecodesThroughTheRsdp) {
   const acpiinfo::TopologyReport& t = *report.topology;
   ASSERT_EQ(t.cpus.size(), c.usable);
   for (std::size_t i = 0; i < t.cpus.size(); ++i) {
-    EXPECT_EQ(t.cpus[i].apic_id.value, i);  // QEMU numbers APIC IDs 0..N-1 for flat -smp
+    EXPECT_EQ(acpi::to_raw(t.cpus[i].apic_id), i);  // QEMU numbers APIC IDs 0..N-1 for flat -smp
     EXPECT_TRUE(t.cpus[i].enabled);
   }
   ASSERT_EQ(t.skipped.size(), c.skipped);

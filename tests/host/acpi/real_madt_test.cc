@@ -98,7 +98,7 @@ TEST_P(RealMadt, EveryEntryMatchesIasl) {
       case 0:
       case 9:
         EXPECT_EQ(e.local_apic.uid, x["processor_uid"].u64());
-        EXPECT_EQ(e.local_apic.apic_id, x[e.type == 0 ? "apic_id" : "x2apic_id"].u64());
+        EXPECT_EQ(acpi::to_raw(e.local_apic.apic_id), x[e.type == 0 ? "apic_id" : "x2apic_id"].u64());
         EXPECT_EQ(e.local_apic.flags, x["flags"].u64());
         EXPECT_EQ((e.local_apic.flags & acpi::kMadtCpuEnabled) != 0, x["enabled"].u64() == 1);
         // iasl decodes bit 1 whatever the revision; it only means Online Capable from rev 5.
@@ -189,9 +189,9 @@ TEST_P(RealMadt, TopologyFollowsTheRules) {
   const std::uint32_t boot = want.usable_ids.back();
   ASSERT_TRUE(acpi::build_topology(madt.value(), acpi::ApicId{boot}, topo).ok());
   ASSERT_EQ(topo.cpus.size, want.usable_ids.size());
-  EXPECT_EQ(topo.cpus[0].apic_id.value, boot);
+  EXPECT_EQ(acpi::to_raw(topo.cpus[0].apic_id), boot);
   for (std::size_t i = 0; i + 1 < want.usable_ids.size(); ++i) {
-    EXPECT_EQ(topo.cpus[i + 1].apic_id.value, want.usable_ids[i]) << "logical " << i + 1;
+    EXPECT_EQ(acpi::to_raw(topo.cpus[i + 1].apic_id), want.usable_ids[i]) << "logical " << i + 1;
   }
   EXPECT_EQ(topo.skipped.size, want.skipped);
   // None of the 22 tables has an online-capable CPU (iasl's cpus_online_capable is 0 in all):

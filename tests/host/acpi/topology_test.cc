@@ -38,7 +38,7 @@ Built build(const Bytes& table, std::uint32_t boot) {
 
 std::vector<std::uint32_t> apic_ids(const acpi::Topology& t) {
   std::vector<std::uint32_t> out;
-  for (std::uint32_t i = 0; i < t.cpus.size; ++i) out.push_back(t.cpus[i].apic_id.value);
+  for (std::uint32_t i = 0; i < t.cpus.size; ++i) out.push_back(acpi::to_raw(t.cpus[i].apic_id));
   return out;
 }
 
@@ -59,7 +59,7 @@ TEST(AcpiTopology, DisabledAndPlaceholderEntriesAreSkippedWithReasons) {
   EXPECT_EQ(apic_ids(b.topo), (std::vector<std::uint32_t>{0}));
   ASSERT_EQ(b.topo.skipped.size, 4u);
   EXPECT_EQ(b.topo.skipped[0].reason, acpi::SkipReason::kDisabled);
-  EXPECT_EQ(b.topo.skipped[0].apic_id.value, 1u);
+  EXPECT_EQ(acpi::to_raw(b.topo.skipped[0].apic_id), 1u);
   EXPECT_EQ(b.topo.skipped[0].madt_offset, 52u);
   EXPECT_EQ(b.topo.skipped[1].reason, acpi::SkipReason::kPlaceholderId);
   // Even an "enabled" entry with the placeholder ID describes no CPU.
@@ -84,16 +84,16 @@ TEST(AcpiTopology, OnlineCapableCpusAreCountedNotStarted) {
   EXPECT_EQ(b.topo.hotpluggable, 2u);
   ASSERT_EQ(b.topo.skipped.size, 3u);
   EXPECT_EQ(b.topo.skipped[0].reason, acpi::SkipReason::kOnlineCapable);
-  EXPECT_EQ(b.topo.skipped[0].apic_id.value, 1u);
+  EXPECT_EQ(acpi::to_raw(b.topo.skipped[0].apic_id), 1u);
   EXPECT_EQ(b.topo.skipped[1].reason, acpi::SkipReason::kOnlineCapable);
-  EXPECT_EQ(b.topo.skipped[1].apic_id.value, 0x200u);
+  EXPECT_EQ(acpi::to_raw(b.topo.skipped[1].apic_id), 0x200u);
   EXPECT_TRUE(b.topo.skipped[1].x2apic);
   EXPECT_EQ(b.topo.skipped[2].reason, acpi::SkipReason::kDisabled);
-  acpi::ApicId first;
+  acpi::ApicId first{0xFFFF'FFFF};  // not a usable ID: the call must write it
   auto madt = acpi::Madt::parse(rev5.data(), rev5.size(), nullptr);
   ASSERT_TRUE(madt.ok());
   ASSERT_TRUE(acpi::first_usable_apic_id(madt.value(), first).value());
-  EXPECT_EQ(first.value, 0u);
+  EXPECT_EQ(acpi::to_raw(first), 0u);
 }
 
 TEST(AcpiTopology, OnlineCapableBitIsIgnoredBeforeRevision5) {
@@ -196,9 +196,9 @@ TEST(AcpiTopology, ThousandsOfX2apicCpusWithThirtyTwoBitIds) {
   Built b = build(t, 0x10000 + 1000 * 2);
   ASSERT_TRUE(b.ok);
   ASSERT_EQ(b.topo.cpus.size, count);
-  EXPECT_EQ(b.topo.cpus[0].apic_id.value, 0x10000u + 2000);
-  EXPECT_EQ(b.topo.cpus[1].apic_id.value, 0x10000u);
-  EXPECT_EQ(b.topo.cpus[count - 1].apic_id.value, 0x10000u + (count - 1) * 2);
+  EXPECT_EQ(acpi::to_raw(b.topo.cpus[0].apic_id), 0x10000u + 2000);
+  EXPECT_EQ(acpi::to_raw(b.topo.cpus[1].apic_id), 0x10000u);
+  EXPECT_EQ(acpi::to_raw(b.topo.cpus[count - 1].apic_id), 0x10000u + (count - 1) * 2);
   EXPECT_EQ(b.topo.cpus[1000].uid, 999u);
   EXPECT_EQ(b.topo.cpus[1001].uid, 1001u);
 }
@@ -272,11 +272,11 @@ TEST(AcpiTopology, FirstUsableApicId) {
   Bytes t = MadtBuilder().local_apic(0, 0xFF, 1).local_apic(1, 3, 0).x2apic(0x300, 1, 2).finish();
   auto madt = acpi::Madt::parse(t.data(), t.size(), nullptr);
   ASSERT_TRUE(madt.ok());
-  acpi::ApicId id;
+  acpi::ApicId id{};
   auto found = acpi::first_usable_apic_id(madt.value(), id);
   ASSERT_TRUE(found.ok());
   EXPECT_TRUE(found.value());
-  EXPECT_EQ(id.value, 0x300u);
+  EXPECT_EQ(acpi::to_raw(id), 0x300u);
 }
 
 }  // namespace

@@ -78,24 +78,24 @@ class InterruptingXApic final : public XApicRegisters {
 // Each directed send of LocalApicDevice, with the low half it must produce.
 struct Send {
   const char* name;
-  std::function<bool(LocalApicDevice&, std::uint32_t)> send;
+  std::function<bool(LocalApicDevice&, klib::ApicId)> send;
   Reg32 low;
 };
 
 std::vector<Send> directed_sends() {
   return {
-      {"fixed", [](LocalApicDevice& d, std::uint32_t dest) {
+      {"fixed", [](LocalApicDevice& d, klib::ApicId dest) {
          return d.send_fixed(dest, arch::Vector::kCallFunction);
        }, static_cast<Reg32>(LocalApicDevice::icr_fixed(arch::Vector::kCallFunction))},
-      {"nmi", [](LocalApicDevice& d, std::uint32_t dest) { return d.send_nmi(dest); },
+      {"nmi", [](LocalApicDevice& d, klib::ApicId dest) { return d.send_nmi(dest); },
        static_cast<Reg32>(LocalApicDevice::icr_nmi())},
-      {"init assert", [](LocalApicDevice& d, std::uint32_t dest) {
+      {"init assert", [](LocalApicDevice& d, klib::ApicId dest) {
          return d.send_init_assert(dest);
        }, static_cast<Reg32>(LocalApicDevice::icr_init_assert())},
-      {"init deassert", [](LocalApicDevice& d, std::uint32_t dest) {
+      {"init deassert", [](LocalApicDevice& d, klib::ApicId dest) {
          return d.send_init_deassert(dest);
        }, static_cast<Reg32>(LocalApicDevice::icr_init_deassert())},
-      {"startup", [](LocalApicDevice& d, std::uint32_t dest) {
+      {"startup", [](LocalApicDevice& d, klib::ApicId dest) {
          return d.send_startup(dest, 0x9A);
        }, static_cast<Reg32>(LocalApicDevice::icr_startup(0x9A))},
   };
@@ -110,7 +110,7 @@ class IcrInterruptTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(platform::irqs_enabled()); }
   void arm_reschedule_kick() {
-    apic.arm([this] { ASSERT_TRUE(dev.send_fixed(kHandlerDest, arch::Vector::kReschedule)); });
+    apic.arm([this] { ASSERT_TRUE(dev.send_fixed(klib::ApicId{kHandlerDest}, arch::Vector::kReschedule)); });
   }
 
   InterruptingXApic apic;
@@ -122,7 +122,7 @@ TEST_F(IcrInterruptTest, EveryDirectedSendKeepsItsOwnDestination) {
     SCOPED_TRACE(s.name);
     apic.sent.clear();
     arm_reschedule_kick();
-    ASSERT_TRUE(s.send(dev, kOurDest));
+    ASSERT_TRUE(s.send(dev, klib::ApicId{kOurDest}));
     // The interrupt arrived after the high-half write and was held off until the send ended.
     EXPECT_TRUE(apic.interrupt_pending());
     EXPECT_TRUE(platform::irqs_enabled());  // and interrupts are on again afterwards
@@ -145,7 +145,7 @@ TEST_F(IcrInterruptTest, AllButSelfIsNotInterruptedEither) {
 TEST_F(IcrInterruptTest, CallerWithInterruptsOffKeepsThemOff) {
   const smp::IrqGuard off;
   arm_reschedule_kick();
-  ASSERT_TRUE(dev.send_fixed(kOurDest, arch::Vector::kCallFunction));
+  ASSERT_TRUE(dev.send_fixed(klib::ApicId{kOurDest}, arch::Vector::kCallFunction));
   EXPECT_FALSE(platform::irqs_enabled());  // the guard restores the caller's state, not "on"
   EXPECT_TRUE(apic.interrupt_pending());
   EXPECT_EQ(apic.sent.size(), 1u);

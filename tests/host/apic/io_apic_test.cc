@@ -36,7 +36,7 @@ TEST(IoApicTest, RouteMasksFirstThenHighThenLow) {
   FakeWindow w;
   IoApicDevice dev(w);
   w.regs[0x14] = 0x0000'0000;  // pin 2 live and unmasked before
-  ASSERT_TRUE(dev.route(2, RouteConfig{0x32, 1, true, true, false}));
+  ASSERT_TRUE(dev.route(2, RouteConfig{0x32, klib::ApicId{1}, true, true, false}));
   EXPECT_EQ(w.writes, (W{{0x14, 0x0001'0000}, {0x15, 0x0100'0000}, {0x14, 0x0000'A032}}));
   EXPECT_EQ(dev.read_entry(2), 0x0100'0000'0000'A032ull);
 }
@@ -44,14 +44,14 @@ TEST(IoApicTest, RouteMasksFirstThenHighThenLow) {
 TEST(IoApicTest, RouteEdgeHighMasked) {
   FakeWindow w;
   IoApicDevice dev(w);
-  ASSERT_TRUE(dev.route(0, RouteConfig{0x30, 0, false, false, true}));
+  ASSERT_TRUE(dev.route(0, RouteConfig{0x30, klib::ApicId{0}, false, false, true}));
   EXPECT_EQ(dev.read_entry(0), 0x0000'0000'0001'0030ull);
 }
 
 TEST(IoApicTest, ApicIdAbove255IsRefused) {
   FakeWindow w;
   IoApicDevice dev(w);
-  EXPECT_FALSE(dev.route(3, RouteConfig{0x33, 256, false, false, false}));
+  EXPECT_FALSE(dev.route(3, RouteConfig{0x33, klib::ApicId{256}, false, false, false}));
   EXPECT_TRUE(w.writes.empty());
 }
 

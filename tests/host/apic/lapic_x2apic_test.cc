@@ -41,7 +41,7 @@ TEST_F(X2ApicTest, RegisterToMsrMapping) {
 
 TEST_F(X2ApicTest, IdIsFull32Bits) {
   msr.values[kMsrId] = 0x1234'5678;
-  EXPECT_EQ(dev.id(), 0x1234'5678u);
+  EXPECT_EQ(klib::to_raw(dev.id()), 0x1234'5678u);
 }
 
 TEST_F(X2ApicTest, EoiWritesZeroToMsr80B) {
@@ -61,13 +61,13 @@ TEST_F(X2ApicTest, SvrEnableWritesOnlyDefinedFields) {
 }
 
 TEST_F(X2ApicTest, FixedIpiPutsThe32BitDestinationInBits63To32) {
-  ASSERT_TRUE(dev.send_fixed(0x1234'5678, arch::Vector::kTestIpi));
+  ASSERT_TRUE(dev.send_fixed(klib::ApicId{0x1234'5678}, arch::Vector::kTestIpi));
   // vector 0xF9, fixed, physical, level assert (bit 14), edge.
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrIcr, 0x1234'5678'0000'40F9ull)}));
 }
 
 TEST_F(X2ApicTest, DestinationAbove255IsAddressable) {
-  ASSERT_TRUE(dev.send_fixed(300, arch::Vector::kReschedule));
+  ASSERT_TRUE(dev.send_fixed(klib::ApicId{300}, arch::Vector::kReschedule));
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrIcr, (300ull << 32) | 0x40FA)}));
 }
 
@@ -77,18 +77,18 @@ TEST_F(X2ApicTest, AllButSelfUsesShorthand11AndNoDestination) {
 }
 
 TEST_F(X2ApicTest, InitAssertIsLevelTriggeredAssert) {
-  ASSERT_TRUE(dev.send_init_assert(7));
+  ASSERT_TRUE(dev.send_init_assert(klib::ApicId{7}));
   // delivery mode 101b (bits 10:8), level assert (14), level trigger (15).
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrIcr, (7ull << 32) | 0xC500)}));
 }
 
 TEST_F(X2ApicTest, InitDeassertIsNotSentInX2ApicMode) {
-  EXPECT_FALSE(dev.send_init_deassert(7));
+  EXPECT_FALSE(dev.send_init_deassert(klib::ApicId{7}));
   EXPECT_TRUE(msr.ops.empty());
 }
 
 TEST_F(X2ApicTest, StartupCarriesThePageInTheVectorField) {
-  ASSERT_TRUE(dev.send_startup(0x101, 0x9A));
+  ASSERT_TRUE(dev.send_startup(klib::ApicId{0x101}, 0x9A));
   EXPECT_EQ(msr.ops, (std::vector<MsrOp>{wr(kMsrIcr, (0x101ull << 32) | 0x469A)}));
 }
 

@@ -19,31 +19,31 @@ class XApicTest : public ::testing::Test {
 
 TEST_F(XApicTest, IdFromBits31To24) {
   reg(0x20) = 0x0500'0000;
-  EXPECT_EQ(dev.id(), 5u);
+  EXPECT_EQ(klib::to_raw(dev.id()), 5u);
 }
 
 TEST_F(XApicTest, FixedIpiDestinationInIcrHighBits31To24) {
-  ASSERT_TRUE(dev.send_fixed(3, arch::Vector::kTestIpi));
+  ASSERT_TRUE(dev.send_fixed(klib::ApicId{3}, arch::Vector::kTestIpi));
   EXPECT_EQ(reg(0x310), 0x0300'0000u);
   EXPECT_EQ(reg(0x300), 0x40F9u);
 }
 
 TEST_F(XApicTest, DestinationAbove255IsRefusedAndNothingWritten) {
-  EXPECT_FALSE(dev.send_fixed(256, arch::Vector::kTestIpi));
+  EXPECT_FALSE(dev.send_fixed(klib::ApicId{256}, arch::Vector::kTestIpi));
   EXPECT_EQ(reg(0x310), 0u);
   EXPECT_EQ(reg(0x300), 0u);
 }
 
 TEST_F(XApicTest, InitAssertThenDeassert) {
-  ASSERT_TRUE(dev.send_init_assert(2));
+  ASSERT_TRUE(dev.send_init_assert(klib::ApicId{2}));
   EXPECT_EQ(reg(0x310), 0x0200'0000u);
   EXPECT_EQ(reg(0x300), 0xC500u);
-  ASSERT_TRUE(dev.send_init_deassert(2));
+  ASSERT_TRUE(dev.send_init_deassert(klib::ApicId{2}));
   EXPECT_EQ(reg(0x300), 0x8500u);  // level trigger, level de-assert (bit 14 clear)
 }
 
 TEST_F(XApicTest, StartupIpi) {
-  ASSERT_TRUE(dev.send_startup(1, 0x08));
+  ASSERT_TRUE(dev.send_startup(klib::ApicId{1}, 0x08));
   EXPECT_EQ(reg(0x310), 0x0100'0000u);
   EXPECT_EQ(reg(0x300), 0x4608u);
 }

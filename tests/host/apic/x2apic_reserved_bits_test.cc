@@ -94,10 +94,10 @@ TEST(X2ApicReservedBits, EverySendNeverSetsAReservedBit) {
   StrictX2ApicMsr msr;
   X2ApicMsr access{msr};
   LocalApicDevice dev{access};
-  EXPECT_TRUE(dev.send_fixed(0xFFFF'FFFE, arch::Vector::kCallFunction));
-  EXPECT_TRUE(dev.send_nmi(300));
-  EXPECT_TRUE(dev.send_init_assert(5));
-  EXPECT_TRUE(dev.send_startup(5, 0xFF));
+  EXPECT_TRUE(dev.send_fixed(klib::ApicId{0xFFFF'FFFE}, arch::Vector::kCallFunction));
+  EXPECT_TRUE(dev.send_nmi(klib::ApicId{300}));
+  EXPECT_TRUE(dev.send_init_assert(klib::ApicId{5}));
+  EXPECT_TRUE(dev.send_startup(klib::ApicId{5}, 0xFF));
   dev.send_fixed_all_but_self(arch::Vector::kPanicStop);
   EXPECT_EQ(msr.faults, std::vector<std::string>{});
 }

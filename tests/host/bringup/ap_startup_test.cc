@@ -69,13 +69,13 @@ class FakeMachine final : public smp::bringup::StartupPort {
   void begin_wave(const Target* targets, std::uint32_t first, std::uint32_t count) override {
     waves_.push_back({first, count});
     for (std::uint32_t i = first; i < first + count; ++i) {
-      EXPECT_EQ(static_cast<std::uint32_t>(targets[i].apic_id), cpus_[i].apic_id);
+      EXPECT_EQ(platform::to_raw(targets[i].apic_id), cpus_[i].apic_id);
     }
   }
 
   FakeCpu* find(platform::ApicId id) {
     for (FakeCpu& c : cpus_) {
-      if (c.apic_id == static_cast<std::uint32_t>(id)) return &c;
+      if (c.apic_id == platform::to_raw(id)) return &c;
     }
     return nullptr;
   }

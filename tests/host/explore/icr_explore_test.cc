@@ -75,25 +75,25 @@ LocalApicDevice device_here() {
 // The timer interrupt's handler: the tick kicks another CPU (interrupts are off here).
 void tick_handler(void*) {
   LocalApicDevice dev = device_here();
-  if (!dev.send_fixed(kHandlerDest, arch::Vector::kReschedule)) explore::fail("kick not sent");
+  if (!dev.send_fixed(klib::ApicId{kHandlerDest}, arch::Vector::kReschedule)) explore::fail("kick not sent");
 }
 
 // The sends of LocalApicDevice that take a destination, with the low half each must produce.
 struct Send {
-  bool (*send)(LocalApicDevice&, std::uint32_t);
+  bool (*send)(LocalApicDevice&, klib::ApicId);
   Reg32 low;
 };
 const Send kSends[] = {
-    {[](LocalApicDevice& d, std::uint32_t dest) {
+    {[](LocalApicDevice& d, klib::ApicId dest) {
        return d.send_fixed(dest, arch::Vector::kCallFunction);
      }, static_cast<Reg32>(LocalApicDevice::icr_fixed(arch::Vector::kCallFunction))},
-    {[](LocalApicDevice& d, std::uint32_t dest) { return d.send_nmi(dest); },
+    {[](LocalApicDevice& d, klib::ApicId dest) { return d.send_nmi(dest); },
      static_cast<Reg32>(LocalApicDevice::icr_nmi())},
-    {[](LocalApicDevice& d, std::uint32_t dest) { return d.send_init_assert(dest); },
+    {[](LocalApicDevice& d, klib::ApicId dest) { return d.send_init_assert(dest); },
      static_cast<Reg32>(LocalApicDevice::icr_init_assert())},
-    {[](LocalApicDevice& d, std::uint32_t dest) { return d.send_startup(dest, 0x9A); },
+    {[](LocalApicDevice& d, klib::ApicId dest) { return d.send_startup(dest, 0x9A); },
      static_cast<Reg32>(LocalApicDevice::icr_startup(0x9A))},
-    {[](LocalApicDevice& d, std::uint32_t dest) {
+    {[](LocalApicDevice& d, klib::ApicId dest) {
        return d.send_fixed(dest, arch::Vector::kTlbShootdown);
      }, static_cast<Reg32>(LocalApicDevice::icr_fixed(arch::Vector::kTlbShootdown))},
 };
@@ -157,7 +157,7 @@ TEST_F(ExploreIcr, InterruptDuringAnIcrWriteDoesNotRedirectTheIpi) {
                              [](std::uint32_t cpu) {
                                LocalApicDevice dev = device_here();
                                for (const Send& send : kSends) {
-                                 if (!send.send(dev, own_dest(cpu))) explore::fail("not sent");
+                                 if (!send.send(dev, klib::ApicId{own_dest(cpu)})) explore::fail("not sent");
                                }
                                // Interrupts are on: whatever is pending is taken here.
                                platform::interleave_point();

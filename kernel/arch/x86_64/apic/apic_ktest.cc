@@ -18,9 +18,9 @@ namespace {
 
 using apic::Register;
 
-std::uint32_t cpuid_apic_id() {
-  if (apic::x2apic_mode()) return arch::cpuid(0xB, 0).edx;  // x2APIC ID: the full 32 bits
-  return arch::cpuid(1).ebx >> 24;                           // initial APIC ID
+klib::ApicId cpuid_apic_id() {
+  if (apic::x2apic_mode()) return klib::ApicId{arch::cpuid(0xB, 0).edx};  // the full 32 bits
+  return klib::ApicId{arch::cpuid(1).ebx >> 24};                           // initial APIC ID
 }
 
 bool isr_bit(std::uint8_t vector) {
@@ -122,7 +122,7 @@ KTEST(ioapic_route_mask_unmask_read_back) {
   std::uint64_t e = 0;
   KCHECK(apic::read_gsi_entry(kGsi, e));
   KCHECK_EQ(apic::RteVector::get(e), arch::vector_number(v));
-  KCHECK_EQ(apic::RteDestination::get(e), apic::current_id());
+  KCHECK_EQ(std::uint32_t{apic::RteDestination::get(e)}, klib::to_raw(apic::current_id()));
   KCHECK_EQ(apic::RteDeliveryMode::get(e), 0);  // fixed
   KCHECK(!apic::RteLogicalDestination::get(e));
   KCHECK(apic::RteMasked::get(e));

@@ -99,7 +99,7 @@ std::uint32_t io_apic_init() {
   return g_count;
 }
 
-bool route_gsi(std::uint32_t gsi, arch::Vector v, std::uint32_t apic_id, bool masked) {
+bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id, bool masked) {
   const Found f = find(gsi);
   if (f.io == nullptr) return false;
   const acpi::Topology& t = kacpi::machine_tables().topology;
@@ -109,7 +109,7 @@ bool route_gsi(std::uint32_t gsi, arch::Vector v, std::uint32_t apic_id, bool ma
   return f.io->device.route(f.pin, config);
 }
 
-bool route_isa_irq(std::uint8_t irq, arch::Vector v, std::uint32_t apic_id,
+bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
                    std::uint32_t* gsi_out) {
   const acpi::Topology& t = kacpi::machine_tables().topology;
   const GsiSetup setup = resolve_isa_irq(irq, t.overrides.data, t.overrides.size);

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/vectors.h"
+#include "smp/klib/ids.h"
 
 namespace apic {
 
@@ -20,11 +21,11 @@ std::uint32_t io_apic_init();
 // says. Polarity and trigger: from the MADT's override naming this GSI, else ISA defaults
 // (edge, high) below 16 and PCI defaults (level, low) above. False when no IOAPIC has the GSI or
 // the APIC ID does not fit (IDs above 255 need interrupt remapping).
-[[nodiscard]] bool route_gsi(std::uint32_t gsi, arch::Vector v, std::uint32_t apic_id,
+[[nodiscard]] bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id,
                              bool masked = false);
 // Routes ISA IRQ `irq` through the overrides (e.g. IRQ 0 -> GSI 2 on most machines). `gsi_out`
 // receives the GSI it resolved to.
-[[nodiscard]] bool route_isa_irq(std::uint8_t irq, arch::Vector v, std::uint32_t apic_id,
+[[nodiscard]] bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
                                  std::uint32_t* gsi_out = nullptr);
 [[nodiscard]] bool mask_gsi(std::uint32_t gsi);
 [[nodiscard]] bool unmask_gsi(std::uint32_t gsi);

@@ -30,11 +30,11 @@ std::uint64_t IoApicDevice::encode(const RouteConfig& c) {
   e = RteActiveLow::set(e, c.active_low);
   e = RteLevelTriggered::set(e, c.level);
   e = RteMasked::set(e, c.masked);
-  return RteDestination::set(e, static_cast<std::uint8_t>(c.apic_id));
+  return RteDestination::set(e, static_cast<std::uint8_t>(klib::to_raw(c.apic_id)));
 }
 
 bool IoApicDevice::route(std::uint32_t pin, const RouteConfig& config) {
-  if (config.apic_id > 0xFF) return false;
+  if (klib::to_raw(config.apic_id) > 0xFF) return false;
   write_entry(pin, encode(config));
   return true;
 }

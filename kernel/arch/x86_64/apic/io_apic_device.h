@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/apic/io_apic_registers.h"
+#include "smp/klib/ids.h"
 
 namespace apic {
 
@@ -21,7 +22,7 @@ class IoApicWindow {
 // Where and how one input is delivered: fixed delivery, physical destination.
 struct RouteConfig {
   std::uint8_t vector = 0;
-  std::uint32_t apic_id = 0;  // must fit 8 bits (no interrupt remapping)
+  klib::ApicId apic_id{};  // must fit 8 bits (no interrupt remapping)
   bool active_low = false;
   bool level = false;
   bool masked = false;

@@ -2,9 +2,9 @@
 
 namespace apic {
 
-std::uint32_t LocalApicDevice::id() {
+klib::ApicId LocalApicDevice::id() {
   const Reg32 raw = a_.read(Register::kId);
-  return a_.x2apic() ? raw : XApicId::get(raw);
+  return klib::ApicId{a_.x2apic() ? raw : XApicId::get(raw)};
 }
 
 std::uint8_t LocalApicDevice::version() { return VersionNumber::get(a_.read(Register::kVersion)); }
@@ -65,13 +65,14 @@ Reg32 LocalApicDevice::read_error_status() {
 
 void LocalApicDevice::eoi() { a_.write(Register::kEoi, 0); }
 
-bool LocalApicDevice::place_destination(Reg64& icr, std::uint32_t dest) const {
+bool LocalApicDevice::place_destination(Reg64& icr, klib::ApicId dest) const {
+  const std::uint32_t raw = klib::to_raw(dest);
   if (a_.x2apic()) {
-    icr = IcrX2ApicDestination::set(icr, dest);
+    icr = IcrX2ApicDestination::set(icr, raw);
     return true;
   }
-  if (dest > 0xFF) return false;
-  icr = IcrXApicDestination::set(icr, static_cast<std::uint8_t>(dest));
+  if (raw > 0xFF) return false;
+  icr = IcrXApicDestination::set(icr, static_cast<std::uint8_t>(raw));
   return true;
 }
 
@@ -105,7 +106,7 @@ Reg64 LocalApicDevice::icr_startup(std::uint8_t page) {
   return IcrLevelAssert::set(icr, true);
 }
 
-bool LocalApicDevice::send_fixed(std::uint32_t dest, arch::Vector v) {
+bool LocalApicDevice::send_fixed(klib::ApicId dest, arch::Vector v) {
   Reg64 icr = icr_fixed(v);
   if (!place_destination(icr, dest)) return false;
   a_.write_icr(icr);
@@ -118,21 +119,21 @@ void LocalApicDevice::send_fixed_all_but_self(arch::Vector v) {
                                  static_cast<std::uint8_t>(IcrDestShorthand::kAllButSelf)));
 }
 
-bool LocalApicDevice::send_nmi(std::uint32_t dest) {
+bool LocalApicDevice::send_nmi(klib::ApicId dest) {
   Reg64 icr = icr_nmi();
   if (!place_destination(icr, dest)) return false;
   a_.write_icr(icr);
   return true;
 }
 
-bool LocalApicDevice::send_init_assert(std::uint32_t dest) {
+bool LocalApicDevice::send_init_assert(klib::ApicId dest) {
   Reg64 icr = icr_init_assert();
   if (!place_destination(icr, dest)) return false;
   a_.write_icr(icr);
   return true;
 }
 
-bool LocalApicDevice::send_init_deassert(std::uint32_t dest) {
+bool LocalApicDevice::send_init_deassert(klib::ApicId dest) {
   if (a_.x2apic()) return false;  // x2APIC does not support INIT level de-assert
   Reg64 icr = icr_init_deassert();
   if (!place_destination(icr, dest)) return false;
@@ -140,7 +141,7 @@ bool LocalApicDevice::send_init_deassert(std::uint32_t dest) {
   return true;
 }
 
-bool LocalApicDevice::send_startup(std::uint32_t dest, std::uint8_t page) {
+bool LocalApicDevice::send_startup(klib::ApicId dest, std::uint8_t page) {
   Reg64 icr = icr_startup(page);
   if (!place_destination(icr, dest)) return false;
   a_.write_icr(icr);

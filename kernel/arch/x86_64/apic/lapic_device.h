@@ -7,6 +7,7 @@
 
 #include "kernel/arch/x86_64/apic/lapic_access.h"
 #include "kernel/arch/x86_64/vectors.h"
+#include "smp/klib/ids.h"
 
 namespace apic {
 
@@ -24,7 +25,7 @@ class LocalApicDevice {
   bool x2apic() const { return a_.x2apic(); }
 
   // The APIC ID register: 32 bits (x2APIC) or bits 31:24 (xAPIC).
-  std::uint32_t id();
+  klib::ApicId id();
   std::uint8_t version();
   // Number of LVT entries (Max LVT Entry + 1): 4..7, says whether thermal/perf/CMCI exist.
   std::uint32_t lvt_entries();
@@ -57,13 +58,13 @@ class LocalApicDevice {
 
   // ICR values (the destination placed for this mode). Returns false, sending nothing, when
   // `dest` does not fit (xAPIC: above 255).
-  [[nodiscard]] bool send_fixed(std::uint32_t dest, arch::Vector v);
+  [[nodiscard]] bool send_fixed(klib::ApicId dest, arch::Vector v);
   void send_fixed_all_but_self(arch::Vector v);
   // Delivery mode NMI (the vector field is ignored): reaches a CPU with interrupts off.
-  [[nodiscard]] bool send_nmi(std::uint32_t dest);
-  [[nodiscard]] bool send_init_assert(std::uint32_t dest);
-  [[nodiscard]] bool send_init_deassert(std::uint32_t dest);  // xAPIC only (false in x2APIC)
-  [[nodiscard]] bool send_startup(std::uint32_t dest, std::uint8_t page);
+  [[nodiscard]] bool send_nmi(klib::ApicId dest);
+  [[nodiscard]] bool send_init_assert(klib::ApicId dest);
+  [[nodiscard]] bool send_init_deassert(klib::ApicId dest);  // xAPIC only (false in x2APIC)
+  [[nodiscard]] bool send_startup(klib::ApicId dest, std::uint8_t page);
   // xAPIC: the ICR's delivery-status bit (send pending). x2APIC: always false (no such bit).
   bool delivery_pending();
 
@@ -88,7 +89,7 @@ class LocalApicDevice {
   static Reg64 icr_startup(std::uint8_t page);
 
  private:
-  bool place_destination(Reg64& icr, std::uint32_t dest) const;
+  bool place_destination(Reg64& icr, klib::ApicId dest) const;
   void timer_program(arch::Vector v, TimerMode mode);
 
   LapicAccess& a_;

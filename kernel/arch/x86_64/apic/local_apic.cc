@@ -181,7 +181,7 @@ void init_this_cpu() {
 
 bool x2apic_mode() { return g_mode == ApicMode::kX2Apic; }
 
-std::uint32_t current_id() { return device().id(); }
+klib::ApicId current_id() { return device().id(); }
 
 void eoi() { device().eoi(); }
 
@@ -194,7 +194,7 @@ void fence_before_ipi() {
 }
 }  // namespace
 
-void send_ipi(std::uint32_t apic_id, Vector v) {
+void send_ipi(klib::ApicId apic_id, Vector v) {
   fence_before_ipi();
   if (!device().send_fixed(apic_id, v)) {
     klog::error("apic: IPI {:#x} to APIC ID {} not sent: xAPIC addresses 8-bit IDs only",
@@ -202,7 +202,7 @@ void send_ipi(std::uint32_t apic_id, Vector v) {
   }
 }
 
-void send_nmi(std::uint32_t apic_id) {
+void send_nmi(klib::ApicId apic_id) {
   fence_before_ipi();
   if (!device().send_nmi(apic_id)) {
     klog::error("apic: NMI to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
@@ -218,7 +218,7 @@ namespace {
 constexpr std::uint64_t kDeliveryTimeoutNs = 1'000'000;  // 1 ms; delivery takes microseconds
 }  // namespace
 
-void send_init(std::uint32_t apic_id) {
+void send_init(klib::ApicId apic_id) {
   LocalApicDevice& dev = device();
   if (!dev.send_init_assert(apic_id)) {
     klog::error("apic: INIT to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
@@ -236,7 +236,7 @@ void send_init(std::uint32_t apic_id) {
   }
 }
 
-void send_startup(std::uint32_t apic_id, std::uint8_t page) {
+void send_startup(klib::ApicId apic_id, std::uint8_t page) {
   if (!device().send_startup(apic_id, page)) {
     klog::error("apic: SIPI to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);
   }

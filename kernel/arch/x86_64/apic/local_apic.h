@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/vectors.h"
+#include "smp/klib/ids.h"
 
 namespace apic {
 
@@ -39,27 +40,27 @@ void set_this_cpu_uid(std::uint32_t uid);
 bool x2apic_mode();
 
 // This CPU's APIC ID from its APIC ID register: 32 bits in x2APIC mode, bits 31:24 in xAPIC.
-std::uint32_t current_id();
+klib::ApicId current_id();
 
 // End of interrupt for the in-service interrupt on this CPU. Never for the spurious vector.
 void eoi();
 
 // A fixed-delivery IPI with `v` to the CPU with `apic_id` (physical destination), edge, assert.
 // xAPIC: IDs above 255 cannot be addressed and are reported, nothing is sent.
-void send_ipi(std::uint32_t apic_id, Vector v);
+void send_ipi(klib::ApicId apic_id, Vector v);
 // A fixed IPI with `v` to every CPU but this one (destination shorthand 11b).
 void send_ipi_all_but_self(Vector v);
 
 // An NMI to `apic_id` (the panic stop: it reaches a CPU with interrupts off). Same addressing
 // limits as send_ipi.
-void send_nmi(std::uint32_t apic_id);
+void send_nmi(klib::ApicId apic_id);
 
 // INIT to `apic_id`: assert (level-triggered, as the SDM's MP start-up sequence shows), and in
 // xAPIC mode the level de-assert that older APICs need; x2APIC has no de-assert (the SDM
 // reserves it), so only the assert is sent. Waits for delivery in between (bounded).
-void send_init(std::uint32_t apic_id);
+void send_init(klib::ApicId apic_id);
 // STARTUP IPI: the AP starts in real mode at physical page `page` (address page * 4096).
-void send_startup(std::uint32_t apic_id, std::uint8_t page);
+void send_startup(klib::ApicId apic_id, std::uint8_t page);
 
 // xAPIC: waits until the ICR's delivery-status bit is idle or `timeout_ns` passed (TSC time;
 // before ktime::init() a 1 GHz assumption, which only lengthens the wait); true when idle.
