@@ -5,7 +5,6 @@
 #include "sched/runqueue_pair.h"
 #include "sched/weight.h"
 #include "smp/irq_guard.h"
-#include "smp/locks/preempt.h"
 #include "smp/locks/spin_wait.h"
 
 namespace sched {
@@ -131,6 +130,7 @@ void Scheduler::enqueue_woken(Thread& t, std::uint32_t cpu, Join how) {
 // ---- Switching ------------------------------------------------------------------------------
 
 Thread* Scheduler::current() {
+  if (hooks_.current != nullptr) return hooks_.current(hooks_.context);
   smp::IrqGuard irq;  // the CPU number and its curr stay together
   RunQueue& rq = runqueues_[this_cpu()];
   smp::Guard g{rq.lock};
@@ -253,7 +253,9 @@ void Scheduler::preempt_point() {
   if (platform::preempt_count() != 0 || !platform::irqs_enabled()) return;
   bool resched;
   {
-    smp::PreemptGuard pg;  // the CPU number and its flag stay together
+    // The CPU number and its flag stay together. Not a preemption guard: in the kernel, its
+    // preempt_enable is itself a preemption point, which would switch before the one below.
+    smp::IrqGuard irq;
     resched = runqueues_[this_cpu()].need_resched.load(std::memory_order_relaxed);
   }
   if (resched) schedule();

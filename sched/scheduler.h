@@ -33,6 +33,9 @@ struct SchedulerHooks {
   void (*before_switch)(Thread* from, Thread* to, void* context) = nullptr;
   // The scheduler clock in nanoseconds. Null: platform::cycles() scaled by cycles_per_second().
   std::uint64_t (*now_ns)(void* context) = nullptr;
+  // The calling CPU's running thread, read in one step that stays right however the caller
+  // migrates (kernel: the GS-relative current pointer). Null: read under the runqueue lock.
+  Thread* (*current)(void* context) = nullptr;
   void* context = nullptr;
 };
 
@@ -80,8 +83,9 @@ class Scheduler {
   // Ends the current thread (kExited); its stack may be freed once its on_cpu flag is clear.
   [[noreturn]] void exit_current();
   // A preemption point: calls schedule() if this CPU's need_resched is set and preemption is
-  // allowed (count 0, interrupts on). Kernel: on interrupt return and preempt_enable(); host:
-  // where test threads poll.
+  // allowed (count 0, interrupts on). Called by the blocking primitives after their wake-ups
+  // (sched/sync/) and, on the host, where test threads poll (the kernel's interrupt return and
+  // preempt_enable() have their own, in kernel/threads/kernel_scheduler.cc).
   void preempt_point();
 
   // ---- Waking -------------------------------------------------------------------------------

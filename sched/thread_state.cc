@@ -31,6 +31,8 @@ const char* bug_kind_name(BugKind kind) {
     case BugKind::kAffinityViolated: return "affinity violated";
     case BugKind::kOnCpuStall: return "on-CPU flag stall";
     case BugKind::kWrongRunqueue: return "thread changed under the wrong runqueue lock";
+    case BugKind::kMutexRecursive: return "mutex locked again by its owner";
+    case BugKind::kMutexNotOwner: return "mutex unlocked by a thread that does not own it";
   }
   return "?";
 }

@@ -52,6 +52,8 @@ enum class BugKind : std::uint8_t {
   kOnCpuStall,           // waited for a thread's on-CPU flag for longer than the spin limit
   kWrongRunqueue,        // a runqueue was about to link, unlink or re-queue a thread whose
                          // `cpu` names another runqueue (its lock was not the one held)
+  kMutexRecursive,       // a thread locked a mutex it owns (sched/sync/mutex.h)
+  kMutexNotOwner,        // a thread unlocked a mutex it does not own
 };
 
 // A short description of `kind` for reports.

@@ -15,6 +15,7 @@
 #include "kernel/cpus/ipi/reschedule.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
+#include "sched/current_scheduler.h"
 #include "smp/platform/platform.h"
 
 namespace ksched {
@@ -95,6 +96,8 @@ void before_switch(sched::Thread*, sched::Thread* to, void*) {
 }
 
 std::uint64_t now_ns(void*) { return ktime::now_ns(); }
+
+sched::Thread* current_thread(void*) { return current(); }
 
 // The idle balancer kick (Linux's nohz_balancer_kick): tickless idle CPUs no longer tick, so
 // they no longer steal or balance on their own. A CPU with threads waiting behind its current
@@ -204,7 +207,10 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   hooks.idle_wait = &idle_wait;
   hooks.before_switch = &before_switch;
   hooks.now_ns = &now_ns;
+  hooks.current = &current_thread;
   g_scheduler = new (g_scheduler_storage) sched::Scheduler(g_runqueues, g_count, hooks);
+  // The blocking primitives (sched/sync/) block on it from now on.
+  (void)sched::install_scheduler(g_scheduler);
   sched::set_bug_handler(&on_bug, nullptr);
   for (std::uint32_t c = 0; c < g_count; ++c) g_entered[c].store(false, std::memory_order_relaxed);
   if (!ktime::add_tick_hook(&on_tick)) panic("sched: no free timer tick hook slot");

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "smp/klib/result.h"
-#include "kernel/threads/completion.h"
+#include "sched/sync/completion.h"
 #include "sched/thread.h"
 #include "smp/cpu_set.h"
 
@@ -30,7 +30,7 @@ struct KThread : sched::Thread {
   void (*body)(void*) = nullptr;
   void* body_arg = nullptr;
   std::uint64_t stack_bottom = 0;
-  Completion finished;
+  sched::Completion finished;
 };
 
 // Creates a thread running body(arg) and starts it (it may run before this returns). Thread

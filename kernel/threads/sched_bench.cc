@@ -10,8 +10,8 @@
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/threads/sched_bench.h"
-#include "kernel/threads/semaphore.h"
 #include "kernel/time/clock.h"
+#include "sched/sync/semaphore.h"
 #include "smp/platform/platform.h"
 
 namespace ksched {
@@ -80,7 +80,7 @@ constexpr std::uint32_t kWakes = 1'000;  // per run
 std::uint64_t g_latency[kLatencyRuns * kWakes];
 
 struct Latency {
-  Semaphore go, back;
+  sched::Semaphore go, back;
   KThread* wakee = nullptr;            // set before the waker starts
   std::atomic<std::uint64_t> posted{0};
   std::uint64_t* samples = nullptr;    // kWakes, written by the wakee

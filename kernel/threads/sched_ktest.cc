@@ -6,16 +6,16 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
-#include "kernel/threads/condition_variable.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
-#include "kernel/threads/mutex.h"
-#include "kernel/threads/semaphore.h"
 #include "kernel/threads/sleep_queue.h"
 #include "kernel/ktest/interrupts_on.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
+#include "sched/sync/condition_variable.h"
+#include "sched/sync/mutex.h"
+#include "sched/sync/semaphore.h"
 #include "smp/locks/preempt.h"
 #include "smp/platform/platform.h"
 
@@ -52,13 +52,13 @@ constexpr std::uint32_t kStressThreads = 256;
 constexpr std::uint32_t kStressRounds = 4;  // each round: sleep, yield, lock, signal
 
 struct Stress {
-  Mutex mutex;
-  ConditionVariable cv;
+  sched::Mutex mutex;
+  sched::ConditionVariable cv;
   std::uint64_t counter = 0;           // guarded by mutex
   std::uint32_t inside = 0;            // guarded by mutex: must be 0 on entry
   std::atomic<std::uint32_t> overlaps{0};
   std::atomic<std::uint32_t> finished{0};
-  Semaphore pair[kStressThreads / 2];
+  sched::Semaphore pair[kStressThreads / 2];
   struct PerThread {
     std::uint32_t index = 0;
     std::int32_t pinned = -1;
@@ -79,7 +79,7 @@ void stress_body(void* arg) {
     scheduler().yield();
     note();
     {
-      MutexGuard g(s.mutex);
+      sched::MutexGuard g(s.mutex);
       if (s.inside++ != 0) s.overlaps.fetch_add(1, std::memory_order_relaxed);
       ++s.counter;
       for (int spin = 0; spin < 64; ++spin) platform::cpu_relax();  // widen the window
@@ -88,7 +88,7 @@ void stress_body(void* arg) {
     }
     note();
     // Pairs: the even thread signals, the odd one waits (a lost wake-up hangs it).
-    Semaphore& sem = s.pair[me.index / 2];
+    sched::Semaphore& sem = s.pair[me.index / 2];
     if (me.index % 2 == 0) {
       sem.up();
     } else {
@@ -123,7 +123,7 @@ KTEST(sched_stress_256_threads) {
   }
   // A waiter on the condition variable, woken by the lockers' notifications.
   {
-    MutexGuard g(s.mutex);
+    sched::MutexGuard g(s.mutex);
     const std::uint64_t deadline = ktime::now_ns() + 8'000 * kMs;
     // Bounded: every notify re-checks; the stress keeps notifying until the last round.
     while (s.counter < kStressThreads * kStressRounds / 2 && ktime::now_ns() < deadline) {
@@ -160,7 +160,7 @@ KTEST(sched_stress_256_threads) {
 constexpr std::uint32_t kPingRounds = 500;
 
 struct PingPong {
-  Semaphore ping, pong;
+  sched::Semaphore ping, pong;
   std::uint32_t cpu[2] = {};
   std::atomic<std::uint64_t> mask[2] = {};
   std::atomic<std::uint32_t> rounds[2] = {};

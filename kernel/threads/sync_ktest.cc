@@ -6,16 +6,16 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/threads/completion.h"
-#include "kernel/threads/condition_variable.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
-#include "kernel/threads/mutex.h"
-#include "kernel/threads/semaphore.h"
 #include "kernel/threads/sleep_queue.h"
 #include "kernel/ktest/interrupts_on.h"
 #include "kernel/ktest/ktest.h"
 #include "kernel/time/clock.h"
+#include "sched/sync/completion.h"
+#include "sched/sync/condition_variable.h"
+#include "sched/sync/mutex.h"
+#include "sched/sync/semaphore.h"
 
 namespace ksched {
 namespace {
@@ -27,7 +27,7 @@ constexpr std::uint64_t kMs = 1'000'000;
 // Holds the mutex until told to let go (not for a fixed time: a tester's vCPU descheduled by a
 // loaded host for longer than that would find it free).
 struct Holder {
-  Mutex* m;
+  sched::Mutex* m;
   std::atomic<bool> release{false};
 };
 
@@ -42,21 +42,21 @@ void hold_mutex_body(void* arg) {
 KTEST(sync_timed_waits_time_out) {
   if (!running()) KSKIP("scheduler not running (boot with `sched`)");
   const ktest::InterruptsOn interrupts_on;
-  Completion c;
+  sched::Completion c;
   std::uint64_t t0 = ktime::now_ns();
   KCHECK(!c.wait_for(5 * kMs));
   KCHECK(ktime::now_ns() - t0 >= 5 * kMs);  // not before the deadline
 
-  Semaphore sem(0);
+  sched::Semaphore sem(0);
   t0 = ktime::now_ns();
   KCHECK(!sem.down_for(3 * kMs));
   KCHECK(ktime::now_ns() - t0 >= 3 * kMs);
   KCHECK_EQ(sem.count(), 0u);
 
-  Mutex m;
-  ConditionVariable cv;
+  sched::Mutex m;
+  sched::ConditionVariable cv;
   {
-    MutexGuard g(m);
+    sched::MutexGuard g(m);
     t0 = ktime::now_ns();
     KCHECK(!cv.wait_for(m, 3 * kMs));
     KCHECK(ktime::now_ns() - t0 >= 3 * kMs);
@@ -80,7 +80,7 @@ KTEST(sync_timed_waits_time_out) {
   holder.release.store(true, std::memory_order_release);
   KCHECK(!got);
   KCHECK(waited >= 5 * kMs);
-  KCHECK(!m.impl().has_waiters());
+  KCHECK(!m.has_waiters());
   KCHECK(join(h.value(), 15'000 * kMs));
   KCHECK(m.try_lock());
   m.unlock();
@@ -90,8 +90,8 @@ KTEST(sync_timed_waits_time_out) {
 // ---- Timed waits woken before their deadline --------------------------------------------
 
 struct Early {
-  Completion done;
-  Semaphore sem{0};
+  sched::Completion done;
+  sched::Semaphore sem{0};
   std::atomic<std::uint32_t> cpu{0};
 };
 
@@ -132,7 +132,7 @@ KTEST(sync_timed_waits_woken_early) {
 // hog's 3 s deadline.
 
 struct Pi {
-  Mutex m;
+  sched::Mutex m;
   std::atomic<bool> owner_locked{false};
   std::atomic<bool> hog_running{false};
   std::atomic<bool> hog_stop{false};
@@ -148,7 +148,7 @@ void pi_owner_body(void* arg) {
   p.owner_locked.store(true, std::memory_order_release);
   // Busy until H waits: the hog takes this CPU meanwhile, only inheritance brings us back.
   const std::uint64_t deadline = ktime::now_ns() + 3'000 * kMs;
-  while (!p.m.impl().has_waiters() && ktime::now_ns() < deadline) platform::cpu_relax();
+  while (!p.m.has_waiters() && ktime::now_ns() < deadline) platform::cpu_relax();
   p.owner_boost_seen.store(current()->pi_priority, std::memory_order_relaxed);
   p.m.unlock();
   p.owner_after_unlock.store(current()->pi_priority, std::memory_order_relaxed);

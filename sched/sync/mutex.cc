@@ -6,7 +6,49 @@ constinit MutexPiLock Mutex::pi_lock_;
 
 Mutex::Mutex() { head_.next = head_.prev = &head_; }
 
+namespace {
+
+// A misuse by `self`: reported, and the call then does nothing (kernel: the report panics).
+void report_misuse(BugKind kind, Thread& self) {
+  report_bug(BugReport{kind, &self, ThreadState::kRunning, ThreadState::kRunning,
+                       platform::to_index(platform::current_cpu())});
+}
+
+}  // namespace
+
 // ---- Lock and unlock ------------------------------------------------------------------------
+
+bool Mutex::try_lock() {
+  Scheduler& sched = current_scheduler();
+  return try_lock(sched, *sched.current());
+}
+
+bool Mutex::try_lock_for(std::uint64_t timeout_ns) {
+  return try_lock_until(deadline_after(timeout_ns));
+}
+
+bool Mutex::try_lock_until(std::uint64_t deadline) {
+  Scheduler& sched = current_scheduler();
+  Thread& self = *sched.current();
+  if (owner() == &self) {
+    report_misuse(BugKind::kMutexRecursive, self);
+    return false;
+  }
+  return lock_until(sched, self, deadline);
+}
+
+void Mutex::unlock() {
+  Scheduler& sched = current_scheduler();
+  Thread& self = *sched.current();
+  if (owner() != &self) {
+    report_misuse(BugKind::kMutexNotOwner, self);
+    return;
+  }
+  release(sched, self);
+  // Wake-ups end with interrupts restored after the preemption count dropped, so nothing has
+  // acted on a need_resched they set: this is the point where it is honoured.
+  sched.preempt_point();
+}
 
 bool Mutex::try_lock(Scheduler& sched, Thread& self) {
   std::uintptr_t expected = 0;
@@ -125,7 +167,7 @@ Mutex::Step Mutex::slow_step(Scheduler& sched, Thread& self, MutexWaiter& w,
   return Step::kBlocked;
 }
 
-void Mutex::unlock(Scheduler& sched, Thread& self) {
+void Mutex::release(Scheduler& sched, Thread& self) {
   std::uintptr_t expected = word_of(&self);
   // Release: our critical section happens-before the next owner's acquire.
   if (word_.compare_exchange_strong(expected, 0, std::memory_order_release,

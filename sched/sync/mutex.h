@@ -3,8 +3,10 @@
 // owner, and through the owner to the owner of the mutex the owner waits for, up to
 // kMaxChainDepth mutexes; unlock takes back what this mutex's waiters lent. Fair-class waiters
 // lend nothing (EEVDF already runs every fair thread within a bounded lag; only RT threads can
-// starve an owner). Not recursive. Thread context only (it may block): no spinlock held,
-// preemption enabled.
+// starve an owner). Not recursive: a recursive lock, or an unlock by a thread that does not
+// own it, is reported as a scheduler bug (kernel: panic). Thread context only (it may block):
+// no spinlock held, preemption enabled. It blocks on current_scheduler()
+// (sched/current_scheduler.h).
 //
 // The owner word holds the owner's Thread* and kWaitersBit. Without waiters, lock and unlock
 // are one CAS each and take no lock. A waiter sets the bit (under the mutex-pi lock), so the
@@ -18,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "sched/current_scheduler.h"
 #include "sched/sched_locks.h"
 #include "sched/scheduler.h"
 #include "sched/thread.h"
@@ -47,15 +50,19 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
-  // Blocks until `self` (the current thread) owns the mutex. Needs: self does not own it.
-  void lock(Scheduler& sched, Thread& self) { (void)lock_until(sched, self, kNoDeadline); }
-  // As lock(), giving up once sched.now() >= deadline. Returns whether it owns the mutex.
-  [[nodiscard]] bool lock_until(Scheduler& sched, Thread& self, std::uint64_t deadline);
+  // Blocks until the calling thread owns the mutex, lending its RT priority to the owner
+  // meanwhile. Needs: the caller does not own it.
+  void lock() { (void)try_lock_until(kNoDeadline); }
   // Takes the mutex if nobody owns it (even with waiters queued). Never blocks.
-  [[nodiscard]] bool try_lock(Scheduler& sched, Thread& self);
-  // Needs: `self` owns it (the caller checks). Wakes the first waiter and drops the priority
-  // this mutex's waiters lent (takes the mutex-pi lock only when there are waiters).
-  void unlock(Scheduler& sched, Thread& self);
+  [[nodiscard]] bool try_lock();
+  // As lock(), giving up once the scheduler's now() >= deadline, or after `timeout_ns`.
+  // Returns whether the caller owns the mutex.
+  [[nodiscard]] bool try_lock_until(std::uint64_t deadline);
+  [[nodiscard]] bool try_lock_for(std::uint64_t timeout_ns);
+  // Needs: the caller owns it. Wakes the first waiter and drops the priority this mutex's
+  // waiters lent (takes the mutex-pi lock only when there are waiters), then a preemption
+  // point: a woken thread that should run here, or ourselves now lower, is switched to at once.
+  void unlock();
 
   Thread* owner() const {
     // Relaxed: a snapshot (owners check for themselves, which needs no ordering).
@@ -67,6 +74,9 @@ class Mutex {
   }
 
  private:
+  // The condition variable releases and re-takes the mutex of its caller without the checks
+  // and the preemption point (it sleeps right after the release).
+  friend class ConditionVariable;
   enum class Step : std::uint8_t { kAcquired, kTimedOut, kBlocked };
   static constexpr std::uintptr_t kWaitersBit = 1;
 
@@ -75,6 +85,9 @@ class Mutex {
   }
   static std::uintptr_t word_of(Thread* t) { return reinterpret_cast<std::uintptr_t>(t); }
 
+  bool lock_until(Scheduler& sched, Thread& self, std::uint64_t deadline);
+  bool try_lock(Scheduler& sched, Thread& self);
+  void release(Scheduler& sched, Thread& self);
   Step slow_step(Scheduler& sched, Thread& self, MutexWaiter& w, std::uint64_t deadline)
       TA_REQ(pi_lock_);
   bool take_locked(Thread& self, MutexWaiter* w) TA_REQ(pi_lock_);
@@ -97,6 +110,18 @@ class Mutex {
   Thread* held_by_ TA_GUARDED(pi_lock_) = nullptr;
   Mutex* held_next_ TA_GUARDED(pi_lock_) = nullptr;
   Mutex* held_prev_ TA_GUARDED(pi_lock_) = nullptr;
+};
+
+// Holds a mutex for its scope.
+class [[nodiscard]] MutexGuard {
+ public:
+  explicit MutexGuard(Mutex& m) : m_(m) { m_.lock(); }
+  ~MutexGuard() { m_.unlock(); }
+  MutexGuard(const MutexGuard&) = delete;
+  MutexGuard& operator=(const MutexGuard&) = delete;
+
+ private:
+  Mutex& m_;
 };
 
 }  // namespace sched

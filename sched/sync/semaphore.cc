@@ -14,15 +14,17 @@ bool Semaphore::try_down() {
   return false;
 }
 
-bool Semaphore::down_until(Scheduler& sched, std::uint64_t deadline) {
+bool Semaphore::down_until(std::uint64_t deadline) {
   if (try_down()) return true;
-  return waiters_.wait_until(sched, deadline, [&] { return try_down(); });
+  return waiters_.wait_until(current_scheduler(), deadline, [&] { return try_down(); });
 }
 
-void Semaphore::up(Scheduler& sched) {
+void Semaphore::up() {
+  Scheduler& sched = current_scheduler();
   // Release: pairs with the acquire in try_down.
   count_.fetch_add(1, std::memory_order_release);
   waiters_.wake_one(sched);
+  sched.preempt_point();  // the woken thread may have to run here now (Mutex::unlock)
 }
 
 }  // namespace sched

@@ -97,13 +97,13 @@ TEST_F(ExploreScheduler, WakeRacesTimerExpiryAndPriorityInheritance) {
     start_hog(m);
     sleeper = &m.create(params("sleeper", cpus_of({0, 1})), [&m, &s] {
       for (int i = 0; i < 6; ++i) {
-        (void)sem->down_until(s, s.now() + 20'000);
+        (void)sem->down_until(s.now() + 20'000);
         m.poll();
       }
     });
-    Thread& waker = m.create(params("waker", cpus_of({1})), [&m, &s] {
+    Thread& waker = m.create(params("waker", cpus_of({1})), [&m] {
       for (int i = 0; i < 6; ++i) {
-        sem->up(s);
+        sem->up();
         m.poll();
       }
     });
@@ -130,15 +130,15 @@ TEST_F(ExploreScheduler, YieldToRacesWake) {
     sem = new sched::Semaphore(0);
     Scheduler& s = m.scheduler();
     start_hog(m);
-    target = &m.create(params("target", cpus_of({0, 1, 2})), [&m, &s] {
+    target = &m.create(params("target", cpus_of({0, 1, 2})), [&m] {
       for (int i = 0; i < 6; ++i) {
-        sem->down(s);
+        sem->down();
         m.poll();
       }
     });
-    Thread& waker = m.create(params("waker", cpus_of({1})), [&m, &s] {
+    Thread& waker = m.create(params("waker", cpus_of({1})), [&m] {
       for (int i = 0; i < 6; ++i) {
-        sem->up(s);
+        sem->up();
         m.poll();
       }
     });
@@ -164,18 +164,18 @@ TEST_F(ExploreScheduler, PingPongWithMigrationAndStealing) {
     for (int p = 0; p < 2; ++p) {
       ping[p] = new sched::Semaphore(0);
       pong[p] = new sched::Semaphore(0);
-      Thread& a = m.create(params("ping"), [&m, &s, p] {
+      Thread& a = m.create(params("ping"), [&m, p] {
         for (int i = 0; i < 2; ++i) {
-          ping[p]->up(s);
-          pong[p]->down(s);
+          ping[p]->up();
+          pong[p]->down();
           m.poll();
         }
       });
       Thread& b = m.create(params("pong"), [&m, &s, p] {
         for (int i = 0; i < 2; ++i) {
-          ping[p]->down(s);
+          ping[p]->down();
           s.yield();
-          pong[p]->up(s);
+          pong[p]->up();
           m.poll();
         }
       });

@@ -23,6 +23,7 @@ HostMachine::HostMachine(std::uint32_t cpus)
   hooks.now_ns = &HostMachine::now_ns;
   hooks.context = this;
   scheduler_ = std::make_unique<Scheduler>(runqueues_.get(), cpus, hooks);
+  installed_.emplace(*scheduler_);
   platform::host::set_cpu_count(cpus);
 }
 

@@ -10,6 +10,10 @@
 //
 // Every wait is bounded: wait_until() reports the state of every thread and aborts on timeout.
 //
+// The machine's scheduler is the installed one (sched/current_scheduler.h) from construction to
+// destruction: the blocking primitives (sched/sync/) its threads use block on it. One machine
+// at a time; a machine built inside another's lifetime takes over and gives it back.
+//
 // Explore mode (built against the explore variant of the libraries, PLEIADES_EXPLORE): the
 // CPUs are the interleaving explorer's CPUs (smp/platform/host/explorer.h) instead of free host
 // threads: each runs explored_cpu() as its schedule body, ticks arrive when the schedule's coin
@@ -23,10 +27,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "sched/current_scheduler.h"
 #include "sched/run_queue.h"
 #include "sched/scheduler.h"
 #include "sched/thread.h"
@@ -117,6 +123,7 @@ class HostMachine {
   std::unique_ptr<RunQueue[]> runqueues_;
   std::unique_ptr<Cpu[]> cpu_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::optional<ScopedScheduler> installed_;  // after scheduler_: uninstalled before it goes
   std::deque<Record> records_;
   std::atomic<std::uint32_t> ready_{0};
   std::atomic<bool> stop_{false};

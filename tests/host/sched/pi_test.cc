@@ -108,24 +108,23 @@ TEST(PriorityInheritance, HighWaiterGetsTheMutexPastAnRtHog) {
   Inversion v;
   Thread& low = m.create(params("low-owner", 1), [&] {
     Thread& self = *m.scheduler().current();
-    mu.lock(m.scheduler(), self);
+    mu.lock();
     v.owner_locked.store(true, std::memory_order_release);
     const std::uint64_t deadline = m.clock_ns() + 5'000 * kMs;
     while (!mu.has_waiters() && m.clock_ns() < deadline) m.poll();
     v.owner_boost.store(applied(m, self), std::memory_order_relaxed);
-    mu.unlock(m.scheduler(), self);
+    mu.unlock();
     v.owner_after_unlock.store(applied(m, self), std::memory_order_relaxed);
   });
   m.start(low);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
   Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
-    Thread& self = *m.scheduler().current();
     while (!v.hog_running.load(std::memory_order_acquire)) m.poll();
-    if (mu.lock_until(m.scheduler(), self, m.clock_ns() + 2'000 * kMs)) {
+    if (mu.try_lock_until(m.clock_ns() + 2'000 * kMs)) {
       v.h_acquired_while_hog_ran.store(!v.hog_stop.load(std::memory_order_acquire),
                                        std::memory_order_relaxed);
       v.h_acquired.store(true, std::memory_order_relaxed);
-      mu.unlock(m.scheduler(), self);
+      mu.unlock();
     }
     v.hog_stop.store(true, std::memory_order_release);
   });
@@ -152,7 +151,7 @@ TEST(PriorityInheritance, WithoutInheritanceTheOwnerStarves) {
   Inversion v;
   std::atomic<bool> owner_ran_during_wait{false};
   Thread& low = m.create(params("low-owner", 1), [&] {
-    lock.down(m.scheduler());
+    lock.down();
     v.owner_locked.store(true, std::memory_order_release);
     const std::uint64_t deadline = m.clock_ns() + 5'000 * kMs;
     while (!v.h_done.load(std::memory_order_acquire) && m.clock_ns() < deadline) {
@@ -162,15 +161,15 @@ TEST(PriorityInheritance, WithoutInheritanceTheOwnerStarves) {
       }
       m.poll();
     }
-    lock.up(m.scheduler());
+    lock.up();
   });
   m.start(low);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
   Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
     while (!v.hog_running.load(std::memory_order_acquire)) m.poll();
-    if (lock.down_until(m.scheduler(), m.clock_ns() + 50 * kMs)) {
+    if (lock.down_until(m.clock_ns() + 50 * kMs)) {
       v.h_acquired.store(true, std::memory_order_relaxed);
-      lock.up(m.scheduler());
+      lock.up();
     }
     v.hog_stop.store(true, std::memory_order_release);
     v.h_done.store(true, std::memory_order_release);
@@ -196,24 +195,24 @@ TEST(PriorityInheritance, ChainOfTwoMutexes) {
   std::atomic<int> t1_boost{-2}, t1_after{-2}, t2_boost{-2}, t2_after{-2};
   Thread& t1 = m.create(params("t1", 1), [&] {
     Thread& self = *m.scheduler().current();
-    m2.lock(m.scheduler(), self);
+    m2.lock();
     v.owner_locked.store(true, std::memory_order_release);
     const std::uint64_t deadline = m.clock_ns() + 5'000 * kMs;
     while (!m1.has_waiters() && m.clock_ns() < deadline) m.poll();  // until H waits
     t1_boost.store(applied(m, self), std::memory_order_relaxed);
-    m2.unlock(m.scheduler(), self);
+    m2.unlock();
     t1_after.store(applied(m, self), std::memory_order_relaxed);
   });
   m.start(t1);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
   Thread& t2 = m.create(params("t2", 0), [&] {
     Thread& self = *m.scheduler().current();
-    m1.lock(m.scheduler(), self);
+    m1.lock();
     t2_locked_m1.store(true, std::memory_order_release);
-    m2.lock(m.scheduler(), self);  // blocks: t1 owns it
+    m2.lock();  // blocks: t1 owns it
     t2_boost.store(applied(m, self), std::memory_order_relaxed);  // H still waits on m1
-    m2.unlock(m.scheduler(), self);
-    m1.unlock(m.scheduler(), self);
+    m2.unlock();
+    m1.unlock();
     t2_after.store(applied(m, self), std::memory_order_relaxed);
   });
   m.start(t2);
@@ -222,12 +221,11 @@ TEST(PriorityInheritance, ChainOfTwoMutexes) {
   m.start(hg);
   m.wait_until([&] { return v.hog_running.load(); }, [&] { m.tick_all(); });
   Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
-    Thread& self = *m.scheduler().current();
-    if (m1.lock_until(m.scheduler(), self, m.clock_ns() + 2'000 * kMs)) {
+    if (m1.try_lock_until(m.clock_ns() + 2'000 * kMs)) {
       v.h_acquired_while_hog_ran.store(!v.hog_stop.load(std::memory_order_acquire),
                                        std::memory_order_relaxed);
       v.h_acquired.store(true, std::memory_order_relaxed);
-      m1.unlock(m.scheduler(), self);
+      m1.unlock();
     }
     v.hog_stop.store(true, std::memory_order_release);
   });
@@ -253,8 +251,8 @@ TEST(PriorityInheritance, UnlockKeepsTheRemainingWaitersPriority) {
   std::atomic<int> both{-2}, after_a{-2}, after_b{-2};
   Thread& owner = m.create(params("owner", 1), [&] {
     Thread& self = *m.scheduler().current();
-    ma.lock(m.scheduler(), self);
-    mb.lock(m.scheduler(), self);
+    ma.lock();
+    mb.lock();
     locked.store(true, std::memory_order_release);
     const std::uint64_t deadline = m.clock_ns() + 5'000 * kMs;
     // A waiter sets the bit, then lends its priority in the same mutex-pi critical section:
@@ -265,17 +263,16 @@ TEST(PriorityInheritance, UnlockKeepsTheRemainingWaitersPriority) {
       m.poll();
     }
     both.store(applied(m, self), std::memory_order_relaxed);
-    ma.unlock(m.scheduler(), self);
+    ma.unlock();
     after_a.store(applied(m, self), std::memory_order_relaxed);
-    mb.unlock(m.scheduler(), self);
+    mb.unlock();
     after_b.store(applied(m, self), std::memory_order_relaxed);
   });
   m.start(owner);
   m.wait_until([&] { return locked.load(); }, [&] { m.tick_all(); });
   auto waiter = [&](Mutex& mu) {
-    Thread& self = *m.scheduler().current();
-    mu.lock(m.scheduler(), self);
-    mu.unlock(m.scheduler(), self);
+    mu.lock();
+    mu.unlock();
   };
   Thread& h80 = m.create(params("h80", 0, SchedPolicy::kFifo, 80), [&] { waiter(ma); });
   Thread& h60 = m.create(params("h60", 0, SchedPolicy::kFifo, 60), [&] { waiter(mb); });
@@ -302,15 +299,15 @@ TEST(PriorityInheritance, DeadlockCycleTimesOutAndUndoesTheBoosts) {
   std::atomic<int> after[2] = {-2, -2};
   auto body = [&](std::uint32_t me, Mutex& mine, Mutex& theirs) {
     Thread& self = *m.scheduler().current();
-    mine.lock(m.scheduler(), self);
+    mine.lock();
     locked.fetch_add(1, std::memory_order_acq_rel);
     while (locked.load(std::memory_order_acquire) < 2) m.poll();
-    if (!theirs.lock_until(m.scheduler(), self, m.clock_ns() + 30 * kMs)) {
+    if (!theirs.try_lock_until(m.clock_ns() + 30 * kMs)) {
       timed_out.fetch_add(1, std::memory_order_relaxed);
     } else {
-      theirs.unlock(m.scheduler(), self);
+      theirs.unlock();
     }
-    mine.unlock(m.scheduler(), self);
+    mine.unlock();
     after[me].store(applied(m, self), std::memory_order_relaxed);
   };
   Thread& t1 = m.create(params("t1", 0, SchedPolicy::kFifo, 30), [&] { body(0, a, b); });

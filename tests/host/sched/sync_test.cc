@@ -61,23 +61,22 @@ TEST(SyncMutex, MutualExclusionAcrossCpus) {
     p.name = "locker";
     if (i % 4 == 0) p.affinity = smp::CpuSet::only(i % kCpus);
     Thread& t = m.create(p, [&, i] {
-      Thread& self = *m.scheduler().current();
       for (std::uint32_t r = 0; r < kRounds; ++r) {
         // A mix of plain, try and timed (generous deadline) locks.
         if (r % 3 == 0 && i % 2 == 0) {
-          if (!mu.lock_until(m.scheduler(), self, m.clock_ns() + 60'000 * kMs)) continue;
+          if (!mu.try_lock_until(m.clock_ns() + 60'000 * kMs)) continue;
           timed_ok.fetch_add(1, std::memory_order_relaxed);
         } else if (r % 7 == 0) {
-          while (!mu.try_lock(m.scheduler(), self)) m.poll();
+          while (!mu.try_lock()) m.poll();
         } else {
-          mu.lock(m.scheduler(), self);
+          mu.lock();
         }
         if (inside++ != 0) overlaps.fetch_add(1, std::memory_order_relaxed);
         ++counter;
         for (int s = 0; s < 20; ++s) platform::cpu_relax();
         if (r % 5 == 0) m.poll();  // preemption inside the critical section
         --inside;
-        mu.unlock(m.scheduler(), self);
+        mu.unlock();
         if (r % 9 == 0) m.poll();
       }
     });
@@ -103,9 +102,9 @@ TEST(SyncSemaphore, CountsAreConserved) {
   for (std::uint32_t i = 0; i < kProducers; ++i) {
     Thread& t = m.create(ThreadParams{}, [&] {
       for (std::uint32_t k = 0; k < kPerProducer; ++k) {
-        slots.down(m.scheduler());
+        slots.down();
         produced.fetch_add(1, std::memory_order_relaxed);
-        items.up(m.scheduler());
+        items.up();
         if (k % 13 == 0) m.poll();
       }
     });
@@ -114,9 +113,9 @@ TEST(SyncSemaphore, CountsAreConserved) {
   for (std::uint32_t i = 0; i < kConsumers; ++i) {
     Thread& t = m.create(ThreadParams{}, [&] {
       for (std::uint32_t k = 0; k < kPerProducer * kProducers / kConsumers; ++k) {
-        items.down(m.scheduler());
+        items.down();
         consumed.fetch_add(1, std::memory_order_relaxed);
-        slots.up(m.scheduler());
+        slots.up();
         if (k % 11 == 0) m.poll();
       }
     });
@@ -141,38 +140,36 @@ TEST(SyncConditionVariable, ProducerConsumerLosesNoWakeup) {
   std::uint64_t sum = 0;            // guarded by mu
   std::uint32_t taken = 0;          // guarded by mu
   Thread& producer = m.create(ThreadParams{}, [&] {
-    Thread& self = *m.scheduler().current();
     for (std::uint32_t k = 1; k <= kItems; ++k) {
-      mu.lock(m.scheduler(), self);
-      while (queue.size() >= 4) not_full.wait(m.scheduler(), self, mu);
+      mu.lock();
+      while (queue.size() >= 4) not_full.wait(mu);
       queue.push_back(k);
-      not_empty.notify_one(m.scheduler());
-      mu.unlock(m.scheduler(), self);
+      not_empty.notify_one();
+      mu.unlock();
       if (k % 17 == 0) m.poll();
     }
     // Stop marks, one per consumer.
-    mu.lock(m.scheduler(), self);
+    mu.lock();
     for (std::uint32_t c = 0; c < kConsumers; ++c) queue.push_back(0);
-    not_empty.notify_all(m.scheduler());
-    mu.unlock(m.scheduler(), self);
+    not_empty.notify_all();
+    mu.unlock();
   });
   m.start(producer);
   for (std::uint32_t c = 0; c < kConsumers; ++c) {
     Thread& t = m.create(ThreadParams{}, [&] {
-      Thread& self = *m.scheduler().current();
       for (;;) {
-        mu.lock(m.scheduler(), self);
-        while (queue.empty()) not_empty.wait(m.scheduler(), self, mu);
+        mu.lock();
+        while (queue.empty()) not_empty.wait(mu);
         const std::uint32_t v = queue.front();
         queue.pop_front();
         // Notify with the lock held: a stop mark may leave no room for the producer's last
         // items otherwise (it waits on not_full while everything else stopped).
-        not_full.notify_one(m.scheduler());
+        not_full.notify_one();
         if (v != 0) {
           sum += v;
           ++taken;
         }
-        mu.unlock(m.scheduler(), self);
+        mu.unlock();
         if (v == 0) return;
       }
     });
@@ -196,7 +193,7 @@ TEST(SyncCompletion, WaitAndCompleteRace) {
   for (std::uint32_t w = 0; w < kWaiters; ++w) {
     Thread& t = m.create(ThreadParams{}, [&] {
       for (std::uint32_t r = 0; r < kRounds; ++r) {
-        done[r].wait(m.scheduler());
+        done[r].wait();
         // Acquire: pairs with the completer's release increment before complete().
         if (completed_rounds.load(std::memory_order_acquire) <= r) {
           early.fetch_add(1, std::memory_order_relaxed);
@@ -210,7 +207,7 @@ TEST(SyncCompletion, WaitAndCompleteRace) {
     for (std::uint32_t r = 0; r < kRounds; ++r) {
       for (std::uint32_t s = 0; s < (r * 37) % 200; ++s) platform::cpu_relax();
       completed_rounds.fetch_add(1, std::memory_order_release);
-      done[r].complete(m.scheduler());
+      done[r].complete();
       if (r % 4 == 0) m.poll();
     }
   });
@@ -238,17 +235,15 @@ TEST(SyncTimedWait, TimesOutWithoutAWaker) {
   ThreadParams po;
   po.affinity = smp::CpuSet::only(1);
   Thread& owner = m.create(po, [&] {
-    Thread& self = *m.scheduler().current();
-    held.lock(m.scheduler(), self);
+    held.lock();
     owner_holds.store(true, std::memory_order_release);
     while (!release.load(std::memory_order_acquire)) m.poll();
-    held.unlock(m.scheduler(), self);
+    held.unlock();
   });
   m.start(owner);
   ThreadParams pw;
   pw.affinity = smp::CpuSet::only(0);
   Thread& waiter = m.create(pw, [&] {
-    Thread& self = *m.scheduler().current();
     auto& s = m.scheduler();
     while (!owner_holds.load(std::memory_order_acquire)) m.poll();
     for (int round = 0; round < 5; ++round) {
@@ -257,17 +252,17 @@ TEST(SyncTimedWait, TimesOutWithoutAWaker) {
         if (s.now() < deadline) early.fetch_add(1, std::memory_order_relaxed);
       };
       std::uint64_t d = s.now() + 2 * kMs;
-      check(never.wait_until(s, d), d);
+      check(never.wait_until(d), d);
       d = s.now() + 2 * kMs;
-      check(empty.down_until(s, d), d);
+      check(empty.down_until(d), d);
       d = s.now() + 2 * kMs;
-      check(held.lock_until(s, self, d), d);
+      check(held.try_lock_until(d), d);
       d = s.now() + 2 * kMs;
       check(wq.wait_until(s, d, [] { return false; }), d);
-      cv_mutex.lock(s, self);
+      cv_mutex.lock();
       d = s.now() + 2 * kMs;
-      check(cv.wait_until(s, self, cv_mutex, d), d);
-      cv_mutex.unlock(s, self);
+      check(cv.wait_until(cv_mutex, d), d);
+      cv_mutex.unlock();
       d = s.now() + 2 * kMs;
       s.sleep_until(d);
       if (s.now() < d) early.fetch_add(1, std::memory_order_relaxed);
@@ -309,7 +304,7 @@ TEST(SyncTimedWait, WakerRacesTheTimer) {
       const std::uint64_t d = s.now() + 200'000 + (r % 7) * 100'000;  // 0.2 .. 0.8 ms
       deadline_of_round.store(d, std::memory_order_relaxed);
       phase.store(r + 1, std::memory_order_release);
-      if (sem.down_until(s, d)) {
+      if (sem.down_until(d)) {
         ready.fetch_add(1, std::memory_order_relaxed);
       } else {
         timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -334,7 +329,7 @@ TEST(SyncTimedWait, WakerRacesTheTimer) {
       const std::int64_t offset = kOffsetsUs[r % 6] * 1'000;
       const std::uint64_t aim = d + static_cast<std::uint64_t>(offset);
       while (s.now() < aim) m.poll();
-      sem.up(s);
+      sem.up();
       posted.fetch_add(1, std::memory_order_release);
     }
   });
