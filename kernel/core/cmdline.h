@@ -34,6 +34,7 @@ struct ParseResult {
 // them. Later occurrences of a key override earlier ones.
 ParseResult parse(fmt::StringView text);
 
+// What is wrong, as a short phrase ("bad value", "unknown option").
 const char* problem_name(ProblemKind kind);
 
 // Writes `problem` as the boot log shows it, e.g.

@@ -1,6 +1,6 @@
-// The kernel command line as words: `key` or `key=value`, separated by blanks, no quoting. Shared
-// by every parser of it (kernel/core/cmdline, kernel/cpus/smp_options, kernel/cpus/ipi/
-// service_options), each of which picks the keys it owns. Pure, host-tested.
+// The kernel command line as words: `key` or `key=value`, separated by blanks, no quoting. The
+// kernel's one parser of it (kernel/core/cmdline.cc, over the option table kernel/core/options.inc)
+// splits it with these. Pure, host-tested.
 #pragma once
 
 #include <cstddef>
