@@ -196,28 +196,26 @@ WakeOrder wake_on_one_cpu(Primitive kind) {
   return WakeOrder{seen.load(), static_cast<std::uint32_t>(bugs.reports().size())};
 }
 
-TEST(SyncPreemptionPoint, SemaphoreUpRunsTheWokenThreadFirst) {
-  const WakeOrder r = wake_on_one_cpu(Primitive::kSemaphore);
+class SyncPreemptionPoint : public ::testing::TestWithParam<Primitive> {};
+
+TEST_P(SyncPreemptionPoint, TheWokenThreadRunsBeforeTheWakerReturns) {
+  const WakeOrder r = wake_on_one_cpu(GetParam());
   EXPECT_TRUE(r.woken_ran_first);
   EXPECT_EQ(r.bugs, 0u);
 }
 
-TEST(SyncPreemptionPoint, MutexUnlockRunsTheWokenThreadFirst) {
-  const WakeOrder r = wake_on_one_cpu(Primitive::kMutex);
-  EXPECT_TRUE(r.woken_ran_first);
-  EXPECT_EQ(r.bugs, 0u);
-}
-
-TEST(SyncPreemptionPoint, NotifyRunsTheWokenThreadFirst) {
-  const WakeOrder r = wake_on_one_cpu(Primitive::kConditionVariable);
-  EXPECT_TRUE(r.woken_ran_first);
-  EXPECT_EQ(r.bugs, 0u);
-}
-
-TEST(SyncPreemptionPoint, CompleteRunsTheWokenThreadFirst) {
-  const WakeOrder r = wake_on_one_cpu(Primitive::kCompletion);
-  EXPECT_TRUE(r.woken_ran_first);
-  EXPECT_EQ(r.bugs, 0u);
-}
+INSTANTIATE_TEST_SUITE_P(EveryWakeUp, SyncPreemptionPoint,
+                         ::testing::Values(Primitive::kSemaphore, Primitive::kMutex,
+                                           Primitive::kConditionVariable,
+                                           Primitive::kCompletion),
+                         [](const ::testing::TestParamInfo<Primitive>& info) {
+                           switch (info.param) {
+                             case Primitive::kSemaphore: return "SemaphoreUp";
+                             case Primitive::kMutex: return "MutexUnlock";
+                             case Primitive::kConditionVariable: return "NotifyOne";
+                             case Primitive::kCompletion: return "Complete";
+                           }
+                           return "Unknown";
+                         });
 
 }  // namespace
