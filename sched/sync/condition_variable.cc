@@ -5,6 +5,10 @@ namespace sched {
 bool ConditionVariable::wait_until(Mutex& m, std::uint64_t deadline) {
   Scheduler& sched = current_scheduler();
   Thread& self = *sched.current();
+  if (m.owner() != &self) {
+    Mutex::report_misuse(BugKind::kMutexNotOwner, self);
+    return false;
+  }
   // Read while still owning the mutex: a notifier that changed the protected state under the
   // mutex after this point also bumps the generation after it.
   const std::uint64_t seen = generation_.load(std::memory_order_relaxed);

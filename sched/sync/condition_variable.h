@@ -23,7 +23,8 @@ class ConditionVariable {
   ConditionVariable(const ConditionVariable&) = delete;
   ConditionVariable& operator=(const ConditionVariable&) = delete;
 
-  // Needs: the caller owns `m`. Returns owning it again.
+  // Needs: the caller owns `m` (else reported as kMutexNotOwner, and it returns at once).
+  // Returns owning it again.
   void wait(Mutex& m) { (void)wait_until(m, kNoDeadline); }
   template <typename Pred>
   void wait(Mutex& m, Pred pred) {

@@ -6,17 +6,12 @@ constinit MutexPiLock Mutex::pi_lock_;
 
 Mutex::Mutex() { head_.next = head_.prev = &head_; }
 
-namespace {
+// ---- Lock and unlock ------------------------------------------------------------------------
 
-// A misuse by `self`: reported, and the call then does nothing (kernel: the report panics).
-void report_misuse(BugKind kind, Thread& self) {
+void Mutex::report_misuse(BugKind kind, Thread& self) {
   report_bug(BugReport{kind, &self, ThreadState::kRunning, ThreadState::kRunning,
                        platform::to_index(platform::current_cpu())});
 }
-
-}  // namespace
-
-// ---- Lock and unlock ------------------------------------------------------------------------
 
 bool Mutex::try_lock() {
   Scheduler& sched = current_scheduler();

@@ -74,8 +74,8 @@ class Mutex {
   }
 
  private:
-  // The condition variable releases and re-takes the mutex of its caller without the checks
-  // and the preemption point (it sleeps right after the release).
+  // The condition variable releases and re-takes the mutex of its caller without the
+  // preemption point (it sleeps right after the release).
   friend class ConditionVariable;
   enum class Step : std::uint8_t { kAcquired, kTimedOut, kBlocked };
   static constexpr std::uintptr_t kWaitersBit = 1;
@@ -88,6 +88,9 @@ class Mutex {
   bool lock_until(Scheduler& sched, Thread& self, std::uint64_t deadline);
   bool try_lock(Scheduler& sched, Thread& self);
   void release(Scheduler& sched, Thread& self);
+  // A misuse by `self` (a recursive lock, a release of a mutex it does not own): reported, and
+  // the call then does nothing (kernel: the report panics).
+  static void report_misuse(BugKind kind, Thread& self);
   Step slow_step(Scheduler& sched, Thread& self, MutexWaiter& w, std::uint64_t deadline)
       TA_REQ(pi_lock_);
   bool take_locked(Thread& self, MutexWaiter* w) TA_REQ(pi_lock_);

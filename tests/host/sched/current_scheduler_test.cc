@@ -96,7 +96,9 @@ TEST(SyncMisuse, RecursiveLockAndForeignUnlockAreReported) {
   HostMachine m(2);
   m.boot();
   Mutex mu;
+  ConditionVariable cv;
   std::atomic<bool> relocked{true}, relocked_for{true}, owner_locked{false}, foreign_done{false};
+  std::atomic<bool> foreign_waited{true};
   std::atomic<bool> owner_kept{false};
   std::atomic<Thread*> owner_thread{nullptr}, foreign_thread{nullptr};
   Thread& owner = m.create(params("owner", 0), [&] {
@@ -113,6 +115,7 @@ TEST(SyncMisuse, RecursiveLockAndForeignUnlockAreReported) {
     foreign_thread.store(m.scheduler().current(), std::memory_order_relaxed);
     while (!owner_locked.load(std::memory_order_acquire)) m.poll();
     mu.unlock();  // not ours: reported, the owner keeps it
+    foreign_waited.store(cv.wait_for(mu, kMs), std::memory_order_relaxed);  // the same
     foreign_done.store(true, std::memory_order_release);
   });
   m.start(owner);
@@ -120,16 +123,19 @@ TEST(SyncMisuse, RecursiveLockAndForeignUnlockAreReported) {
   run(m);
   EXPECT_FALSE(relocked.load());
   EXPECT_FALSE(relocked_for.load());
+  EXPECT_FALSE(foreign_waited.load());
   EXPECT_TRUE(owner_kept.load());
   EXPECT_EQ(mu.owner(), nullptr);
   EXPECT_FALSE(mu.has_waiters());
   const auto reports = bugs.reports();
-  ASSERT_EQ(reports.size(), 3u);
+  ASSERT_EQ(reports.size(), 4u);
   EXPECT_EQ(reports[0].kind, BugKind::kMutexRecursive);
   EXPECT_EQ(reports[0].thread, owner_thread.load());
   EXPECT_EQ(reports[1].kind, BugKind::kMutexRecursive);
   EXPECT_EQ(reports[2].kind, BugKind::kMutexNotOwner);
   EXPECT_EQ(reports[2].thread, foreign_thread.load());
+  EXPECT_EQ(reports[3].kind, BugKind::kMutexNotOwner);
+  EXPECT_EQ(reports[3].thread, foreign_thread.load());
 }
 
 // ---- The preemption point after a wake-up ----------------------------------------------------
