@@ -1,18 +1,39 @@
-# pleiades_dual_library(NAME SOURCES ... [KERNEL_SOURCES ...] [HOST_SOURCES ...] [DEPENDS lib ...]
-#                       [EXPLORE])
+# pleiades_dual_library(NAME SOURCES ... [KERNEL_SOURCES ...] [HOST_SOURCES ...] [EFI_SOURCES ...]
+#                       [DEPENDS lib ...] [EXPLORE] [EFI] [NO_KERNEL])
 #
-# Builds the same sources twice: NAME_kernel (freestanding, kernel flags) and NAME_host (host
-# flags, sanitizers when asked). With EXPLORE, and when the interleaving explorer is built
-# (PLEIADES_EXPLORER: host builds without a sanitizer), a third time as NAME_explore: host flags
-# plus PLEIADES_EXPLORE, which turns every smp::Atomic access into an interleaving point
-# (docs/explorer.md); its DEPENDS must be EXPLORE libraries too. DEPENDS names other dual
-# libraries by their base name. The
-# platform functions a library calls are declared in smp/platform/platform.h and defined by
-# the kernel (kernel/platform/) or by platform_host (smp/platform/host/): the choice is made at
-# link time, so the library sources carry no #ifdef for it.
+# The one way the project builds a source more than once: every file compiled for the kernel (or
+# the loader) and for the host goes through this function, and tests and benchmarks link the
+# resulting libraries instead of compiling sources by path. The flavours, all from SOURCES plus
+# that flavour's own list:
+#   NAME_kernel   static, freestanding kernel flags (cmake/Kernel.cmake), KERNEL_SOURCES; linked
+#                 by the kernel. Left out with NO_KERNEL, and in PLEIADES_HOST_ONLY builds.
+#   NAME_host     static, host flags and the sanitizer when one is asked for, HOST_SOURCES;
+#                 linked by tests, benchmarks and tools. Always built.
+#   NAME_explore  with EXPLORE, when the interleaving explorer is built (PLEIADES_EXPLORER: host
+#                 builds without a sanitizer): host flags plus PLEIADES_EXPLORE, which turns every
+#                 smp::Atomic access into an interleaving point (docs/explorer.md), HOST_SOURCES.
+#                 Its DEPENDS must be EXPLORE libraries too.
+#   NAME_efi      with EFI, an OBJECT library with the loader's flags (cmake/Efi.cmake),
+#                 EFI_SOURCES: efi/CMakeLists.txt puts its objects into BOOTX64.EFI (the loader
+#                 is linked by hand with gnu-efi's script, so it takes objects, not archives).
+#                 Its DEPENDS must be EFI libraries too. Left out in PLEIADES_HOST_ONLY builds.
+# DEPENDS names other dual libraries by their base name; each flavour links the same flavour of
+# them (for NAME_efi only their usage requirements: the loader lists every object library).
+# Names say the folder the sources live in: smp/calls -> smp_calls, kernel/time -> kernel_time.
+#
+# The platform functions a library calls are declared in smp/platform/platform.h and defined by
+# the kernel (kernel/platform/) or by platform_host / platform_explore (smp/platform/host/): the
+# choice is made at link time, so the library sources carry no #ifdef for it.
 function(pleiades_dual_library name)
-  cmake_parse_arguments(ARG "EXPLORE" "" "SOURCES;KERNEL_SOURCES;HOST_SOURCES;DEPENDS" ${ARGN})
-  if(NOT PLEIADES_HOST_ONLY)
+  cmake_parse_arguments(ARG "EXPLORE;EFI;NO_KERNEL" ""
+    "SOURCES;KERNEL_SOURCES;HOST_SOURCES;EFI_SOURCES;DEPENDS" ${ARGN})
+  if(ARG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "pleiades_dual_library(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "pleiades_dual_library(${name}): no SOURCES")
+  endif()
+  if(NOT PLEIADES_HOST_ONLY AND NOT ARG_NO_KERNEL)
     add_library(${name}_kernel STATIC ${ARG_SOURCES} ${ARG_KERNEL_SOURCES})
     pleiades_kernel_target(${name}_kernel)
     foreach(dep IN LISTS ARG_DEPENDS)
@@ -30,6 +51,13 @@ function(pleiades_dual_library name)
     target_compile_definitions(${name}_explore PUBLIC PLEIADES_EXPLORE=1)
     foreach(dep IN LISTS ARG_DEPENDS)
       target_link_libraries(${name}_explore PUBLIC ${dep}_explore)
+    endforeach()
+  endif()
+  if(ARG_EFI AND NOT PLEIADES_HOST_ONLY)
+    add_library(${name}_efi OBJECT ${ARG_SOURCES} ${ARG_EFI_SOURCES})
+    pleiades_efi_target(${name}_efi)
+    foreach(dep IN LISTS ARG_DEPENDS)
+      target_link_libraries(${name}_efi PUBLIC ${dep}_efi)
     endforeach()
   endif()
 endfunction()
