@@ -208,11 +208,11 @@ bool RunQueue::wakeup_preempts(const Thread& woken) const {
   return fair_.should_preempt(c->fair, woken.fair);
 }
 
-Thread* RunQueue::find_migratable(std::uint32_t dst) const {
+Thread* RunQueue::find_migratable(platform::CpuNumber dst) const {
   auto movable = [dst](const Thread& t) {
     // Acquire: pairs with the release in Scheduler::finish_switch. Seeing false means the CPU
     // that last ran t has saved its context; the CPU we hand t to may then load it.
-    return t.affinity.contains(platform::CpuNumber{dst}) &&
+    return t.affinity.contains(dst) &&
            !t.on_cpu.load(std::memory_order_acquire);
   };
   // RT threads waiting here first, highest priority first: each is kept from running by a

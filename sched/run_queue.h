@@ -31,7 +31,7 @@ class alignas(64) RunQueue {
   RunQueue& operator=(const RunQueue&) = delete;
 
   // Names the CPU this runqueue serves; by the Scheduler's constructor, before any CPU runs.
-  void assign_cpu(std::uint32_t cpu) { cpu_ = cpu; }
+  void assign_cpu(platform::CpuNumber cpu) { cpu_ = cpu; }
   // Before the CPU schedules: `idle` becomes the current thread (it is never queued).
   void init(Thread& idle) TA_REQ(lock);
 
@@ -70,11 +70,11 @@ class alignas(64) RunQueue {
   // A queued thread that may move to `dst`: allowed there by its affinity and not on a CPU
   // (its context fully saved). Real-time threads first (highest priority first), then fair
   // threads from the latest deadline backwards. Null if none.
-  Thread* find_migratable(std::uint32_t dst) const TA_REQ(lock);
+  Thread* find_migratable(platform::CpuNumber dst) const TA_REQ(lock);
 
   Thread* curr() const TA_REQ(lock) { return curr_; }
   Thread* idle() const { return idle_; }  // set once by init()
-  std::uint32_t cpu() const { return cpu_; }
+  platform::CpuNumber cpu() const { return cpu_; }
   std::uint32_t nr_running() const TA_REQ(lock) { return nr_running_; }
   std::uint32_t nr_queued() const TA_REQ(lock) { return fair_.count() + rt_.count(); }
   const FairQueue& fair() const TA_REQ(lock) { return fair_; }
@@ -115,7 +115,7 @@ class alignas(64) RunQueue {
   RtQueue rt_ TA_GUARDED(lock);
   Thread* curr_ TA_GUARDED(lock) = nullptr;
   Thread* idle_ = nullptr;
-  std::uint32_t cpu_ = 0;
+  platform::CpuNumber cpu_{0};
   std::uint64_t exec_start_ TA_GUARDED(lock) = 0;
   std::uint32_t nr_running_ TA_GUARDED(lock) = 0;
   std::uint64_t weight_ TA_GUARDED(lock) = 0;

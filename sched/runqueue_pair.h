@@ -8,6 +8,11 @@
 
 namespace sched {
 
+// The lockdep nest key of a runqueue's lock: its CPU number.
+inline smp::NestKey nest_key(const RunQueue& rq) {
+  return smp::NestKey{platform::to_index(rq.cpu())};
+}
+
 // The order depends on the CPU numbers, which the static analysis cannot follow: the bodies
 // are exempt, the annotations state the effect (both locks held for the scope).
 class [[nodiscard]] TA_SCOPED_CAP RunqueuePair {
@@ -15,8 +20,8 @@ class [[nodiscard]] TA_SCOPED_CAP RunqueuePair {
   RunqueuePair(RunQueue& a, RunQueue& b, smp::Site site = smp::Site::here())
       TA_ACQ(a.lock, b.lock) TA_NO_ANALYSIS
       : first_(a.cpu() <= b.cpu() ? a : b), second_(a.cpu() <= b.cpu() ? b : a) {
-    first_token_ = first_.lock.acquire(smp::NestKey{first_.cpu()}, site);
-    if (&second_ != &first_) second_token_ = second_.lock.acquire(smp::NestKey{second_.cpu()}, site);
+    first_token_ = first_.lock.acquire(nest_key(first_), site);
+    if (&second_ != &first_) second_token_ = second_.lock.acquire(nest_key(second_), site);
   }
   ~RunqueuePair() TA_REL() TA_NO_ANALYSIS {
     if (&second_ != &first_) second_.lock.release(second_token_);
@@ -41,9 +46,9 @@ class [[nodiscard]] TA_SCOPED_CAP TryRunqueuePair {
   TryRunqueuePair(RunQueue& a, RunQueue& b, smp::Site site = smp::Site::here())
       TA_ACQ(a.lock, b.lock) TA_NO_ANALYSIS
       : first_(a.cpu() <= b.cpu() ? a : b), second_(a.cpu() <= b.cpu() ? b : a) {
-    if (!first_.lock.try_acquire(first_token_, smp::NestKey{first_.cpu()}, site)) return;
+    if (!first_.lock.try_acquire(first_token_, nest_key(first_), site)) return;
     if (&second_ != &first_ &&
-        !second_.lock.try_acquire(second_token_, smp::NestKey{second_.cpu()}, site)) {
+        !second_.lock.try_acquire(second_token_, nest_key(second_), site)) {
       first_.lock.release(first_token_);
       return;
     }

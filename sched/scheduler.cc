@@ -18,7 +18,7 @@ void report(BugKind kind, const Thread* t, ThreadState from, ThreadState to) {
 
 Scheduler::Scheduler(RunQueue* runqueues, std::uint32_t count, const SchedulerHooks& hooks)
     : runqueues_(runqueues), count_(count), hooks_(hooks) {
-  for (std::uint32_t c = 0; c < count; ++c) runqueues_[c].assign_cpu(c);
+  for (std::uint32_t c = 0; c < count; ++c) runqueues_[c].assign_cpu(platform::CpuNumber{c});
 }
 
 smp::CpuSet Scheduler::usable(const smp::CpuSet& affinity) const {
@@ -41,16 +41,16 @@ std::uint64_t Scheduler::now() const {
 // ---- Set-up -------------------------------------------------------------------------------
 
 void Scheduler::init_cpu(Thread& idle) {
-  std::uint32_t cpu = this_cpu();
+  platform::CpuNumber cpu = this_cpu();
   idle.name = "idle";
   idle.affinity = smp::CpuSet{};
-  idle.affinity.add(platform::CpuNumber{cpu});
+  idle.affinity.add(cpu);
   // Relaxed: the idle thread is not visible to other CPUs before the runqueue lock below is
   // released, which publishes these stores.
   idle.state.store(ThreadState::kRunning, std::memory_order_relaxed);
   idle.on_cpu.store(true, std::memory_order_relaxed);
   idle.cpu.store(cpu, std::memory_order_relaxed);
-  RunQueue& rq = runqueues_[cpu];
+  RunQueue& rq = runqueue(cpu);
   {
     smp::Guard g{rq.lock};
     rq.init(idle);
@@ -85,12 +85,13 @@ void Scheduler::init_thread(Thread& t, std::uint64_t id, const ThreadParams& par
   t.state.store(ThreadState::kNew, std::memory_order_relaxed);
   t.on_cpu.store(false, std::memory_order_relaxed);
   t.on_rq.store(false, std::memory_order_relaxed);
-  t.cpu.store(t.affinity.next(0) < count_ ? t.affinity.next(0) : 0, std::memory_order_relaxed);
+  const std::uint32_t first = t.affinity.next(0);
+  t.cpu.store(platform::CpuNumber{first < count_ ? first : 0}, std::memory_order_relaxed);
   init_context(t.context, stack, stack_size, &Scheduler::thread_start, this, &t);
 }
 
 void Scheduler::start(Thread& t) {
-  std::uint32_t cpu = select_start_cpu(usable(t.affinity), loads());
+  platform::CpuNumber cpu = select_start_cpu(usable(t.affinity), loads());
   if (cpu == kNoCpu) {
     report(BugKind::kAffinityViolated, &t, ThreadState::kNew, ThreadState::kRunnable);
     return;
@@ -103,16 +104,16 @@ void Scheduler::start(Thread& t) {
 // (docs/scheduling.md, "Which lock covers t.cpu"), so the old runqueue's lock is held as well as
 // the new one's: a CPU that holds the old lock and has seen t.cpu name it knows that t.cpu and
 // on_rq stay as they are until it lets go.
-void Scheduler::enqueue_woken(Thread& t, std::uint32_t cpu, Join how) {
-  RunQueue& rq = runqueues_[cpu];
+void Scheduler::enqueue_woken(Thread& t, platform::CpuNumber cpu, Join how) {
+  RunQueue& rq = runqueue(cpu);
   // Relaxed: nobody else writes t.cpu while `t` is in transit (the claim shuts out other wakers;
   // the balancer and directed yield move only queued threads), so this is our own last value.
-  RunQueue& old = runqueues_[t.cpu.load(std::memory_order_relaxed)];
+  RunQueue& old = runqueue(t.cpu.load(std::memory_order_relaxed));
   bool preempt = false;
   {
     RunqueuePair pair{old, rq};
     if constexpr (kChecks) {
-      if (!t.affinity.contains(platform::CpuNumber{cpu})) {
+      if (!t.affinity.contains(cpu)) {
         report(BugKind::kAffinityViolated, &t, t.state.load(std::memory_order_relaxed),
                ThreadState::kRunnable);
       }
@@ -132,7 +133,7 @@ void Scheduler::enqueue_woken(Thread& t, std::uint32_t cpu, Join how) {
 Thread* Scheduler::current() {
   if (hooks_.current != nullptr) return hooks_.current(hooks_.context);
   smp::IrqGuard irq;  // the CPU number and its curr stay together
-  RunQueue& rq = runqueues_[this_cpu()];
+  RunQueue& rq = runqueue(this_cpu());
   smp::Guard g{rq.lock};
   return rq.curr();
 }
@@ -151,8 +152,8 @@ bool Scheduler::schedule_internal(Thread* preferred, bool yielding) {
   // schedule(). Preemption count 1 across every switch, for the same reason on the host.
   platform::IrqState irq = platform::irq_save_disable();
   platform::preempt_disable();
-  std::uint32_t cpu = this_cpu();
-  RunQueue& rq = runqueues_[cpu];
+  platform::CpuNumber cpu = this_cpu();
+  RunQueue& rq = runqueue(cpu);
   Thread* prev;
   Thread* next = nullptr;
   bool took_preferred = false;
@@ -216,7 +217,7 @@ bool Scheduler::schedule_internal(Thread* preferred, bool yielding) {
 // Runs first in the thread switched to, on the CPU that switched: the thread switched away
 // from is now fully saved.
 void Scheduler::finish_switch() {
-  RunQueue& rq = runqueues_[this_cpu()];
+  RunQueue& rq = runqueue(this_cpu());
   Thread* prev = rq.switch_prev;
   rq.switch_prev = nullptr;
   // Release: this CPU's saving of prev (registers pushed on prev's stack, rsp stored in
@@ -239,7 +240,7 @@ void Scheduler::thread_start(void* scheduler, void* thread) {
 void Scheduler::exit_current() {
   {
     smp::IrqGuard irq;
-    RunQueue& rq = runqueues_[this_cpu()];
+    RunQueue& rq = runqueue(this_cpu());
     smp::Guard g{rq.lock};
     transition(*rq.curr(), ThreadState::kRunning, ThreadState::kExited);
   }
@@ -256,7 +257,7 @@ void Scheduler::preempt_point() {
     // The CPU number and its flag stay together. Not a preemption guard: in the kernel, its
     // preempt_enable is itself a preemption point, which would switch before the one below.
     smp::IrqGuard irq;
-    resched = runqueues_[this_cpu()].need_resched.load(std::memory_order_relaxed);
+    resched = runqueue(this_cpu()).need_resched.load(std::memory_order_relaxed);
   }
   if (resched) schedule();
 }
@@ -264,12 +265,12 @@ void Scheduler::preempt_point() {
 bool Scheduler::yield_to(Thread& target) {
   {
     smp::IrqGuard irq;  // this CPU stays this CPU until schedule_internal
-    std::uint32_t here = this_cpu();
-    RunQueue& mine = runqueues_[here];
+    platform::CpuNumber here = this_cpu();
+    RunQueue& mine = runqueue(here);
     for (;;) {
       // Relaxed: a hint, re-checked once both locks are held.
-      std::uint32_t there = target.cpu.load(std::memory_order_relaxed);
-      RunqueuePair pair{mine, runqueues_[there]};
+      platform::CpuNumber there = target.cpu.load(std::memory_order_relaxed);
+      RunqueuePair pair{mine, runqueue(there)};
       if (target.cpu.load(std::memory_order_relaxed) != there) continue;  // moved meanwhile
       if (&target == mine.curr()) return false;
       // With `there` locked and t.cpu naming it, t.cpu and on_rq cannot change under us.
@@ -278,12 +279,12 @@ bool Scheduler::yield_to(Thread& target) {
         return false;  // running elsewhere, blocked, being woken, or exited
       }
       if (there != here) {
-        if (!target.affinity.contains(platform::CpuNumber{here}) ||
+        if (!target.affinity.contains(here) ||
             // Acquire: as in RunQueue::find_migratable.
             target.on_cpu.load(std::memory_order_acquire)) {
           return false;
         }
-        migrate_locked(target, runqueues_[there], mine, now());
+        migrate_locked(target, runqueue(there), mine, now());
       }
       break;
     }
@@ -298,8 +299,8 @@ bool Scheduler::wake(Thread& t) {
   for (;;) {
     // Relaxed: a hint, re-checked under that runqueue's lock (a migration changes it under
     // both its old and new runqueue's locks, a waker's enqueue under the new one's).
-    std::uint32_t cpu = t.cpu.load(std::memory_order_relaxed);
-    RunQueue& rq = runqueues_[cpu];
+    platform::CpuNumber cpu = t.cpu.load(std::memory_order_relaxed);
+    RunQueue& rq = runqueue(cpu);
     smp::Guard g{rq.lock};
     // Once t.cpu names this runqueue under its lock it stays so until we unlock (enqueue_woken
     // and migrations hold the old runqueue's lock to change it).
@@ -317,8 +318,8 @@ bool Scheduler::wake(Thread& t) {
     break;
   }
   wait_off_cpu(t);
-  std::uint32_t prev = t.cpu.load(std::memory_order_relaxed);
-  std::uint32_t target = select_wake_cpu(prev, usable(t.affinity), loads());
+  platform::CpuNumber prev = t.cpu.load(std::memory_order_relaxed);
+  platform::CpuNumber target = select_wake_cpu(prev, usable(t.affinity), loads());
   if (target == kNoCpu) target = prev;  // no online CPU allowed: its old one (it was online)
   enqueue_woken(t, target, Join::kWakeup);
   return true;
@@ -349,8 +350,8 @@ void Scheduler::wait_off_cpu(Thread& t) {
 
 void Scheduler::tick() {
   smp::IrqGuard irq;  // as in the timer interrupt
-  std::uint32_t cpu = this_cpu();
-  RunQueue& rq = runqueues_[cpu];
+  platform::CpuNumber cpu = this_cpu();
+  RunQueue& rq = runqueue(cpu);
   bool preempt;
   bool balance_now;
   {
@@ -365,7 +366,7 @@ void Scheduler::tick() {
 
 std::uint32_t Scheduler::expire_timers() {
   smp::IrqGuard irq;  // this CPU's queue stays this CPU's
-  return runqueues_[this_cpu()].timers.expire(now(), [this](Thread& t) { wake(t); });
+  return runqueue(this_cpu()).timers.expire(now(), [this](Thread& t) { wake(t); });
 }
 
 void Scheduler::sleep_until(std::uint64_t deadline) {
@@ -375,7 +376,7 @@ void Scheduler::sleep_until(std::uint64_t deadline) {
   TimerQueue* q;
   {
     smp::IrqGuard irq;  // a queue that is ours; any CPU's would do (its tick expires it)
-    q = &runqueues_[this_cpu()].timers;
+    q = &runqueue(this_cpu()).timers;
   }
   for (;;) {
     {
@@ -400,12 +401,12 @@ void Scheduler::sleep_until(std::uint64_t deadline) {
 void Scheduler::set_inherited_priority(Thread& t, int priority) {
   smp::IrqGuard irq;
   smp::SpinWait wait(&t, nullptr, nullptr);
-  std::uint32_t cpu;
+  platform::CpuNumber cpu;
   bool preempt;
   for (;;) {
     // Relaxed: a hint, re-checked under the lock (as in wake()).
     cpu = t.cpu.load(std::memory_order_relaxed);
-    RunQueue& rq = runqueues_[cpu];
+    RunQueue& rq = runqueue(cpu);
     {
       smp::Guard g{rq.lock};
       if (t.cpu.load(std::memory_order_relaxed) != cpu) continue;
@@ -425,8 +426,8 @@ void Scheduler::set_inherited_priority(Thread& t, int priority) {
   if (preempt && hooks_.kick && cpu != this_cpu()) hooks_.kick(cpu, hooks_.context);
 }
 
-void Scheduler::request_resched(std::uint32_t cpu) {
-  runqueues_[cpu].need_resched.store(true, std::memory_order_relaxed);
+void Scheduler::request_resched(platform::CpuNumber cpu) {
+  runqueue(cpu).need_resched.store(true, std::memory_order_relaxed);
   if (hooks_.kick) hooks_.kick(cpu, hooks_.context);
 }
 
@@ -438,10 +439,14 @@ void Scheduler::migrate_locked(Thread& t, RunQueue& src, RunQueue& dst, std::uin
   if (dst.wakeup_preempts(t)) dst.need_resched.store(true, std::memory_order_relaxed);
 }
 
-std::uint32_t Scheduler::pull(std::uint32_t src, std::uint32_t dst, std::uint32_t max) {
-  if (src == dst || src >= count_ || dst >= count_ || max == 0) return 0;
-  RunQueue& from = runqueues_[src];
-  RunQueue& to = runqueues_[dst];
+std::uint32_t Scheduler::pull(platform::CpuNumber src, platform::CpuNumber dst,
+                              std::uint32_t max) {
+  if (src == dst || platform::to_index(src) >= count_ || platform::to_index(dst) >= count_ ||
+      max == 0) {
+    return 0;
+  }
+  RunQueue& from = runqueue(src);
+  RunQueue& to = runqueue(dst);
   std::uint32_t moved = 0;
   {
     RunqueuePair pair{from, to};
@@ -459,11 +464,11 @@ std::uint32_t Scheduler::pull(std::uint32_t src, std::uint32_t dst, std::uint32_
 
 bool Scheduler::steal() {
   smp::IrqGuard irq;
-  std::uint32_t self = this_cpu();
-  std::uint32_t src = select_steal_source(self, loads());
+  platform::CpuNumber self = this_cpu();
+  platform::CpuNumber src = select_steal_source(self, loads());
   if (src == kNoCpu) return false;
-  RunQueue& from = runqueues_[src];
-  RunQueue& to = runqueues_[self];
+  RunQueue& from = runqueue(src);
+  RunQueue& to = runqueue(self);
   {
     // Only if both locks are free right now. An idle CPU that queued on a busy CPU's FIFO lock
     // would hold up that CPU's own tick and schedule() behind every idle CPU doing the same, and
@@ -481,17 +486,17 @@ bool Scheduler::steal() {
 
 std::uint32_t Scheduler::balance() {
   smp::IrqGuard irq;
-  std::uint32_t self = this_cpu();
+  platform::CpuNumber self = this_cpu();
   BalancePlan plan = plan_balance(self, loads());
   if (plan.count == 0) return 0;
   std::uint32_t moved = pull(plan.source, self, plan.count);
-  if (moved) runqueues_[self].need_resched.store(true, std::memory_order_relaxed);
+  if (moved) runqueue(self).need_resched.store(true, std::memory_order_relaxed);
   return moved;
 }
 
 void Scheduler::idle_loop(bool (*should_stop)(void*), void* context) {
-  std::uint32_t cpu = this_cpu();  // the idle thread never migrates
-  RunQueue& rq = runqueues_[cpu];
+  platform::CpuNumber cpu = this_cpu();  // the idle thread never migrates
+  RunQueue& rq = runqueue(cpu);
   for (;;) {
     if (should_stop && should_stop(context)) return;
     if (rq.need_resched.load(std::memory_order_relaxed) || rq.published_load().nr_running > 0) {

@@ -23,7 +23,7 @@ namespace sched {
 struct SchedulerHooks {
   // Makes `cpu` notice its need_resched flag soon (kernel: reschedule IPI). May be null when
   // CPUs poll (host). Called with no runqueue lock held.
-  void (*kick)(std::uint32_t cpu, void* context) = nullptr;
+  void (*kick)(platform::CpuNumber cpu, void* context) = nullptr;
   // The idle thread's wait for work. Kernel: disable interrupts, re-check `need_resched`, then
   // sti; hlt (so a wake-up between the check and the halt is not missed). Host: pause.
   // Null: spin.
@@ -50,7 +50,7 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   std::uint32_t cpu_count() const { return count_; }
-  RunQueue& runqueue(std::uint32_t cpu) { return runqueues_[cpu]; }
+  RunQueue& runqueue(platform::CpuNumber cpu) { return runqueues_[platform::to_index(cpu)]; }
 
   // ---- Set-up -------------------------------------------------------------------------------
 
@@ -107,7 +107,7 @@ class Scheduler {
   void set_inherited_priority(Thread& t, int priority);
 
   // The current CPU's timer queue. Needs interrupts or preemption off to stay this CPU's.
-  TimerQueue& local_timers() { return runqueues_[this_cpu()].timers; }
+  TimerQueue& local_timers() { return runqueue(this_cpu()).timers; }
   // Wakes the threads whose timers on this CPU have expired (tick() does it). Returns how many.
   std::uint32_t expire_timers();
   // Blocks the current thread until now() >= deadline (at once if it already is). Woken by the
@@ -121,7 +121,7 @@ class Scheduler {
   // timers.
   void tick();
   // Asks `cpu` to reschedule at its next preemption point (sets need_resched, kicks).
-  void request_resched(std::uint32_t cpu);
+  void request_resched(platform::CpuNumber cpu);
 
   // ---- Balancing ------------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ class Scheduler {
   std::uint32_t balance();
   // Moves up to `max` migratable threads from `src` to `dst` under both locks (ascending CPU
   // order). Returns how many moved.
-  std::uint32_t pull(std::uint32_t src, std::uint32_t dst, std::uint32_t max);
+  std::uint32_t pull(platform::CpuNumber src, platform::CpuNumber dst, std::uint32_t max);
 
   // The idle thread's loop (after init_cpu): runs queued threads, steals when empty, waits in
   // hooks.idle_wait otherwise; returns when `should_stop(context)` is true.
@@ -142,12 +142,13 @@ class Scheduler {
 
   std::uint64_t now() const;
 
-  // Lock-free view of all CPUs' published loads (for the placement functions).
+  // Lock-free view of all CPUs' published loads (for the placement functions), indexed by
+  // platform::to_index of the CPU number.
   struct LoadView {
     const Scheduler* scheduler;
     std::uint32_t size() const { return scheduler->count_; }
-    CpuLoad operator[](std::uint32_t cpu) const {
-      return scheduler->runqueues_[cpu].published_load();
+    CpuLoad operator[](std::uint32_t index) const {
+      return scheduler->runqueues_[index].published_load();
     }
   };
   LoadView loads() const { return LoadView{this}; }
@@ -157,12 +158,12 @@ class Scheduler {
   smp::CpuSet usable(const smp::CpuSet& affinity) const;
   bool schedule_internal(Thread* preferred, bool yielding);
   void finish_switch();
-  void enqueue_woken(Thread& t, std::uint32_t cpu, Join how);
+  void enqueue_woken(Thread& t, platform::CpuNumber cpu, Join how);
   void migrate_locked(Thread& t, RunQueue& src, RunQueue& dst, std::uint64_t now)
       TA_REQ(src.lock, dst.lock);
   void wait_off_cpu(Thread& t);
   static void thread_start(void* scheduler, void* thread);
-  std::uint32_t this_cpu() const { return platform::to_index(platform::current_cpu()); }
+  platform::CpuNumber this_cpu() const { return platform::current_cpu(); }
 
   RunQueue* runqueues_;
   std::uint32_t count_;

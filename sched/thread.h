@@ -107,7 +107,7 @@ struct Thread {
   // Queued on, or current of, runqueue `cpu`. Written under that runqueue's lock; an atomic so
   // that a reader that has not yet confirmed `cpu` under its lock reads a value, not a race.
   smp::Atomic<bool> on_rq{false};
-  smp::Atomic<std::uint32_t> cpu{0};
+  smp::Atomic<platform::CpuNumber> cpu{platform::CpuNumber{0}};
   // The inherited RT priority the runqueue applies (kNoInheritedPriority: none).
   int pi_priority = kNoInheritedPriority;
   PiState pi;

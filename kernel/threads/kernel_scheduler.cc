@@ -50,11 +50,11 @@ void on_bug(const sched::BugReport& r, void*) {
 
 // ---- Hooks (sched/scheduler.h) ------------------------------------------------------------
 
-void kick(std::uint32_t cpu, void*) {
+void kick(platform::CpuNumber cpu, void*) {
   // The reschedule IPI (kernel/cpus/ipi/reschedule.h): its handler needs no scheduler hook, the
   // interrupt return below checks need_resched, and an idle CPU's hlt ends. The IPI service
   // orders our earlier stores (the enqueue, need_resched) before the ICR write.
-  smp::send_reschedule(platform::CpuNumber{cpu});
+  smp::send_reschedule(cpu);
 }
 
 // The earliest deadline in this CPU's timer queue (sleepers and timed waits). Interrupts off.
@@ -107,15 +107,17 @@ void kick_idle_stealer(std::uint32_t self) {
   if (!g_nohz || ktime::timer_ticks() % sched::kBalanceEveryTicks != 0) return;
   sched::RunQueue& rq = g_runqueues[self];
   if (rq.published_load().nr_running < 2) return;
-  std::uint32_t target = sched::kNoCpu;
+  platform::CpuNumber target = sched::kNoCpu;
   {
     smp::Guard g{rq.lock};
     for (std::uint32_t i = 1; i < g_count && target == sched::kNoCpu; ++i) {
-      const std::uint32_t c = (self + i) % g_count;
-      if (ktime::tick_idle_stopped(c) && rq.find_migratable(c) != nullptr) target = c;
+      const platform::CpuNumber c{(self + i) % g_count};
+      if (ktime::tick_idle_stopped(platform::to_index(c)) && rq.find_migratable(c) != nullptr) {
+        target = c;
+      }
     }
   }
-  if (target != sched::kNoCpu) smp::send_reschedule(platform::CpuNumber{target});
+  if (target != sched::kNoCpu) smp::send_reschedule(target);
 }
 
 void on_tick() {

@@ -65,21 +65,25 @@ void preempt_point();
 std::uint32_t cpu_count();
 std::uint32_t online_cpu_count();
 
-// The n-th CPU (from 0, ascending) online in the scheduler, or sched::kNoCpu when fewer are.
-// CPU numbers have holes when a CPU failed to start: code that spreads work over the online
-// CPUs (the tests) picks them through this, never as 0..online_cpu_count()-1.
+// The n-th CPU (from 0, ascending) online in the scheduler, as an index (the tests use it
+// for arrays and CpuSet::only), or to_index(sched::kNoCpu) when fewer are. CPU numbers have
+// holes when a CPU failed to start: code that spreads work over the online CPUs (the tests)
+// picks them through this, never as 0..online_cpu_count()-1.
 inline std::uint32_t nth_online_cpu(std::uint32_t n) {
   for (std::uint32_t c = 0; c < cpu_count(); ++c) {
     // Acquire: as Scheduler::usable; a runqueue seen online is initialised.
-    if (scheduler().runqueue(c).online.load(std::memory_order_acquire) && n-- == 0) return c;
+    if (scheduler().runqueue(platform::CpuNumber{c}).online.load(std::memory_order_acquire) &&
+        n-- == 0) {
+      return c;
+    }
   }
-  return sched::kNoCpu;
+  return platform::to_index(sched::kNoCpu);
 }
-// The highest-numbered CPU online in the scheduler (0 when only the boot CPU is).
+// The highest-numbered CPU online in the scheduler, as an index (0 when only the boot CPU is).
 inline std::uint32_t last_online_cpu() {
   const std::uint32_t n = online_cpu_count();
-  const std::uint32_t c = n == 0 ? sched::kNoCpu : nth_online_cpu(n - 1);
-  return c == sched::kNoCpu ? 0 : c;
+  const std::uint32_t c = n == 0 ? platform::to_index(sched::kNoCpu) : nth_online_cpu(n - 1);
+  return c == platform::to_index(sched::kNoCpu) ? 0 : c;
 }
 
 }  // namespace ksched

@@ -33,7 +33,7 @@ void expire_sleepers() {
 
 std::uint32_t sleepers_on(std::uint32_t cpu) {
   if (!running() || cpu >= g_cpus.load(std::memory_order_relaxed)) return 0;
-  return scheduler().runqueue(cpu).timers.count();
+  return scheduler().runqueue(platform::CpuNumber{cpu}).timers.count();
 }
 
 }  // namespace ksched

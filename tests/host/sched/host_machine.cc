@@ -202,8 +202,9 @@ std::string HostMachine::describe() const {
   std::ostringstream out;
   for (const Record& r : records_) {
     out << "  thread " << r.thread.id << " '" << r.thread.name << "': "
-        << state_name(r.thread.state.load()) << " cpu " << r.thread.cpu.load() << " on_cpu "
-        << r.thread.on_cpu.load() << " on_rq " << r.thread.on_rq.load() << "\n";
+        << state_name(r.thread.state.load()) << " cpu "
+        << platform::to_index(r.thread.cpu.load()) << " on_cpu " << r.thread.on_cpu.load()
+        << " on_rq " << r.thread.on_rq.load() << "\n";
   }
   for (std::uint32_t c = 0; c < cpus_; ++c) {
     CpuLoad l = runqueues_[c].published_load();

@@ -65,8 +65,8 @@ class HostMachine {
 
   // Driver: a timer tick for every CPU, delivered at its next poll (or in its idle loop).
   void tick_all();
-  // Driver: forces a reschedule on `cpu` at its next preemption point.
-  void preempt(std::uint32_t cpu) { scheduler_->request_resched(cpu); }
+  // Driver: forces a reschedule on CPU `index` at its next preemption point.
+  void preempt(std::uint32_t index) { scheduler_->request_resched(platform::CpuNumber{index}); }
 
   // Test hook: the scheduler's clock becomes a counter that only advance_clock() moves
   // (before boot()). Lets a test make time stand still, e.g. a yield loop that costs no

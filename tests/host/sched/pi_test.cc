@@ -39,7 +39,7 @@ ThreadParams params(const char* name, std::uint32_t cpu, SchedPolicy policy = Sc
 // The inherited priority the runqueue applies to `t`, read under its runqueue lock.
 int applied(HostMachine& m, const Thread& t) {
   for (;;) {
-    const std::uint32_t cpu = t.cpu.load(std::memory_order_relaxed);
+    const platform::CpuNumber cpu = t.cpu.load(std::memory_order_relaxed);
     sched::RunQueue& rq = m.scheduler().runqueue(cpu);
     smp::Guard g{rq.lock};
     if (t.cpu.load(std::memory_order_relaxed) == cpu) return t.pi_priority;

@@ -11,9 +11,11 @@
 #include "sched/scheduler.h"
 #include "sched_test_util.h"
 #include "smp/platform/host/platform_host.h"
+#include "tests/host/ids_print.h"
 
 namespace {
 
+using platform::CpuNumber;
 using sched::CpuLoad;
 using sched::kNoCpu;
 
@@ -32,22 +34,25 @@ smp::CpuSet set_of(std::initializer_list<std::uint32_t> cpus) {
 TEST(Placement, WakeGoesBackToPreviousCpuUnlessOverloaded) {
   Loads l{{{1, 1024}, {1, 1024}, {2, 2048}, {1, 1024}}};
   smp::CpuSet all = smp::CpuSet::all(4);
-  EXPECT_EQ(sched::select_wake_cpu(2, all, l), 2u);  // 2 vs min 1: not overloaded
+  // 2 vs min 1: not overloaded
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{2}, all, l), CpuNumber{2});
   l.v[2].nr_running = 3;
-  EXPECT_EQ(sched::select_wake_cpu(2, all, l), 0u);  // 3 > 1 + 1: least loaded, lowest
+  // 3 > 1 + 1: least loaded, lowest
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{2}, all, l), CpuNumber{0});
   l.v[2].nr_running = 1;
   l.v[3].nr_running = 0;
-  EXPECT_EQ(sched::select_wake_cpu(2, all, l), 3u);  // busy while an allowed CPU idles
-  EXPECT_EQ(sched::select_wake_cpu(3, all, l), 3u);  // prev idle: stay
+  // busy while an allowed CPU idles
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{2}, all, l), CpuNumber{3});
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{3}, all, l), CpuNumber{3});  // prev idle: stay
   // Not allowed on prev: least loaded allowed CPU.
-  EXPECT_EQ(sched::select_wake_cpu(3, set_of({0, 1}), l), 0u);
-  EXPECT_EQ(sched::select_wake_cpu(0, smp::CpuSet{}, l), kNoCpu);
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{3}, set_of({0, 1}), l), CpuNumber{0});
+  EXPECT_EQ(sched::select_wake_cpu(CpuNumber{0}, smp::CpuSet{}, l), kNoCpu);
 }
 
 TEST(Placement, TiesPreferThePreviousCpu) {
   Loads l{{{1, 1024}, {1, 1024}, {1, 1024}}};
-  EXPECT_EQ(sched::least_loaded_cpu(smp::CpuSet::all(3), l, 2), 2u);
-  EXPECT_EQ(sched::least_loaded_cpu(smp::CpuSet::all(3), l), 0u);
+  EXPECT_EQ(sched::least_loaded_cpu(smp::CpuSet::all(3), l, CpuNumber{2}), CpuNumber{2});
+  EXPECT_EQ(sched::least_loaded_cpu(smp::CpuSet::all(3), l), CpuNumber{0});
 }
 
 TEST(Placement, RandomLoadsNeverLeaveTheAffinityMask) {
@@ -60,38 +65,39 @@ TEST(Placement, RandomLoadsNeverLeaveTheAffinityMask) {
     for (std::uint32_t c = 0; c < n; ++c) {
       if (rng() % 3 == 0) allowed.add(platform::CpuNumber{c});
     }
-    std::uint32_t prev = rng() % n;
-    std::uint32_t wake = sched::select_wake_cpu(prev, allowed, l);
-    std::uint32_t start = sched::select_start_cpu(allowed, l);
+    const CpuNumber prev{static_cast<std::uint32_t>(rng() % n)};
+    const CpuNumber wake = sched::select_wake_cpu(prev, allowed, l);
+    const CpuNumber start = sched::select_start_cpu(allowed, l);
     if (allowed.empty()) {
       EXPECT_EQ(wake, kNoCpu);
       EXPECT_EQ(start, kNoCpu);
       continue;
     }
-    EXPECT_TRUE(allowed.contains(platform::CpuNumber{wake}));
-    EXPECT_TRUE(allowed.contains(platform::CpuNumber{start}));
+    EXPECT_TRUE(allowed.contains(wake));
+    EXPECT_TRUE(allowed.contains(start));
     // The start CPU is a least loaded allowed one.
     for (std::uint32_t c = allowed.next(0); c < n; c = allowed.next(c + 1)) {
-      EXPECT_FALSE(sched::detail::lighter(l.v[c], l.v[start]));
+      EXPECT_FALSE(sched::detail::lighter(l.v[c], l.v[platform::to_index(start)]));
     }
   }
 }
 
 TEST(Placement, StealSourceAndBalancePlan) {
   Loads l{{{0, 0}, {1, 1024}, {5, 5120}, {3, 3072}}};
-  EXPECT_EQ(sched::select_steal_source(0, l), 2u);
-  EXPECT_EQ(sched::select_steal_source(2, l), 3u);
+  EXPECT_EQ(sched::select_steal_source(CpuNumber{0}, l), CpuNumber{2});
+  EXPECT_EQ(sched::select_steal_source(CpuNumber{2}, l), CpuNumber{3});
   Loads quiet{{{0, 0}, {1, 1024}}};
-  EXPECT_EQ(sched::select_steal_source(0, quiet), kNoCpu);  // nobody waits
+  EXPECT_EQ(sched::select_steal_source(CpuNumber{0}, quiet), kNoCpu);  // nobody waits
 
-  auto plan = sched::plan_balance(0, l);
-  EXPECT_EQ(plan.source, 2u);
+  auto plan = sched::plan_balance(CpuNumber{0}, l);
+  EXPECT_EQ(plan.source, CpuNumber{2});
   EXPECT_EQ(plan.count, 2u);  // (5 - 0) / 2
-  EXPECT_EQ(sched::plan_balance(3, l).count, 1u);  // 5 vs 3: one moves, 4 and 4
-  EXPECT_EQ(sched::plan_balance(3, l).source, 2u);
+  EXPECT_EQ(sched::plan_balance(CpuNumber{3}, l).count, 1u);  // 5 vs 3: one moves, 4 and 4
+  EXPECT_EQ(sched::plan_balance(CpuNumber{3}, l).source, CpuNumber{2});
   Loads close{{{4, 4096}, {5, 5120}}};
-  EXPECT_EQ(sched::plan_balance(0, close).count, 0u);  // 5 < 4 + 2: moving one would flip it
-  EXPECT_EQ(sched::plan_balance(2, l).count, 0u);  // the busiest pulls from nobody
+  // 5 < 4 + 2: moving one would flip it
+  EXPECT_EQ(sched::plan_balance(CpuNumber{0}, close).count, 0u);
+  EXPECT_EQ(sched::plan_balance(CpuNumber{2}, l).count, 0u);  // the busiest pulls from nobody
 }
 
 // ---- The scheduler carrying out placement, steal and balance on idle runqueues ------------
@@ -120,8 +126,8 @@ class PlacementOnRunqueues : public ::testing::Test {
   }
   void expect_affinity_held() {
     for (auto& t : threads_) {
-      EXPECT_TRUE(t.affinity.contains(platform::CpuNumber{t.cpu.load()}))
-          << "thread " << t.id << " on cpu " << t.cpu.load();
+      EXPECT_TRUE(t.affinity.contains(t.cpu.load()))
+          << "thread " << t.id << " on cpu " << platform::to_index(t.cpu.load());
       EXPECT_TRUE(t.on_rq.load());
     }
     std::uint32_t queued = 0;
@@ -189,10 +195,10 @@ TEST_F(PlacementOnRunqueues, ThreadStillOnACpuIsNotMigrated) {
   }
   // Pretend CPU 0 is still saving all of them (on_cpu set): nobody may take them.
   for (sched::Thread* x : {&t, &u, &v}) x->on_cpu.store(true);
-  EXPECT_EQ(sched_.pull(0, 1, 3), 0u);
+  EXPECT_EQ(sched_.pull(CpuNumber{0}, CpuNumber{1}, 3), 0u);
   v.on_cpu.store(false);
-  EXPECT_EQ(sched_.pull(0, 1, 3), 1u);
-  EXPECT_EQ(v.cpu.load(), 1u);
+  EXPECT_EQ(sched_.pull(CpuNumber{0}, CpuNumber{1}, 3), 1u);
+  EXPECT_EQ(v.cpu.load(), CpuNumber{1});
   for (sched::Thread* x : {&t, &u}) x->on_cpu.store(false);
 }
 

@@ -275,7 +275,9 @@ TEST(SyncTimedWait, TimesOutWithoutAWaker) {
   EXPECT_EQ(early.load(), 0u);
   EXPECT_FALSE(held.has_waiters());
   EXPECT_EQ(held.owner(), nullptr);
-  for (std::uint32_t c = 0; c < 2; ++c) EXPECT_EQ(m.scheduler().runqueue(c).timers.count(), 0u);
+  for (std::uint32_t c = 0; c < 2; ++c) {
+    EXPECT_EQ(m.scheduler().runqueue(platform::CpuNumber{c}).timers.count(), 0u);
+  }
   EXPECT_TRUE(bugs.reports().empty());
 }
 
@@ -341,7 +343,9 @@ TEST(SyncTimedWait, WakerRacesTheTimer) {
   // Every post was either taken by its round or is still counted.
   EXPECT_EQ(ready.load() + sem.count(), kRounds);
   EXPECT_EQ(early.load(), 0u);
-  for (std::uint32_t c = 0; c < 3; ++c) EXPECT_EQ(m.scheduler().runqueue(c).timers.count(), 0u);
+  for (std::uint32_t c = 0; c < 3; ++c) {
+    EXPECT_EQ(m.scheduler().runqueue(platform::CpuNumber{c}).timers.count(), 0u);
+  }
   EXPECT_TRUE(bugs.reports().empty());
   // Neither outcome may be absent over 400 rounds aimed at both sides of the deadline; if
   // this ever fails, the race is not being exercised, and the test says so.
