@@ -26,10 +26,14 @@ jobs_count() {
 # configure_build DIR [CMAKE ARGS...]: configure DIR from the repo root unless it already has a
 # cache made with the same ARGS (kept, one per line, in DIR/pleiades-configure-args; cmake
 # re-runs itself when a CMakeLists.txt changed). A -D dropped from ARGS keeps its cached value:
-# pass the default explicitly to undo one. Returns cmake's status.
+# pass the default explicitly to undo one. Returns cmake's status. For the main build (DIR is
+# $PLEIADES_BUILD) it also links compile_commands.json into the root (link_compile_commands).
 configure_build() {
   local dir="$1"
   shift
+  if [[ "$dir" == "$PLEIADES_BUILD" ]]; then
+    link_compile_commands "$dir"
+  fi
   local stamp="$dir/pleiades-configure-args" wanted
   wanted="$(printf '%s\n' "$@")"
   if [[ -f "$dir/CMakeCache.txt" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
@@ -37,6 +41,21 @@ configure_build() {
   fi
   cmake -S "$PLEIADES_ROOT" -B "$dir" "$@" || return
   printf '%s\n' "$@" >"$stamp"
+}
+
+# link_compile_commands DIR: point $PLEIADES_ROOT/compile_commands.json (ignored by git) at
+# DIR's, which CMake writes (CMAKE_EXPORT_COMPILE_COMMANDS), for editors and clangd. A regular
+# file of that name, someone's own, is left alone. Always returns 0: an editor's convenience
+# never fails a build.
+link_compile_commands() {
+  local link="$PLEIADES_ROOT/compile_commands.json"
+  if [[ -e "$link" && ! -L "$link" ]]; then
+    echo "$(basename "$0"): $link is a file, not a link: left as it is" >&2
+    return 0
+  fi
+  ln -sfn "$(realpath -m --relative-to="$PLEIADES_ROOT" "$1/compile_commands.json")" "$link" ||
+    echo "$(basename "$0"): could not link $link" >&2
+  return 0
 }
 
 # build_targets DIR [TARGET...]: build the named targets (all when none). Returns cmake's status.
