@@ -26,25 +26,15 @@ using sched::Mutex;
 using sched::SchedPolicy;
 using sched::Semaphore;
 using sched::Thread;
-using sched::ThreadParams;
 using sched::ThreadState;
 using sched::test::HostMachine;
+using sched::test::pinned_params;
 
 constexpr std::uint64_t kMs = 1'000'000;
 
 void run(HostMachine& m) {
   m.wait_until([&] { return m.all_exited(); }, [&] { m.tick_all(); }, std::chrono::seconds(120));
   m.shutdown();
-}
-
-ThreadParams params(const char* name, std::uint32_t cpu, SchedPolicy policy = SchedPolicy::kFair,
-                    std::uint8_t rt_priority = 0) {
-  ThreadParams p;
-  p.name = name;
-  p.affinity = smp::CpuSet::only(cpu);
-  p.policy = policy;
-  p.rt_priority = rt_priority;
-  return p;
 }
 
 // ---- The installed scheduler ------------------------------------------------------------------
@@ -101,7 +91,7 @@ TEST(SyncMisuse, RecursiveLockAndForeignUnlockAreReported) {
   std::atomic<bool> foreign_waited{true};
   std::atomic<bool> owner_kept{false};
   std::atomic<Thread*> owner_thread{nullptr}, foreign_thread{nullptr};
-  Thread& owner = m.create(params("owner", 0), [&] {
+  Thread& owner = m.create(pinned_params("owner", 0), [&] {
     owner_thread.store(m.scheduler().current(), std::memory_order_relaxed);
     mu.lock();
     relocked.store(mu.try_lock_until(sched::kNoDeadline), std::memory_order_relaxed);
@@ -111,7 +101,7 @@ TEST(SyncMisuse, RecursiveLockAndForeignUnlockAreReported) {
     owner_kept.store(mu.owner() == m.scheduler().current(), std::memory_order_relaxed);
     mu.unlock();
   });
-  Thread& foreign = m.create(params("foreign", 1), [&] {
+  Thread& foreign = m.create(pinned_params("foreign", 1), [&] {
     foreign_thread.store(m.scheduler().current(), std::memory_order_relaxed);
     while (!owner_locked.load(std::memory_order_acquire)) m.poll();
     mu.unlock();  // not ours: reported, the owner keeps it
@@ -161,7 +151,7 @@ WakeOrder wake_on_one_cpu(Primitive kind) {
   Completion done;
   std::atomic<bool> waker_ready{false}, woken_ran{false}, seen{false};
   std::atomic<Thread*> woken{nullptr};
-  Thread& waker = m.create(params("waker", 0), [&] {
+  Thread& waker = m.create(pinned_params("waker", 0), [&] {
     if (kind == Primitive::kMutex) mu.lock();
     waker_ready.store(true, std::memory_order_release);
     // Until the FIFO thread (which preempts us once started) is asleep in the primitive.
@@ -180,7 +170,7 @@ WakeOrder wake_on_one_cpu(Primitive kind) {
   });
   m.start(waker);
   m.wait_until([&] { return waker_ready.load(std::memory_order_acquire); }, [&] { m.tick_all(); });
-  Thread& fifo = m.create(params("woken", 0, SchedPolicy::kFifo, 10), [&] {
+  Thread& fifo = m.create(pinned_params("woken", 0, SchedPolicy::kFifo, 10), [&] {
     switch (kind) {
       case Primitive::kSemaphore: sem.down(); break;
       case Primitive::kMutex:

@@ -21,20 +21,10 @@ using sched::Mutex;
 using sched::SchedPolicy;
 using sched::Semaphore;
 using sched::Thread;
-using sched::ThreadParams;
 using sched::test::HostMachine;
+using sched::test::pinned_params;
 
 constexpr std::uint64_t kMs = 1'000'000;
-
-ThreadParams params(const char* name, std::uint32_t cpu, SchedPolicy policy = SchedPolicy::kFair,
-                    std::uint8_t rt_priority = 0) {
-  ThreadParams p;
-  p.name = name;
-  p.affinity = smp::CpuSet::only(cpu);
-  p.policy = policy;
-  p.rt_priority = rt_priority;
-  return p;
-}
 
 // The inherited priority the runqueue applies to `t`, read under its runqueue lock.
 int applied(HostMachine& m, const Thread& t) {
@@ -106,7 +96,7 @@ TEST(PriorityInheritance, HighWaiterGetsTheMutexPastAnRtHog) {
   m.boot();
   Mutex mu;
   Inversion v;
-  Thread& low = m.create(params("low-owner", 1), [&] {
+  Thread& low = m.create(pinned_params("low-owner", 1), [&] {
     Thread& self = *m.scheduler().current();
     mu.lock();
     v.owner_locked.store(true, std::memory_order_release);
@@ -118,7 +108,7 @@ TEST(PriorityInheritance, HighWaiterGetsTheMutexPastAnRtHog) {
   });
   m.start(low);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
-  Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
+  Thread& h = m.create(pinned_params("high", 0, SchedPolicy::kFifo, 80), [&] {
     while (!v.hog_running.load(std::memory_order_acquire)) m.poll();
     if (mu.try_lock_until(m.clock_ns() + 2'000 * kMs)) {
       v.h_acquired_while_hog_ran.store(!v.hog_stop.load(std::memory_order_acquire),
@@ -128,7 +118,7 @@ TEST(PriorityInheritance, HighWaiterGetsTheMutexPastAnRtHog) {
     }
     v.hog_stop.store(true, std::memory_order_release);
   });
-  Thread& hg = m.create(params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
+  Thread& hg = m.create(pinned_params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
   m.start(hg);
   m.start(h);
   run(m);
@@ -150,7 +140,7 @@ TEST(PriorityInheritance, WithoutInheritanceTheOwnerStarves) {
   Semaphore lock(1);
   Inversion v;
   std::atomic<bool> owner_ran_during_wait{false};
-  Thread& low = m.create(params("low-owner", 1), [&] {
+  Thread& low = m.create(pinned_params("low-owner", 1), [&] {
     lock.down();
     v.owner_locked.store(true, std::memory_order_release);
     const std::uint64_t deadline = m.clock_ns() + 5'000 * kMs;
@@ -165,7 +155,7 @@ TEST(PriorityInheritance, WithoutInheritanceTheOwnerStarves) {
   });
   m.start(low);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
-  Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
+  Thread& h = m.create(pinned_params("high", 0, SchedPolicy::kFifo, 80), [&] {
     while (!v.hog_running.load(std::memory_order_acquire)) m.poll();
     if (lock.down_until(m.clock_ns() + 50 * kMs)) {
       v.h_acquired.store(true, std::memory_order_relaxed);
@@ -174,7 +164,7 @@ TEST(PriorityInheritance, WithoutInheritanceTheOwnerStarves) {
     v.hog_stop.store(true, std::memory_order_release);
     v.h_done.store(true, std::memory_order_release);
   });
-  Thread& hg = m.create(params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
+  Thread& hg = m.create(pinned_params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
   m.start(hg);
   m.start(h);
   run(m);
@@ -193,7 +183,7 @@ TEST(PriorityInheritance, ChainOfTwoMutexes) {
   Inversion v;
   std::atomic<bool> t2_locked_m1{false};
   std::atomic<int> t1_boost{-2}, t1_after{-2}, t2_boost{-2}, t2_after{-2};
-  Thread& t1 = m.create(params("t1", 1), [&] {
+  Thread& t1 = m.create(pinned_params("t1", 1), [&] {
     Thread& self = *m.scheduler().current();
     m2.lock();
     v.owner_locked.store(true, std::memory_order_release);
@@ -205,7 +195,7 @@ TEST(PriorityInheritance, ChainOfTwoMutexes) {
   });
   m.start(t1);
   m.wait_until([&] { return v.owner_locked.load(); }, [&] { m.tick_all(); });
-  Thread& t2 = m.create(params("t2", 0), [&] {
+  Thread& t2 = m.create(pinned_params("t2", 0), [&] {
     Thread& self = *m.scheduler().current();
     m1.lock();
     t2_locked_m1.store(true, std::memory_order_release);
@@ -217,10 +207,10 @@ TEST(PriorityInheritance, ChainOfTwoMutexes) {
   });
   m.start(t2);
   m.wait_until([&] { return t2_locked_m1.load() && m2.has_waiters(); }, [&] { m.tick_all(); });
-  Thread& hg = m.create(params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
+  Thread& hg = m.create(pinned_params("hog", 1, SchedPolicy::kFifo, 50), [&] { hog(m, v); });
   m.start(hg);
   m.wait_until([&] { return v.hog_running.load(); }, [&] { m.tick_all(); });
-  Thread& h = m.create(params("high", 0, SchedPolicy::kFifo, 80), [&] {
+  Thread& h = m.create(pinned_params("high", 0, SchedPolicy::kFifo, 80), [&] {
     if (m1.try_lock_until(m.clock_ns() + 2'000 * kMs)) {
       v.h_acquired_while_hog_ran.store(!v.hog_stop.load(std::memory_order_acquire),
                                        std::memory_order_relaxed);
@@ -249,7 +239,7 @@ TEST(PriorityInheritance, UnlockKeepsTheRemainingWaitersPriority) {
   Mutex ma, mb;
   std::atomic<bool> locked{false};
   std::atomic<int> both{-2}, after_a{-2}, after_b{-2};
-  Thread& owner = m.create(params("owner", 1), [&] {
+  Thread& owner = m.create(pinned_params("owner", 1), [&] {
     Thread& self = *m.scheduler().current();
     ma.lock();
     mb.lock();
@@ -274,8 +264,8 @@ TEST(PriorityInheritance, UnlockKeepsTheRemainingWaitersPriority) {
     mu.lock();
     mu.unlock();
   };
-  Thread& h80 = m.create(params("h80", 0, SchedPolicy::kFifo, 80), [&] { waiter(ma); });
-  Thread& h60 = m.create(params("h60", 0, SchedPolicy::kFifo, 60), [&] { waiter(mb); });
+  Thread& h80 = m.create(pinned_params("h80", 0, SchedPolicy::kFifo, 80), [&] { waiter(ma); });
+  Thread& h60 = m.create(pinned_params("h60", 0, SchedPolicy::kFifo, 60), [&] { waiter(mb); });
   m.start(h80);
   m.start(h60);
   run(m);
@@ -310,8 +300,8 @@ TEST(PriorityInheritance, DeadlockCycleTimesOutAndUndoesTheBoosts) {
     mine.unlock();
     after[me].store(applied(m, self), std::memory_order_relaxed);
   };
-  Thread& t1 = m.create(params("t1", 0, SchedPolicy::kFifo, 30), [&] { body(0, a, b); });
-  Thread& t2 = m.create(params("t2", 1, SchedPolicy::kFifo, 40), [&] { body(1, b, a); });
+  Thread& t1 = m.create(pinned_params("t1", 0, SchedPolicy::kFifo, 30), [&] { body(0, a, b); });
+  Thread& t2 = m.create(pinned_params("t2", 1, SchedPolicy::kFifo, 40), [&] { body(1, b, a); });
   m.start(t1);
   m.start(t2);
   run(m);

@@ -1,5 +1,5 @@
-// Helpers shared by the scheduler's host tests: threads set up without a scheduler, and a
-// recorder for the scheduler's bug hook.
+// Helpers shared by the scheduler's host tests: threads set up without a scheduler, parameters
+// of a pinned thread, and a recorder for the scheduler's bug hook.
 #pragma once
 
 #include <mutex>
@@ -27,6 +27,18 @@ inline void make_thread(Thread& t, std::uint64_t id, int nice = 0,
   t.rt.round_robin = policy == SchedPolicy::kRoundRobin;
   t.rt.thread = &t;
   t.state.store(ThreadState::kRunnable);
+}
+
+// Parameters of a thread pinned to `cpu`.
+inline ThreadParams pinned_params(const char* name, std::uint32_t cpu,
+                                  SchedPolicy policy = SchedPolicy::kFair,
+                                  std::uint8_t rt_priority = 0) {
+  ThreadParams p;
+  p.name = name;
+  p.affinity = smp::CpuSet::only(cpu);
+  p.policy = policy;
+  p.rt_priority = rt_priority;
+  return p;
 }
 
 class BugRecorder {
