@@ -47,8 +47,8 @@ class KernelPort final : public bringup::StartupPort {
 
   void begin_wave(const bringup::Target* targets, std::uint32_t first,
                   std::uint32_t count) override {
-    std::uint32_t ids[arch::TrampolinePage::kSlotCount];
-    for (std::uint32_t i = 0; i < count; ++i) ids[i] = platform::to_raw(targets[first + i].apic_id);
+    platform::ApicId ids[arch::TrampolinePage::kSlotCount];
+    for (std::uint32_t i = 0; i < count; ++i) ids[i] = targets[first + i].apic_id;
     first_ = first;
     count_ = count;
     page_.begin_wave(ids, count, table_ + first);

@@ -145,13 +145,14 @@ klib::Result<TrampolinePage, const char*> TrampolinePage::install(std::uint64_t 
   return t;
 }
 
-void TrampolinePage::begin_wave(const std::uint32_t* apic_ids, std::uint32_t count,
+void TrampolinePage::begin_wave(const klib::ApicId* apic_ids, std::uint32_t count,
                                 const ApBootEntry* table) {
   std::uint8_t* p = page();
   Slot* s = slots(p);
   for (std::uint32_t i = 0; i < kSlotCount; ++i) {
-    // Unused slots get an ID no CPU has (the x2APIC placeholder), so a stray AP parks.
-    s[i].apic_id = i < count ? apic_ids[i] : 0xFFFFFFFF;
+    // Unused slots get an ID no CPU has (the x2APIC placeholder), so a stray AP parks. The
+    // slot is the raw 32-bit word trampoline.S compares with the ID it reads from CPUID.
+    s[i].apic_id = i < count ? klib::to_raw(apic_ids[i]) : 0xFFFFFFFF;
     __atomic_store_n(&s[i].stage, 0u, __ATOMIC_RELAXED);
   }
   TrampolineParams& tp = params(p);

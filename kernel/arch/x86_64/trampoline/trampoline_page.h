@@ -8,6 +8,7 @@
 
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/trampoline/trampoline_layout.h"
+#include "smp/klib/ids.h"
 #include "smp/klib/result.h"
 
 namespace arch {
@@ -42,7 +43,7 @@ class TrampolinePage {
 
   // A new wave: slot i gets apic_ids[i] and stage 0, the boot table is `table` (count entries).
   // Needs count <= kSlotCount; no AP of an earlier wave may still be in the trampoline.
-  void begin_wave(const std::uint32_t* apic_ids, std::uint32_t count, const ApBootEntry* table);
+  void begin_wave(const klib::ApicId* apic_ids, std::uint32_t count, const ApBootEntry* table);
 
   // Stage an AP of this wave wrote into slot `slot` (0 = none yet); reset to 0 for a retry.
   std::uint32_t slot_stage(std::uint32_t slot) const;
