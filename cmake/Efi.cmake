@@ -20,7 +20,8 @@ set(PLEIADES_EFI_FLAGS
   # compiler from reaching our own symbols through GOT entries it would never fill in.
   -fvisibility=hidden)
 
-# pleiades_efi_target(TARGET): flags for objects linked into the loader.
+# pleiades_efi_target(TARGET): flags for objects linked into the loader: its own (efi/) and the
+# NAME_efi flavour of dual libraries (cmake/DualLibrary.cmake) it shares with the kernel.
 function(pleiades_efi_target target)
   pleiades_warnings(${target})
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
