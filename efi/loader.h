@@ -48,6 +48,10 @@ void find_framebuffer(boot::BootInfo& info);
 // trampoline.cc: one page below 1 MiB for the AP trampoline, or trampoline_valid = 0.
 void reserve_trampoline_page(boot::BootInfo& info);
 
+// initramfs.cc: initramfs.cpio beside the loader into loader memory (info.initramfs and
+// initramfs_size), or both 0 with a message when there is none or it cannot be read.
+void load_initramfs(EFI_HANDLE image, boot::BootInfo& info);
+
 // cmdline.cc: LoadOptions text, else cmdline.txt beside the loader, else empty.
 Status<klib::Ok> read_cmdline(EFI_HANDLE image, boot::BootInfo& info);
 

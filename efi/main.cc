@@ -52,6 +52,7 @@ Status<klib::Ok> boot(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table) {
   info->loader_pml4 = TRY(build_address_space(layout.value(), *info, top));
   find_framebuffer(*info);
   reserve_trampoline_page(*info);
+  load_initramfs(image, *info);
   TRY_OK(read_cmdline(image, *info));
   info->efi_runtime_services = reinterpret_cast<std::uint64_t>(system_table->RuntimeServices);
 

@@ -15,7 +15,7 @@
 namespace boot {
 
 inline constexpr std::uint64_t kBootInfoMagic = 0x5345444149454c50;  // "PLEIADES", little endian
-inline constexpr std::uint32_t kBootInfoVersion = 2;  // 2: Framebuffer::bits_per_pixel
+inline constexpr std::uint32_t kBootInfoVersion = 3;  // 2: Framebuffer::bits_per_pixel, 3: initramfs
 
 // Fixed virtual layout (docs/memory-layout.md).
 inline constexpr std::uint64_t kKernelVirtualBase = 0xffffffff80000000;  // -mcmodel=kernel
@@ -125,6 +125,12 @@ struct BootInfo {
   // The loader's page tables (physical address of the PML4), for the record: the kernel
   // builds its own and reclaims these with the rest of the loader's memory.
   std::uint64_t loader_pml4;
+
+  // initramfs.cpio from beside the loader, as read (a cpio "newc" archive the kernel checks
+  // entry by entry): physical address and size in bytes, in loader memory (the kernel reads it
+  // before it reclaims that memory). Both 0 when there is none.
+  std::uint64_t initramfs;
+  std::uint64_t initramfs_size;
 };
 
 inline constexpr std::uint32_t kMaxCmdlineLength = 4096;

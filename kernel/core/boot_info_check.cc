@@ -14,6 +14,10 @@ const char* check_boot_info(const BootInfo& info) {
       (info.strtab == 0) != (info.strtab_size == 0)) {
     return "symbol table address and size disagree";
   }
+  if ((info.initramfs == 0) != (info.initramfs_size == 0)) {
+    return "initramfs address and size disagree";
+  }
+  if (info.initramfs_size > ~std::uint64_t{0} - info.initramfs) return "initramfs range wraps";
   return nullptr;
 }
 

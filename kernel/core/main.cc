@@ -26,6 +26,7 @@
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/threads/sched_bench.h"
+#include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/cpus/bringup.h"
 #include "kernel/cpus/ipi/service_options.h"
 #include "kernel/cpus/ipi/services.h"
@@ -220,6 +221,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
   kacpi::read_and_report(info, g_options.core.acpi_dump);
+  // The initramfs lives in loader memory too: checked and reported before reclaim.
+  (void)initramfs::report_boot_archive(info);
 
   // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.
   (void)arch::fpu::init_this_cpu();

@@ -15,7 +15,7 @@ from harness import Case, summary_passed
 
 # Lines that only appear when something went wrong.
 PANIC = r"PANIC"
-KERNEL_EXCEPTION = r"^EXCEPTION "  # kernel/arch/x86_64/exception.cc report header
+KERNEL_EXCEPTION = r"^EXCEPTION "  # kernel/core/crash_report.cc report header
 FIRMWARE_EXCEPTION = r"!!!! X64 Exception"  # OVMF's handler: the loader (or firmware) faulted
 # The main thread's report when an online CPU did not enter the scheduler within its deadline
 # (kernel/threads/kernel_scheduler.cc, wait_for_cpus).
@@ -107,8 +107,28 @@ def x2apic_case(name, smp, expect, qemu_args):
 X2APIC_ID_ABOVE_255 = ("-device", "intel-iommu,intremap=on,eim=on",
                        "-device", "max-x86_64-cpu,socket-id=1,core-id=0,thread-id=0")
 
+# The initramfs (kernel/fs/initramfs): the loader reads initramfs.cpio beside it, the kernel
+# checks every entry and reports what the archive holds, or refuses a malformed one naming the
+# entry and offset; either way the boot goes on.
+INITRAMFS_OK = r"^\[info\] initramfs: \d+ entries \(\d+ directories, \d+ files of \d+ bytes"
+
+
+def initramfs_case(name, mutation, pattern):
+    return Case(name=name, cmdline="test=mm_ qemu_exit", initramfs=mutation,
+                expect=(TESTS_PASSED, pattern), forbid=NORMAL_FORBIDDEN + (INITRAMFS_OK,),
+                status=1, checks=(summary_passed,))
+
+
 CASES = [
-    kernel_tests("test-smp1", smp="1"),
+    Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
+    initramfs_case("initramfs-none", "none", r"^\[info\] initramfs: none$"),
+    initramfs_case("initramfs-truncated", "truncated",
+                   r"^\[error\] initramfs: (entry \"[^\"]+\" )?at offset \d+: "
+                   r"(truncated header|.*past the end|.*without TRAILER).*; archive ignored$"),
+    initramfs_case("initramfs-dotdot", "dotdot",
+                   r"^\[error\] initramfs: entry \"\.\./motdx\" at offset \d+: path has a "
+                   r"'\.\.' component"),
     kernel_tests("test-smp2", smp="2"),
     kernel_tests("test-smp4", smp="4"),
     # The CPUs the MADT lists but QEMU does not run (-smp 2,maxcpus=4): not started, no hang.

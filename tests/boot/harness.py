@@ -41,6 +41,7 @@ class Case:
     smp: str = "1"
     mem: str = "512M"
     kernel: str = "good"  # a key of MUTATIONS
+    initramfs: str = "good"  # a key of INITRAMFS_MUTATIONS, or "none" for no initramfs
     expect: tuple = ()
     forbid: tuple = ()
     status: int | None = 1  # raw QEMU exit status; None: stop QEMU once `expect` is all seen
@@ -105,6 +106,25 @@ MUTATIONS = {
 }
 
 
+def _rename_entry(data, old, new):
+    """The archive with entry name `old` replaced by `new` (same length, NUL included)."""
+    if len(old) != len(new) or data.count(old) != 1:
+        raise ValueError(f"initramfs.cpio has no single entry named {old!r}")
+    return data.replace(old, new)
+
+
+# Initramfs mutations (of build/initramfs.cpio, which GNU cpio wrote): name -> function(bytes)
+# -> bytes. Each must change the file, which is checked.
+INITRAMFS_MUTATIONS = {
+    "good": lambda data: data,
+    # Cut in the middle: a header or a name or data runs past the end.
+    "truncated": lambda data: data[: len(data) // 2],
+    "bad-magic": lambda data: b"070707" + data[6:],
+    # An entry that would escape the root: "etc/motd" becomes "../motdx".
+    "dotdot": lambda data: _rename_entry(data, b"etc/motd\0", b"../motdx\0"),
+}
+
+
 @dataclasses.dataclass
 class Result:
     name: str
@@ -130,6 +150,7 @@ class Runner:
         self.out_dir = os.path.join(build_dir, "boot-tests")
         self.kernel = os.path.join(build_dir, "kernel", "kernel.elf")
         self.loader = os.path.join(build_dir, "efi", "BOOTX64.EFI")
+        self.initramfs = os.path.join(build_dir, "initramfs.cpio")
         self.lock = threading.Lock()
         self.children = set()
         self.stopping = False
@@ -155,13 +176,31 @@ class Runner:
             f.write(mutated)
         return path
 
+    def prepare_initramfs(self, case, workdir):
+        """The initramfs file for `case`, or None for none."""
+        if case.initramfs == "none":
+            return None
+        if case.initramfs not in INITRAMFS_MUTATIONS:
+            raise ValueError(f"unknown initramfs mutation {case.initramfs!r}")
+        if case.initramfs == "good":
+            return self.initramfs
+        with open(self.initramfs, "rb") as f:
+            data = f.read()
+        mutated = INITRAMFS_MUTATIONS[case.initramfs](data)
+        if mutated == data:
+            raise ValueError(f"mutation {case.initramfs} left initramfs.cpio unchanged")
+        path = os.path.join(workdir, f"initramfs-{case.initramfs}.cpio")
+        with open(path, "wb") as f:
+            f.write(mutated)
+        return path
+
     def run(self, case):
         start = time.monotonic()
         log_path = os.path.join(self.out_dir, case.name + ".log")
         workdir = os.path.join(self.out_dir, case.name)
         os.makedirs(workdir, exist_ok=True)
         try:
-            for path in (self.kernel, self.loader):
+            for path in (self.kernel, self.loader, self.initramfs):
                 if not os.path.isfile(path):
                     raise ValueError(f"{os.path.relpath(path, REPO)} is missing (build it first)")
             if case.kernel not in MUTATIONS:
@@ -169,12 +208,13 @@ class Runner:
             if case.qemu not in QEMUS:
                 raise ValueError(f"unknown QEMU {case.qemu!r} (one of {', '.join(QEMUS)})")
             kernel = self.prepare_kernel(case, workdir)
+            initramfs = self.prepare_initramfs(case, workdir)
         except (OSError, ValueError, struct.error) as e:
             with open(log_path, "w") as f:
                 f.write(f"harness: {e}\n")
             return Result(case.name, False, time.monotonic() - start, f"setup: {e}", log_path)
 
-        cmd = self.command(case, workdir, kernel)
+        cmd = self.command(case, workdir, kernel, initramfs)
         env = dict(os.environ, PLEIADES_BUILD=self.build_dir)
         env.pop("DISPLAY", None)  # never open a window in a test
         with open(log_path, "wb") as log:
@@ -197,10 +237,11 @@ class Runner:
         return self.judge(case, outcome, log_path, time.monotonic() - start)
 
     @staticmethod
-    def command(case, workdir, kernel):
+    def command(case, workdir, kernel, initramfs=None):
         """The scripts/run command line that boots `case` (QEMU arguments after --)."""
+        initramfs_args = ["--initramfs", initramfs] if initramfs else ["--no-initramfs"]
         cmd = [os.path.join(REPO, "scripts", "run"), "--no-deps", "--no-build", "--raw-status",
-               "--workdir", workdir, "--kernel", kernel, "--machine", case.machine,
+               "--workdir", workdir, "--kernel", kernel, *initramfs_args, "--machine", case.machine,
                "--smp", case.smp, "--mem", case.mem, "--cmdline", case.cmdline,
                *QEMUS[case.qemu]]
         if case.qemu_args:

@@ -4,6 +4,7 @@ kernel mutations and the verdicts. Run: python3 tests/boot/harness_test.py"""
 
 import os
 import struct
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -113,15 +114,45 @@ class CommandTest(unittest.TestCase):
         self.assertLess(cmd.index("--qemu10"), cmd.index("--"))
         self.assertEqual(cmd[cmd.index("--"):], ["--", "-cpu", "max,+x2apic"])
 
+    def test_initramfs_given_or_left_out(self):
+        cmd = harness.Runner.command(cases.kernel_tests("t"), "/w", "/k.elf", "/i.cpio")
+        self.assertEqual(cmd[cmd.index("--initramfs") + 1], "/i.cpio")
+        cmd = harness.Runner.command(cases.kernel_tests("t"), "/w", "/k.elf", None)
+        self.assertIn("--no-initramfs", cmd)
+        self.assertNotIn("--initramfs", cmd)
+
     def test_unknown_qemu_is_a_setup_failure(self):
         with tempfile.TemporaryDirectory() as build:
-            for path in ("kernel/kernel.elf", "efi/BOOTX64.EFI"):
-                os.makedirs(os.path.join(build, os.path.dirname(path)))
+            for path in ("kernel/kernel.elf", "efi/BOOTX64.EFI", "initramfs.cpio"):
+                os.makedirs(os.path.join(build, os.path.dirname(path)), exist_ok=True)
                 with open(os.path.join(build, path), "wb") as f:
                     f.write(b"x")
             r = harness.Runner(build).run(harness.Case(name="t", qemu="qemu9"))
         self.assertFalse(r.passed)
         self.assertIn("unknown QEMU 'qemu9'", r.reason)
+
+
+class InitramfsMutationTest(unittest.TestCase):
+    """Each mutation changes an archive GNU cpio wrote (scripts/lib/mkinitramfs)."""
+
+    def test_every_mutation_changes_a_real_archive(self):
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with tempfile.TemporaryDirectory() as tmp:
+            out = os.path.join(tmp, "i.cpio")
+            subprocess.run([os.path.join(repo, "scripts", "lib", "mkinitramfs"), "--out", out,
+                            "--tree", os.path.join(repo, "kernel", "fs", "initramfs", "root")],
+                           check=True)
+            with open(out, "rb") as f:
+                data = f.read()
+        self.assertEqual(data[:6], b"070701")
+        for name, mutate in harness.INITRAMFS_MUTATIONS.items():
+            if name != "good":
+                self.assertNotEqual(mutate(data), data, name)
+        self.assertIn(b"../motdx\0", harness.INITRAMFS_MUTATIONS["dotdot"](data))
+
+    def test_rename_needs_one_entry_of_that_name(self):
+        with self.assertRaises(ValueError):
+            harness.INITRAMFS_MUTATIONS["dotdot"](b"070701" + bytes(200))
 
 
 if __name__ == "__main__":

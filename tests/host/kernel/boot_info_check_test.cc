@@ -47,6 +47,13 @@ TEST(BootInfoCheck, RejectsInconsistentFields) {
   b = good();
   b.symtab = 0x3000;
   EXPECT_NE(boot::check_boot_info(b), nullptr);  // no size
+  b = good();
+  b.initramfs = 0x4000;
+  EXPECT_STREQ(boot::check_boot_info(b), "initramfs address and size disagree");
+  b.initramfs_size = ~std::uint64_t{0};
+  EXPECT_STREQ(boot::check_boot_info(b), "initramfs range wraps");
+  b.initramfs_size = 0x1000;
+  EXPECT_EQ(boot::check_boot_info(b), nullptr);
 }
 
 }  // namespace
