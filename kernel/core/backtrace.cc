@@ -23,9 +23,9 @@ constexpr std::uint64_t kPageFaultVector = 14;
 // Kernel-thread and AP stacks live in the guarded stack region, where a stray frame pointer
 // may land on an unmapped guard page: such frames are read under fault recovery.
 bool in_stack_region(std::uint64_t address, std::uint64_t length) {
-  return address >= smp::kStackRegionBase &&
-         address - smp::kStackRegionBase < smp::kStackRegionSize &&
-         length <= smp::kStackRegionSize - (address - smp::kStackRegionBase);
+  return address >= kcpus::kStackRegionBase &&
+         address - kcpus::kStackRegionBase < kcpus::kStackRegionSize &&
+         length <= kcpus::kStackRegionSize - (address - kcpus::kStackRegionBase);
 }
 
 struct FrameRead {

@@ -46,7 +46,7 @@ void apply(ParseResult& r, const Word& w) {
 // not matter.
 void apply_implications(BootOptions& o) {
   if (o.core.sched_bench) o.core.sched = true;
-  if (o.services.stall != smp::StallTest::kNone) o.services.watchdog = true;
+  if (o.services.stall != kcpus::StallTest::kNone) o.services.watchdog = true;
 }
 
 }  // namespace

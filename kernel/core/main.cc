@@ -112,7 +112,7 @@ void apply_command_line() {
 
 // Stops the kernel after a test run: QEMU exit code in qemu_exit mode, else power off.
 [[noreturn]] void finish_tests(bool all_passed) {
-  smp::print_lockstat_if_requested();
+  kcpus::print_lockstat_if_requested();
   if (g_options.core.qemu_exit) {
     power::qemu_exit(all_passed ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
   }
@@ -142,27 +142,27 @@ void report_fpu() {
 
 bool run_benchmarks() {
   const bool ipi_ok = kbench::run();
-  if (!ksched::running()) {
+  if (!kthreads::running()) {
     klog::raw("sched_bench: skipped (scheduler off)\n");
     return ipi_ok;
   }
-  return ksched::run_bench() && ipi_ok;
+  return kthreads::run_bench() && ipi_ok;
 }
 
 // What the boot CPU does once everything is up; with the scheduler (the default), in the first
 // kernel thread ("main", pinned to CPU 0).
 [[noreturn]] void after_boot(void*) {
-  if (ksched::running()) (void)ksched::wait_for_cpus(kSchedEntryTimeoutNs);
-  smp::run_test_provocations();
+  if (kthreads::running()) (void)kthreads::wait_for_cpus(kSchedEntryTimeoutNs);
+  kcpus::run_test_provocations();
   if (g_options.services.bench) finish_tests(run_benchmarks());
-  if (g_options.core.sched_bench) finish_tests(ksched::run_bench());
+  if (g_options.core.sched_bench) finish_tests(kthreads::run_bench());
   if (g_options.core.tests.selected) finish_tests(ktest::run_tests(g_options.core.tests.pattern));
   if (g_options.core.power_off) {
-    smp::print_lockstat_if_requested();
+    kcpus::print_lockstat_if_requested();
     power::power_off();
   }
   klog::info("boot complete; idle");
-  if (ksched::running()) ksched::exit_thread();  // the CPUs idle in the scheduler
+  if (kthreads::running()) kthreads::exit_thread();  // the CPUs idle in the scheduler
   // Nothing more to do: halt with interrupts off; an NMI falls through to halt again.
   arch::halt_forever();
 }
@@ -220,7 +220,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   if (!ksym::copy_to_heap()) klog::warn("symbols: no memory for the symbol table copy");
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
-  kacpi::read_and_report(info, g_options.core.acpi_dump);
+  kfirmware::read_and_report(info, g_options.core.acpi_dump);
   // The initramfs lives in loader memory too: checked and reported before reclaim.
   (void)initramfs::report_boot_archive(info);
 
@@ -233,11 +233,11 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   apic::init_boot_cpu();
   (void)apic::io_apic_init();
   ktime::init();
-  if (g_options.core.sched) ksched::request();  // before the APs are released
-  ksched::set_tickless_idle(g_options.core.nohz_idle);
+  if (g_options.core.sched) kthreads::request();  // before the APs are released
+  kthreads::set_tickless_idle(g_options.core.nohz_idle);
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.
-  (void)smp::start_secondary_cpus(kacpi::machine_tables().topology, info, g_options.smp);
-  smp::init_cross_cpu_services(g_options.services);
+  (void)kcpus::start_secondary_cpus(kfirmware::machine_tables().topology, info, g_options.smp);
+  kcpus::init_cross_cpu_services(g_options.services);
 
   mm::reclaim_boot_memory();
 
@@ -246,7 +246,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // expect, rather than in a thread's start frame.
   if (g_options.core.fault != Fault::kNone) core::take_deliberate_fault(g_options.core.fault);
 
-  if (g_options.core.sched) ksched::start_boot_cpu(&after_boot, nullptr);
-  klog::info("sched: off (nosched or sched=off): no threads; the APs idle in smp::ap_idle_loop");
+  if (g_options.core.sched) kthreads::start_boot_cpu(&after_boot, nullptr);
+  klog::info("sched: off (nosched or sched=off): no threads; the APs idle in kcpus::ap_idle_loop");
   after_boot(nullptr);
 }

@@ -62,7 +62,7 @@ struct Switch {
 };
 
 // One accepted value of a Choice option and what the field becomes. (A Choice takes any array
-// of structs with these two members, such as smp::kStartModeNames.)
+// of structs with these two members, such as kcpus::kStartModeNames.)
 template <typename T>
 struct Name {
   const char* name;

@@ -2,7 +2,7 @@
 // kernel/core/options.inc; the names each Choice option accepts; and the table of every option
 // (name, how it parses, its forms, its default, its help) that the parser and the docs use.
 // kernel_main parses the command line once (kernel/core/cmdline.h) and hands each subsystem its
-// struct: SmpOptions to smp::start_secondary_cpus, ServiceOptions to smp::init_cross_cpu_services.
+// struct: SmpOptions to kcpus::start_secondary_cpus, ServiceOptions to kcpus::init_cross_cpu_services.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +16,11 @@
 namespace cmdline {
 
 // The values of the Choice options, in the order the docs list them (smp='s are
-// smp::kStartModeNames, beside the enum, for the bring-up code that names them).
+// kcpus::kStartModeNames, beside the enum, for the bring-up code that names them).
 inline constexpr Name<bool> kAcpiActions[] = {{"dump", true}};
-inline constexpr Name<smp::StallTest> kStallTests[] = {
-    {"irqoff", smp::StallTest::kIrqOff},
-    {"lock", smp::StallTest::kLock},
+inline constexpr Name<kcpus::StallTest> kStallTests[] = {
+    {"irqoff", kcpus::StallTest::kIrqOff},
+    {"lock", kcpus::StallTest::kLock},
 };
 inline constexpr Name<bool> kLockdepTests[] = {{"inversion", true}};
 inline constexpr Name<klog::Level> kLogLevels[] = {

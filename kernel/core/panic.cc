@@ -39,7 +39,7 @@ bool begin() {
   klog::enter_panic_mode();
   // Before printing anything: the others stop where they are (bounded: IPI, then NMI), so the
   // report is the only output and nothing runs on behind it.
-  smp::stop_other_cpus();
+  kcpus::stop_other_cpus();
   return true;
 }
 
@@ -48,13 +48,13 @@ void stop() {
   const std::uint32_t first = g_panic_cpu.load(std::memory_order_acquire);
   if (first != self) {
     // Another CPU's panic is (or is about to be) reported: be one of the stopped CPUs.
-    smp::stop_this_cpu_for_panic(reinterpret_cast<std::uint64_t>(__builtin_return_address(0)),
+    kcpus::stop_this_cpu_for_panic(reinterpret_cast<std::uint64_t>(__builtin_return_address(0)),
                                  reinterpret_cast<std::uint64_t>(__builtin_frame_address(0)));
   }
   if (!g_tail_done.exchange(true, std::memory_order_acq_rel)) {
     RawSink sink;
-    smp::print_stopped_cpus(sink);
-    smp::print_lockstat_if_requested();
+    kcpus::print_stopped_cpus(sink);
+    kcpus::print_lockstat_if_requested();
   }
   if (g_qemu_exit.load(std::memory_order_relaxed)) power::qemu_exit(power::QemuExit::kFailure);
   arch::halt_forever();

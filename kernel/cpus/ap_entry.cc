@@ -17,7 +17,7 @@
 #include "kernel/time/clock.h"
 #include "kernel/time/tsc_sync_boot.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 using arch::CpuStage;
@@ -99,8 +99,8 @@ extern "C" void smp_ap_entry(void* arg) {
   advance(local, CpuStage::kOnline, CpuStage::kRunning);
   // With the scheduler (the default; `nosched` turns it off) this CPU runs threads and never
   // returns; otherwise it halts in ap_idle_loop, taking cross-CPU calls as interrupts.
-  (void)ksched::enter_on_ap();
+  (void)kthreads::enter_on_ap();
   ap_idle_loop();
 }
 
-}  // namespace smp
+}  // namespace kcpus

@@ -7,7 +7,7 @@
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/cpus/cpu_features.h"
 
-namespace smp {
+namespace kcpus {
 
 struct ApStartState {
   arch::ControlRegisters control;  // the boot CPU's CR0/CR4/EFER
@@ -21,4 +21,4 @@ ApStartState& ap_start_state();
 // The kernel entry the trampoline jumps to (ap_entry.cc): rdi = the AP's arch::CpuLocal.
 extern "C" [[noreturn]] void smp_ap_entry(void* local);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -24,7 +24,7 @@
 #include "kernel/time/tsc_sync_boot.h"
 #include "smp/cpu_set.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 using arch::CpuStage;
@@ -235,14 +235,14 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   if (!info.trampoline_valid) return boot_cpu_only(r, "the loader found no trampoline page");
 
   // Targets: the listed APs in logical order up to maxcpus and the kernel's CPU limit, then the
-  // fake IDs (test only). No CPU is numbered at or above kMaxCpus (the per-CPU tables of the
+  // fake IDs (test only). No CPU is numbered at or above smp::kMaxCpus (the per-CPU tables of the
   // APIC and timer code rely on it); the ones left out stay in firmware and are reported.
   const bringup::TargetPlan plan =
       bringup::plan_targets(r.listed, opts.max_cpus != 0 ? opts.max_cpus : kNoCpuLimit,
-                            opts.fake_apics.count, kMaxCpus);
+                            opts.fake_apics.count, smp::kMaxCpus);
   if (plan.beyond_limit != 0) {
     klog::warn("smp: {} listed CPUs beyond the kernel's limit of {} CPUs (smp::kMaxCpus) are not "
-               "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, kMaxCpus,
+               "started: CPU {} (APIC ID {}) and after", plan.beyond_limit, smp::kMaxCpus,
                1 + plan.listed_aps + plan.by_maxcpus,
                topology.cpus[1 + plan.listed_aps + plan.by_maxcpus].apic_id);
   }
@@ -351,4 +351,4 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   return r;
 }
 
-}  // namespace smp
+}  // namespace kcpus

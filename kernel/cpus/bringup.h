@@ -13,7 +13,7 @@ namespace cmdline {
 struct SmpOptions;
 }
 
-namespace smp {
+namespace kcpus {
 
 struct BringupResult {
   std::uint32_t listed = 0;   // CPUs in the topology (the boot CPU included)
@@ -32,4 +32,4 @@ struct BringupResult {
 BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
                                    const cmdline::SmpOptions& options);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -2,7 +2,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // CPUID.1:ECX[27] OSXSAVE and CPUID.7.0:ECX[4] OSPKE echo this CPU's CR4, which the AP has not
@@ -40,4 +40,4 @@ unsigned first_difference(const CpuFeatures& ap, const CpuFeatures& bsp) {
   return kFeatureWords;
 }
 
-}  // namespace smp
+}  // namespace kcpus

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace smp {
+namespace kcpus {
 
 struct FeatureWord {
   std::uint32_t leaf;
@@ -28,4 +28,4 @@ CpuFeatures read_cpu_features();
 // The first index where `ap` differs from `bsp` (outside the ignored bits), or kFeatureWords.
 unsigned first_difference(const CpuFeatures& ap, const CpuFeatures& bsp);
 
-}  // namespace smp
+}  // namespace kcpus

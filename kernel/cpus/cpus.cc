@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // Written once by the boot CPU before any AP is released (the release store in bringup.cc
@@ -39,8 +39,8 @@ bool cpu_online(platform::CpuNumber cpu) {
 
 std::uint32_t online_cpu_count() {
   std::uint32_t n = 0;
-  for (std::uint32_t i = 0; i < g_count; ++i) n += smp::cpu_online(platform::CpuNumber{i}) ? 1 : 0;
+  for (std::uint32_t i = 0; i < g_count; ++i) n += kcpus::cpu_online(platform::CpuNumber{i}) ? 1 : 0;
   return n;
 }
 
-}  // namespace smp
+}  // namespace kcpus

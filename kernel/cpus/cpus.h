@@ -7,7 +7,7 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 // CPU numbers in use are below platform::cpu_count(). A number whose CPU failed to start stays
 // allocated (its block exists) but is not online.
@@ -24,4 +24,4 @@ bool all_listed_cpus_online();
 void set_cpu_table(arch::CpuLocal** locals, std::uint32_t count);
 void set_all_listed_cpus_online(bool all);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -4,7 +4,7 @@
 
 #include "kernel/mm/mm.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 constexpr std::uint64_t kPage = boot::kPageSize;
@@ -37,4 +37,4 @@ klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t byt
   return GuardedStack{virt, virt + kPage, virt + kPage + pages * kPage};
 }
 
-}  // namespace smp
+}  // namespace kcpus

@@ -8,7 +8,7 @@
 
 #include "smp/klib/result.h"
 
-namespace smp {
+namespace kcpus {
 
 // PML4 slot 448: above the MMIO window (slot 384), below the kernel image (slot 511).
 inline constexpr std::uint64_t kStackRegionBase = 0xffffe00000000000;
@@ -26,4 +26,4 @@ struct GuardedStack {
 // frames are returned).
 klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t bytes);
 
-}  // namespace smp
+}  // namespace kcpus

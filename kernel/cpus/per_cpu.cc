@@ -1,6 +1,6 @@
 #include "kernel/cpus/per_cpu.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // Registered variables: a list built by constructors (global constructors run on the boot CPU
@@ -23,4 +23,4 @@ std::uint32_t PerCpuRegistry::capacity() { return g_capacity; }
 
 void PerCpuRegistry::misuse() { __builtin_trap(); }
 
-}  // namespace smp
+}  // namespace kcpus

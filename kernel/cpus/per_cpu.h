@@ -1,7 +1,7 @@
 // PerCpu<T>: a typed per-CPU variable (Managarm's PerCpu<T>, Zircon's percpu). One value per
 // logical CPU, each on its own cache lines; get() is the current CPU's, on(cpu) any CPU's.
 //
-//   smp::PerCpu<RunQueue> g_runqueue;   // a namespace-scope global: its constructor registers it
+//   kcpus::PerCpu<RunQueue> g_runqueue;   // a namespace-scope global: its constructor registers it
 //   ...
 //   smp::IrqGuard g;  g_runqueue.get().push(t);    // current CPU: interrupts or preemption off
 //
@@ -20,7 +20,7 @@
 
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 class PerCpuRegistry {
  public:
@@ -80,4 +80,4 @@ class PerCpu final : private PerCpuRegistry {
   Cell* others_ = nullptr;
 };
 
-}  // namespace smp
+}  // namespace kcpus

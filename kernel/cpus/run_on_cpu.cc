@@ -4,11 +4,11 @@
 #include "kernel/cpus/cpus.h"
 #include "kernel/cpus/ipi/call_function.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // The function travels in the request's copied arguments, so nothing here outlives the call.
-void call_trampoline(const CallArgs& args) {
+void call_trampoline(const smp::CallArgs& args) {
   reinterpret_cast<CpuFunction>(args.a)(args.ptr);
 }
 
@@ -22,10 +22,10 @@ bool run_on_cpu(platform::CpuNumber cpu, CpuFunction fn, void* arg, std::uint64_
     return true;
   }
   if (!cpu_online(cpu) || !call_service_ready()) return false;
-  CallArgs args;
+  smp::CallArgs args;
   args.ptr = arg;
   args.a = reinterpret_cast<std::uint64_t>(fn);
-  return call_on_cpu(cpu, &call_trampoline, args, CallMode::kSync, timeout_ns);
+  return call_on_cpu(cpu, &call_trampoline, args, smp::CallMode::kSync, timeout_ns);
 }
 
 void ap_idle_loop() {
@@ -36,4 +36,4 @@ void ap_idle_loop() {
   }
 }
 
-}  // namespace smp
+}  // namespace kcpus

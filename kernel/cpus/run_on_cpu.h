@@ -7,7 +7,7 @@
 
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 using CpuFunction = void (*)(void* arg);
 
@@ -23,4 +23,4 @@ using CpuFunction = void (*)(void* arg);
 // cross-CPU calls and every other interrupt are served by their handlers.
 [[noreturn]] void ap_idle_loop();
 
-}  // namespace smp
+}  // namespace kcpus

@@ -47,22 +47,22 @@ KTEST(smp_every_cpu_runs_and_identifies_itself) {
   std::uint32_t online = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     g_identity[i] = {};
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
     ++online;
-    KCHECK(smp::run_on_cpu(platform::CpuNumber{i}, record_identity, &g_identity[i],
+    KCHECK(kcpus::run_on_cpu(platform::CpuNumber{i}, record_identity, &g_identity[i],
                            kCallTimeoutNs));
   }
-  KCHECK_EQ(online, smp::online_cpu_count());
+  KCHECK_EQ(online, kcpus::online_cpu_count());
   for (std::uint32_t i = 0; i < n; ++i) {
-    const arch::CpuLocal* l = smp::cpu_local(platform::CpuNumber{i});
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
+    const arch::CpuLocal* l = kcpus::cpu_local(platform::CpuNumber{i});
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
     KCHECK(g_identity[i].ran);
     // GS says who it is, consistently with the table the bring-up built from the topology.
     KCHECK_EQ(g_identity[i].gs_number, i);
     KCHECK_EQ(g_identity[i].gs_self, reinterpret_cast<std::uint64_t>(l));
     KCHECK_EQ(g_identity[i].apic_id, l->apic_id);
     for (std::uint32_t j = 0; j < i; ++j) {
-      if (smp::cpu_online(platform::CpuNumber{j})) KCHECK(g_identity[j].apic_id != g_identity[i].apic_id);
+      if (kcpus::cpu_online(platform::CpuNumber{j})) KCHECK(g_identity[j].apic_id != g_identity[i].apic_id);
     }
   }
 }
@@ -73,37 +73,37 @@ KTEST(smp_test_ipi_reaches_every_cpu) {
   static std::uint64_t before[kMaxTested];
   // Other tests may have borrowed the vector (apic_ktest's self-IPI test installs its own
   // handler): put the counting one back first.
-  smp::install_test_ipi_handler();
+  kcpus::install_test_ipi_handler();
   // One IPI to each other CPU individually, then one to all but self: each must count two.
   // The second is sent only after the first was counted: two IPIs of one vector that are both
   // pending in the target's IRR merge into one interrupt (SDM vol. 3A, "Interrupt Acceptance").
-  for (std::uint32_t i = 0; i < n; ++i) before[i] = smp::test_ipis_taken(platform::CpuNumber{i});
+  for (std::uint32_t i = 0; i < n; ++i) before[i] = kcpus::test_ipis_taken(platform::CpuNumber{i});
   const std::uint64_t deadline = ktime::now_ns() + kCallTimeoutNs;
   for (std::uint32_t i = 0; i < n; ++i) {
     const platform::CpuNumber cpu{i};
-    if (cpu != self && smp::cpu_online(cpu)) smp::send_test_ipi(cpu);
+    if (cpu != self && kcpus::cpu_online(cpu)) kcpus::send_test_ipi(cpu);
   }
   for (std::uint32_t i = 0; i < n; ++i) {
     const platform::CpuNumber cpu{i};
-    if (cpu == self || !smp::cpu_online(cpu)) continue;
-    while (smp::test_ipis_taken(cpu) < before[i] + 1 && ktime::now_ns() < deadline) arch::pause();
-    KCHECK_EQ(smp::test_ipis_taken(cpu) - before[i], 1u);
+    if (cpu == self || !kcpus::cpu_online(cpu)) continue;
+    while (kcpus::test_ipis_taken(cpu) < before[i] + 1 && ktime::now_ns() < deadline) arch::pause();
+    KCHECK_EQ(kcpus::test_ipis_taken(cpu) - before[i], 1u);
   }
-  smp::send_test_ipi_all_but_self();
+  kcpus::send_test_ipi_all_but_self();
   for (std::uint32_t i = 0; i < n; ++i) {
     const platform::CpuNumber cpu{i};
-    if (cpu == self || !smp::cpu_online(cpu)) continue;
-    while (smp::test_ipis_taken(cpu) < before[i] + 2 && ktime::now_ns() < deadline) arch::pause();
-    KCHECK_EQ(smp::test_ipis_taken(cpu) - before[i], 2u);
+    if (cpu == self || !kcpus::cpu_online(cpu)) continue;
+    while (kcpus::test_ipis_taken(cpu) < before[i] + 2 && ktime::now_ns() < deadline) arch::pause();
+    KCHECK_EQ(kcpus::test_ipis_taken(cpu) - before[i], 2u);
   }
   // And the sender itself: a self-IPI, taken once interrupts are enabled for a moment.
-  const std::uint64_t mine = smp::test_ipis_taken(self);
+  const std::uint64_t mine = kcpus::test_ipis_taken(self);
   const bool irqs_were_on = platform::irqs_enabled();
-  smp::send_test_ipi(self);
+  kcpus::send_test_ipi(self);
   arch::sti();
-  while (smp::test_ipis_taken(self) == mine && ktime::now_ns() < deadline) arch::pause();
+  while (kcpus::test_ipis_taken(self) == mine && ktime::now_ns() < deadline) arch::pause();
   if (!irqs_were_on) arch::cli();
-  KCHECK_EQ(smp::test_ipis_taken(self) - mine, 1u);
+  KCHECK_EQ(kcpus::test_ipis_taken(self) - mine, 1u);
 }
 
 namespace {
@@ -146,8 +146,8 @@ KTEST(smp_every_cpu_timer_fires_at_its_rate) {
   bool started = true;
   for (std::uint32_t i = 0; i < n; ++i) {
     g_timer[i] = {};
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
-    started = smp::run_on_cpu(platform::CpuNumber{i}, start_timer, &g_timer[i], kCallTimeoutNs) &&
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
+    started = kcpus::run_on_cpu(platform::CpuNumber{i}, start_timer, &g_timer[i], kCallTimeoutNs) &&
               started;
   }
   // The boot CPU takes its own ticks only with interrupts enabled; the APs idle with them on.
@@ -164,8 +164,8 @@ KTEST(smp_every_cpu_timer_fires_at_its_rate) {
   const std::uint64_t elapsed = ktime::now_ns() - begin;
   bool stopped = true;
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
-    stopped = smp::run_on_cpu(platform::CpuNumber{i}, stop_timer, &g_timer[i], kCallTimeoutNs) &&
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
+    stopped = kcpus::run_on_cpu(platform::CpuNumber{i}, stop_timer, &g_timer[i], kCallTimeoutNs) &&
               stopped;
   }
   KCHECK(started);
@@ -174,7 +174,7 @@ KTEST(smp_every_cpu_timer_fires_at_its_rate) {
   // ticks; accept half to twice that (TCG vCPUs are descheduled for whole milliseconds).
   const std::uint64_t expected = elapsed / kTickPeriodNs;
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
     KCHECK(g_timer[i].hz != 0);
     KCHECK(g_timer[i].armed);
     const std::uint64_t ticks = g_timer[i].end_ticks - g_timer[i].start_ticks;
@@ -187,7 +187,7 @@ KTEST(smp_every_cpu_timer_fires_at_its_rate) {
 
 namespace {
 
-smp::PerCpu<std::uint64_t> g_test_slot;
+kcpus::PerCpu<std::uint64_t> g_test_slot;
 
 void write_own_slot(void*) {
   // Runs with interrupts off (run_on_cpu), as get() requires.
@@ -198,26 +198,26 @@ void write_own_slot(void*) {
 
 KTEST(smp_per_cpu_data_is_not_shared) {
   const std::uint32_t n = tested_cpus();
-  KCHECK(smp::PerCpuRegistry::capacity() >= platform::cpu_count());
+  KCHECK(kcpus::PerCpuRegistry::capacity() >= platform::cpu_count());
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
-    KCHECK(smp::run_on_cpu(platform::CpuNumber{i}, write_own_slot, nullptr, kCallTimeoutNs));
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
+    KCHECK(kcpus::run_on_cpu(platform::CpuNumber{i}, write_own_slot, nullptr, kCallTimeoutNs));
   }
   for (std::uint32_t i = 0; i < n; ++i) {
     const platform::CpuNumber cpu{i};
-    if (!smp::cpu_online(cpu)) continue;
+    if (!kcpus::cpu_online(cpu)) continue;
     KCHECK_EQ(g_test_slot.on(cpu), 0x5150'0000ull + i);
     // Distinct cache lines: neighbours never share one (no false sharing, no overlap).
     const auto a = reinterpret_cast<std::uint64_t>(&g_test_slot.on(cpu));
     KCHECK_EQ(a % 64, 0u);
-    const arch::CpuLocal* l = smp::cpu_local(cpu);
+    const arch::CpuLocal* l = kcpus::cpu_local(cpu);
     KCHECK_EQ(reinterpret_cast<std::uint64_t>(l) % 64, 0u);
     KCHECK_EQ(l->cpu_number, cpu);
     for (std::uint32_t j = 0; j < i; ++j) {
-      if (!smp::cpu_online(platform::CpuNumber{j})) continue;
+      if (!kcpus::cpu_online(platform::CpuNumber{j})) continue;
       const auto b = reinterpret_cast<std::uint64_t>(&g_test_slot.on(platform::CpuNumber{j}));
       KCHECK(a / 64 != b / 64);
-      KCHECK(smp::cpu_local(platform::CpuNumber{j}) != l);
+      KCHECK(kcpus::cpu_local(platform::CpuNumber{j}) != l);
     }
   }
 }
@@ -226,8 +226,8 @@ KTEST(smp_ap_stacks_have_guard_pages) {
   const std::uint32_t n = tested_cpus();
   std::uint32_t checked = 0;
   for (std::uint32_t i = 1; i < n; ++i) {
-    const arch::CpuLocal* l = smp::cpu_local(platform::CpuNumber{i});
-    if (l == nullptr || !smp::cpu_online(platform::CpuNumber{i})) continue;
+    const arch::CpuLocal* l = kcpus::cpu_local(platform::CpuNumber{i});
+    if (l == nullptr || !kcpus::cpu_online(platform::CpuNumber{i})) continue;
     ++checked;
     // The page below each stack is unmapped, the stack's lowest page mapped.
     const std::uint64_t tops[] = {l->kernel_stack_top, l->ist_tops[0], l->ist_tops[1],

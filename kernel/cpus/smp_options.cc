@@ -1,6 +1,6 @@
 #include "kernel/cpus/smp_options.h"
 
-namespace smp {
+namespace kcpus {
 
 const char* start_mode_name(StartMode mode) {
   for (const StartModeName& n : kStartModeNames) {
@@ -9,4 +9,4 @@ const char* start_mode_name(StartMode mode) {
   return "?";
 }
 
-}  // namespace smp
+}  // namespace kcpus

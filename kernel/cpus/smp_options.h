@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace smp {
+namespace kcpus {
 
 // smp=parallel (all APs of a wave together, the default), smp=serial (one at a time, for the
 // bring-up benchmark), smp=off / nosmp (the boot CPU only).
@@ -30,4 +30,4 @@ inline constexpr std::uint32_t kNoCpuLimit = 0xFFFFFFFF;
 // "parallel", "serial" or "off", as smp= takes them.
 const char* start_mode_name(StartMode mode);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -7,7 +7,7 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/cpus/cpus.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // Interrupts off, on the CPU that took it; the dispatcher sends the EOI.
@@ -44,4 +44,4 @@ std::uint64_t test_ipis_taken(platform::CpuNumber cpu) {
   return l != nullptr ? arch::read_counter(l->ipis) : 0;
 }
 
-}  // namespace smp
+}  // namespace kcpus

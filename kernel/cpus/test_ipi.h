@@ -5,7 +5,7 @@
 
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 // Boot CPU, before any AP is released: installs the handler.
 void install_test_ipi_handler();
@@ -17,4 +17,4 @@ void send_test_ipi_all_but_self();
 // Test IPIs `cpu` has taken so far (read from its per-CPU block).
 std::uint64_t test_ipis_taken(platform::CpuNumber cpu);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -14,7 +14,7 @@
 #include "kernel/console/log.h"
 #include "kernel/mm/mm.h"
 
-namespace kacpi {
+namespace kfirmware {
 namespace {
 
 MachineTables g_tables;
@@ -325,4 +325,4 @@ void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count) {
   g_tables.topology.ioapics[index].gsi_count_known = true;
 }
 
-}  // namespace kacpi
+}  // namespace kfirmware

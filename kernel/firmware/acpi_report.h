@@ -9,7 +9,7 @@
 #include "acpi/topology.h"
 #include "kernel/boot/boot_info.h"
 
-namespace kacpi {
+namespace kfirmware {
 
 struct MachineTables {
   bool madt_ok = false;     // topology below was built from a well-formed MADT
@@ -37,4 +37,4 @@ const MachineTables& machine_tables();
 // Boot CPU, during interrupt-controller set-up.
 void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count);
 
-}  // namespace kacpi
+}  // namespace kfirmware

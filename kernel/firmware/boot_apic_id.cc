@@ -2,7 +2,7 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 
-namespace kacpi {
+namespace kfirmware {
 
 acpi::ApicId boot_apic_id() {
   const std::uint32_t max_leaf = arch::cpuid(0).eax;
@@ -16,4 +16,4 @@ acpi::ApicId boot_apic_id() {
   return acpi::ApicId{arch::cpuid(1).ebx >> 24};
 }
 
-}  // namespace kacpi
+}  // namespace kfirmware

@@ -2,7 +2,7 @@
 
 #include "kernel/mm/mm.h"
 
-namespace kacpi {
+namespace kfirmware {
 namespace {
 
 // Where ACPI tables may live (ACPI 6.5 §15: ACPI reclaim and NVS memory, or reserved memory;
@@ -50,4 +50,4 @@ const std::uint8_t* FirmwareMemory::map(std::uint64_t phys, std::uint64_t length
   return covered >= end ? static_cast<const std::uint8_t*>(mm::phys_to_virt(phys)) : nullptr;
 }
 
-}  // namespace kacpi
+}  // namespace kfirmware

@@ -8,7 +8,7 @@
 #include "acpi/mapping.h"
 #include "kernel/boot/boot_info.h"
 
-namespace kacpi {
+namespace kfirmware {
 
 class FirmwareMemory final : public acpi::PhysicalMemory {
  public:
@@ -22,4 +22,4 @@ class FirmwareMemory final : public acpi::PhysicalMemory {
   std::uint32_t count_;
 };
 
-}  // namespace kacpi
+}  // namespace kfirmware

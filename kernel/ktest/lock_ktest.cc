@@ -111,10 +111,10 @@ KTEST(lock_torture_every_cpu) {
   g_seq_writes.store(0);
   const std::uint64_t ticket0 = g_ticket_pair.a, mcs0 = g_mcs_pair.a, rw0 = g_rw_a.load();
   const std::uint64_t seq0 = g_seq.read().a;
-  const std::uint32_t cpus = smp::online_cpu_count();
+  const std::uint32_t cpus = kcpus::online_cpu_count();
   g_rounds = kTotalRounds / cpus > kMinRounds ? kTotalRounds / cpus : kMinRounds;
   // The call below publishes g_rounds to the APs (the queue lock orders it before they run).
-  KCHECK(smp::call_on_all_but_self(torture_call, {}, smp::CallMode::kAsync));
+  KCHECK(kcpus::call_on_all_but_self(torture_call, {}, smp::CallMode::kAsync));
   const std::uint64_t deadline = ktime::now_ns() + kWaitNs;
   while (g_ready.load() < cpus - 1 && ktime::now_ns() < deadline) arch::pause();
   KCHECK_EQ(g_ready.load(), cpus - 1);

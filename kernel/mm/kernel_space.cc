@@ -288,7 +288,7 @@ klib::Result<void, paging::Error> kernel_unmap(std::uint64_t virt, std::uint64_t
   // hook). No local flush here first: the lock release is a preemption point, and the
   // shootdown must decide "this CPU" and "the others" in one go (issue 10). Flushed even on
   // failure: part of the range may already be gone.
-  smp::kernel_tlb_shootdown(virt, size);
+  kcpus::kernel_tlb_shootdown(virt, size);
   return result;
 }
 
@@ -298,7 +298,7 @@ klib::Result<void, paging::Error> kernel_protect(std::uint64_t virt, std::uint64
     IrqSpinGuard guard(g_space.lock);
     return g_space.tables.protect(virt, size, flags);
   }();
-  smp::kernel_tlb_shootdown(virt, size);  // see kernel_unmap
+  kcpus::kernel_tlb_shootdown(virt, size);  // see kernel_unmap
   return result;
 }
 

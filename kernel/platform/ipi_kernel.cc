@@ -23,10 +23,10 @@ apic::Vector vector_of(IpiKind kind) {
 
 }  // namespace
 
-bool cpu_is_online(CpuNumber cpu) { return smp::cpu_online(cpu); }
+bool cpu_is_online(CpuNumber cpu) { return kcpus::cpu_online(cpu); }
 
 void send_ipi(CpuNumber cpu, IpiKind kind) {
-  const arch::CpuLocal* local = smp::cpu_local(cpu);
+  const arch::CpuLocal* local = kcpus::cpu_local(cpu);
   if (local == nullptr) return;  // beyond cpu_count(): no such CPU
   // apic::send_ipi keeps the ICR write whole against an interrupt on this CPU that sends its
   // own IPI, and fences an x2APIC write, so the target sees what we wrote before.

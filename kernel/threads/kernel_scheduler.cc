@@ -18,7 +18,7 @@
 #include "sched/current_scheduler.h"
 #include "smp/platform/platform.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 // An AP waits this long after its release for the boot CPU to publish the scheduler; the boot
@@ -54,7 +54,7 @@ void kick(platform::CpuNumber cpu, void*) {
   // The reschedule IPI (kernel/cpus/ipi/reschedule.h): its handler needs no scheduler hook, the
   // interrupt return below checks need_resched, and an idle CPU's hlt ends. The IPI service
   // orders our earlier stores (the enqueue, need_resched) before the ICR write.
-  smp::send_reschedule(cpu);
+  kcpus::send_reschedule(cpu);
 }
 
 // The earliest deadline in this CPU's timer queue (sleepers and timed waits). Interrupts off.
@@ -117,7 +117,7 @@ void kick_idle_stealer(std::uint32_t self) {
       }
     }
   }
-  if (target != sched::kNoCpu) smp::send_reschedule(target);
+  if (target != sched::kNoCpu) kcpus::send_reschedule(target);
 }
 
 void on_tick() {
@@ -248,7 +248,7 @@ bool enter_on_ap() {
   while (!g_ready.load(std::memory_order_acquire)) {
     // Interrupts are off until we enter: serve cross-CPU calls and TLB shootdowns meanwhile
     // (the watchdog arms its tick here, and a shootdown must not wait for us).
-    smp::serve_call_queue();
+    kcpus::serve_call_queue();
     if (ktime::now_ns() > deadline) {
       klog::warn("sched: cpu {}: scheduler not started within 10 s; plain idle loop",
                  arch::current_cpu_number());
@@ -267,7 +267,7 @@ bool wait_for_cpus(std::uint64_t timeout_ns) {
     std::uint32_t online = 0;
     std::uint32_t missing = 0;
     for (std::uint32_t c = 0; c < g_count; ++c) {
-      if (!smp::cpu_online(platform::CpuNumber{c})) continue;
+      if (!kcpus::cpu_online(platform::CpuNumber{c})) continue;
       ++online;
       if (!g_entered[c].load(std::memory_order_relaxed)) ++missing;
     }
@@ -281,7 +281,7 @@ bool wait_for_cpus(std::uint64_t timeout_ns) {
       char list[256];
       fmt::FixedBuffer out(list, sizeof(list));
       for (std::uint32_t c = 0; c < g_count; ++c) {
-        if (smp::cpu_online(platform::CpuNumber{c}) && !g_entered[c].load(std::memory_order_relaxed)) {
+        if (kcpus::cpu_online(platform::CpuNumber{c}) && !g_entered[c].load(std::memory_order_relaxed)) {
           fmt::format_to(out, " {}", c);
         }
       }
@@ -294,4 +294,4 @@ bool wait_for_cpus(std::uint64_t timeout_ns) {
   }
 }
 
-}  // namespace ksched
+}  // namespace kthreads

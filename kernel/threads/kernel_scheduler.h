@@ -16,13 +16,13 @@
 #include "kernel/arch/x86_64/interrupt_frame.h"
 #include "sched/scheduler.h"
 
-namespace ksched {
+namespace kthreads {
 
 // The scheduler's tick: the LAPIC timer fires periodically at this interval on every CPU that
 // runs the scheduler.
 inline constexpr std::uint64_t kTickNs = 1'000'000;
 
-// Boot CPU, before smp::start_secondary_cpus: the APs will enter the scheduler after release.
+// Boot CPU, before kcpus::start_secondary_cpus: the APs will enter the scheduler after release.
 void request();
 bool requested();
 
@@ -86,4 +86,4 @@ inline std::uint32_t last_online_cpu() {
   return c == platform::to_index(sched::kNoCpu) ? 0 : c;
 }
 
-}  // namespace ksched
+}  // namespace kthreads

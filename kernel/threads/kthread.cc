@@ -13,7 +13,7 @@
 #include "sched/config.h"
 #include "smp/locks/locks.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 // A thread's stack is freed only after its on_cpu flag clears, which takes one switch: a CPU
@@ -37,7 +37,7 @@ klib::Result<std::uint64_t, const char*> take_stack() {
       return bottom;
     }
   }
-  auto s = smp::allocate_guarded_stack(kThreadStackBytes);
+  auto s = kcpus::allocate_guarded_stack(kThreadStackBytes);
   if (!s) return klib::make_error(s.error());
   return s.value().bottom;
 }
@@ -140,4 +140,4 @@ bool join(KThread* t, std::uint64_t timeout_ns) {
 
 std::uint32_t live_threads() { return g_live.load(std::memory_order_relaxed); }
 
-}  // namespace ksched
+}  // namespace kthreads

@@ -1,5 +1,5 @@
 // Kernel threads: created and started in one call, each on its own stack with an unmapped guard
-// page below it (smp::allocate_guarded_stack; stacks are recycled through a pool because the
+// page below it (kcpus::allocate_guarded_stack; stacks are recycled through a pool because the
 // stack region's virtual space is never returned). A thread ends when its entry returns or it
 // calls exit_thread(); join() waits for that and frees the thread, its stack and its FPU area.
 #pragma once
@@ -11,7 +11,7 @@
 #include "sched/thread.h"
 #include "smp/cpu_set.h"
 
-namespace ksched {
+namespace kthreads {
 
 inline constexpr std::uint64_t kThreadStackBytes = 16 * 1024;
 
@@ -48,4 +48,4 @@ klib::Result<KThread*, const char*> create_thread(const ThreadOptions& options,
 // Threads created and not yet joined.
 std::uint32_t live_threads();
 
-}  // namespace ksched
+}  // namespace kthreads

@@ -14,7 +14,7 @@
 #include "sched/sync/semaphore.h"
 #include "smp/platform/platform.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
@@ -257,4 +257,4 @@ bool run_bench() {
   return ok;
 }
 
-}  // namespace ksched
+}  // namespace kthreads

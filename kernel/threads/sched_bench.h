@@ -3,11 +3,11 @@
 // Recorded in bench/kernel/threads.md.
 #pragma once
 
-namespace ksched {
+namespace kthreads {
 
 // Thread context (the main thread), scheduler running. Prints one `sched_bench:` line per
 // figure and `sched_bench: done`; returns false if a measurement could not complete (a thread
 // did not finish, or a wakee did not block, within its deadline).
 bool run_bench();
 
-}  // namespace ksched
+}  // namespace kthreads

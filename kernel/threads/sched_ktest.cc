@@ -19,7 +19,7 @@
 #include "smp/locks/preempt.h"
 #include "smp/platform/platform.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
@@ -391,4 +391,4 @@ KTEST(sched_tickless_idle_cpu_takes_few_ticks) {
 }
 
 }  // namespace
-}  // namespace ksched
+}  // namespace kthreads

@@ -5,7 +5,7 @@
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/time/clock.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 // Relaxed: written once by the boot CPU before the scheduler is published (release in
@@ -36,4 +36,4 @@ std::uint32_t sleepers_on(std::uint32_t cpu) {
   return scheduler().runqueue(platform::CpuNumber{cpu}).timers.count();
 }
 
-}  // namespace ksched
+}  // namespace kthreads

@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-namespace ksched {
+namespace kthreads {
 
 // Boot CPU, once, from start_boot_cpu, before the scheduler is built: the queues live in the
 // runqueues, so there is nothing to allocate; records the CPU count for sleepers_on(). True.
@@ -26,4 +26,4 @@ void expire_sleepers();
 // Timers (sleepers and timed waiters) queued on `cpu` (diagnostics and tests).
 std::uint32_t sleepers_on(std::uint32_t cpu);
 
-}  // namespace ksched
+}  // namespace kthreads

@@ -17,7 +17,7 @@
 #include "sched/sync/mutex.h"
 #include "sched/sync/semaphore.h"
 
-namespace ksched {
+namespace kthreads {
 namespace {
 
 constexpr std::uint64_t kMs = 1'000'000;
@@ -216,4 +216,4 @@ KTEST(sync_priority_inheritance_two_cpus) {
 }
 
 }  // namespace
-}  // namespace ksched
+}  // namespace kthreads

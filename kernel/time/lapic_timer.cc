@@ -68,7 +68,7 @@ std::atomic<std::uint64_t> g_max_idle_sleep_ns{kDefaultMaxIdleSleepNs};
 CpuTimer& this_cpu() {
   // Callers run with interrupts off (see the header): the CPU number stays valid.
   const std::uint32_t n = arch::current_cpu_number();
-  // Invariant only: smp::bringup::plan_targets never numbers a CPU at or above kMaxCpus.
+  // Invariant only: kcpus::bringup::plan_targets never numbers a CPU at or above kMaxCpus.
   if (n >= smp::kMaxCpus) panic("ktime: CPU number {} beyond smp::kMaxCpus", n);
   return g_timers[n];
 }

@@ -81,9 +81,9 @@ void read_now_ns(void* out) { *static_cast<std::uint64_t*>(out) = ktime::now_ns(
 // value read on another CPU after ours is not smaller, and ours read after it is not either.
 KTEST(now_ns_monotonic_across_cpus) {
   for (std::uint32_t i = 0; i < platform::cpu_count(); ++i) {
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
     const std::uint64_t before = ktime::now_ns();
-    KCHECK(smp::run_on_cpu(platform::CpuNumber{i}, read_now_ns, &g_remote_now, 500 * kMs));
+    KCHECK(kcpus::run_on_cpu(platform::CpuNumber{i}, read_now_ns, &g_remote_now, 500 * kMs));
     const std::uint64_t remote = __atomic_load_n(&g_remote_now, __ATOMIC_ACQUIRE);
     const std::uint64_t after = ktime::now_ns();
     KCHECK(remote >= before);
@@ -102,7 +102,7 @@ KTEST(delay_us_1000_takes_at_least_1ms) {
 }
 
 KTEST(reference_clock_found) {
-  const auto& t = kacpi::machine_tables();
+  const auto& t = kfirmware::machine_tables();
   if (!t.hpet_present && !t.pm_timer_present) KSKIP("no HPET and no PM timer (e.g. -no-hpet on pc)");
   KCHECK(t.hpet_present ? t.hpet_base != 0 : t.pm_timer_port != 0);
 }

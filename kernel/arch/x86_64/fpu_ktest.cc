@@ -119,7 +119,7 @@ bool wait_turn(FpuWorker& w, std::uint64_t deadline) {
       w.timed_out.store(true);
       return false;
     }
-    ksched::scheduler().yield();
+    kthreads::scheduler().yield();
   }
   return true;
 }
@@ -132,12 +132,12 @@ void fpu_body(void* arg) {
       w.timed_out.store(true);
       return;
     }
-    ksched::sleep_for(kMs);
+    kthreads::sleep_for(kMs);
   }
   if (w.role == 2) {
     for (std::uint32_t r = 0; r < kFpuRounds / 4; ++r) {
       load(w, r);
-      ksched::sleep_for(kMs);
+      kthreads::sleep_for(kMs);
       check(w, r);
     }
   } else {
@@ -164,8 +164,8 @@ KTEST(fpu_enabled_alike_on_every_cpu) {
   const std::uint32_t n = platform::cpu_count() < kMaxTested ? platform::cpu_count() : kMaxTested;
   for (std::uint32_t i = 0; i < n; ++i) {
     g_state[i] = {};
-    if (!smp::cpu_online(platform::CpuNumber{i})) continue;
-    KCHECK(smp::run_on_cpu(platform::CpuNumber{i}, record_state, &g_state[i], kCallTimeoutNs));
+    if (!kcpus::cpu_online(platform::CpuNumber{i})) continue;
+    KCHECK(kcpus::run_on_cpu(platform::CpuNumber{i}, record_state, &g_state[i], kCallTimeoutNs));
     KCHECK(g_state[i].ran);
     KCHECK_EQ(g_state[i].cr0 & (1u << 2), 0u);     // EM clear: no emulation
     KCHECK_EQ(g_state[i].cr0 & (1u << 3), 0u);     // TS clear: no lazy #NM
@@ -199,12 +199,12 @@ KTEST(fpu_save_area_fits_and_round_trips_mxcsr) {
 }
 
 KTEST(fpu_threads_keep_their_registers_across_switches) {
-  if (!ksched::running()) KSKIP("scheduler not running (booted with nosched)");
+  if (!kthreads::running()) KSKIP("scheduler not running (booted with nosched)");
   if (!sched::kSwitchExtendedState) KSKIP("built without PLEIADES_SCHED_XSAVE");
   const ktest::InterruptsOn interrupts_on;
   static FpuWorker w[3];
-  const std::uint32_t last = ksched::last_online_cpu();  // CPU numbers may have gaps
-  ksched::KThread* ts[3] = {};
+  const std::uint32_t last = kthreads::last_online_cpu();  // CPU numbers may have gaps
+  kthreads::KThread* ts[3] = {};
   g_fpu_go.store(false);
   g_fpu_turn.store(0);
   for (std::uint32_t i = 0; i < 3; ++i) {
@@ -214,11 +214,11 @@ KTEST(fpu_threads_keep_their_registers_across_switches) {
     w[i].timed_out = false;
     // Rounding modes: nearest, down, toward zero (RC bits 13-14), all exceptions masked.
     w[i].mxcsr = 0x1F80 | (i == 0 ? 0 : i == 1 ? (1u << 13) : (3u << 13));
-    ksched::ThreadOptions o;
+    kthreads::ThreadOptions o;
     o.name = "fpu";
     o.uses_fpu = true;
     if (i < 2) o.affinity.add(platform::CpuNumber{last});
-    auto t = ksched::create_thread(o, &fpu_body, &w[i]);
+    auto t = kthreads::create_thread(o, &fpu_body, &w[i]);
     KCHECK(static_cast<bool>(t));
     if (!t) {
       g_fpu_go.store(true, std::memory_order_release);  // the ones created finish on their own
@@ -228,7 +228,7 @@ KTEST(fpu_threads_keep_their_registers_across_switches) {
     ts[i] = t.value();
   }
   g_fpu_go.store(true, std::memory_order_release);
-  for (auto* t : ts) KCHECK(ksched::join(t, 20'000 * kMs));
+  for (auto* t : ts) KCHECK(kthreads::join(t, 20'000 * kMs));
   for (std::uint32_t i = 0; i < 3; ++i) {
     KCHECK(!w[i].timed_out.load());
     KCHECK_EQ(w[i].rounds.load(), i < 2 ? kFpuRounds : kFpuRounds / 4);

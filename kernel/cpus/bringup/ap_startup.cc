@@ -1,6 +1,6 @@
 #include "kernel/cpus/bringup/ap_startup.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 namespace {
 
 class Wave {
@@ -149,4 +149,4 @@ Summary start_all(Target* targets, std::uint32_t count, std::uint32_t wave_size,
   return s;
 }
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

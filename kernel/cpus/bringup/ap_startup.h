@@ -27,7 +27,7 @@
 
 #include "smp/platform/platform.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 // What a target has shown so far, as the port classifies its raw stage.
 enum class Progress : std::uint8_t {
@@ -108,4 +108,4 @@ struct Summary {
 Summary start_all(Target* targets, std::uint32_t count, std::uint32_t wave_size,
                   StartupPort& port, const Timing& timing);
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

@@ -8,7 +8,7 @@
 // tests/host/bringup on plain words shared between host threads.
 #pragma once
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 // The AP's step from `from` (its current stage, which it wrote) to `to`. False: the word no
 // longer holds `from`, so the boot CPU claimed this CPU abandoned; the caller must park (stop,
@@ -31,4 +31,4 @@ template <typename Stage>
                                      __ATOMIC_ACQUIRE);
 }
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

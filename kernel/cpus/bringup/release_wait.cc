@@ -1,6 +1,6 @@
 #include "kernel/cpus/bringup/release_wait.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 JoinSummary await_joins(Target* targets, std::uint32_t count, std::uint64_t released_ns,
                         StartupPort& port, const Timing& timing) {
@@ -38,4 +38,4 @@ JoinSummary await_joins(Target* targets, std::uint32_t count, std::uint64_t rele
   }
 }
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

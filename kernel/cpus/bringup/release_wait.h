@@ -16,7 +16,7 @@
 
 #include "kernel/cpus/bringup/ap_startup.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 struct JoinSummary {
   std::uint32_t joined = 0;     // claimed their join: online for good
@@ -29,4 +29,4 @@ struct JoinSummary {
 JoinSummary await_joins(Target* targets, std::uint32_t count, std::uint64_t released_ns,
                         StartupPort& port, const Timing& timing);
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

@@ -1,6 +1,6 @@
 #include "kernel/cpus/bringup/target_plan.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 TargetPlan plan_targets(std::uint32_t listed, std::uint32_t max_cpus, std::uint32_t fake_count,
                         std::uint32_t cpu_limit) {
@@ -25,4 +25,4 @@ TargetPlan plan_targets(std::uint32_t listed, std::uint32_t max_cpus, std::uint3
   return p;
 }
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

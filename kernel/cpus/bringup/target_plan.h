@@ -1,5 +1,5 @@
 // Which CPUs the bring-up starts: the topology's listed APs in logical order, cut by maxcpus= and
-// by the kernel's CPU limit (smp::kMaxCpus: CpuSet, the per-CPU tables of the APIC and timer
+// by the kernel's CPU limit (smp::kMaxCpus: smp::CpuSet, the per-CPU tables of the APIC and timer
 // code), then the test-only fake targets while room remains. Every CPU left out is counted so
 // the boot can report it; none is numbered at or above the limit. Pure: host-tested in
 // tests/host/bringup/.
@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 
 struct TargetPlan {
   std::uint32_t listed_aps = 0;    // APs to start: logical numbers 1..listed_aps
@@ -25,4 +25,4 @@ struct TargetPlan {
 TargetPlan plan_targets(std::uint32_t listed, std::uint32_t max_cpus, std::uint32_t fake_count,
                         std::uint32_t cpu_limit);
 
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

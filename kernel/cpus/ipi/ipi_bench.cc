@@ -48,7 +48,7 @@ Timing measure(Op op) {
 }  // namespace
 
 bool run() {
-  const smp::CpuSet online = smp::online_cpus();
+  const smp::CpuSet online = kcpus::online_cpus();
   const platform::CpuNumber self = platform::current_cpu();
   // A page-aligned kernel address nobody maps: invlpg of an unmapped address is legal and
   // costs what a real one does.
@@ -66,25 +66,25 @@ bool run() {
     ++targets;
     const platform::CpuNumber first{set.next(0)};
     const Timing one = measure([&] {
-      return smp::call_on_cpu(first, nothing, {}, smp::CallMode::kSync);
+      return kcpus::call_on_cpu(first, nothing, {}, smp::CallMode::kSync);
     });
     const Timing all = measure([&] {
-      return smp::call_on_cpus(set, nothing, {}, smp::CallMode::kSync);
+      return kcpus::call_on_cpus(set, nothing, {}, smp::CallMode::kSync);
     });
     // Async: queue to the set, then one sync round so the queues do not fill up.
     const Timing async = measure([&] {
-      return smp::call_on_cpus(set, nothing, {}, smp::CallMode::kAsync);
+      return kcpus::call_on_cpus(set, nothing, {}, smp::CallMode::kAsync);
     });
-    (void)smp::call_on_cpus(set, nothing, {}, smp::CallMode::kSync);
+    (void)kcpus::call_on_cpus(set, nothing, {}, smp::CallMode::kSync);
     smp::TlbCpuSet space;
     for (std::uint32_t t = set.next(0); t < smp::kMaxCpus; t = set.next(t + 1)) {
       space.add(platform::CpuNumber{t});
     }
     const Timing page = measure([&] {
-      return smp::tlb_shootdown(space, smp::FlushRange{kFlushVirt, 4096, false});
+      return kcpus::tlb_shootdown(space, smp::FlushRange{kFlushVirt, 4096, false});
     });
     const Timing range = measure([&] {
-      return smp::tlb_shootdown(space, smp::FlushRange{kFlushVirt, 64 * 4096, false});
+      return kcpus::tlb_shootdown(space, smp::FlushRange{kFlushVirt, 64 * 4096, false});
     });
     ok = ok && one.ok && all.ok && async.ok && page.ok && range.ok;
     klog::raw("bench: {:>7}  {:>6} / {:<5} {:>7} / {:<6} {:>7} / {:<6} {:>6} / {:<5} {:>6} / {:<5}\n",

@@ -37,21 +37,21 @@ void record_cpu(const smp::CallArgs& args) {
 }  // namespace
 
 KTEST(ipi_call_every_cpu_sync) {
-  KCHECK(smp::call_service_ready());
+  KCHECK(kcpus::call_service_ready());
   for (auto& r : g_ran_on) r.store(0);
-  const smp::CpuSet online = smp::online_cpus();
-  KCHECK(smp::call_on_cpus(online, record_cpu, {nullptr, 1000}, smp::CallMode::kSync));
+  const smp::CpuSet online = kcpus::online_cpus();
+  KCHECK(kcpus::call_on_cpus(online, record_cpu, {nullptr, 1000}, smp::CallMode::kSync));
   // Sync: every CPU has run it by now, each with its own number.
   for (std::uint32_t c = 0; c < tracked(); ++c) {
-    const std::uint32_t want = smp::cpu_online(platform::CpuNumber{c}) ? c + 1 + 1000 : 0;
+    const std::uint32_t want = kcpus::cpu_online(platform::CpuNumber{c}) ? c + 1 + 1000 : 0;
     KCHECK_EQ(g_ran_on[c].load(), want);
   }
   // All but self: the caller is left out.
   for (auto& r : g_ran_on) r.store(0);
-  KCHECK(smp::call_on_all_but_self(record_cpu, {nullptr, 7}, smp::CallMode::kSync));
+  KCHECK(kcpus::call_on_all_but_self(record_cpu, {nullptr, 7}, smp::CallMode::kSync));
   KCHECK_EQ(g_ran_on[0].load(), 0u);
   for (std::uint32_t c = 1; c < tracked(); ++c) {
-    const std::uint32_t want = smp::cpu_online(platform::CpuNumber{c}) ? c + 1 + 7 : 0;
+    const std::uint32_t want = kcpus::cpu_online(platform::CpuNumber{c}) ? c + 1 + 7 : 0;
     KCHECK_EQ(g_ran_on[c].load(), want);
   }
 }
@@ -78,12 +78,12 @@ void storm_hit(const smp::CallArgs& args) {
 // Every sender, to every other online CPU, one at a time so `b` can name the target.
 void storm_send() {
   const std::uint32_t self = arch::current_cpu_number();
-  const smp::CpuSet online = smp::online_cpus();
+  const smp::CpuSet online = kcpus::online_cpus();
   if (self < kMax) g_storm_progress[self].store(1, std::memory_order_relaxed);
   for (std::uint32_t r = 0; r < kStormRounds; ++r) {
     for (std::uint32_t t = online.next(0); t < smp::kMaxCpus; t = online.next(t + 1)) {
       if (t == self) continue;
-      if (!smp::call_on_cpu(platform::CpuNumber{t}, storm_hit, {nullptr, self, t},
+      if (!kcpus::call_on_cpu(platform::CpuNumber{t}, storm_hit, {nullptr, self, t},
                             smp::CallMode::kAsync, kStormQueueNs)) {
         g_storm_send_failures.fetch_add(1, std::memory_order_relaxed);
       }
@@ -97,15 +97,15 @@ void storm_send() {
 void storm_report(std::uint32_t n, const std::uint64_t* ipis_before) {
   for (std::uint32_t c = 0; c < n; ++c) {
     const platform::CpuNumber cpu{c};
-    if (!smp::cpu_online(cpu)) continue;
-    const smp::CallQueueStats st = smp::call_queue_stats(cpu);
+    if (!kcpus::cpu_online(cpu)) continue;
+    const smp::CallQueueStats st = kcpus::call_queue_stats(cpu);
     std::uint32_t got = 0;
     for (std::uint32_t s = 0; s < n; ++s) got += g_storm[c][s].load(std::memory_order_relaxed);
-    const arch::CpuLocal* local = smp::cpu_local(cpu);
+    const arch::CpuLocal* local = kcpus::cpu_local(cpu);
     klog::error("storm: cpu {}: sender at {}/{} rounds, {} hits run here, {} pending, {} served, "
                 "{} IPIs sent to it, {} taken since the start, {} timer ticks",
                 c, g_storm_progress[c].load(std::memory_order_relaxed), kStormRounds + 1, got,
-                smp::call_service()->pending(cpu), st.served, st.ipis_sent,
+                kcpus::call_service()->pending(cpu), st.served, st.ipis_sent,
                 arch::read_counter(local->ipis) - ipis_before[c],
                 arch::read_counter(local->timer_ticks));
   }
@@ -124,15 +124,15 @@ KTEST(ipi_storm_every_cpu_to_every_cpu) {
   std::uint64_t ipis_before[kMax] = {};
   for (std::uint32_t c = 0; c < n; ++c) {
     g_storm_progress[c].store(0);
-    ipis_before[c] = arch::read_counter(smp::cpu_local(platform::CpuNumber{c})->ipis);
+    ipis_before[c] = arch::read_counter(kcpus::cpu_local(platform::CpuNumber{c})->ipis);
   }
   std::uint64_t skipped_before = 0;
-  for (std::uint32_t c = 0; c < n; ++c) skipped_before += smp::call_queue_stats(platform::CpuNumber{c}).ipis_skipped;
+  for (std::uint32_t c = 0; c < n; ++c) skipped_before += kcpus::call_queue_stats(platform::CpuNumber{c}).ipis_skipped;
   // The APs send from their call service (interrupts off: they serve their own queues while a
   // full target queue makes them wait), the boot CPU from here.
-  KCHECK(smp::call_on_all_but_self(storm_worker, {}, smp::CallMode::kAsync));
+  KCHECK(kcpus::call_on_all_but_self(storm_worker, {}, smp::CallMode::kAsync));
   storm_send();
-  const smp::CpuSet online = smp::online_cpus();
+  const smp::CpuSet online = kcpus::online_cpus();
   const std::uint32_t cpus = online.count();
   const std::uint64_t expected = std::uint64_t{cpus} * (cpus - 1) * kStormRounds;
   const std::uint64_t deadline = ktime::now_ns() + kStormQueueNs;
@@ -142,7 +142,7 @@ KTEST(ipi_storm_every_cpu_to_every_cpu) {
     for (std::uint32_t t = 0; t < n; ++t)
       for (std::uint32_t s = 0; s < n; ++s) total += g_storm[t][s].load(std::memory_order_relaxed);
     if (total >= expected || ktime::now_ns() > deadline) break;
-    smp::serve_call_queue();  // interrupts are off here: our share of the storm
+    kcpus::serve_call_queue();  // interrupts are off here: our share of the storm
     arch::pause();
   }
   if (total != expected || g_storm_send_failures.load() != 0) storm_report(n, ipis_before);
@@ -157,7 +157,7 @@ KTEST(ipi_storm_every_cpu_to_every_cpu) {
     }
   }
   std::uint64_t skipped = 0;
-  for (std::uint32_t c = 0; c < n; ++c) skipped += smp::call_queue_stats(platform::CpuNumber{c}).ipis_skipped;
+  for (std::uint32_t c = 0; c < n; ++c) skipped += kcpus::call_queue_stats(platform::CpuNumber{c}).ipis_skipped;
   // Hundreds of requests into queues that are busy: most must have gone without an IPI.
   if (cpus > 1) KCHECK(skipped > skipped_before);
 }
@@ -173,50 +173,50 @@ void wait_at_gate(const smp::CallArgs&) {
 }  // namespace
 
 KTEST(ipi_not_sent_when_request_pending) {
-  if (smp::online_cpu_count() < 2) KSKIP("needs two CPUs");
-  const platform::CpuNumber target{smp::online_cpus().next(1)};
+  if (kcpus::online_cpu_count() < 2) KSKIP("needs two CPUs");
+  const platform::CpuNumber target{kcpus::online_cpus().next(1)};
   g_gate.store(false);
   g_at_gate.store(false);
   // The target sits in the first request with interrupts off; the next ones queue up behind it.
-  KCHECK(smp::call_on_cpu(target, wait_at_gate, {}, smp::CallMode::kAsync));
+  KCHECK(kcpus::call_on_cpu(target, wait_at_gate, {}, smp::CallMode::kAsync));
   const std::uint64_t deadline = ktime::now_ns() + kWaitNs;
   while (!g_at_gate.load(std::memory_order_acquire) && ktime::now_ns() < deadline) arch::pause();
   KCHECK(g_at_gate.load());
-  const smp::CallQueueStats before = smp::call_queue_stats(target);
+  const smp::CallQueueStats before = kcpus::call_queue_stats(target);
   for (auto& r : g_ran_on) r.store(0);
-  KCHECK(smp::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kAsync));
-  KCHECK(smp::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kAsync));
-  const smp::CallQueueStats queued = smp::call_queue_stats(target);
+  KCHECK(kcpus::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kAsync));
+  KCHECK(kcpus::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kAsync));
+  const smp::CallQueueStats queued = kcpus::call_queue_stats(target);
   // The first of the two found the queue empty (IPI), the second found it busy (none).
   KCHECK_EQ(queued.ipis_sent - before.ipis_sent, 1u);
   KCHECK_EQ(queued.ipis_skipped - before.ipis_skipped, 1u);
   g_gate.store(true, std::memory_order_release);
-  KCHECK(smp::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kSync));
+  KCHECK(kcpus::call_on_cpu(target, record_cpu, {nullptr, 0}, smp::CallMode::kSync));
   KCHECK_EQ(g_ran_on[platform::to_index(target)].load(), platform::to_index(target) + 1);
 }
 
 KTEST(ipi_reschedule_reaches_target_once_when_pending) {
-  if (smp::online_cpu_count() < 2) KSKIP("needs two CPUs");
-  const platform::CpuNumber target{smp::online_cpus().next(1)};
-  const std::uint64_t before = smp::reschedule_ipis_taken(target);
-  smp::send_reschedule(target);
+  if (kcpus::online_cpu_count() < 2) KSKIP("needs two CPUs");
+  const platform::CpuNumber target{kcpus::online_cpus().next(1)};
+  const std::uint64_t before = kcpus::reschedule_ipis_taken(target);
+  kcpus::send_reschedule(target);
   const std::uint64_t deadline = ktime::now_ns() + kWaitNs;
-  while (smp::reschedule_ipis_taken(target) == before && ktime::now_ns() < deadline) arch::pause();
-  KCHECK_EQ(smp::reschedule_ipis_taken(target) - before, 1u);
+  while (kcpus::reschedule_ipis_taken(target) == before && ktime::now_ns() < deadline) arch::pause();
+  KCHECK_EQ(kcpus::reschedule_ipis_taken(target) - before, 1u);
   // Held in its call service with interrupts off, the target cannot take the IPI: a second
   // request while the first is pending sends nothing.
   g_gate.store(false);
   g_at_gate.store(false);
-  KCHECK(smp::call_on_cpu(target, wait_at_gate, {}, smp::CallMode::kAsync));
+  KCHECK(kcpus::call_on_cpu(target, wait_at_gate, {}, smp::CallMode::kAsync));
   while (!g_at_gate.load(std::memory_order_acquire) && ktime::now_ns() < deadline) arch::pause();
   KCHECK(g_at_gate.load());
-  const std::uint64_t skipped = smp::reschedule_ipis_skipped(target);
-  smp::send_reschedule(target);
-  smp::send_reschedule(target);
-  KCHECK_EQ(smp::reschedule_ipis_skipped(target) - skipped, 1u);
+  const std::uint64_t skipped = kcpus::reschedule_ipis_skipped(target);
+  kcpus::send_reschedule(target);
+  kcpus::send_reschedule(target);
+  KCHECK_EQ(kcpus::reschedule_ipis_skipped(target) - skipped, 1u);
   g_gate.store(true, std::memory_order_release);
-  while (smp::reschedule_ipis_taken(target) < before + 2 && ktime::now_ns() < deadline) arch::pause();
-  KCHECK_EQ(smp::reschedule_ipis_taken(target) - before, 2u);
+  while (kcpus::reschedule_ipis_taken(target) < before + 2 && ktime::now_ns() < deadline) arch::pause();
+  KCHECK_EQ(kcpus::reschedule_ipis_taken(target) - before, 2u);
 }
 
 namespace {
@@ -253,7 +253,7 @@ void shootdown_reader(const smp::CallArgs&) {
     if (phase == 2 && f.faulted) g_sd.faults_in_2.fetch_add(1);
     // This loop runs with interrupts off: it must serve its queue, or the shootdown it waits
     // for could never run here (STYLE.md rule 10).
-    smp::serve_call_queue();
+    kcpus::serve_call_queue();
   }
   g_sd.done.fetch_add(1, std::memory_order_release);
 }
@@ -281,11 +281,11 @@ KTEST(ipi_tlb_shootdown_remote_readers_never_see_old_page) {
   g_sd.started.store(0);
   g_sd.done.store(0);
   KCHECK(mm::kernel_map(g_sd.virt, old_frame.value(), 4096, paging::kKernelData).ok());
-  const std::uint32_t others = smp::online_cpu_count() - 1;
+  const std::uint32_t others = kcpus::online_cpu_count() - 1;
   // The first AP's counters (CPU 0's when there is none: then nothing is compared).
-  const platform::CpuNumber first_ap{others > 0 ? smp::online_cpus().next(1) : 0};
-  const smp::ShootdownStats before = smp::shootdown_stats(first_ap);
-  KCHECK(smp::call_on_all_but_self(shootdown_reader, {}, smp::CallMode::kAsync));
+  const platform::CpuNumber first_ap{others > 0 ? kcpus::online_cpus().next(1) : 0};
+  const smp::ShootdownStats before = kcpus::shootdown_stats(first_ap);
+  KCHECK(kcpus::call_on_all_but_self(shootdown_reader, {}, smp::CallMode::kAsync));
   std::uint64_t deadline = ktime::now_ns() + kWaitNs;
   while (g_sd.started.load() < others && ktime::now_ns() < deadline) arch::pause();
   KCHECK_EQ(g_sd.started.load(), others);
@@ -305,7 +305,7 @@ KTEST(ipi_tlb_shootdown_remote_readers_never_see_old_page) {
   KCHECK_EQ(g_sd.faults_in_2.load(), 0u);
   if (others > 0) {
     KCHECK(g_sd.reads_in_1.load() >= others * 50);
-    const smp::ShootdownStats after = smp::shootdown_stats(first_ap);
+    const smp::ShootdownStats after = kcpus::shootdown_stats(first_ap);
     KCHECK(after.page_flushes > before.page_flushes);
   }
   KCHECK(mm::kernel_unmap(g_sd.virt, 4096).ok());
@@ -314,15 +314,15 @@ KTEST(ipi_tlb_shootdown_remote_readers_never_see_old_page) {
 }
 
 KTEST(ipi_tlb_shootdown_large_range_flushes_everything) {
-  if (smp::online_cpu_count() < 2) KSKIP("needs two CPUs");
-  const platform::CpuNumber target{smp::online_cpus().next(1)};
-  const smp::ShootdownStats before = smp::shootdown_stats(target);
+  if (kcpus::online_cpu_count() < 2) KSKIP("needs two CPUs");
+  const platform::CpuNumber target{kcpus::online_cpus().next(1)};
+  const smp::ShootdownStats before = kcpus::shootdown_stats(target);
   smp::TlbCpuSet space;
   space.add(target);
   // One request, above the threshold: the target drops its whole TLB once.
-  KCHECK(smp::tlb_shootdown(space, smp::FlushRange{0xffff'c000'0000'0000ull,
+  KCHECK(kcpus::tlb_shootdown(space, smp::FlushRange{0xffff'c000'0000'0000ull,
                                                    (smp::kFullFlushPages + 1) * 4096, false}));
-  const smp::ShootdownStats after = smp::shootdown_stats(target);
+  const smp::ShootdownStats after = kcpus::shootdown_stats(target);
   KCHECK_EQ(after.full_flushes - before.full_flushes, 1u);
   KCHECK_EQ(after.page_flushes, before.page_flushes);
 }
@@ -333,16 +333,16 @@ KTEST(ipi_tlb_shootdown_flushes_the_callers_cpu) {
   // "the caller's CPU" is the one whose counters are read.
   platform::preempt_disable();
   const platform::CpuNumber self = platform::current_cpu();
-  const smp::ShootdownStats before = smp::shootdown_stats(self);
+  const smp::ShootdownStats before = kcpus::shootdown_stats(self);
   smp::TlbCpuSet space;
   space.add(self);
   const smp::FlushRange page{0xffff'c000'0000'0000ull, 4096, false};
-  const bool ok = smp::tlb_shootdown(space, page);
-  const smp::ShootdownStats after = smp::shootdown_stats(self);
+  const bool ok = kcpus::tlb_shootdown(space, page);
+  const smp::ShootdownStats after = kcpus::shootdown_stats(self);
   // Not in the space: nothing flushed here.
   smp::TlbCpuSet others;
-  const bool ok_empty = smp::tlb_shootdown(others, page);
-  const smp::ShootdownStats unchanged = smp::shootdown_stats(self);
+  const bool ok_empty = kcpus::tlb_shootdown(others, page);
+  const smp::ShootdownStats unchanged = kcpus::shootdown_stats(self);
   platform::preempt_enable();
   KCHECK(ok);
   KCHECK(ok_empty);

@@ -13,7 +13,7 @@
 #include "kernel/time/clock.h"
 #include "smp/cpu_set.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 enum class StopHow : std::uint32_t { kRunning = 0, kIpi = 1, kNmi = 2, kOwnPanic = 3 };
@@ -53,11 +53,11 @@ bool panic_nmi(arch::InterruptFrame& frame) {
   record_and_halt(StopHow::kNmi, frame.rip, frame.rsp, (frame.rflags & arch::kRflagsIf) != 0);
 }
 
-bool wait_stopped(const CpuSet& cpus, std::uint64_t ns) {
+bool wait_stopped(const smp::CpuSet& cpus, std::uint64_t ns) {
   const std::uint64_t deadline = ktime::now_ns() + ns;
   for (;;) {
     bool all = true;
-    for (std::uint32_t c = cpus.next(0); c < kMaxCpus; c = cpus.next(c + 1)) {
+    for (std::uint32_t c = cpus.next(0); c < smp::kMaxCpus; c = cpus.next(c + 1)) {
       if (g_stop.on(platform::CpuNumber{c}).how.load(std::memory_order_acquire) ==
           StopHow::kRunning) {
         all = false;
@@ -69,8 +69,8 @@ bool wait_stopped(const CpuSet& cpus, std::uint64_t ns) {
   }
 }
 
-CpuSet others() {
-  CpuSet set;
+smp::CpuSet others() {
+  smp::CpuSet set;
   const std::uint32_t self = arch::current_cpu_number();
   for (std::uint32_t i = 0; i < platform::cpu_count(); ++i) {
     if (i != self && cpu_online(platform::CpuNumber{i})) set.add(platform::CpuNumber{i});
@@ -89,13 +89,13 @@ void init_panic_stop() {
 void stop_other_cpus() {
   g_panicking.store(arch::current_cpu_number(), std::memory_order_release);
   if (!g_ready.load(std::memory_order_acquire)) return;
-  const CpuSet targets = others();
-  for (std::uint32_t c = targets.next(0); c < kMaxCpus; c = targets.next(c + 1)) {
+  const smp::CpuSet targets = others();
+  for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
     apic::send_ipi(cpu_local(platform::CpuNumber{c})->apic_id, apic::Vector::kPanicStop);
   }
   if (wait_stopped(targets, kStopIpiWaitNs)) return;
   // Still running: interrupts off (a spin, a stall) or the IPI lost. NMIs get through.
-  for (std::uint32_t c = targets.next(0); c < kMaxCpus; c = targets.next(c + 1)) {
+  for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
     if (g_stop.on(platform::CpuNumber{c}).how.load(std::memory_order_acquire) == StopHow::kRunning) {
       apic::send_nmi(cpu_local(platform::CpuNumber{c})->apic_id);
     }
@@ -105,10 +105,10 @@ void stop_other_cpus() {
 
 void print_stopped_cpus(fmt::Sink& sink) {
   if (!g_ready.load(std::memory_order_acquire)) return;
-  const CpuSet targets = others();
+  const smp::CpuSet targets = others();
   const char* how_names[] = {"did not stop", "stopped by IPI", "stopped by NMI",
                              "stopped in its own panic"};
-  for (std::uint32_t c = targets.next(0); c < kMaxCpus; c = targets.next(c + 1)) {
+  for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
     StopRecord& r = g_stop.on(platform::CpuNumber{c});
     const StopHow how = r.how.load(std::memory_order_acquire);
     const char* name = how_names[static_cast<std::uint32_t>(how) & 3];
@@ -129,4 +129,4 @@ void stop_this_cpu_for_panic(std::uint64_t rip, std::uint64_t rsp) {
   record_and_halt(StopHow::kOwnPanic, rip, rsp, false);
 }
 
-}  // namespace smp
+}  // namespace kcpus

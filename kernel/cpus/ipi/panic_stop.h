@@ -9,7 +9,7 @@
 
 #include "smp/klib/format.h"
 
-namespace smp {
+namespace kcpus {
 
 inline constexpr std::uint64_t kStopIpiWaitNs = 100'000'000;  // then NMI
 inline constexpr std::uint64_t kStopNmiWaitNs = 500'000'000;  // then report "did not stop"
@@ -26,4 +26,4 @@ void print_stopped_cpus(fmt::Sink& sink);
 // at its caller and halts (it must not exit QEMU under the first report).
 [[noreturn]] void stop_this_cpu_for_panic(std::uint64_t rip, std::uint64_t rsp);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -8,36 +8,36 @@
 #include "kernel/time/clock.h"
 #include "smp/locks/locks.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 // Unranked (rank 0): only cycle detection orders them, which is what the test exercises.
-constinit LockClass kInversionA{"inversion-test-a", LockRank{0}};
-constinit LockClass kInversionB{"inversion-test-b", LockRank{0}};
-TicketSpinLock<IrqSave, kInversionA> g_lock_a;
-TicketSpinLock<IrqSave, kInversionB> g_lock_b;
+constinit smp::LockClass kInversionA{"inversion-test-a", smp::LockRank{0}};
+constinit smp::LockClass kInversionB{"inversion-test-b", smp::LockRank{0}};
+smp::TicketSpinLock<smp::IrqSave, kInversionA> g_lock_a;
+smp::TicketSpinLock<smp::IrqSave, kInversionB> g_lock_b;
 
 constexpr std::uint64_t kBootCpuSpinNs = 5'000'000'000;
 
-void panic_here(const CallArgs&) {
+void panic_here(const smp::CallArgs&) {
   panic("test: panic_on_ap: cpu {} panics on purpose", arch::current_cpu_number());
 }
 
 }  // namespace
 
 void provoke_lock_inversion() {
-  if constexpr (!kLockdep) {
+  if constexpr (!smp::kLockdep) {
     klog::error("lockdep_test: lockdep is not built in (PLEIADES_KERNEL_LOCKDEP=OFF)");
     return;
   }
   klog::info("lockdep_test: taking inversion-test-a then -b, then -b then -a");
   {
-    Guard a{g_lock_a};
-    Guard b{g_lock_b};
+    smp::Guard a{g_lock_a};
+    smp::Guard b{g_lock_b};
   }
   {
-    Guard b{g_lock_b};
-    Guard a{g_lock_a};  // lockdep panics here: the edge b -> a closes a cycle with a -> b
+    smp::Guard b{g_lock_b};
+    smp::Guard a{g_lock_a};  // lockdep panics here: the edge b -> a closes a cycle with a -> b
   }
   klog::error("lockdep_test: the inversion was not reported");
 }
@@ -50,7 +50,7 @@ void provoke_panic_on_ap(std::uint32_t cpu) {
   }
   klog::info("panic_on_ap: cpu {} will panic; cpu 0 spins with interrupts off", cpu);
   arch::cli();
-  if (!call_on_cpu(target, panic_here, {}, CallMode::kAsync)) {
+  if (!call_on_cpu(target, panic_here, {}, smp::CallMode::kAsync)) {
     klog::error("panic_on_ap: request to cpu {} not queued", cpu);
     return;
   }
@@ -60,4 +60,4 @@ void provoke_panic_on_ap(std::uint32_t cpu) {
   klog::error("panic_on_ap: cpu 0 was not stopped within {} ms", kBootCpuSpinNs / 1'000'000);
 }
 
-}  // namespace smp
+}  // namespace kcpus

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace smp {
+namespace kcpus {
 
 // Takes two unranked locks in one order, then in the other: lockdep reports the cycle with
 // both sites (the kernel panics).
@@ -14,4 +14,4 @@ void provoke_lock_inversion();
 // it) and the other APs idle: the report must list every other CPU as stopped.
 void provoke_panic_on_ap(std::uint32_t cpu);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -9,7 +9,7 @@
 #include "kernel/cpus/cpus.h"
 #include "kernel/cpus/per_cpu.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 struct RescheduleState {
@@ -54,4 +54,4 @@ std::uint64_t reschedule_ipis_skipped(platform::CpuNumber cpu) {
   return g_state.on(cpu).skipped.load(std::memory_order_relaxed);
 }
 
-}  // namespace smp
+}  // namespace kcpus

@@ -4,7 +4,7 @@
 
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 // Called on the target CPU from the kReschedule interrupt, interrupts off.
 using RescheduleHook = void (*)();
@@ -23,4 +23,4 @@ void init_reschedule_ipi();
 std::uint64_t reschedule_ipis_taken(platform::CpuNumber cpu);
 std::uint64_t reschedule_ipis_skipped(platform::CpuNumber cpu);
 
-}  // namespace smp
+}  // namespace kcpus

@@ -6,7 +6,7 @@
 #include "smp/locks/config.h"
 #include "smp/locks/lockstat.h"
 
-namespace smp {
+namespace kcpus {
 namespace {
 
 constinit cmdline::ServiceOptions g_options{};
@@ -19,12 +19,12 @@ void set_service_options(const cmdline::ServiceOptions& o) { g_options = o; }
 void print_lockstat_if_requested() {
   if (!g_options.lockstat) return;
   klog::RawSink sink;
-  if constexpr (!kLockstat) {
+  if constexpr (!smp::kLockstat) {
     klog::raw("lockstat: not built in (PLEIADES_KERNEL_LOCKSTAT=OFF)\n");
   } else {
     klog::raw("lockstat: lock classes\n");
-    lockstat::print(sink);
+    smp::lockstat::print(sink);
   }
 }
 
-}  // namespace smp
+}  // namespace kcpus

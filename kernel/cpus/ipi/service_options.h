@@ -10,7 +10,7 @@ namespace cmdline {
 struct ServiceOptions;
 }
 
-namespace smp {
+namespace kcpus {
 
 // stall=irqoff|lock (test only): which stall to provoke.
 enum class StallTest : std::uint8_t { kNone, kIrqOff, kLock };
@@ -22,4 +22,4 @@ const cmdline::ServiceOptions& service_options();
 // off, panic). Takes no lock.
 void print_lockstat_if_requested();
 
-}  // namespace smp
+}  // namespace kcpus

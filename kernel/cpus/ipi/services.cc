@@ -10,17 +10,17 @@
 #include "kernel/cpus/watchdog/stall_test.h"
 #include "kernel/cpus/watchdog/watchdog.h"
 
-namespace smp {
+namespace kcpus {
 
 void set_service_options(const cmdline::ServiceOptions& o);  // service_options.cc
 
 void init_cross_cpu_services(const cmdline::ServiceOptions& o) {
   set_service_options(o);
-  const CpuSet online = online_cpus();
+  const smp::CpuSet online = online_cpus();
   // The online CPUs are all that will ever run kernel code: bring-up returns only once every
   // released AP has joined or been claimed abandoned (then it parks and never joins; docs/smp.md,
   // "The join handshake"), so no CPU comes online after this set is built.
-  for (std::uint32_t c = online.next(0); c < kMaxCpus; c = online.next(c + 1)) {
+  for (std::uint32_t c = online.next(0); c < smp::kMaxCpus; c = online.next(c + 1)) {
     kernel_tlb_cpus().add(platform::CpuNumber{c});
   }
   init_call_service();
@@ -37,4 +37,4 @@ void run_test_provocations() {
   if (o.stall != StallTest::kNone) watchdog::provoke_stall(o.stall);
 }
 
-}  // namespace smp
+}  // namespace kcpus

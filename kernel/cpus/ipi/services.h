@@ -6,9 +6,9 @@ namespace cmdline {
 struct ServiceOptions;
 }
 
-namespace smp {
+namespace kcpus {
 
-// Boot CPU, once, right after smp::start_secondary_cpus(), with the parsed options
+// Boot CPU, once, right after kcpus::start_secondary_cpus(), with the parsed options
 // (kernel/core/options.inc): keeps them (service_options()), starts the call service, puts every
 // online CPU in the kernel's TLB set, arms the panic stop and (when asked) the watchdog.
 void init_cross_cpu_services(const cmdline::ServiceOptions& options);
@@ -17,4 +17,4 @@ void init_cross_cpu_services(const cmdline::ServiceOptions& options);
 // Each either ends the kernel (panic) or returns after printing its outcome.
 void run_test_provocations();
 
-}  // namespace smp
+}  // namespace kcpus

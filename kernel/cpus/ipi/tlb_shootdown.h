@@ -1,5 +1,5 @@
-// The kernel's TLB shootdown: the protocol (TlbCpuSet, FlushRange, smp::tlb_shootdown over a
-// CallService) is in smp/calls/tlb_shootdown.h; this glue runs it on the kernel's call service,
+// The kernel's TLB shootdown: the protocol (smp::TlbCpuSet, smp::FlushRange, smp::tlb_shootdown over a
+// smp::CallService) is in smp/calls/tlb_shootdown.h; this glue runs it on the kernel's call service,
 // keeps the kernel address space's CPU set, and reports failures.
 //
 // Callers change the mapping and call the shootdown without flushing their own TLB first: the
@@ -14,18 +14,18 @@
 #include "smp/cpu_set.h"
 #include "smp/platform/platform.h"
 
-namespace smp {
+namespace kcpus {
 
 // Flushes `range` on every CPU of `space`, the caller's included when it is in it. Returns
 // once every target has flushed, or reports the CPUs that had not and returns false after
 // `timeout_ns`. Before the call service is up, flushes the caller's CPU only. Not from
 // interrupt context; takes the ipi-queue locks (rank 50), so the caller may hold only locks
 // below 50 or none (and no mm IrqSpinLock: its spin does not serve requests).
-[[nodiscard]] bool tlb_shootdown(const TlbCpuSet& space, FlushRange range,
-                                 std::uint64_t timeout_ns = kDefaultCallTimeoutNs);
+[[nodiscard]] bool tlb_shootdown(const smp::TlbCpuSet& space, smp::FlushRange range,
+                                 std::uint64_t timeout_ns = smp::kDefaultCallTimeoutNs);
 
 // The kernel address space: every online CPU (added by init_cross_cpu_services).
-TlbCpuSet& kernel_tlb_cpus();
+smp::TlbCpuSet& kernel_tlb_cpus();
 // For mm::kernel_unmap / kernel_protect after they changed the page tables (no local flush of
 // their own): flushes [virt, virt + size) here and on every other CPU; panics on timeout (a
 // stale kernel translation on another CPU is a use-after-free waiting to happen). Before the
@@ -33,6 +33,6 @@ TlbCpuSet& kernel_tlb_cpus();
 void kernel_tlb_shootdown(std::uint64_t virt, std::uint64_t size);
 
 // Shootdowns served by `cpu` (full flushes counted separately); zeros before the service.
-ShootdownStats shootdown_stats(platform::CpuNumber cpu);
+smp::ShootdownStats shootdown_stats(platform::CpuNumber cpu);
 
-}  // namespace smp
+}  // namespace kcpus

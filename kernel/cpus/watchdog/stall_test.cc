@@ -30,24 +30,24 @@ void hold_lock(const smp::CallArgs& args) {
 
 std::uint32_t highest_ap() {
   for (std::uint32_t c = platform::cpu_count(); c-- > 1;) {
-    if (smp::cpu_online(platform::CpuNumber{c})) return c;
+    if (kcpus::cpu_online(platform::CpuNumber{c})) return c;
   }
   return 0;
 }
 
 }  // namespace
 
-void provoke_stall(smp::StallTest kind) {
+void provoke_stall(kcpus::StallTest kind) {
   const std::uint32_t ap = highest_ap();
   if (ap == 0) {
     klog::error("watchdog test: needs an AP");
     return;
   }
-  if (kind == smp::StallTest::kIrqOff) {
+  if (kind == kcpus::StallTest::kIrqOff) {
     const std::uint64_t before = stalls_reported();
     klog::info("watchdog test: cpu {} spins with interrupts off for {} ms", ap,
                kStallBoundNs * 5 / 2 / 1'000'000);
-    if (!smp::call_on_cpu(platform::CpuNumber{ap}, spin_irqs_off, {nullptr, kStallBoundNs * 5 / 2},
+    if (!kcpus::call_on_cpu(platform::CpuNumber{ap}, spin_irqs_off, {nullptr, kStallBoundNs * 5 / 2},
                           smp::CallMode::kAsync)) {
       klog::error("watchdog test: request not queued");
       return;
@@ -71,7 +71,7 @@ void provoke_stall(smp::StallTest kind) {
     return;
   }
   klog::info("watchdog test: cpu {} holds stall-test with interrupts off; cpu 0 takes it", ap);
-  if (!smp::call_on_cpu(platform::CpuNumber{ap}, hold_lock, {nullptr, kStallBoundNs * 3},
+  if (!kcpus::call_on_cpu(platform::CpuNumber{ap}, hold_lock, {nullptr, kStallBoundNs * 3},
                         smp::CallMode::kAsync)) {
     klog::error("watchdog test: request not queued");
     return;

@@ -10,6 +10,6 @@ namespace watchdog {
 // prints "watchdog test: stall of cpu N reported" or that it was not.
 // lock: that AP holds a lock with interrupts off for 3 bounds; the boot CPU takes it and the
 // lock library's spin limit reports the stall (a panic naming the lock and its holder).
-void provoke_stall(smp::StallTest kind);
+void provoke_stall(kcpus::StallTest kind);
 
 }  // namespace watchdog

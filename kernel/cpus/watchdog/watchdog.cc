@@ -25,7 +25,7 @@ struct Heartbeat {
   std::atomic<bool> reported{false};         // this stall was reported
 };
 
-smp::PerCpu<Heartbeat> g_beats;
+kcpus::PerCpu<Heartbeat> g_beats;
 std::atomic<bool> g_running{false};
 std::atomic<std::uint64_t> g_reports{0};
 std::atomic<std::uint32_t> g_last_stalled{platform::kNoCpu};
@@ -35,7 +35,7 @@ void report(std::uint32_t cpu, std::uint64_t stalled_ns) {
               cpu, stalled_ns / 1'000'000, kStallBoundNs / 1'000'000);
   // The held stack belongs to the stalled CPU and may change under us: a best-effort snapshot
   // (it is stalled, so it rarely does).
-  const smp::CpuLockState& ls = smp::cpu_local(platform::CpuNumber{cpu})->lock_state;
+  const smp::CpuLockState& ls = kcpus::cpu_local(platform::CpuNumber{cpu})->lock_state;
   const std::uint32_t held = __atomic_load_n(&ls.held_count, __ATOMIC_RELAXED);
   if (held == 0) klog::error("watchdog:   cpu {} holds no lock lockdep knows of", cpu);
   for (std::uint32_t i = 0; i < held && i < smp::CpuLockState::kMaxHeld; ++i) {
@@ -73,9 +73,9 @@ bool start() {
     klog::error("watchdog: no free tick hook slot ({} taken); not started", ktime::kMaxTickHooks);
     return false;
   }
-  smp::CpuSet aps = smp::online_cpus();
+  smp::CpuSet aps = kcpus::online_cpus();
   aps.remove(platform::CpuNumber{0});
-  const bool ok = smp::call_on_cpus(aps, arm_tick, {}, smp::CallMode::kSync);
+  const bool ok = kcpus::call_on_cpus(aps, arm_tick, {}, smp::CallMode::kSync);
   std::uint32_t armed = 0;
   for (std::uint32_t c = aps.next(0); c < smp::kMaxCpus; c = aps.next(c + 1)) {
     if (g_beats.on(platform::CpuNumber{c}).watched.load(std::memory_order_acquire)) ++armed;
@@ -96,7 +96,7 @@ void on_tick() {
     const platform::CpuNumber cpu{c};
     Heartbeat& b = g_beats.on(cpu);
     if (!b.watched.load(std::memory_order_acquire)) continue;
-    const std::uint64_t ticks = arch::read_counter(smp::cpu_local(cpu)->timer_ticks);
+    const std::uint64_t ticks = arch::read_counter(kcpus::cpu_local(cpu)->timer_ticks);
     // A CPU halted in tickless idle takes no tick by design until its one-shot is due: alive
     // until then. Once it leaves idle its tick restarts (before it runs anything), and the bound
     // counts from here. Past that moment without a tick it is stuck (in the handler of the

@@ -11,11 +11,11 @@
 
 namespace {
 
-using smp::bringup::Outcome;
-using smp::bringup::Progress;
-using smp::bringup::Summary;
-using smp::bringup::Target;
-using smp::bringup::Timing;
+using kcpus::bringup::Outcome;
+using kcpus::bringup::Progress;
+using kcpus::bringup::Summary;
+using kcpus::bringup::Target;
+using kcpus::bringup::Timing;
 
 constexpr std::uint64_t kUs = 1'000;
 constexpr std::uint64_t kMs = 1'000'000;
@@ -56,7 +56,7 @@ struct FakeCpu {
   std::uint32_t reset_stage_floor = 0;
 };
 
-class FakeMachine final : public smp::bringup::StartupPort {
+class FakeMachine final : public kcpus::bringup::StartupPort {
  public:
   explicit FakeMachine(std::vector<FakeCpu> cpus) : cpus_(std::move(cpus)) {}
 
@@ -185,7 +185,7 @@ std::vector<FakeCpu> cpus(std::uint32_t n) {
 Summary run(FakeMachine& m, std::vector<Target>& t, std::uint32_t wave = 256,
             Timing timing = Timing{}) {
   t = m.targets();
-  return smp::bringup::start_all(t.data(), static_cast<std::uint32_t>(t.size()), wave, m, timing);
+  return kcpus::bringup::start_all(t.data(), static_cast<std::uint32_t>(t.size()), wave, m, timing);
 }
 
 TEST(ApStartup, AllAnswerInOneParallelRound) {
@@ -400,7 +400,7 @@ TEST(ApStartup, PreFailedTargetsAreNotStarted) {
   FakeMachine m(cpus(2));
   std::vector<Target> t = m.targets();
   t[0].outcome = Outcome::kFailed;
-  const Summary s = smp::bringup::start_all(t.data(), 2, 256, m, Timing{});
+  const Summary s = kcpus::bringup::start_all(t.data(), 2, 256, m, Timing{});
   EXPECT_EQ(s.online, 1u);
   EXPECT_EQ(m.cpus_[0].inits, 0u);
   EXPECT_EQ(m.cpus_[0].sipis, 0u);

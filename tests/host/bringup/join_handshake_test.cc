@@ -16,13 +16,13 @@
 
 namespace {
 
-using smp::bringup::ap_advance;
-using smp::bringup::boot_abandon;
-using smp::bringup::JoinSummary;
-using smp::bringup::Outcome;
-using smp::bringup::Progress;
-using smp::bringup::Target;
-using smp::bringup::Timing;
+using kcpus::bringup::ap_advance;
+using kcpus::bringup::boot_abandon;
+using kcpus::bringup::JoinSummary;
+using kcpus::bringup::Outcome;
+using kcpus::bringup::Progress;
+using kcpus::bringup::Target;
+using kcpus::bringup::Timing;
 
 constexpr std::uint64_t kUs = 1'000;
 constexpr std::uint64_t kMs = 1'000'000;
@@ -80,7 +80,7 @@ TEST(JoinHandshake, RacingClaimsExactlyOneWins) {
 
 // The release phase over simulated APs and a simulated clock. Every target is online (waiting
 // to be released) when the run starts; AP i tries its join `join_after[i]` after the release.
-class ReleaseMachine final : public smp::bringup::StartupPort {
+class ReleaseMachine final : public kcpus::bringup::StartupPort {
  public:
   struct Ap {
     std::uint64_t join_after = 1 * kMs;
@@ -158,7 +158,7 @@ class ReleaseMachine final : public smp::bringup::StartupPort {
 
 JoinSummary release_and_wait(ReleaseMachine& m, std::vector<Target>& t, Timing timing = {}) {
   t = m.online_targets();
-  return smp::bringup::await_joins(t.data(), static_cast<std::uint32_t>(t.size()), m.released_, m,
+  return kcpus::bringup::await_joins(t.data(), static_cast<std::uint32_t>(t.size()), m.released_, m,
                                    timing);
 }
 
@@ -255,7 +255,7 @@ TEST(ReleaseWait, TargetsNotOnlineAreLeftAlone) {
   ReleaseMachine m(aps);
   std::vector<Target> t = m.online_targets();
   t[0].outcome = Outcome::kFailed;  // failed during the start-up: never released
-  const JoinSummary s = smp::bringup::await_joins(t.data(), 2, m.released_, m, Timing{});
+  const JoinSummary s = kcpus::bringup::await_joins(t.data(), 2, m.released_, m, Timing{});
   EXPECT_EQ(s.joined, 1u);
   EXPECT_EQ(s.abandoned, 0u);
   EXPECT_EQ(t[0].outcome, Outcome::kFailed);
@@ -264,7 +264,7 @@ TEST(ReleaseWait, TargetsNotOnlineAreLeftAlone) {
 
 // The release phase with a host thread per AP and the real clock. Whatever the interleaving
 // (join_ns = 0 makes the two claims meet), the boot side's count equals the APs that joined.
-class ThreadedRelease final : public smp::bringup::StartupPort {
+class ThreadedRelease final : public kcpus::bringup::StartupPort {
  public:
   explicit ThreadedRelease(std::uint32_t n) : words_(n, Stage::kOnline) {}
 
@@ -337,7 +337,7 @@ TEST(ReleaseWaitThreads, CountEqualsTheApsThatJoinedWhateverTheOrder) {
     timing.join_ns = 0;
     const std::uint64_t released = m.now_ns();
     aps.released.store(true, std::memory_order_release);
-    const JoinSummary s = smp::bringup::await_joins(t.data(), kAps, released, m, timing);
+    const JoinSummary s = kcpus::bringup::await_joins(t.data(), kAps, released, m, timing);
     const std::uint32_t joined = aps.finish();
     ASSERT_EQ(s.joined + s.abandoned, kAps);
     ASSERT_EQ(s.joined, joined) << "round " << round;
@@ -357,7 +357,7 @@ TEST(ReleaseWaitThreads, ApsArrivingAfterTheBootGaveUpAllPark) {
   timing.join_ns = 0;
   const std::uint64_t released = m.now_ns();
   aps.released.store(true, std::memory_order_release);
-  const JoinSummary s = smp::bringup::await_joins(t.data(), kAps, released, m, timing);
+  const JoinSummary s = kcpus::bringup::await_joins(t.data(), kAps, released, m, timing);
   aps.boot_done.store(true, std::memory_order_release);
   EXPECT_EQ(aps.finish(), 0u);
   EXPECT_EQ(s.joined, 0u);

@@ -12,7 +12,7 @@
 
 namespace {
 
-smp::PerCpu<std::uint64_t> g_value;
+kcpus::PerCpu<std::uint64_t> g_value;
 
 TEST(PerCpu, BootCpuWorksBeforeAllocation) {
   platform::host::bind_cpu(platform::CpuNumber{0});
@@ -24,8 +24,8 @@ TEST(PerCpu, BootCpuWorksBeforeAllocation) {
 
 TEST(PerCpu, EachThreadWritesItsOwnSlot) {
   constexpr std::uint32_t kCpus = 1030;  // beyond 1024: no fixed cap
-  ASSERT_TRUE(smp::PerCpuRegistry::allocate(kCpus));
-  EXPECT_GE(smp::PerCpuRegistry::capacity(), kCpus);
+  ASSERT_TRUE(kcpus::PerCpuRegistry::allocate(kCpus));
+  EXPECT_GE(kcpus::PerCpuRegistry::capacity(), kCpus);
   platform::host::set_cpu_count(kCpus);
   std::vector<std::thread> threads;
   for (std::uint32_t c = 0; c < kCpus; c += 103) {

@@ -7,18 +7,18 @@
 #include "kernel/cpus/smp_options.h"
 #include "smp/cpu_set.h"
 
-namespace smp::bringup {
+namespace kcpus::bringup {
 namespace {
 
 TEST(TargetPlan, EveryListedCpuWhenThereIsRoom) {
-  const TargetPlan p = plan_targets(8, kNoCpuLimit, 0, kMaxCpus);
+  const TargetPlan p = plan_targets(8, kNoCpuLimit, 0, smp::kMaxCpus);
   EXPECT_EQ(p.listed_aps, 7u);
   EXPECT_EQ(p.total(), 8u);
   EXPECT_EQ(p.beyond_limit + p.by_maxcpus + p.fake_refused, 0u);
 }
 
 TEST(TargetPlan, MaxCpusCutsListedCpus) {
-  const TargetPlan p = plan_targets(8, 3, 1, kMaxCpus);
+  const TargetPlan p = plan_targets(8, 3, 1, smp::kMaxCpus);
   EXPECT_EQ(p.listed_aps, 2u);
   EXPECT_EQ(p.by_maxcpus, 5u);
   EXPECT_EQ(p.fake, 1u);  // fakes are test targets outside maxcpus
@@ -26,39 +26,39 @@ TEST(TargetPlan, MaxCpusCutsListedCpus) {
 }
 
 // A machine listing more CPUs than the kernel has numbers for (a 2048-thread server): the
-// first kMaxCpus are started, the rest refused and counted, the boot goes on.
+// first smp::kMaxCpus are started, the rest refused and counted, the boot goes on.
 TEST(TargetPlan, CpusAtOrBeyondTheLimitAreRefusedAndCounted) {
-  const TargetPlan p = plan_targets(2048, kNoCpuLimit, 0, kMaxCpus);
-  EXPECT_EQ(p.total(), kMaxCpus);
-  EXPECT_EQ(p.listed_aps, kMaxCpus - 1);
-  EXPECT_EQ(p.beyond_limit, 2048 - kMaxCpus);
+  const TargetPlan p = plan_targets(2048, kNoCpuLimit, 0, smp::kMaxCpus);
+  EXPECT_EQ(p.total(), smp::kMaxCpus);
+  EXPECT_EQ(p.listed_aps, smp::kMaxCpus - 1);
+  EXPECT_EQ(p.beyond_limit, 2048 - smp::kMaxCpus);
   EXPECT_EQ(p.by_maxcpus, 0u);
 }
 
 TEST(TargetPlan, ExactlyTheLimitFits) {
-  const TargetPlan p = plan_targets(kMaxCpus, kNoCpuLimit, 0, kMaxCpus);
-  EXPECT_EQ(p.total(), kMaxCpus);
+  const TargetPlan p = plan_targets(smp::kMaxCpus, kNoCpuLimit, 0, smp::kMaxCpus);
+  EXPECT_EQ(p.total(), smp::kMaxCpus);
   EXPECT_EQ(p.beyond_limit, 0u);
-  const TargetPlan over = plan_targets(kMaxCpus + 1, kNoCpuLimit, 0, kMaxCpus);
-  EXPECT_EQ(over.total(), kMaxCpus);
+  const TargetPlan over = plan_targets(smp::kMaxCpus + 1, kNoCpuLimit, 0, smp::kMaxCpus);
+  EXPECT_EQ(over.total(), smp::kMaxCpus);
   EXPECT_EQ(over.beyond_limit, 1u);
 }
 
 TEST(TargetPlan, FakeTargetsOnlyWhileNumbersRemain) {
-  const TargetPlan p = plan_targets(kMaxCpus - 1, kNoCpuLimit, 3, kMaxCpus);
-  EXPECT_EQ(p.listed_aps, kMaxCpus - 2);
+  const TargetPlan p = plan_targets(smp::kMaxCpus - 1, kNoCpuLimit, 3, smp::kMaxCpus);
+  EXPECT_EQ(p.listed_aps, smp::kMaxCpus - 2);
   EXPECT_EQ(p.fake, 1u);
   EXPECT_EQ(p.fake_refused, 2u);
-  EXPECT_EQ(p.total(), kMaxCpus);
+  EXPECT_EQ(p.total(), smp::kMaxCpus);
 }
 
 TEST(TargetPlan, MaxCpusAndLimitTogetherAndDegenerateInputs) {
-  const TargetPlan p = plan_targets(5000, 2000, 0, kMaxCpus);
+  const TargetPlan p = plan_targets(5000, 2000, 0, smp::kMaxCpus);
   EXPECT_EQ(p.by_maxcpus, 3000u);
-  EXPECT_EQ(p.beyond_limit, 2000u - kMaxCpus);
-  EXPECT_EQ(p.total(), kMaxCpus);
-  EXPECT_EQ(plan_targets(0, kNoCpuLimit, 0, kMaxCpus).total(), 1u);
-  EXPECT_EQ(plan_targets(4, 0, 0, kMaxCpus).total(), 1u);
+  EXPECT_EQ(p.beyond_limit, 2000u - smp::kMaxCpus);
+  EXPECT_EQ(p.total(), smp::kMaxCpus);
+  EXPECT_EQ(plan_targets(0, kNoCpuLimit, 0, smp::kMaxCpus).total(), 1u);
+  EXPECT_EQ(plan_targets(4, 0, 0, smp::kMaxCpus).total(), 1u);
   EXPECT_EQ(plan_targets(4, kNoCpuLimit, 2, 1).total(), 1u);
 }
 
@@ -80,4 +80,4 @@ TEST(TargetPlan, NeverBeyondTheLimitAndNothingSilentlyLost) {
 }
 
 }  // namespace
-}  // namespace smp::bringup
+}  // namespace kcpus::bringup

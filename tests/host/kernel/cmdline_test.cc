@@ -98,14 +98,14 @@ TEST(Cmdline, EmptyGivesDefaults) {
     EXPECT_EQ(c.fault, core::Fault::kNone);
     EXPECT_EQ(c.log_level, klog::Level::kInfo);
     const cmdline::SmpOptions& s = r.options.smp;
-    EXPECT_EQ(s.mode, smp::StartMode::kParallel);
+    EXPECT_EQ(s.mode, kcpus::StartMode::kParallel);
     EXPECT_EQ(s.max_cpus, 0u);
     EXPECT_EQ(s.fake_apics.count, 0u);
     const cmdline::ServiceOptions& v = r.options.services;
     EXPECT_FALSE(v.lockstat);
     EXPECT_FALSE(v.watchdog);
     EXPECT_FALSE(v.bench);
-    EXPECT_EQ(v.stall, smp::StallTest::kNone);
+    EXPECT_EQ(v.stall, kcpus::StallTest::kNone);
     EXPECT_EQ(v.panic_on_ap, 0u);
     EXPECT_FALSE(v.lockdep_inversion);
   }
@@ -149,21 +149,21 @@ TEST(Cmdline, Scheduler) {
 }
 
 TEST(Cmdline, SmpModes) {
-  EXPECT_EQ(parse("smp=serial").options.smp.mode, smp::StartMode::kSerial);
-  EXPECT_EQ(parse("smp=off").options.smp.mode, smp::StartMode::kOff);
-  EXPECT_EQ(parse("nosmp").options.smp.mode, smp::StartMode::kOff);
-  EXPECT_EQ(parse("smp=serial smp=parallel").options.smp.mode, smp::StartMode::kParallel);
+  EXPECT_EQ(parse("smp=serial").options.smp.mode, kcpus::StartMode::kSerial);
+  EXPECT_EQ(parse("smp=off").options.smp.mode, kcpus::StartMode::kOff);
+  EXPECT_EQ(parse("nosmp").options.smp.mode, kcpus::StartMode::kOff);
+  EXPECT_EQ(parse("smp=serial smp=parallel").options.smp.mode, kcpus::StartMode::kParallel);
   const auto bad = parse("smp=serial smp=fast");
-  EXPECT_EQ(bad.options.smp.mode, smp::StartMode::kSerial);  // the bad word changes nothing
+  EXPECT_EQ(bad.options.smp.mode, kcpus::StartMode::kSerial);  // the bad word changes nothing
   ASSERT_EQ(kinds(bad), std::vector<ProblemKind>{ProblemKind::kBadValue});
   EXPECT_EQ(str(bad.problems[0].word), "smp=fast");
   const auto flag_with_value = parse("nosmp=1");
-  EXPECT_EQ(flag_with_value.options.smp.mode, smp::StartMode::kParallel);
+  EXPECT_EQ(flag_with_value.options.smp.mode, kcpus::StartMode::kParallel);
   ASSERT_EQ(kinds(flag_with_value), std::vector<ProblemKind>{ProblemKind::kUnexpectedValue});
   EXPECT_EQ(str(flag_with_value.problems[0].word), "nosmp=1");
   EXPECT_EQ(kinds(parse("smp")), std::vector<ProblemKind>{ProblemKind::kMissingValue});
-  EXPECT_EQ(parse("smpx=serial").options.smp.mode, smp::StartMode::kParallel);
-  EXPECT_EQ(parse("  \tsmp=serial\n").options.smp.mode, smp::StartMode::kSerial);
+  EXPECT_EQ(parse("smpx=serial").options.smp.mode, kcpus::StartMode::kParallel);
+  EXPECT_EQ(parse("  \tsmp=serial\n").options.smp.mode, kcpus::StartMode::kSerial);
 }
 
 TEST(Cmdline, MaxCpus) {
@@ -188,7 +188,7 @@ TEST(Cmdline, FakeApics) {
   EXPECT_EQ(kinds(parse("smp_fake_apic=x")), std::vector<ProblemKind>{ProblemKind::kBadValue});
   const auto many = parse("smp_fake_apic=1 smp_fake_apic=2 smp_fake_apic=3 smp_fake_apic=4 "
                           "smp_fake_apic=5");
-  EXPECT_EQ(many.options.smp.fake_apics.count, smp::kMaxFakeApics);
+  EXPECT_EQ(many.options.smp.fake_apics.count, kcpus::kMaxFakeApics);
   EXPECT_EQ(many.options.smp.fake_apics.ids[3], 4u);
   ASSERT_EQ(kinds(many), std::vector<ProblemKind>{ProblemKind::kBadValue});
   EXPECT_EQ(str(many.problems[0].word), "smp_fake_apic=5");
@@ -205,9 +205,9 @@ TEST(Cmdline, Services) {
   EXPECT_TRUE(parse("watchdog").options.services.watchdog);
   // A stall test needs the watchdog.
   const auto irqoff = parse("stall=irqoff");
-  EXPECT_EQ(irqoff.options.services.stall, smp::StallTest::kIrqOff);
+  EXPECT_EQ(irqoff.options.services.stall, kcpus::StallTest::kIrqOff);
   EXPECT_TRUE(irqoff.options.services.watchdog);
-  EXPECT_EQ(parse("stall=lock").options.services.stall, smp::StallTest::kLock);
+  EXPECT_EQ(parse("stall=lock").options.services.stall, kcpus::StallTest::kLock);
   const auto bad = parse("stall=spin stall panic_on_ap=0 panic_on_ap=x lockdep_test=order "
                          "lockstat=1");
   EXPECT_EQ(kinds(bad), (std::vector<ProblemKind>{ProblemKind::kBadValue,
@@ -215,7 +215,7 @@ TEST(Cmdline, Services) {
                                                   ProblemKind::kBadValue, ProblemKind::kBadValue,
                                                   ProblemKind::kBadValue,
                                                   ProblemKind::kUnexpectedValue}));
-  EXPECT_EQ(bad.options.services.stall, smp::StallTest::kNone);
+  EXPECT_EQ(bad.options.services.stall, kcpus::StallTest::kNone);
   EXPECT_FALSE(bad.options.services.watchdog);
   EXPECT_EQ(bad.options.services.panic_on_ap, 0u);
   EXPECT_FALSE(bad.options.services.lockdep_inversion);
@@ -305,7 +305,7 @@ TEST(Cmdline, NotNulTerminated) {
   EXPECT_TRUE(r.options.core.tests.selected);
   EXPECT_EQ(r.problem_count, 0u);
   const char smp_off[] = {'s', 'm', 'p', '=', 'o', 'f', 'f', 'X'};
-  EXPECT_EQ(cmdline::parse(fmt::StringView(smp_off, 7)).options.smp.mode, smp::StartMode::kOff);
+  EXPECT_EQ(cmdline::parse(fmt::StringView(smp_off, 7)).options.smp.mode, kcpus::StartMode::kOff);
 }
 
 TEST(Cmdline, PrefixOfKeyIsUnknown) {
@@ -384,8 +384,8 @@ TEST(OptionTable, DefaultsInWords) {
 }
 
 TEST(OptionTable, StartModeNamesMatchSmp) {
-  for (const auto& n : smp::kStartModeNames) {
-    EXPECT_STREQ(smp::start_mode_name(n.value), n.name);
+  for (const auto& n : kcpus::kStartModeNames) {
+    EXPECT_STREQ(kcpus::start_mode_name(n.value), n.name);
     EXPECT_EQ(parse(std::string("smp=") + n.name).options.smp.mode, n.value);
   }
 }

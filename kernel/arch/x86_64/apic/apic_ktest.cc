@@ -104,9 +104,9 @@ KTEST(apic_illegal_vector_raises_error_interrupt) {
 KTEST(pic_fully_masked) { KCHECK_EQ(apic::pic_masks(), 0xFFFFu); }
 
 KTEST(ioapic_present_with_entries) {
-  if (kacpi::machine_tables().topology.ioapics.size == 0) KSKIP("no IOAPIC in the MADT");
+  if (kfirmware::machine_tables().topology.ioapics.size == 0) KSKIP("no IOAPIC in the MADT");
   KCHECK(apic::io_apic_count() >= 1);
-  KCHECK(kacpi::machine_tables().topology.ioapics[0].gsi_count_known);
+  KCHECK(kfirmware::machine_tables().topology.ioapics[0].gsi_count_known);
   KCHECK(apic::io_apic_gsi_total() >= 16);  // every PC IOAPIC covers the ISA IRQs
 }
 

@@ -8,7 +8,7 @@
 namespace apic {
 
 bool apply_machine_tables() {
-  const kacpi::MachineTables& m = kacpi::machine_tables();
+  const kfirmware::MachineTables& m = kfirmware::machine_tables();
   if (m.hpet_present) ktime::set_hpet(m.hpet_base);
   if (m.pm_timer_present) ktime::set_pm_timer(m.pm_timer_port, m.pm_timer_32bit);
   if (!m.madt_ok) {

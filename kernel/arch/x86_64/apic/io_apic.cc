@@ -62,7 +62,7 @@ Found find(std::uint32_t gsi) {
 
 std::uint32_t io_apic_init() {
   pic_remap_and_mask();
-  const acpi::Topology& t = kacpi::machine_tables().topology;
+  const acpi::Topology& t = kfirmware::machine_tables().topology;
   if (t.ioapics.size == 0) {
     klog::warn("ioapic: none in the MADT; device interrupts unavailable");
     return 0;
@@ -91,7 +91,7 @@ std::uint32_t io_apic_init() {
       io->gsi_count = io->device.entry_count();
       for (std::uint32_t pin = 0; pin < io->gsi_count; ++pin) io->device.set_masked(pin, true);
     }
-    kacpi::set_ioapic_gsi_count(i, io->gsi_count);
+    kfirmware::set_ioapic_gsi_count(i, io->gsi_count);
     g_ioapics[g_count++] = io;
     klog::info("ioapic: id {} at {:#x}, GSI {}..{}, version {:#x}", info.id, info.address,
                io->gsi_base, io->gsi_base + io->gsi_count - 1, IoApicVersion::get(version));
@@ -102,7 +102,7 @@ std::uint32_t io_apic_init() {
 bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id, bool masked) {
   const Found f = find(gsi);
   if (f.io == nullptr) return false;
-  const acpi::Topology& t = kacpi::machine_tables().topology;
+  const acpi::Topology& t = kfirmware::machine_tables().topology;
   const GsiSetup setup = resolve_gsi(gsi, t.overrides.data, t.overrides.size);
   const RouteConfig config{arch::vector_number(v), apic_id, setup.active_low, setup.level, masked};
   IrqLockGuard guard(f.io->lock);
@@ -111,7 +111,7 @@ bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id, bool mas
 
 bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
                    std::uint32_t* gsi_out) {
-  const acpi::Topology& t = kacpi::machine_tables().topology;
+  const acpi::Topology& t = kfirmware::machine_tables().topology;
   const GsiSetup setup = resolve_isa_irq(irq, t.overrides.data, t.overrides.size);
   if (gsi_out != nullptr) *gsi_out = setup.gsi;
   const Found f = find(setup.gsi);

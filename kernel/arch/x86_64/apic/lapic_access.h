@@ -47,7 +47,7 @@ class XApicRegisters : public LapicAccess {
   // place that writes the ICR, so no caller can forget it.
   //
   // NMIs cannot be masked. The kernel's NMI paths that send IPIs are the panic ones
-  // (exception_dispatch -> kpanic::begin -> smp::stop_other_cpus, or panic_nmi halting this
+  // (exception_dispatch -> kpanic::begin -> kcpus::stop_other_cpus, or panic_nmi halting this
   // CPU): each writes both halves itself and never returns to the interrupted code, so a
   // half-written ICR of the interrupted sender is abandoned, never completed with the wrong
   // destination. An NMI handler that returned after sending an IPI would break this.

@@ -48,7 +48,7 @@ LocalApicDevice& device() {
 
 PerCpu& this_cpu() {
   // Interrupts are off in every caller (init, the error handler): the CPU cannot change. The
-  // bring-up numbers no CPU at or above kMaxCpus (smp::bringup::plan_targets refuses and
+  // bring-up numbers no CPU at or above kMaxCpus (kcpus::bringup::plan_targets refuses and
   // reports the rest), so this check guards the kernel's own invariant, not firmware input.
   const std::uint32_t n = arch::current_cpu_number();
   if (n >= smp::kMaxCpus) panic("apic: CPU number {} beyond smp::kMaxCpus", n);
@@ -65,11 +65,11 @@ void apply_mode_plan(const ModePlan& plan, const char* who) {
 }
 
 // LINT set-up for this CPU from the MADT's Local (x2)APIC NMI entries that apply to it, read
-// from the topology kacpi keeps (one entry per CPU on many servers: no copy, no cap). Entries
+// from the topology kfirmware keeps (one entry per CPU on many servers: no copy, no cap). Entries
 // naming a LINT other than 0 or 1 are firmware garbage (seen on real tables); the boot CPU
 // reports them once and every CPU skips them.
 void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
-  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kacpi::machine_tables().topology.lapic_nmis;
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kfirmware::machine_tables().topology.lapic_nmis;
   LintSetup lint[2] = {};
   for (std::uint32_t i = 0; i < nmis.size; ++i) {
     const acpi::LapicNmiInfo& n = nmis[i];
@@ -83,7 +83,7 @@ void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
 }
 
 std::uint32_t bad_lint_entries() {
-  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kacpi::machine_tables().topology.lapic_nmis;
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kfirmware::machine_tables().topology.lapic_nmis;
   std::uint32_t bad = 0;
   for (std::uint32_t i = 0; i < nmis.size; ++i) bad += nmis[i].lint > 1;
   return bad;
@@ -159,7 +159,7 @@ void init_boot_cpu() {
              plan.firmware_left_x2apic ? "x2APIC on" : (plan.was_disabled ? "disabled" : "xAPIC"),
              cpu_has_x2apic() ? ", x2APIC supported" : "", dev.id(), dev.version(),
              dev.lvt_entries(),
-             kacpi::machine_tables().topology.lapic_nmis.size != 0 ? ", LINT NMI from MADT" : "");
+             kfirmware::machine_tables().topology.lapic_nmis.size != 0 ? ", LINT NMI from MADT" : "");
   if (g_mode == ApicMode::kXApic) klog::info("apic: xAPIC registers at {:#x}", g_xapic_phys);
   if (const std::uint32_t bad = bad_lint_entries()) {
     klog::warn("apic: {} MADT local APIC NMI entries name a LINT other than 0/1; ignored", bad);

@@ -28,7 +28,7 @@ void init_boot_cpu();
 // first when the boot CPU uses it) and the same SVR/LVT set-up. Interrupts off.
 void init_this_cpu();
 
-// The LINT0/LINT1 NMI wiring comes from the MADT entries kacpi::machine_tables() keeps; a LINT
+// The LINT0/LINT1 NMI wiring comes from the MADT entries kfirmware::machine_tables() keeps; a LINT
 // with no entry stays masked. kAllCpus: the UID of a CPU whose own UID is unknown (only the
 // "all CPUs" entries apply to it).
 inline constexpr std::uint32_t kAllCpus = 0xFFFFFFFF;

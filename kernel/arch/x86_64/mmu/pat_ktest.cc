@@ -26,9 +26,9 @@ void record_pat(const smp::CallArgs&) {
 
 KTEST(mm_pat_same_on_every_cpu) {
   if (!mm::arch::cpu_has_pat()) KSKIP("CPU without PAT");
-  const smp::CpuSet online = smp::online_cpus();
+  const smp::CpuSet online = kcpus::online_cpus();
   for (std::uint32_t c = 0; c < smp::kMaxCpus; ++c) g_pat[c] = 0;
-  KCHECK(smp::call_on_cpus(online, record_pat, {}, smp::CallMode::kSync));
+  KCHECK(kcpus::call_on_cpus(online, record_pat, {}, smp::CallMode::kSync));
   for (std::uint32_t c = online.next(0); c < smp::kMaxCpus; c = online.next(c + 1)) {
     KCHECK_EQ(g_pat[c], mm::arch::kKernelPat);
   }
