@@ -9,6 +9,8 @@
 #include "kernel/arch/x86_64/trampoline/trampoline_page.h"
 #include "kernel/console/log.h"
 #include "kernel/core/options.h"
+#include "kernel/mm/kernel_space.h"
+#include "kernel/mm/mm.h"
 #include "kernel/platform/platform_kernel.h"
 #include "kernel/cpus/ap_start_state.h"
 #include "kernel/cpus/bringup/ap_startup.h"
@@ -288,11 +290,21 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
 
   g_start.control = arch::read_control_registers();
   g_start.features = read_cpu_features();
-  auto page = arch::TrampolinePage::install(info.trampoline_page, &smp_ap_entry, g_start.control,
-                                            leaf_b);
+  auto page = arch::TrampolinePage::install(
+      info.trampoline_page, mm::phys_to<std::uint8_t>(info.trampoline_page), mm::kernel_pml4(),
+      &smp_ap_entry, g_start.control, leaf_b);
   if (!page) {
     platform::kernel::set_cpu_count(1);
     return boot_cpu_only(r, page.error());
+  }
+  // Identity mapping for the mode switch: writable because the 32/64-bit stages write their
+  // stage into the slots through it, executable because they run there. It exists only until
+  // the waves are over.
+  if (!mm::kernel_map(info.trampoline_page, info.trampoline_page, boot::kPageSize,
+                      paging::PageFlags{.writable = true, .executable = true})) {
+    page.value().wipe();
+    platform::kernel::set_cpu_count(1);
+    return boot_cpu_only(r, "identity mapping of the trampoline page failed");
   }
 
   const bool long_init = needs_long_init_delay();
@@ -309,7 +321,10 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   const bringup::Summary s = bringup::start_all(targets, n, wave, port, timing);
   port.end_waves();
   const std::uint32_t stray = page.value().unknown_arrivals();
-  if (!page.value().wipe_and_unmap()) {
+  page.value().wipe();
+  // Removing a present translation: kernel_unmap flushes this CPU; the APs flushed their whole
+  // TLB (CR4/CR3 writes in init_secondary_cpu) after leaving the page and never touch it again.
+  if (!mm::kernel_unmap(info.trampoline_page, boot::kPageSize)) {
     klog::error("smp: unmapping the trampoline page at {:#x} failed (wiped)", info.trampoline_page);
   }
 

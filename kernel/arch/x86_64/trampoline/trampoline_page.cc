@@ -4,8 +4,7 @@
 
 #include "kernel/arch/x86_64/descriptors.h"
 #include "kernel/arch/x86_64/percpu.h"
-#include "kernel/mm/kernel_space.h"
-#include "kernel/mm/mm.h"
+#include "kernel/boot/boot_info.h"
 
 // trampoline.S: the code to copy, and the entry points of its 32- and 64-bit parts.
 extern "C" const std::uint8_t ap_trampoline_start[];
@@ -92,9 +91,9 @@ Slot* slots(std::uint8_t* page) {
 
 }  // namespace
 
-std::uint8_t* TrampolinePage::page() const { return mm::phys_to<std::uint8_t>(phys_); }
-
 klib::Result<TrampolinePage, const char*> TrampolinePage::install(std::uint64_t phys,
+                                                                  std::uint8_t* virt,
+                                                                  std::uint64_t kernel_cr3,
                                                                   ApKernelEntry entry,
                                                                   const ControlRegisters& bsp,
                                                                   bool use_leaf_b) {
@@ -103,12 +102,13 @@ klib::Result<TrampolinePage, const char*> TrampolinePage::install(std::uint64_t 
   if (phys == 0 || (phys & 0xFFF) != 0 || phys >= k1MiB) {
     return klib::make_error("trampoline page not a page-aligned address in 4 KiB..1 MiB");
   }
-  const std::uint64_t cr3 = mm::kernel_pml4();
+  if (virt == nullptr) return klib::make_error("trampoline page has no kernel mapping");
+  const std::uint64_t cr3 = kernel_cr3;
   if (cr3 == 0 || cr3 >= k4GiB) return klib::make_error("kernel PML4 not below 4 GiB");
   const auto code_size = static_cast<std::size_t>(ap_trampoline_end - ap_trampoline_start);
   if (code_size > TRAMPOLINE_PARAMS_OFFSET) return klib::make_error("trampoline code too big");
 
-  TrampolinePage t(phys);
+  TrampolinePage t(phys, virt);
   std::uint8_t* p = t.page();
   __builtin_memset(p, 0, boot::kPageSize);
   __builtin_memcpy(p, ap_trampoline_start, code_size);
@@ -133,15 +133,6 @@ klib::Result<TrampolinePage, const char*> TrampolinePage::install(std::uint64_t 
   tp.efer_hi = static_cast<std::uint32_t>(efer >> 32);
   tp.entry64 = reinterpret_cast<std::uint64_t>(entry);
 
-  // Identity mapping for the mode switch: writable because the 32/64-bit stages write their
-  // stage into the slots through it, executable because they run there. It exists only between
-  // install() and wipe_and_unmap().
-  auto mapped = mm::kernel_map(phys, phys, boot::kPageSize,
-                               paging::PageFlags{.writable = true, .executable = true});
-  if (!mapped) {
-    __builtin_memset(p, 0, boot::kPageSize);
-    return klib::make_error("identity mapping of the trampoline page failed");
-  }
   return t;
 }
 
@@ -179,11 +170,6 @@ std::uint32_t TrampolinePage::unknown_arrivals() const {
   return __atomic_load_n(&params(page()).unknown, __ATOMIC_ACQUIRE);
 }
 
-bool TrampolinePage::wipe_and_unmap() {
-  __builtin_memset(page(), 0, boot::kPageSize);
-  // Removing a present translation: kernel_unmap flushes this CPU; the APs flushed their whole
-  // TLB (CR4/CR3 writes in init_secondary_cpu) after leaving the page and never touch it again.
-  return mm::kernel_unmap(phys_, boot::kPageSize).ok();
-}
+void TrampolinePage::wipe() { __builtin_memset(page(), 0, boot::kPageSize); }
 
 }  // namespace arch

@@ -28,12 +28,14 @@ class TrampolinePage {
  public:
   static constexpr std::uint32_t kSlotCount = TRAMPOLINE_SLOT_COUNT;
 
-  // Copies the code into the page at `phys`, fills the parameter block (GDT, far pointers,
-  // kernel CR3, `bsp` CR0/EFER, `entry`) and maps the page at virt = phys, writable and
-  // executable, in the kernel tables (long mode needs the instruction after CR0.PG at the same
-  // address). `use_leaf_b`: APs identify themselves by CPUID 0xB (x2APIC ID) instead of CPUID 1.
-  // Errors (nothing mapped then): page not usable, CR3 above 4 GiB, mapping failed.
-  static klib::Result<TrampolinePage, const char*> install(std::uint64_t phys,
+  // Copies the code into the page at `phys` (reached through `virt`, its kernel mapping) and
+  // fills the parameter block (GDT, far pointers, `kernel_cr3`, `bsp` CR0/EFER, `entry`).
+  // `use_leaf_b`: APs identify themselves by CPUID 0xB (x2APIC ID) instead of CPUID 1. The
+  // caller then maps the page at virt = phys, writable and executable (long mode needs the
+  // instruction after CR0.PG at the same address), and removes that mapping after wipe().
+  // Errors (nothing written then): page not usable, CR3 above 4 GiB, code too big.
+  static klib::Result<TrampolinePage, const char*> install(std::uint64_t phys, std::uint8_t* virt,
+                                                           std::uint64_t kernel_cr3,
                                                            ApKernelEntry entry,
                                                            const ControlRegisters& bsp,
                                                            bool use_leaf_b);
@@ -53,17 +55,17 @@ class TrampolinePage {
   std::uint32_t arrivals() const;
   std::uint32_t unknown_arrivals() const;
 
-  // Zeroes the whole page (code, parameters, slots) and removes the identity mapping. After it,
-  // a stray STARTUP IPI to this page runs zeros (00 00 = add [bx+si], al ... into nowhere)
-  // rather than stale start-up code with a live kernel CR3. False when the unmap failed (the
-  // page is wiped either way).
-  [[nodiscard]] bool wipe_and_unmap();
+  // Zeroes the whole page (code, parameters, slots). After it (and the caller's unmap), a
+  // stray STARTUP IPI to this page runs zeros (00 00 = add [bx+si], al ... into nowhere) rather
+  // than stale start-up code with a live kernel CR3.
+  void wipe();
 
  private:
-  explicit TrampolinePage(std::uint64_t phys) : phys_(phys) {}
-  std::uint8_t* page() const;
+  TrampolinePage(std::uint64_t phys, std::uint8_t* virt) : phys_(phys), virt_(virt) {}
+  std::uint8_t* page() const { return virt_; }
 
   std::uint64_t phys_ = 0;
+  std::uint8_t* virt_ = nullptr;
 };
 
 }  // namespace arch
