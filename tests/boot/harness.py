@@ -163,18 +163,24 @@ class Runner:
         for proc in children:
             _kill_group(proc)
 
-    def prepare_kernel(self, case, workdir):
-        with open(self.kernel, "rb") as f:
+    @staticmethod
+    def write_mutation(source, mutations, name, workdir, file_name):
+        """`source` changed by mutations[name], written to workdir/file_name; its path."""
+        with open(source, "rb") as f:
             data = f.read()
-        if case.kernel == "good":
-            return self.kernel
-        mutated = MUTATIONS[case.kernel](data)
+        mutated = mutations[name](data)
         if mutated == data:
-            raise ValueError(f"mutation {case.kernel} left kernel.elf unchanged")
-        path = os.path.join(workdir, f"kernel-{case.kernel}.elf")
+            raise ValueError(f"mutation {name} left {os.path.basename(source)} unchanged")
+        path = os.path.join(workdir, file_name)
         with open(path, "wb") as f:
             f.write(mutated)
         return path
+
+    def prepare_kernel(self, case, workdir):
+        if case.kernel == "good":
+            return self.kernel
+        return self.write_mutation(self.kernel, MUTATIONS, case.kernel, workdir,
+                                   f"kernel-{case.kernel}.elf")
 
     def prepare_initramfs(self, case, workdir):
         """The initramfs file for `case`, or None for none."""
@@ -184,15 +190,8 @@ class Runner:
             raise ValueError(f"unknown initramfs mutation {case.initramfs!r}")
         if case.initramfs == "good":
             return self.initramfs
-        with open(self.initramfs, "rb") as f:
-            data = f.read()
-        mutated = INITRAMFS_MUTATIONS[case.initramfs](data)
-        if mutated == data:
-            raise ValueError(f"mutation {case.initramfs} left initramfs.cpio unchanged")
-        path = os.path.join(workdir, f"initramfs-{case.initramfs}.cpio")
-        with open(path, "wb") as f:
-            f.write(mutated)
-        return path
+        return self.write_mutation(self.initramfs, INITRAMFS_MUTATIONS, case.initramfs, workdir,
+                                   f"initramfs-{case.initramfs}.cpio")
 
     def run(self, case):
         start = time.monotonic()

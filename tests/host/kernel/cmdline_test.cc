@@ -7,20 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/host/string_sink.h"
+
 namespace {
 
 using cmdline::ProblemKind;
 
 std::string str(fmt::StringView v) { return std::string(v.data ? v.data : "", v.length); }
 
-class StringSink final : public fmt::Sink {
- public:
-  void write(const char* text, std::size_t length) override { text_.append(text, length); }
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
+using testing_support::StringSink;
 
 // A ParseResult keeps views into its text: the texts parsed here live as long as the process (a
 // deque never moves its elements).

@@ -10,20 +10,15 @@
 
 #include "kernel/core/options.h"
 
+#include "tests/host/string_sink.h"
+
 #ifndef PLEIADES_README_PATH
 #error "PLEIADES_README_PATH: the build passes README.md's path"
 #endif
 
 namespace {
 
-class StringSink final : public fmt::Sink {
- public:
-  void write(const char* text, std::size_t length) override { text_.append(text, length); }
-  const std::string& text() const { return text_; }
-
- private:
-  std::string text_;
-};
+using testing_support::StringSink;
 
 // "sched, sched=on|off" -> "`sched`, `sched=on\|off`" (a '|' inside a table cell is escaped,
 // in code spans too).

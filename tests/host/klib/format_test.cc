@@ -5,19 +5,17 @@
 #include <cstdint>
 #include <string>
 
+#include "tests/host/string_sink.h"
+
 namespace {
 
-class StringSink final : public fmt::Sink {
- public:
-  void write(const char* text, std::size_t length) override { out.append(text, length); }
-  std::string out;
-};
+using testing_support::StringSink;
 
 template <typename... Args>
 std::string format(const char* f, const Args&... args) {
   StringSink sink;
   fmt::format_to(sink, f, args...);
-  return sink.out;
+  return sink.text();
 }
 
 enum class Vector : std::uint8_t { kPageFault = 14 };
