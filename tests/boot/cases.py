@@ -240,7 +240,7 @@ CASES = [
                  r"^panic: cpu 1 stopped by IPI",
                  # The main thread's stack (a kernel thread's, in the guarded stack region) is
                  # walked down to the thread trampoline.
-                 r"^\s+#\d+ 0x[0-9a-f]{16} _ZN3smp22provoke_lock_inversionEv\+",
+                 r"^\s+#\d+ 0x[0-9a-f]{16} _ZN5kcpus22provoke_lock_inversionEv\+",
                  r"^\s+#\d+ 0x[0-9a-f]{16} pleiades_thread_trampoline\+"),
          forbid=ALWAYS_FORBIDDEN, status=3, timeout=60.0),
     # The stall watchdog: an AP with interrupts off for 5 s is reported after the 2 s bound.
