@@ -398,6 +398,19 @@ void Scheduler::sleep_until(std::uint64_t deadline) {
   }
 }
 
+void Scheduler::set_current_affinity(const smp::CpuSet& affinity) {
+  Thread* self = current();
+  bool move;
+  {
+    smp::IrqGuard irq;
+    RunQueue& rq = runqueue(this_cpu());
+    smp::Guard g{rq.lock};  // `affinity` changes under the lock of the thread's runqueue
+    self->affinity = affinity;
+    move = !usable_cpus(affinity).contains(this_cpu());
+  }
+  if (move) sleep_until(now() + 1);
+}
+
 void Scheduler::set_inherited_priority(Thread& t, int priority) {
   smp::IrqGuard irq;
   smp::SpinWait wait(&t, nullptr, nullptr);

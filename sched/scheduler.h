@@ -80,6 +80,15 @@ class Scheduler {
   // from another CPU when its affinity allows and it is fully switched out). Returns whether
   // `target` ran next. `target` must stay allocated for the call. Per-CPU state only.
   bool yield_to(Thread& target);
+  // Gives the current thread the affinity `affinity` (empty: every CPU). If this CPU is not
+  // in it, the thread then sleeps for one scheduler clock unit: its wake-up places it on a CPU
+  // the new set allows (sched/placement.h). Needs: `affinity` has an online CPU (callers check
+  // with usable()), and a schedulable context. Takes the current runqueue's lock.
+  void set_current_affinity(const smp::CpuSet& affinity);
+  // `affinity` restricted to online CPUs (empty `affinity`: every online CPU).
+  smp::CpuSet usable_cpus(const smp::CpuSet& affinity) const {
+    return usable(affinity.empty() ? smp::CpuSet::all(count_) : affinity);
+  }
   // Ends the current thread (kExited); its stack may be freed once its on_cpu flag is clear.
   [[noreturn]] void exit_current();
   // A preemption point: calls schedule() if this CPU's need_resched is set and preemption is

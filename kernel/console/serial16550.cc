@@ -110,3 +110,13 @@ Serial16550& com1() {
 }
 
 }  // namespace console
+
+namespace console {
+
+int Serial16550::try_read() {
+  if (!present_) return -1;
+  if ((read_reg(base_, Reg::kLineStatus) & kLsrDataReady) == 0) return -1;
+  return read_reg(base_, Reg::kData);
+}
+
+}  // namespace console

@@ -26,6 +26,10 @@ class Serial16550 final : public klog::Console {
   void write(const char* text, std::size_t length) override;
   std::uint64_t dropped_bytes() const { return dropped_; }
 
+  // A received byte, or -1 when none is waiting (or the port is absent). Polled: the line
+  // status register's data-ready bit. Callers serialise reads (the console's reader lock).
+  int try_read();
+
  private:
   bool wait_tx_ready();
   void put(char c);

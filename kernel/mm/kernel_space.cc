@@ -1,5 +1,7 @@
 #include "kernel/mm/kernel_space.h"
 
+#include "kernel/arch/x86_64/user_copy.h"
+
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
 #include "kernel/arch/x86_64/mmu/mmu.h"
@@ -232,7 +234,28 @@ void enable_smep_smap() {
   arch::write_cr4(cr4);
 }
 
+// Every upper-half PML4 slot gets its table now, so that a user address space, which copies
+// the kernel's upper PML4 entries once when it is created, sees every kernel mapping made later
+// too (they go into tables below these entries, which never change; page_tables.h). 256
+// PDPTs at most: 1 MiB.
+void fill_kernel_half() {
+  auto* pml4 = phys_to<std::uint64_t>(g_space.tables.pml4_phys());
+  for (std::size_t i = paging::kFirstKernelPml4Slot; i < paging::kPml4Entries; ++i) {
+    if ((pml4[i] & paging::pte::kPresent) != 0) continue;
+    const std::uint64_t table = g_space.frames.alloc_table_frame();
+    if (table == 0) panic("mm: no frame for the kernel half's PML4 slot {}", i);
+    pml4[i] = table | paging::pte::kPresent | paging::pte::kWritable;
+  }
+}
+
 }  // namespace
+
+void copy_kernel_half(std::uint64_t* pml4) {
+  const auto* kernel = phys_to<const std::uint64_t>(g_space.tables.pml4_phys());
+  for (std::size_t i = paging::kFirstKernelPml4Slot; i < paging::kPml4Entries; ++i) {
+    pml4[i] = kernel[i];
+  }
+}
 
 void enable_protection_features() {
   enable_nx_and_wp();
@@ -253,6 +276,7 @@ void build_kernel_space(const boot::BootInfo& info, const NormalizedMap& map,
   map_kernel_image(info);
   map_direct(map, info.framebuffer);
   map_runtime(info);
+  fill_kernel_half();
   arch::write_cr3(g_space.tables.pml4_phys());
   // The loader's global entries would survive a plain CR3 write.
   arch::flush_tlb_all();
@@ -263,6 +287,7 @@ void build_kernel_space(const boot::BootInfo& info, const NormalizedMap& map,
     klog::warn("mm: CPU without PAT (CPUID.1:EDX[16]): framebuffer uncached, console slow");
   }
   enable_smep_smap();
+  ::arch::set_smap_enabled(g_space.features.smap);
   g_space.ready = true;
   klog::info("mm: kernel page tables at {:#x}; NX on, WP on, SMEP {}, SMAP {}",
              g_space.tables.pml4_phys(), g_space.features.smep ? "on" : "absent",

@@ -31,6 +31,11 @@ void build_kernel_space(const boot::BootInfo& info, const NormalizedMap& map,
 // Always below 4 GiB, so a 32-bit trampoline can load it into CR3.
 std::uint64_t kernel_pml4();
 
+// Copies the kernel half (PML4 slots 256..511) into a new address space's PML4 (`pml4`, 512
+// entries reached through the direct map). The entries never change after boot, so one copy
+// shares every later kernel mapping.
+void copy_kernel_half(std::uint64_t* pml4);
+
 // Turns on NXE, WP, SMEP and SMAP on the calling CPU as the boot CPU did (APs call this
 // right after loading kernel_pml4()).
 void enable_protection_features();

@@ -87,9 +87,12 @@ void idle_wait(const std::atomic<bool>& need_resched, void*) {
   }
 }
 
-void before_switch(sched::Thread*, sched::Thread* to, void*) {
+SwitchHook g_switch_hook = nullptr;  // atomic builtins: set once, read on every switch
+
+void before_switch(sched::Thread* from, sched::Thread* to, void*) {
   // Interrupts are off (schedule_internal): this CPU stays this CPU until the switch.
   arch::set_current_thread_raw(to);
+  if (SwitchHook hook = __atomic_load_n(&g_switch_hook, __ATOMIC_ACQUIRE)) hook(from, to);
   // The idle thread may be switched away from in the return of the interrupt that ended its
   // tickless halt, before idle_wait restarts the tick: a thread must never run without it.
   ktime::tick_idle_restart();
@@ -153,6 +156,8 @@ void start_tick(std::uint32_t cpu) {
 }
 
 }  // namespace
+
+void set_switch_hook(SwitchHook hook) { __atomic_store_n(&g_switch_hook, hook, __ATOMIC_RELEASE); }
 
 // ---- The two preemption points (weak hooks called by the dispatcher and preempt_enable) ----
 

@@ -48,6 +48,12 @@ bool enter_on_ap();
 // outcome either way (on timeout, the CPU numbers that had not entered); true when all had.
 bool wait_for_cpus(std::uint64_t timeout_ns);
 
+// Runs on the switching CPU, interrupts off, just before every switch to `to` (after this CPU's
+// current pointer names it): the user layer loads the thread's address space, kernel entry
+// stack and TLS base there. One hook; install it before the first user thread.
+using SwitchHook = void (*)(sched::Thread* from, sched::Thread* to);
+void set_switch_hook(SwitchHook hook);
+
 // Whether the scheduler runs (some CPU entered it).
 bool running();
 sched::Scheduler& scheduler();

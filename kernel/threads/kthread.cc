@@ -103,6 +103,7 @@ klib::Result<KThread*, const char*> create_thread(const ThreadOptions& options,
                           reinterpret_cast<void*>(t->stack_bottom), kThreadStackBytes,
                           &thread_body, t);
   t->extended_state = fpu_area;
+  t->switch_cookie = options.switch_cookie;
   g_live.fetch_add(1, std::memory_order_relaxed);
   scheduler().start(*t);
   preempt_point();  // a new thread that should preempt us (higher class) runs now

@@ -24,6 +24,9 @@ struct ThreadOptions {
   // The thread may use x87/SSE/AVX: it gets a save area (arch::fpu::info().area_size bytes)
   // that the scheduler saves and restores around its switches. Others must not touch the FPU.
   bool uses_fpu = false;
+  // Per-thread data for the switch hook (set_switch_hook in kernel_scheduler.h): user threads
+  // put their user context here. Null for kernel threads.
+  void* switch_cookie = nullptr;
 };
 
 struct KThread : sched::Thread {

@@ -16,4 +16,16 @@ using UnhandledExceptionHandler = void (*)(const InterruptFrame& frame, std::uin
 // One handler (nullptr: none). Release-published; install it before the IDT is loaded.
 void set_unhandled_exception_handler(UnhandledExceptionHandler handler);
 
+// Page faults the kernel may resolve (a page not yet populated, later copy-on-write): asked for
+// every #PF from user mode and from a user-copy routine (user_copy.h), before anything else.
+// Returns true when the access can be retried. Runs with interrupts off; it may enable them
+// (and sleep) when frame.rflags had IF set, and must return with them off.
+using PageFaultHandler = bool (*)(InterruptFrame& frame, std::uint64_t cr2);
+// Exceptions from user mode nobody resolved (a bad access, #UD, #GP, #DE...): the kernel ends
+// the thread's process with a report (or, later, delivers a signal). Returns only if the
+// thread may go on (the frame then says where).
+using UserExceptionHandler = void (*)(InterruptFrame& frame, std::uint64_t cr2);
+// Installed once by the kernel before the first user thread (release-published).
+void set_user_fault_handlers(PageFaultHandler page_fault, UserExceptionHandler user_exception);
+
 }  // namespace arch

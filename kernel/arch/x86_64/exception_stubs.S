@@ -3,7 +3,9 @@
 // jumps to the common path, which saves the general registers, calls
 // exception_dispatch(InterruptFrame*) and returns with iretq (the handler may have changed
 // the frame: expect_fault resumes at a recovery point that way).
-// No swapgs: there is no user mode yet, so GS always holds the kernel's per-CPU base here.
+// GS: exception_common swaps it when the exception came from user mode; #DB, NMI, #DF and #MC
+// can also arrive in the few kernel instructions that run with the user's GS (around SYSCALL
+// and SYSRET) and go through paranoid_common, which looks at the GS base itself.
 
 // Vectors for which the CPU pushes an error code (Intel SDM Vol. 3A, Table 6-1):
 // #DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14, #AC 17, #CP 21, #VC 29, #SX 30.
@@ -17,7 +19,11 @@ exception_stub_\vector:
     pushq $0
     .endif
     pushq $\vector
+    .if (\vector == 1) || (\vector == 2) || (\vector == 8) || (\vector == 18)
+    jmp paranoid_common
+    .else
     jmp exception_common
+    .endif
 .endm
 
     .text
@@ -29,6 +35,7 @@ exception_stub_\vector:
 .endr
 
     INTERRUPT_COMMON exception_common, exception_dispatch
+    PARANOID_COMMON paranoid_common, exception_dispatch
 
 // Stub addresses by vector, for the IDT (idt.cc).
 .macro STUB_ADDRESS vector

@@ -17,9 +17,16 @@ struct InterruptFrame {
   std::uint64_t rip, cs, rflags, rsp, ss;
 };
 
+// The frame of a system call (syscall_entry.S) has this shape too, with this vector.
+inline constexpr std::uint64_t kSyscallVector = 0x100;
+
+// Whether the frame was pushed on entry from user mode (CPL 3 in the saved CS).
+inline bool from_user(const InterruptFrame& f) { return (f.cs & 3) == 3; }
+
 // Offsets exception_stubs.S uses to build the backtrace link frame.
 static_assert(offsetof(InterruptFrame, rbp) == 64);
 static_assert(offsetof(InterruptFrame, rip) == 136);
+static_assert(offsetof(InterruptFrame, cs) == 144);  // interrupt_entry.inc, syscall_entry.S
 static_assert(sizeof(InterruptFrame) == 176);  // keeps rsp 16-byte aligned in the stub
 
 }  // namespace arch

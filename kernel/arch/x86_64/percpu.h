@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/descriptors.h"
+#include "kernel/arch/x86_64/percpu_offsets.h"
 #include "smp/klib/ids.h"
 #include "smp/locks/cpu_lock_state.h"
 
@@ -52,8 +53,12 @@ struct alignas(64) CpuLocal {
   // Start-up state: written by this CPU (stage), read by the boot CPU with atomic builtins.
   CpuStage stage;                  // gs:56
   std::uint32_t acpi_uid;          // ACPI processor UID (for LINT NMI entries)
-  std::uint32_t reserved0[2];
+  // gs:64, the system-call entry's scratch: the user RSP between SYSCALL and the frame push.
+  std::uint64_t user_rsp_scratch;
   std::uint64_t kernel_stack_top;  // the stack this CPU started on (boot CPU: entry.S)
+  // gs:80, the top of the running thread's kernel stack (also TSS.RSP0): where SYSCALL entry
+  // switches to. Written by this CPU only, interrupts off, on every switch to a user thread.
+  std::uint64_t syscall_stack_top;
   std::uint64_t ist_tops[kIstStackCount];
   std::uint64_t lapic_timer_hz;    // this CPU's calibrated LAPIC timer rate
   std::uint64_t tsc_hz;            // the TSC rate this CPU runs with
@@ -80,6 +85,8 @@ static_assert(offsetof(CpuLocal, interrupts) == 32);
 static_assert(offsetof(CpuLocal, ipis) == 40);
 static_assert(offsetof(CpuLocal, timer_ticks) == 48);
 static_assert(offsetof(CpuLocal, stage) == 56);
+static_assert(offsetof(CpuLocal, user_rsp_scratch) == PERCPU_USER_RSP_SCRATCH);
+static_assert(offsetof(CpuLocal, syscall_stack_top) == PERCPU_SYSCALL_STACK_TOP);
 static_assert(alignof(CpuLocal) == 64 && sizeof(CpuLocal) % 64 == 0);
 // current_thread is read and written with one GS-relative instruction at its offset (an
 // immediate operand below), which needs natural alignment to be a single access.

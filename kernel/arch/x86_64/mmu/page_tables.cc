@@ -211,7 +211,8 @@ Result<void, Error> PageTables::split(std::uint64_t& entry, int level, std::uint
 
 Result<void, Error> PageTables::change_level(std::uint64_t table_phys, int level,
                                              std::uint64_t start, std::uint64_t end, Op op,
-                                             PageFlags flags) {
+                                             PageFlags flags, LeafRelease release,
+                                             void* release_context) {
   std::uint64_t* t = table(table_phys);
   const std::uint64_t span = level_span(level);
   std::uint64_t v = start;
@@ -226,6 +227,7 @@ Result<void, Error> PageTables::change_level(std::uint64_t table_phys, int level
       if (op == Op::kProtect) return make_error(Error{ErrorKind::kNotMapped, v});
     } else if (is_leaf(t[index], level) && v == entry_first && sub_last == entry_last) {
       if (op == Op::kUnmap) {
+        if (release != nullptr) release(entry_address(t[index], level), span, release_context);
         t[index] = 0;
       } else {
         t[index] = (t[index] & ~(kRightsMask | pat_bit(level))) | rights_bits(flags, level);
@@ -234,8 +236,10 @@ Result<void, Error> PageTables::change_level(std::uint64_t table_phys, int level
       if (is_leaf(t[index], level)) TRY_OK(split(t[index], level, v));
       if (op == Op::kProtect) t[index] |= pte::kWritable | (flags.user ? pte::kUser : 0);
       const std::uint64_t child_phys = t[index] & pte::kAddress4K;
-      TRY_OK(change_level(child_phys, level - 1, v, sub_last, op, flags));
-      if (op == Op::kUnmap && table_empty(child_phys)) {
+      TRY_OK(change_level(child_phys, level - 1, v, sub_last, op, flags, release,
+                          release_context));
+      const bool shared_kernel_table = level == kLevels && index >= kFirstKernelPml4Slot;
+      if (op == Op::kUnmap && !shared_kernel_table && table_empty(child_phys)) {
         t[index] = 0;
         frames_->free_table_frame(child_phys);
       }
@@ -248,6 +252,12 @@ Result<void, Error> PageTables::change_level(std::uint64_t table_phys, int level
 Result<void, Error> PageTables::unmap(std::uint64_t virt, std::uint64_t size) {
   const std::uint64_t last = TRY(check_range(virt, size));
   return change_level(pml4_, kLevels, virt, last, Op::kUnmap, PageFlags{});
+}
+
+Result<void, Error> PageTables::unmap_release(std::uint64_t virt, std::uint64_t size,
+                                              LeafRelease release, void* context) {
+  const std::uint64_t last = TRY(check_range(virt, size));
+  return change_level(pml4_, kLevels, virt, last, Op::kUnmap, PageFlags{}, release, context);
 }
 
 Result<void, Error> PageTables::check_mapped(std::uint64_t start, std::uint64_t end) const {

@@ -74,6 +74,11 @@ inline constexpr std::uint64_t kAddress1G = 0x000fffffc0000000;
 
 inline constexpr std::uint64_t kMaxPhysicalAddress = 1ull << 52;
 
+// PML4 slots 256..511 map the upper (kernel) half. Every address space shares the kernel's
+// tables below them (docs/memory-layout.md); unmap() never frees those.
+inline constexpr std::size_t kFirstKernelPml4Slot = 256;
+inline constexpr std::size_t kPml4Entries = 512;
+
 enum class ErrorKind : std::uint8_t {
   kOutOfFrames,     // the FrameSource returned 0
   kNonCanonical,    // a virtual address in the range is not canonical (48-bit)
@@ -136,8 +141,16 @@ class PageTables {
   // Removes every mapping in [virt, virt + size) (aligned as for map; holes are skipped). Splits
   // a large page that the range only partly covers (this needs frames and can fail with
   // kOutOfFrames, in which case pages below the error address are already unmapped) and frees
-  // tables that become empty. The caller flushes the TLB for the range.
+  // tables that become empty, except the PML4's own children in the upper (kernel) half: every
+  // address space shares those by copying the kernel PML4's upper entries, so they must never
+  // go away. The caller flushes the TLB for the range.
   klib::Result<void, Error> unmap(std::uint64_t virt, std::uint64_t size);
+
+  // unmap() that also hands every leaf it removes to `release(phys, bytes, context)` (a user
+  // address space returning its frames: the tables and the frames go in one walk).
+  using LeafRelease = void (*)(std::uint64_t phys, std::uint64_t bytes, void* context);
+  klib::Result<void, Error> unmap_release(std::uint64_t virt, std::uint64_t size,
+                                          LeafRelease release, void* context);
 
   // Gives every page in [virt, virt + size) the flags `flags`, splitting large pages the range
   // only partly covers. Fails with kNotMapped (before changing anything) if the range has a hole;
@@ -158,7 +171,9 @@ class PageTables {
                                       std::uint64_t end, std::uint64_t phys_delta,
                                       PageFlags flags, PageSize largest);
   klib::Result<void, Error> change_level(std::uint64_t table_phys, int level, std::uint64_t start,
-                                         std::uint64_t end, Op op, PageFlags flags);
+                                         std::uint64_t end, Op op, PageFlags flags,
+                                         LeafRelease release = nullptr,
+                                         void* release_context = nullptr);
   klib::Result<void, Error> check_mapped(std::uint64_t start, std::uint64_t end) const;
   klib::Result<void, Error> split(std::uint64_t& entry, int level, std::uint64_t address);
   bool table_empty(std::uint64_t table_phys) const;

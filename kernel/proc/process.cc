@@ -1,0 +1,186 @@
+#include "kernel/proc/process.h"
+
+#include "kernel/proc/user_entry.h"
+
+#include <atomic>
+#include <new>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/user_mode.h"
+#include "kernel/console/log.h"
+#include "kernel/core/boot_state.h"
+#include "kernel/core/panic.h"
+#include "kernel/core/power.h"
+#include "kernel/cpus/ipi/reschedule.h"
+#include "kernel/threads/kernel_scheduler.h"
+#include "sched/sync/semaphore.h"
+#include "smp/locks/guard.h"
+
+namespace kproc {
+namespace {
+
+// Thread and process IDs share one space, as on Linux (a process's ID is its first thread's).
+std::atomic<int> g_next_id{1};
+std::atomic<std::uint32_t> g_live_processes{0};
+std::atomic<std::uint32_t> g_live_threads{0};
+
+// Exited user threads wait here for the reaper, which joins them (frees stack and FPU area)
+// and frees their UserThread. Rank 0: a leaf, taken with nothing else held.
+constinit smp::LockClass kReaperClass{"user-reaper", smp::LockRank{0}};
+smp::TicketSpinLock<smp::IrqSave, kReaperClass> g_dead_lock;
+UserThread* g_dead TA_GUARDED(g_dead_lock) = nullptr;
+sched::Semaphore g_dead_count;
+
+// A thread that is gone must be off its CPU within this (kthreads::join's own limit is 1 s).
+constexpr std::uint64_t kJoinTimeoutNs = 5'000'000'000;
+// The reaper wakes at least this often (a wait with a deadline, as every wait has).
+constexpr std::uint64_t kReaperPollNs = 1'000'000'000;
+
+void reaper(void*) {
+  for (;;) {
+    if (!g_dead_count.down_for(kReaperPollNs)) continue;
+    UserThread* t;
+    {
+      smp::Guard g{g_dead_lock};
+      t = g_dead;
+      if (t != nullptr) g_dead = t->next_in_process;
+    }
+    if (t == nullptr) continue;
+    if (!kthreads::join(t->kthread, kJoinTimeoutNs)) {
+      panic("proc: exited thread {} did not leave its CPU", t->tid);
+    }
+    delete t;
+    g_live_threads.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+// Process 1 ended: report how, and stop the machine as Linux panics ("Attempted to kill
+// init") would not: here the end of init is the end of the run.
+[[noreturn]] void init_finished(const Process& p) {
+  const int status = p.exit_status.load();
+  const int signal = status & 0x7f;
+  if (signal == 0) {
+    klog::info("init: pid {} ({}) exited with status {}", p.pid, p.name, (status >> 8) & 0xff);
+  } else {
+    klog::info("init: pid {} ({}) killed by signal {}", p.pid, p.name, signal);
+  }
+  if (core::options().core.qemu_exit) {
+    power::qemu_exit(status == 0 ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
+  }
+  power::power_off();
+}
+
+void unlink_thread(Process& p, UserThread* t) {
+  smp::Guard g{p.threads_lock};
+  for (UserThread** link = &p.threads; *link != nullptr; link = &(*link)->next_in_process) {
+    if (*link == t) {
+      *link = t->next_in_process;
+      return;
+    }
+  }
+}
+
+void thread_main(void* arg) {
+  auto* t = static_cast<UserThread*>(arg);
+  {
+    smp::Guard g{t->process->threads_lock};
+    t->kthread = static_cast<kthreads::KThread*>(kthreads::current());
+  }
+  // The switch hook already loaded our address space, entry stack and TLS bases.
+  arch::enter_user_mode(t->start_rip, t->start_rsp);
+}
+
+}  // namespace
+
+UserThread* current_user_thread() {
+  sched::Thread* self = kthreads::current();
+  return self == nullptr ? nullptr : static_cast<UserThread*>(self->switch_cookie);
+}
+
+klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_t rip,
+                                                  std::uint64_t rsp, const smp::CpuSet& affinity) {
+  auto* t = new (std::nothrow) UserThread;
+  if (t == nullptr) return klib::make_error(12);  // ENOMEM
+  t->process = process;
+  t->tid = g_next_id.fetch_add(1, std::memory_order_relaxed);
+  t->start_rip = rip;
+  t->start_rsp = rsp;
+  {
+    smp::Guard g{process->threads_lock};
+    t->next_in_process = process->threads;
+    process->threads = t;
+  }
+  process->live_threads.fetch_add(1);
+  g_live_threads.fetch_add(1, std::memory_order_relaxed);
+  kthreads::ThreadOptions options;
+  options.name = process->name;
+  options.affinity = affinity;
+  options.uses_fpu = true;
+  options.switch_cookie = t;
+  // It may run (on another CPU) before create_thread returns: everything the switch hook and
+  // thread_main read is set above or comes from the KThread itself.
+  auto created = kthreads::create_thread(options, &thread_main, t);
+  if (!created) {
+    unlink_thread(*process, t);
+    process->live_threads.fetch_sub(1);
+    g_live_threads.fetch_sub(1, std::memory_order_relaxed);
+    delete t;
+    return klib::make_error(11);  // EAGAIN, as clone when threads cannot be made
+  }
+  return t;
+}
+
+[[noreturn]] void exit_thread(int) {
+  UserThread* t = current_user_thread();
+  if (t == nullptr) panic("proc: exit_thread from a kernel thread");
+  Process* p = t->process;
+  unlink_thread(*p, t);
+  const bool last = p->live_threads.fetch_sub(1) == 1;
+  if (last) {
+    if (p->pid == 1) init_finished(*p);
+    // No one waits for other processes yet (wait4 comes with fork): the process goes now.
+    p->space->put();
+    p->space = nullptr;
+    delete p;
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+  }
+  {
+    smp::Guard g{g_dead_lock};
+    t->next_in_process = g_dead;
+    g_dead = t;
+  }
+  g_dead_count.up();
+  kthreads::exit_thread();
+}
+
+[[noreturn]] void exit_process(int wait_status) {
+  UserThread* self = current_user_thread();
+  if (self == nullptr) panic("proc: exit_process from a kernel thread");
+  Process* p = self->process;
+  bool expected = false;
+  if (p->exiting.compare_exchange_strong(expected, true)) p->exit_status.store(wait_status);
+  // The others end at their next return to user mode: kick the CPUs they run on so that a
+  // thread spinning in user mode enters the kernel now (its reschedule IPI's return path).
+  {
+    smp::Guard g{p->threads_lock};
+    for (UserThread* t = p->threads; t != nullptr; t = t->next_in_process) {
+      if (t != self && t->kthread != nullptr && t->kthread->on_cpu.load()) {
+        kcpus::send_reschedule(t->kthread->cpu.load());
+      }
+    }
+  }
+  exit_thread(0);
+}
+
+void init() {
+  install_user_hooks();
+  kthreads::ThreadOptions options;
+  options.name = "reaper";
+  auto started = kthreads::create_thread(options, &reaper, nullptr);
+  if (!started) panic("proc: cannot start the reaper: {}", started.error());
+}
+
+std::uint32_t live_processes() { return g_live_processes.load(std::memory_order_relaxed); }
+std::uint32_t live_user_threads() { return g_live_threads.load(std::memory_order_relaxed); }
+
+}  // namespace kproc

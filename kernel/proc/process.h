@@ -1,0 +1,125 @@
+// Processes and their user threads (docs/user-space.md, "Processes and threads").
+//
+// A user thread is a kernel thread (kthreads::KThread: its own kernel stack, an FPU area, a
+// place in the scheduler) whose switch cookie points at its UserThread: the user context the
+// switch hook loads (address space, kernel entry stack, FS/GS bases). All threads of a process
+// share its address space and run on any CPU their affinity allows.
+//
+// Lifetime: a process lives until its last thread has exited; then its address space goes
+// (kvm::AddressSpace::put) and, for process 1, the kernel reports the exit status and stops.
+// Exited threads are joined and freed by the reaper thread (their stacks cannot be freed by
+// themselves).
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/threads/kthread.h"
+#include "kernel/vm/address_space.h"
+#include "smp/atomic.h"
+#include "smp/cpu_set.h"
+#include "smp/locks/locks.h"
+#include "smp/klib/result.h"
+
+namespace kproc {
+
+struct Process;
+
+struct UserThread {
+  Process* process = nullptr;
+  kthreads::KThread* kthread = nullptr;  // Process::threads_lock (set when it first runs)
+  int tid = 0;
+  std::uint64_t fs_base = 0;
+  std::uint64_t gs_base = 0;
+  std::uint64_t clear_child_tid = 0;   // set_tid_address / CLONE_CHILD_CLEARTID
+  std::uint64_t robust_list = 0;       // set_robust_list (recorded)
+  std::uint64_t robust_list_length = 0;
+  std::uint64_t signal_mask = 0;       // rt_sigprocmask (recorded; delivery: next issue)
+  // Where user mode starts: the entry point and stack of a new program, or a clone's frame.
+  std::uint64_t start_rip = 0;
+  std::uint64_t start_rsp = 0;
+  UserThread* next_in_process = nullptr;  // Process::lock
+};
+
+// Signal actions as rt_sigaction records them (struct kernel_sigaction on x86-64).
+struct SignalAction {
+  std::uint64_t handler = 0;
+  std::uint64_t flags = 0;
+  std::uint64_t restorer = 0;
+  std::uint64_t mask = 0;
+};
+inline constexpr int kSignalCount = 64;
+
+// Resource limits (getrlimit/prlimit64), with Linux's resource numbers.
+struct ResourceLimit {
+  std::uint64_t current;
+  std::uint64_t maximum;
+};
+inline constexpr int kResourceCount = 16;  // RLIM_NLIMITS
+inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
+
+// The per-process spinlocks (leaves: nothing is taken inside them).
+inline constinit smp::LockClass kProcessLockClass{"process", smp::LockRank{0}};
+using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, kProcessLockClass>;
+
+struct Process {
+  int pid = 0;
+  int parent_pid = 0;
+  char name[16] = {};
+  kvm::AddressSpace* space = nullptr;
+  smp::Atomic<std::uint32_t> live_threads{0};
+  // Set by exit_group (or a fatal fault): every thread ends at its next return to user mode.
+  smp::Atomic<bool> exiting{false};
+  // The wait status (as wait4 encodes it) the first exit_group or fatal signal recorded.
+  smp::Atomic<int> exit_status{0};
+  SignalAction actions[kSignalCount];   // actions_lock
+  ResourceLimit limits[kResourceCount];  // actions_lock
+  mutable ProcessLock actions_lock;
+  mutable ProcessLock threads_lock;
+  UserThread* threads = nullptr;  // threads_lock
+};
+
+// What process 1 runs with.
+struct InitSpec {
+  const char* path = "/init";
+  const char* const* argv = nullptr;  // argv[0] included; argc entries
+  int argc = 0;
+  const char* const* envp = nullptr;
+  int envc = 0;
+};
+
+// Installs the user-mode hooks (system calls, page faults, user exceptions, the switch hook)
+// and starts the reaper. Boot CPU, once, after the scheduler runs and every CPU has its
+// syscall MSRs (arch::init_syscall_this_cpu).
+void init();
+
+// Loads `spec.path` from the root file system and starts it as process 1. Returns an error
+// naming what failed (no such file, a bad ELF, no memory).
+klib::Result<Process*, const char*> start_init(const InitSpec& spec);
+
+// The calling thread's user context (null in a kernel thread).
+UserThread* current_user_thread();
+
+// Creates a user thread of `process` that enters user mode at `rip` with `rsp`, on `affinity`.
+klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_t rip,
+                                                  std::uint64_t rsp, const smp::CpuSet& affinity);
+
+// Ends the calling thread (exit): the process ends with it when it was the last.
+[[noreturn]] void exit_thread(int status_code);
+// Ends every thread of the calling thread's process (exit_group, fatal signal): records
+// `wait_status` if nobody did first, asks the others to end (they do at their next return to
+// user mode; those on other CPUs are sent an IPI), and ends the caller.
+[[noreturn]] void exit_process(int wait_status);
+
+// Wait-status encodings (as wait4 reports them).
+constexpr int exited_status(int code) { return (code & 0xff) << 8; }
+constexpr int signaled_status(int signal) { return signal & 0x7f; }
+
+// Sets the calling thread's FS or user GS base (arch_prctl) and loads it on this CPU.
+void set_fs_base(UserThread& self, std::uint64_t base);
+void set_gs_base(UserThread& self, std::uint64_t base);
+
+// Live counts, for leak checks.
+std::uint32_t live_processes();
+std::uint32_t live_user_threads();
+
+}  // namespace kproc

@@ -1,0 +1,148 @@
+// The user-mode hooks of the kernel (docs/user-space.md, "Entering and leaving the kernel"):
+// what the switch loads for a user thread, the page-fault and user-exception handlers, and the
+// work before every return to user mode.
+#include "kernel/proc/user_entry.h"
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/exception.h"
+#include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/user_mode.h"
+#include "kernel/arch/x86_64/vectors.h"
+#include "kernel/console/log.h"
+#include "kernel/proc/process.h"
+#include "kernel/syscalls/syscalls.h"
+#include "kernel/threads/kernel_scheduler.h"
+#include "kernel/threads/kthread.h"
+#include "kernel/vm/address_space.h"
+#include "smp/cpu_set.h"
+
+namespace kproc {
+namespace {
+
+// The FS and user GS bases this CPU last loaded, so a switch between threads with the same
+// ones costs no MSR write. Written by the CPU itself, interrupts off.
+struct TlsBases {
+  std::uint64_t fs = 0;
+  std::uint64_t gs = 0;
+};
+TlsBases g_tls[smp::kMaxCpus];
+
+void on_switch(sched::Thread*, sched::Thread* to) {
+  auto* user = static_cast<UserThread*>(to->switch_cookie);
+  if (user == nullptr) return;  // a kernel thread borrows whatever address space is loaded
+  auto* kt = static_cast<kthreads::KThread*>(to);
+  arch::set_user_entry_stack(kt->stack_bottom + kthreads::kThreadStackBytes);
+  kvm::AddressSpace::switch_to(user->process->space);
+  TlsBases& tls = g_tls[arch::current_cpu_number()];
+  if (tls.fs != user->fs_base) {
+    arch::write_user_fs_base(user->fs_base);
+    tls.fs = user->fs_base;
+  }
+  if (tls.gs != user->gs_base) {
+    arch::write_user_gs_base(user->gs_base);
+    tls.gs = user->gs_base;
+  }
+}
+
+constexpr std::uint64_t kPfPresent = 1u << 0;
+constexpr std::uint64_t kPfWrite = 1u << 1;
+constexpr std::uint64_t kPfInstruction = 1u << 4;
+
+bool on_page_fault(arch::InterruptFrame& frame, std::uint64_t cr2) {
+  UserThread* t = current_user_thread();
+  if (t == nullptr || t->process->space == nullptr) return false;
+  // A copy routine running with interrupts off (under a spinlock) cannot sleep on the
+  // address-space mutex: it gets EFAULT instead (Linux's pagefault_disable()).
+  if ((frame.rflags & arch::kRflagsIf) == 0) return false;
+  arch::sti();
+  const kvm::FaultAccess access{.write = (frame.error_code & kPfWrite) != 0,
+                                .exec = (frame.error_code & kPfInstruction) != 0,
+                                .present = (frame.error_code & kPfPresent) != 0};
+  const bool ok = t->process->space->handle_fault(cr2, access);
+  arch::cli();
+  return ok;
+}
+
+struct FaultSignal {
+  int number;
+  const char* name;
+};
+
+FaultSignal signal_for(std::uint64_t vector) {
+  switch (static_cast<arch::Vector>(vector)) {
+    case arch::Vector::kDivideError: return {8, "SIGFPE"};
+    case arch::Vector::kX87FloatingPoint: return {8, "SIGFPE"};
+    case arch::Vector::kSimdFloatingPoint: return {8, "SIGFPE"};
+    case arch::Vector::kDebug: return {5, "SIGTRAP"};
+    case arch::Vector::kBreakpoint: return {5, "SIGTRAP"};
+    case arch::Vector::kInvalidOpcode: return {4, "SIGILL"};
+    case arch::Vector::kAlignmentCheck: return {7, "SIGBUS"};
+    default: return {11, "SIGSEGV"};
+  }
+}
+
+void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
+  UserThread* t = current_user_thread();
+  if (t == nullptr) return;
+  const FaultSignal sig = signal_for(frame.vector);
+  if (frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault)) {
+    klog::warn("user fault: pid {} ({}) tid {} on CPU {}: {} at {:#x} ({} {}, {}), rip {:#x}",
+               t->process->pid, t->process->name, t->tid, arch::current_cpu_number(), sig.name,
+               cr2, (frame.error_code & kPfInstruction) ? "exec" :
+                    (frame.error_code & kPfWrite) ? "write" : "read",
+               cr2 >= arch::kUserTop ? "of a kernel address" : "of user memory",
+               (frame.error_code & kPfPresent) ? "not allowed" : "not mapped", frame.rip);
+  } else {
+    klog::warn("user fault: pid {} ({}) tid {} on CPU {}: {} ({}, error {:#x}) at rip {:#x}",
+               t->process->pid, t->process->name, t->tid, arch::current_cpu_number(), sig.name,
+               arch::vector_name(frame.vector), frame.error_code,
+               frame.rip);
+  }
+  arch::sti();
+  exit_process(signaled_status(sig.number));
+}
+
+void on_exit_to_user(arch::InterruptFrame&) {
+  for (;;) {
+    UserThread* t = current_user_thread();
+    if (t != nullptr && t->process->exiting.load(std::memory_order_acquire)) {
+      arch::sti();
+      exit_thread(0);
+    }
+    // A reschedule that arrived while this thread was in the kernel: switch now (the
+    // interrupt-return preemption point covers interrupts; this covers system calls).
+    arch::sti();
+    kthreads::preempt_point();
+    arch::cli();
+    if (t == nullptr || !t->process->exiting.load(std::memory_order_acquire)) return;
+  }
+}
+
+}  // namespace
+
+void set_fs_base(UserThread& self, std::uint64_t base) {
+  const std::uint64_t flags = arch::read_rflags();
+  arch::cli();  // this CPU's cache and MSR change together, before any switch
+  self.fs_base = base;
+  arch::write_user_fs_base(base);
+  g_tls[arch::current_cpu_number()].fs = base;
+  if (flags & arch::kRflagsIf) arch::sti();
+}
+
+void set_gs_base(UserThread& self, std::uint64_t base) {
+  const std::uint64_t flags = arch::read_rflags();
+  arch::cli();
+  self.gs_base = base;
+  arch::write_user_gs_base(base);
+  g_tls[arch::current_cpu_number()].gs = base;
+  if (flags & arch::kRflagsIf) arch::sti();
+}
+
+void install_user_hooks() {
+  kthreads::set_switch_hook(&on_switch);
+  arch::set_user_fault_handlers(&on_page_fault, &on_user_exception);
+  arch::set_user_mode_hooks(&ksys::dispatch, &on_exit_to_user);
+}
+
+}  // namespace kproc

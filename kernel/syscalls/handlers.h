@@ -1,0 +1,52 @@
+// The system-call handlers, one per Linux call (the table is table.cc). Each returns the value
+// for rax: the result, or -errno. Grouped by file: io.cc, memory.cc, process.cc, time.cc,
+// random.cc.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/abi/errno.h"
+#include "kernel/syscalls/syscalls.h"
+
+namespace ksys {
+
+inline std::int64_t error(int errno_value) { return -static_cast<std::int64_t>(errno_value); }
+
+#define PLEIADES_SYSCALL(name) std::int64_t name(const Args& args, arch::InterruptFrame& frame)
+
+PLEIADES_SYSCALL(sys_read);
+PLEIADES_SYSCALL(sys_write);
+PLEIADES_SYSCALL(sys_readv);
+PLEIADES_SYSCALL(sys_writev);
+PLEIADES_SYSCALL(sys_ioctl);
+PLEIADES_SYSCALL(sys_mmap);
+PLEIADES_SYSCALL(sys_munmap);
+PLEIADES_SYSCALL(sys_mprotect);
+PLEIADES_SYSCALL(sys_madvise);
+PLEIADES_SYSCALL(sys_brk);
+PLEIADES_SYSCALL(sys_exit);
+PLEIADES_SYSCALL(sys_exit_group);
+PLEIADES_SYSCALL(sys_getpid);
+PLEIADES_SYSCALL(sys_gettid);
+PLEIADES_SYSCALL(sys_getppid);
+PLEIADES_SYSCALL(sys_getuid);
+PLEIADES_SYSCALL(sys_set_tid_address);
+PLEIADES_SYSCALL(sys_set_robust_list);
+PLEIADES_SYSCALL(sys_arch_prctl);
+PLEIADES_SYSCALL(sys_rt_sigaction);
+PLEIADES_SYSCALL(sys_rt_sigprocmask);
+PLEIADES_SYSCALL(sys_prlimit64);
+PLEIADES_SYSCALL(sys_getrlimit);
+PLEIADES_SYSCALL(sys_uname);
+PLEIADES_SYSCALL(sys_clock_gettime);
+PLEIADES_SYSCALL(sys_clock_getres);
+PLEIADES_SYSCALL(sys_gettimeofday);
+PLEIADES_SYSCALL(sys_nanosleep);
+PLEIADES_SYSCALL(sys_clock_nanosleep);
+PLEIADES_SYSCALL(sys_sched_yield);
+PLEIADES_SYSCALL(sys_sched_getaffinity);
+PLEIADES_SYSCALL(sys_sched_setaffinity);
+PLEIADES_SYSCALL(sys_getcpu);
+PLEIADES_SYSCALL(sys_getrandom);
+
+}  // namespace ksys

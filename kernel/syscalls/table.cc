@@ -1,0 +1,96 @@
+#include <atomic>
+
+#include "kernel/abi/errno.h"
+#include "kernel/console/log.h"
+#include "kernel/proc/process.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/syscalls/numbers.h"
+#include "kernel/syscalls/syscalls.h"
+
+namespace ksys {
+namespace {
+
+struct Table {
+  Handler handlers[nr::kTableSize] = {};
+
+  constexpr Table() {
+    handlers[nr::kRead] = &sys_read;
+    handlers[nr::kWrite] = &sys_write;
+    handlers[nr::kReadv] = &sys_readv;
+    handlers[nr::kWritev] = &sys_writev;
+    handlers[nr::kIoctl] = &sys_ioctl;
+    handlers[nr::kMmap] = &sys_mmap;
+    handlers[nr::kMunmap] = &sys_munmap;
+    handlers[nr::kMprotect] = &sys_mprotect;
+    handlers[nr::kMadvise] = &sys_madvise;
+    handlers[nr::kBrk] = &sys_brk;
+    handlers[nr::kExit] = &sys_exit;
+    handlers[nr::kExitGroup] = &sys_exit_group;
+    handlers[nr::kGetpid] = &sys_getpid;
+    handlers[nr::kGettid] = &sys_gettid;
+    handlers[nr::kGetppid] = &sys_getppid;
+    handlers[nr::kGetuid] = &sys_getuid;
+    handlers[nr::kGeteuid] = &sys_getuid;
+    handlers[nr::kGetgid] = &sys_getuid;
+    handlers[nr::kGetegid] = &sys_getuid;
+    handlers[nr::kSetTidAddress] = &sys_set_tid_address;
+    handlers[nr::kSetRobustList] = &sys_set_robust_list;
+    handlers[nr::kArchPrctl] = &sys_arch_prctl;
+    handlers[nr::kRtSigaction] = &sys_rt_sigaction;
+    handlers[nr::kRtSigprocmask] = &sys_rt_sigprocmask;
+    handlers[nr::kPrlimit64] = &sys_prlimit64;
+    handlers[nr::kGetrlimit] = &sys_getrlimit;
+    handlers[nr::kUname] = &sys_uname;
+    handlers[nr::kClockGettime] = &sys_clock_gettime;
+    handlers[nr::kClockGetres] = &sys_clock_getres;
+    handlers[nr::kGettimeofday] = &sys_gettimeofday;
+    handlers[nr::kNanosleep] = &sys_nanosleep;
+    handlers[nr::kClockNanosleep] = &sys_clock_nanosleep;
+    handlers[nr::kSchedYield] = &sys_sched_yield;
+    handlers[nr::kSchedGetaffinity] = &sys_sched_getaffinity;
+    handlers[nr::kSchedSetaffinity] = &sys_sched_setaffinity;
+    handlers[nr::kGetcpu] = &sys_getcpu;
+    handlers[nr::kGetrandom] = &sys_getrandom;
+  }
+};
+constexpr Table kTable;
+
+std::atomic<std::uint64_t> g_handled{0};
+// One bit per number: reported once as unknown (the rate limit of the report).
+std::atomic<std::uint64_t> g_reported[nr::kTableSize / 64];
+
+void report_unknown(std::uint64_t number) {
+  if (number < nr::kTableSize) {
+    const std::uint64_t bit = 1ull << (number % 64);
+    if ((g_reported[number / 64].fetch_or(bit, std::memory_order_relaxed) & bit) != 0) return;
+  } else if ((g_reported[0].fetch_or(1, std::memory_order_relaxed) & 1) != 0) {
+    return;  // numbers past the table share bit 0 (number 0, read, is never unknown)
+  }
+  const kproc::UserThread* t = kproc::current_user_thread();
+  klog::warn("syscall: pid {} ({}) called unknown system call {}: ENOSYS (reported once)",
+             t ? t->process->pid : 0, t ? t->process->name : "?", number);
+}
+
+}  // namespace
+
+void dispatch(arch::InterruptFrame& frame) {
+  // The arguments, copied once: handlers never read the frame's registers again.
+  const Args args{frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9};
+  const std::uint64_t number = frame.rax;
+  // The bounds check and the load cannot be reordered by speculation into an out-of-table
+  // load: the index is clamped with a data dependency (the mask is 0 when out of range).
+  std::uint64_t in_range = 0 - static_cast<std::uint64_t>(number < nr::kTableSize);
+  asm("" : "+r"(in_range));  // keep it a value, not a branch the CPU could predict past
+  const Handler handler = kTable.handlers[number & in_range & (nr::kTableSize - 1)];
+  if (in_range == 0 || handler == nullptr) {
+    report_unknown(number);
+    frame.rax = static_cast<std::uint64_t>(-static_cast<std::int64_t>(kabi::kENOSYS));
+    return;
+  }
+  g_handled.fetch_add(1, std::memory_order_relaxed);
+  frame.rax = static_cast<std::uint64_t>(handler(args, frame));
+}
+
+std::uint64_t calls_handled() { return g_handled.load(std::memory_order_relaxed); }
+
+}  // namespace ksys

@@ -1,0 +1,208 @@
+// Clocks, sleeping, yielding and CPU placement: clock_gettime, clock_getres, gettimeofday,
+// nanosleep, clock_nanosleep, sched_yield, sched_getaffinity, sched_setaffinity, getcpu.
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/proc/process.h"
+#include "kernel/syscalls/handlers.h"
+#include "kernel/threads/kernel_scheduler.h"
+#include "kernel/threads/sleep_queue.h"
+#include "kernel/time/clock.h"
+#include "kernel/time/rtc.h"
+
+namespace ksys {
+namespace {
+
+using namespace kabi;
+
+constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
+constexpr std::int64_t kClockRealtime = 0, kClockMonotonic = 1, kClockProcessCputime = 2,
+                       kClockThreadCputime = 3, kClockMonotonicRaw = 4,
+                       kClockRealtimeCoarse = 5, kClockMonotonicCoarse = 6, kClockBoottime = 7;
+constexpr std::uint64_t kTimerAbstime = 1;
+// Sleeps are cut into slices this long so that a process being ended (exit_group from
+// another thread) is noticed: the sleep then ends early with EINTR.
+constexpr std::uint64_t kSleepSliceNs = 10'000'000;
+
+struct Timespec {
+  std::int64_t seconds;
+  std::int64_t nanoseconds;
+};
+struct Timeval {
+  std::int64_t seconds;
+  std::int64_t microseconds;
+};
+
+Timespec to_timespec(std::uint64_t ns) {
+  return {static_cast<std::int64_t>(ns / kNsPerSecond), static_cast<std::int64_t>(ns % kNsPerSecond)};
+}
+
+bool valid(const Timespec& t) {
+  return t.seconds >= 0 && t.nanoseconds >= 0 && t.nanoseconds < static_cast<std::int64_t>(kNsPerSecond);
+}
+
+std::uint64_t to_ns(const Timespec& t) {
+  const auto s = static_cast<std::uint64_t>(t.seconds);
+  if (s > (~0ull - kNsPerSecond) / kNsPerSecond) return ~0ull;  // saturate: "forever"
+  return s * kNsPerSecond + static_cast<std::uint64_t>(t.nanoseconds);
+}
+
+kproc::UserThread& self() { return *kproc::current_user_thread(); }
+
+// The thread's CPU time so far (the scheduler charges it per tick and switch).
+std::uint64_t thread_cpu_ns() {
+  return kthreads::current()->fair.sum_exec_ns;
+}
+
+// Reads clock `id`; false for a clock this kernel does not have (EINVAL).
+bool read_clock(std::int64_t id, std::uint64_t* ns) {
+  switch (id) {
+    case kClockRealtime:
+    case kClockRealtimeCoarse: *ns = ktime::realtime_ns(); return true;
+    case kClockMonotonic:
+    case kClockMonotonicRaw:
+    case kClockMonotonicCoarse:
+    case kClockBoottime: *ns = ktime::now_ns(); return true;
+    case kClockThreadCputime: *ns = thread_cpu_ns(); return true;
+    default: return false;  // process CPU time needs per-process accounting (EINVAL for now)
+  }
+}
+
+// Sleeps until `deadline` on the monotonic clock; -EINTR when the process is ended meanwhile.
+std::int64_t sleep_until(std::uint64_t deadline) {
+  for (;;) {
+    const std::uint64_t now = ktime::now_ns();
+    if (now >= deadline) return 0;
+    if (self().process->exiting.load()) return error(kEINTR);
+    const std::uint64_t left = deadline - now;
+    kthreads::sleep_for(left < kSleepSliceNs ? left : kSleepSliceNs);
+  }
+}
+
+std::int64_t sleep_for(const Timespec& request, std::uint64_t remaining_out) {
+  const std::uint64_t start = ktime::now_ns();
+  const std::uint64_t length = to_ns(request);
+  const std::uint64_t deadline = length > ~0ull - start ? ~0ull : start + length;
+  const std::int64_t r = sleep_until(deadline);
+  if (r != 0 && remaining_out != 0) {
+    const std::uint64_t now = ktime::now_ns();
+    const Timespec left = to_timespec(deadline > now ? deadline - now : 0);
+    if (!arch::copy_to_user(remaining_out, &left, sizeof(left))) return error(kEFAULT);
+  }
+  return r;
+}
+
+}  // namespace
+
+PLEIADES_SYSCALL(sys_clock_gettime) {
+  (void)frame;
+  std::uint64_t ns;
+  if (!read_clock(static_cast<std::int64_t>(args.a0), &ns)) return error(kEINVAL);
+  const Timespec t = to_timespec(ns);
+  return arch::copy_to_user(args.a1, &t, sizeof(t)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_clock_getres) {
+  (void)frame;
+  std::uint64_t ignored;
+  if (!read_clock(static_cast<std::int64_t>(args.a0), &ignored)) return error(kEINVAL);
+  if (args.a1 == 0) return 0;
+  const Timespec t{0, 1};  // the clocks count nanoseconds (TSC-based)
+  return arch::copy_to_user(args.a1, &t, sizeof(t)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_gettimeofday) {
+  (void)frame;
+  if (args.a0 != 0) {
+    const std::uint64_t ns = ktime::realtime_ns();
+    const Timeval tv{static_cast<std::int64_t>(ns / kNsPerSecond),
+                     static_cast<std::int64_t>(ns % kNsPerSecond / 1000)};
+    if (!arch::copy_to_user(args.a0, &tv, sizeof(tv))) return error(kEFAULT);
+  }
+  if (args.a1 != 0) {
+    const std::int32_t zone[2] = {0, 0};  // struct timezone: UTC, no DST
+    if (!arch::copy_to_user(args.a1, zone, sizeof(zone))) return error(kEFAULT);
+  }
+  return 0;
+}
+
+PLEIADES_SYSCALL(sys_nanosleep) {
+  (void)frame;
+  Timespec request;
+  if (!arch::copy_from_user(&request, args.a0, sizeof(request))) return error(kEFAULT);
+  if (!valid(request)) return error(kEINVAL);
+  return sleep_for(request, args.a1);
+}
+
+PLEIADES_SYSCALL(sys_clock_nanosleep) {
+  (void)frame;
+  const auto clock = static_cast<std::int64_t>(args.a0);
+  const std::uint64_t flags = args.a1;
+  if (clock == kClockThreadCputime) return error(kEINVAL);
+  if (clock != kClockRealtime && clock != kClockMonotonic && clock != kClockBoottime) {
+    return clock == kClockProcessCputime ? error(kEOPNOTSUPP) : error(kEINVAL);
+  }
+  Timespec request;
+  if (!arch::copy_from_user(&request, args.a2, sizeof(request))) return error(kEFAULT);
+  if (!valid(request)) return error(kEINVAL);
+  if ((flags & kTimerAbstime) == 0) return sleep_for(request, args.a3);
+  // Absolute: a deadline on the given clock, turned into one on the monotonic clock.
+  std::uint64_t now_on_clock;
+  (void)read_clock(clock, &now_on_clock);
+  const std::uint64_t target = to_ns(request);
+  if (target <= now_on_clock) return 0;
+  const std::uint64_t now = ktime::now_ns();
+  const std::uint64_t wait = target - now_on_clock;
+  return sleep_until(wait > ~0ull - now ? ~0ull : now + wait);
+}
+
+PLEIADES_SYSCALL(sys_sched_yield) {
+  (void)args, (void)frame;
+  kthreads::scheduler().yield();
+  return 0;
+}
+
+PLEIADES_SYSCALL(sys_sched_getaffinity) {
+  (void)frame;
+  const auto pid = static_cast<std::int32_t>(args.a0);
+  const std::uint64_t length = args.a1, mask_out = args.a2;
+  if (pid != 0 && pid != self().tid) return error(kESRCH);  // other threads: with clone
+  // The mask covers every possible CPU number, rounded up to whole longs (as Linux's
+  // nr_cpu_ids); a shorter buffer is EINVAL, a longer one gets that many bytes.
+  const std::uint64_t bytes = (kthreads::cpu_count() + 63) / 64 * 8;
+  if (length < bytes || (length & 7) != 0) return error(kEINVAL);
+  const smp::CpuSet allowed = kthreads::scheduler().usable_cpus(kthreads::current()->affinity);
+  std::uint64_t words[smp::kMaxCpus / 64] = {};
+  for (std::uint32_t c = allowed.next(0); c < smp::kMaxCpus; c = allowed.next(c + 1)) {
+    words[c / 64] |= 1ull << (c % 64);
+  }
+  if (!arch::copy_to_user(mask_out, words, bytes)) return error(kEFAULT);
+  return static_cast<std::int64_t>(bytes);
+}
+
+PLEIADES_SYSCALL(sys_sched_setaffinity) {
+  (void)frame;
+  const auto pid = static_cast<std::int32_t>(args.a0);
+  const std::uint64_t length = args.a1, mask_in = args.a2;
+  if (pid != 0 && pid != self().tid) return error(kESRCH);
+  std::uint64_t words[smp::kMaxCpus / 64] = {};
+  const std::uint64_t take = length < sizeof(words) ? length : sizeof(words);
+  if (!arch::copy_from_user(words, mask_in, take)) return error(kEFAULT);
+  smp::CpuSet wanted;
+  for (std::uint32_t c = 0; c < kthreads::cpu_count() && c < smp::kMaxCpus; ++c) {
+    if (words[c / 64] & (1ull << (c % 64))) wanted.add(platform::CpuNumber{c});
+  }
+  if (wanted.empty() || kthreads::scheduler().usable_cpus(wanted).empty()) return error(kEINVAL);
+  kthreads::scheduler().set_current_affinity(wanted);
+  return 0;
+}
+
+PLEIADES_SYSCALL(sys_getcpu) {
+  (void)frame;
+  const std::uint32_t cpu = arch::current_cpu_number();
+  const std::uint32_t node = 0;  // one node until NUMA placement (SRAT) is used
+  if (args.a0 != 0 && !arch::copy_to_user(args.a0, &cpu, sizeof(cpu))) return error(kEFAULT);
+  if (args.a1 != 0 && !arch::copy_to_user(args.a1, &node, sizeof(node))) return error(kEFAULT);
+  return 0;
+}
+
+}  // namespace ksys

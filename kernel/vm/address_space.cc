@@ -1,0 +1,440 @@
+#include "kernel/vm/address_space.h"
+
+#include <atomic>
+#include <new>
+
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/mmu/mmu.h"
+#include "kernel/arch/x86_64/percpu.h"
+#include "kernel/console/log.h"
+#include "kernel/core/panic.h"
+#include "kernel/cpus/ipi/call_function.h"
+#include "kernel/cpus/ipi/tlb_shootdown.h"
+#include "kernel/mm/kernel_space.h"
+#include "kernel/mm/mm.h"
+#include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/arch/x86_64/user_mode.h"
+
+namespace kvm {
+namespace {
+
+// Linux's errno values (the system-call layer returns them negated).
+using namespace kabi;
+
+// Page-table frames of user address spaces: from the frame allocator, zeroed, reached through
+// the direct map.
+class UserTableFrames final : public paging::FrameSource {
+ public:
+  std::uint64_t alloc_table_frame() override {
+    auto frame = mm::alloc_frames(1);
+    if (!frame) return 0;
+    auto* words = mm::phys_to<std::uint64_t>(frame.value());
+    for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+    return frame.value();
+  }
+  void* table_pointer(std::uint64_t phys) override { return mm::phys_to_virt(phys); }
+  void free_table_frame(std::uint64_t phys) override { free_frame(phys); }
+
+  static void free_frame(std::uint64_t phys) {
+    auto freed = mm::free_frames(phys, 1);
+    if (!freed) panic("vm: freeing frame {:#x}: {}", phys, mm::describe(freed.error()));
+  }
+};
+UserTableFrames g_table_frames;
+
+std::atomic<std::uint64_t> g_total_resident{0};
+
+// The space each CPU has in CR3 (nullptr: the kernel's tables). Written only by that CPU with
+// interrupts off (switch_to, the destroy call).
+AddressSpace* g_loaded[smp::kMaxCpus];
+
+constexpr std::uint64_t page_down(std::uint64_t v) { return v & ~(kPageSize - 1); }
+constexpr std::uint64_t page_up(std::uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
+
+paging::PageFlags flags_for(std::uint32_t prot) {
+  // x86 cannot map a page write-only or execute-only: any right implies read.
+  return paging::PageFlags{.writable = (prot & kProtWrite) != 0,
+                           .executable = (prot & kProtExec) != 0,
+                           .user = true};
+}
+
+Vma* vma_of(sched::RbNode* n) { return reinterpret_cast<Vma*>(n); }
+
+// Pages freed by an unmap wait here until the shootdown has reached every CPU; then they go.
+// Bounded: a larger range is unmapped in several rounds.
+struct PendingFrames {
+  static constexpr std::uint32_t kCapacity = 256;
+  std::uint64_t phys[kCapacity];
+  std::uint32_t count = 0;
+};
+
+}  // namespace
+
+bool AddressSpace::VmaOrder::less(const sched::RbNode& a, const sched::RbNode& b) {
+  return reinterpret_cast<const Vma&>(a).start < reinterpret_cast<const Vma&>(b).start;
+}
+
+AddressSpace::AddressSpace(std::uint64_t pml4) : tables_(g_table_frames, pml4) {}
+
+AddressSpace* AddressSpace::create() {
+  const std::uint64_t pml4 = g_table_frames.alloc_table_frame();
+  if (pml4 == 0) return nullptr;
+  mm::copy_kernel_half(mm::phys_to<std::uint64_t>(pml4));
+  auto* space = new (std::nothrow) AddressSpace(pml4);
+  if (space == nullptr) UserTableFrames::free_frame(pml4);
+  return space;
+}
+
+void AddressSpace::get() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+void AddressSpace::put() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+}
+
+void AddressSpace::destroy() {
+  // No thread of ours runs any more; CPUs that last ran one may still have our tables loaded
+  // (their kernel threads borrow them). Each such CPU switches to the kernel's tables in a
+  // synchronous call, so none can walk our tables once it returns. The call runs with
+  // interrupts off, as switch_to does: the two cannot interleave on one CPU.
+  const smp::CpuSet holders = cpus_.snapshot();
+  if (!holders.empty()) {
+    smp::CallArgs args;
+    args.ptr = this;
+    const bool ok = kcpus::call_on_cpus(
+        holders,
+        [](const smp::CallArgs& a) {
+          const std::uint32_t cpu = arch::current_cpu_number();
+          if (g_loaded[cpu] == a.ptr) {
+            mm::arch::write_cr3(mm::kernel_pml4());
+            g_loaded[cpu] = nullptr;
+            static_cast<AddressSpace*>(a.ptr)->cpus_.remove(platform::CpuNumber{cpu});
+          }
+        },
+        args, smp::CallMode::kSync);
+    // A CPU that did not answer may still walk these tables: leaking them is the safe choice.
+    if (!ok) {
+      klog::error("vm: an address space's tables stay allocated: a CPU did not switch away");
+      return;
+    }
+  }
+  struct Release {
+    static void frame(std::uint64_t phys, std::uint64_t, void* self) {
+      static_cast<AddressSpace*>(self)->resident_.fetch_sub(1, std::memory_order_relaxed);
+      g_total_resident.fetch_sub(1, std::memory_order_relaxed);
+      UserTableFrames::free_frame(phys);
+    }
+  };
+  (void)tables_.unmap_release(0, arch::kUserTop, &Release::frame, this);
+  UserTableFrames::free_frame(tables_.pml4_phys());
+  while (!vmas_.empty()) {
+    Vma* v = vma_of(vmas_.first());
+    vmas_.erase(v->node);
+    delete v;
+  }
+  delete this;
+}
+
+Vma* AddressSpace::find(std::uint64_t addr) {
+  // The last region starting at or below addr, if it reaches past addr.
+  sched::RbNode* n = vmas_.root();
+  Vma* best = nullptr;
+  while (n != nullptr) {
+    Vma* v = vma_of(n);
+    if (v->start <= addr) {
+      best = v;
+      n = n->right;
+    } else {
+      n = n->left;
+    }
+  }
+  return best != nullptr && addr < best->end ? best : nullptr;
+}
+
+Vma* AddressSpace::first_ending_after(std::uint64_t addr) {
+  sched::RbNode* n = vmas_.root();
+  Vma* best = nullptr;
+  while (n != nullptr) {
+    Vma* v = vma_of(n);
+    if (v->end > addr) {
+      best = v;
+      n = n->left;
+    } else {
+      n = n->right;
+    }
+  }
+  return best;
+}
+
+bool AddressSpace::range_free(std::uint64_t start, std::uint64_t end) {
+  Vma* v = first_ending_after(start);
+  return v == nullptr || v->start >= end;
+}
+
+std::uint64_t AddressSpace::find_gap(std::uint64_t length, std::uint64_t hint) {
+  if (hint != 0) {
+    hint = page_down(hint);
+    if (hint >= kUserBottom && hint <= kUserEnd - length && range_free(hint, hint + length)) {
+      return hint;
+    }
+  }
+  // Top-down from kMmapTop, as Linux's default layout: walk the regions from the highest.
+  std::uint64_t ceiling = kMmapTop;
+  for (sched::RbNode* n = vmas_.last(); n != nullptr; n = VmaTree::prev(n)) {
+    Vma* v = vma_of(n);
+    if (v->start >= ceiling) continue;
+    if (v->end <= ceiling && ceiling - v->end >= length) return ceiling - length;
+    if (v->start < ceiling) ceiling = v->start;
+  }
+  return ceiling - kUserBottom >= length && ceiling >= length ? ceiling - length : 0;
+}
+
+bool AddressSpace::split(std::uint64_t at) {
+  Vma* v = find(at);
+  if (v == nullptr || v->start == at) return true;
+  if (vmas_.size() >= kMaxRegions) return false;
+  auto* upper = new (std::nothrow) Vma;
+  if (upper == nullptr) return false;
+  upper->start = at;
+  upper->end = v->end;
+  upper->prot = v->prot;
+  upper->kind = v->kind;
+  v->end = at;  // the tree is ordered by start, which did not change
+  vmas_.insert(upper->node);
+  return true;
+}
+
+void AddressSpace::shootdown(std::uint64_t start, std::uint64_t end) {
+  // The page-table change must be visible before the CPU set is read: a CPU that joins the set
+  // after our read loads CR3 after our change and walks the new tables (a full fence here, a
+  // locked RMW on its side: one of the two sees the other).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  smp::FlushRange range{start, end - start, false};
+  if (!kcpus::tlb_shootdown(cpus_, range)) {
+    panic("vm: TLB shootdown of [{:#x}, {:#x}) did not complete", start, end);
+  }
+}
+
+void AddressSpace::release_pages(std::uint64_t start, std::uint64_t end) {
+  // In rounds of at most PendingFrames::kCapacity pages: unmap, shoot down, then free.
+  PendingFrames pending;
+  std::uint64_t v = start;
+  while (v < end) {
+    pending.count = 0;
+    std::uint64_t round_end = v;
+    for (; round_end < end && pending.count < PendingFrames::kCapacity; round_end += kPageSize) {
+      auto t = tables_.translate(round_end);
+      if (!t) continue;
+      pending.phys[pending.count++] = t.value().phys & ~(kPageSize - 1);
+    }
+    if (pending.count != 0) {
+      (void)tables_.unmap(v, round_end - v);
+      shootdown(v, round_end);
+      for (std::uint32_t i = 0; i < pending.count; ++i) {
+        UserTableFrames::free_frame(pending.phys[i]);
+      }
+      resident_.fetch_sub(pending.count, std::memory_order_relaxed);
+      g_total_resident.fetch_sub(pending.count, std::memory_order_relaxed);
+    }
+    v = round_end;
+  }
+}
+
+int AddressSpace::remove_range(std::uint64_t start, std::uint64_t end) {
+  if (!split(start) || !split(end)) return kENOMEM;
+  for (Vma* v = first_ending_after(start); v != nullptr && v->start < end;) {
+    Vma* next = vma_of(VmaTree::next(&v->node));
+    vmas_.erase(v->node);
+    delete v;
+    v = next;
+  }
+  release_pages(start, end);
+  return 0;
+}
+
+klib::Result<std::uint64_t, int> AddressSpace::map(std::uint64_t addr, std::uint64_t length,
+                                                   std::uint32_t prot, std::uint32_t kind,
+                                                   bool fixed, bool noreplace) {
+  if (length == 0) return klib::make_error(kEINVAL);
+  if (length > kUserEnd) return klib::make_error(kENOMEM);
+  length = page_up(length);
+  if ((prot & ~(kProtRead | kProtWrite | kProtExec)) != 0) return klib::make_error(kEINVAL);
+  sched::MutexGuard guard(lock_);
+  if (vmas_.size() >= kMaxRegions - 2) return klib::make_error(kENOMEM);
+  std::uint64_t start;
+  if (fixed) {
+    if (addr % kPageSize != 0) return klib::make_error(kEINVAL);
+    if (addr < kUserBottom || addr > kUserEnd - length) {
+      return klib::make_error(addr < kUserBottom ? kEPERM : kENOMEM);
+    }
+    start = addr;
+    if (!range_free(start, start + length)) {
+      if (noreplace) return klib::make_error(kEEXIST);
+      if (const int e = remove_range(start, start + length); e != 0) return klib::make_error(e);
+    }
+  } else {
+    start = find_gap(length, addr);
+    if (start == 0) return klib::make_error(kENOMEM);
+  }
+  auto* v = new (std::nothrow) Vma;
+  if (v == nullptr) return klib::make_error(kENOMEM);
+  v->start = start;
+  v->end = start + length;
+  v->prot = prot;
+  v->kind = kind;
+  vmas_.insert(v->node);
+  return start;
+}
+
+int AddressSpace::unmap(std::uint64_t addr, std::uint64_t length) {
+  if (addr % kPageSize != 0 || length == 0) return kEINVAL;
+  if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
+  sched::MutexGuard guard(lock_);
+  return remove_range(addr, addr + page_up(length));
+}
+
+int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot) {
+  if (addr % kPageSize != 0) return kEINVAL;
+  if ((prot & ~(kProtRead | kProtWrite | kProtExec)) != 0) return kEINVAL;
+  if (length == 0) return 0;
+  if (addr >= kUserEnd || length > kUserEnd - addr) return kENOMEM;
+  const std::uint64_t end = addr + page_up(length);
+  sched::MutexGuard guard(lock_);
+  // The whole range must be mapped (ENOMEM otherwise, changing nothing).
+  std::uint64_t covered = addr;
+  for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
+       v = vma_of(VmaTree::next(&v->node))) {
+    if (v->start > covered) return kENOMEM;
+    covered = v->end;
+  }
+  if (covered < end) return kENOMEM;
+  if (!split(addr) || !split(end)) return kENOMEM;
+  for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
+       v = vma_of(VmaTree::next(&v->node))) {
+    v->prot = prot;
+    // Populated pages get the new rights now; the others when they are first touched.
+    for (std::uint64_t p = v->start; p < v->end; p += kPageSize) {
+      if (tables_.translate(p)) (void)tables_.protect(p, kPageSize, flags_for(prot));
+    }
+  }
+  shootdown(addr, end);
+  return 0;
+}
+
+int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
+  if (addr % kPageSize != 0) return kEINVAL;
+  if (length == 0) return 0;
+  if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
+  const std::uint64_t end = addr + page_up(length);
+  sched::MutexGuard guard(lock_);
+  for (std::uint64_t p = addr; p < end; p += kPageSize) {
+    if (find(p) == nullptr) return kENOMEM;
+  }
+  release_pages(addr, end);
+  return 0;
+}
+
+void AddressSpace::set_heap_start(std::uint64_t start) {
+  sched::MutexGuard guard(lock_);
+  heap_start_ = heap_end_ = page_up(start);
+}
+
+std::uint64_t AddressSpace::brk(std::uint64_t new_break) {
+  sched::MutexGuard guard(lock_);
+  if (new_break == 0 || new_break < heap_start_ || new_break > kMmapTop) return heap_end_;
+  const std::uint64_t old_top = page_up(heap_end_);
+  const std::uint64_t new_top = page_up(new_break);
+  if (new_top > old_top) {
+    if (!range_free(old_top, new_top)) return heap_end_;
+    Vma* below = old_top > heap_start_ ? find(old_top - 1) : nullptr;
+    if (below != nullptr && (below->kind & kVmaHeap) != 0 && below->end == old_top) {
+      below->end = new_top;
+    } else {
+      auto* v = new (std::nothrow) Vma;
+      if (v == nullptr) return heap_end_;
+      v->start = old_top;
+      v->end = new_top;
+      v->prot = kProtRead | kProtWrite;
+      v->kind = kVmaHeap;
+      vmas_.insert(v->node);
+    }
+  } else if (new_top < old_top) {
+    if (remove_range(new_top, old_top) != 0) return heap_end_;
+  }
+  heap_end_ = new_break;
+  return heap_end_;
+}
+
+bool AddressSpace::populate(std::uint64_t page, std::uint32_t prot, std::uint64_t* phys) {
+  if (auto t = tables_.translate(page)) {
+    *phys = t.value().phys & ~(kPageSize - 1);
+    return true;
+  }
+  auto frame = mm::alloc_frames(1);
+  if (!frame) return false;
+  auto* words = mm::phys_to<std::uint64_t>(frame.value());
+  for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+  // A not-present to present change needs no flush (Intel SDM vol. 3A 4.10.4.3).
+  if (!tables_.map(page, frame.value(), kPageSize, flags_for(prot), paging::PageSize::k4K)) {
+    UserTableFrames::free_frame(frame.value());
+    return false;
+  }
+  resident_.fetch_add(1, std::memory_order_relaxed);
+  g_total_resident.fetch_add(1, std::memory_order_relaxed);
+  *phys = frame.value();
+  return true;
+}
+
+bool AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
+  sched::MutexGuard guard(lock_);
+  Vma* v = find(addr);
+  if (v == nullptr) return false;
+  if (access.write && (v->prot & kProtWrite) == 0) return false;
+  if (access.exec && (v->prot & kProtExec) == 0) return false;
+  if (v->prot == 0) return false;
+  if (access.present) {
+    // Mapped, and the region allows the access: the tables were already changed to allow it
+    // by another CPU (mprotect) and this CPU's TLB entry was stale; drop it and retry.
+    mm::arch::invlpg(page_down(addr));
+    return true;
+  }
+  std::uint64_t phys;
+  return populate(page_down(addr), v->prot, &phys);
+}
+
+bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t size) {
+  if (!arch::user_range_ok(addr, size)) return false;
+  sched::MutexGuard guard(lock_);
+  const auto* src = static_cast<const std::uint8_t*>(data);
+  while (size > 0) {
+    Vma* v = find(addr);
+    if (v == nullptr) return false;
+    std::uint64_t phys;
+    if (!populate(page_down(addr), v->prot, &phys)) return false;
+    const std::uint64_t offset = addr % kPageSize;
+    const std::uint64_t chunk = size < kPageSize - offset ? size : kPageSize - offset;
+    __builtin_memcpy(mm::phys_to<std::uint8_t>(phys) + offset, src, chunk);
+    src += chunk;
+    addr += chunk;
+    size -= chunk;
+  }
+  return true;
+}
+
+void AddressSpace::switch_to(AddressSpace* next) {
+  if (next == nullptr) return;  // a kernel thread: keep what is loaded (lazy)
+  const std::uint32_t cpu = arch::current_cpu_number();
+  AddressSpace* prev = g_loaded[cpu];
+  if (prev == next) return;
+  // Join before loading: see shootdown().
+  next->cpus_.add(platform::CpuNumber{cpu});
+  mm::arch::write_cr3(next->pml4_phys());  // flushes every non-global translation of prev
+  g_loaded[cpu] = next;
+  if (prev != nullptr) prev->cpus_.remove(platform::CpuNumber{cpu});
+}
+
+AddressSpace* AddressSpace::loaded() { return g_loaded[arch::current_cpu_number()]; }
+
+std::uint64_t total_resident_pages() { return g_total_resident.load(std::memory_order_relaxed); }
+
+}  // namespace kvm

@@ -1,0 +1,143 @@
+// A user address space: one page-table tree whose upper half is the kernel's (shared by copying
+// the kernel PML4's upper entries, mm::copy_kernel_half), the sorted tree of its memory regions
+// (VMAs), the set of CPUs that may hold its translations, and one lock over both the regions
+// and the page tables, so that a munmap or mprotect racing a page fault on another CPU never
+// leaves them disagreeing (docs/user-space.md, "Address spaces").
+//
+// Memory is populated on first touch (handle_fault); frames are returned only after every CPU
+// that may cache them has flushed (the shootdown of unmap/protect, the switch-away before
+// destroy). Lock order: the address-space mutex, then the frame allocator's spinlock; the
+// shootdown runs under the mutex (a sleeping lock, so no spinning CPU misses its IPI).
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/arch/x86_64/mmu/page_tables.h"
+#include "sched/rbtree.h"
+#include "sched/sync/mutex.h"
+#include "smp/atomic.h"
+#include "smp/calls/tlb_shootdown.h"
+#include "smp/klib/result.h"
+
+namespace kvm {
+
+inline constexpr std::uint64_t kPageSize = 4096;
+
+// Access rights of a region, as PROT_READ, PROT_WRITE, PROT_EXEC.
+inline constexpr std::uint32_t kProtRead = 1;
+inline constexpr std::uint32_t kProtWrite = 2;
+inline constexpr std::uint32_t kProtExec = 4;
+
+// Kind of a region.
+inline constexpr std::uint32_t kVmaShared = 1u << 0;  // MAP_SHARED (matters once fork exists)
+inline constexpr std::uint32_t kVmaStack = 1u << 1;   // the main thread's stack
+inline constexpr std::uint32_t kVmaHeap = 1u << 2;    // the brk heap
+
+// The user range regions may occupy: page 0 stays unmapped (NULL faults), and the top page of
+// the lower half too (SYSRET's limit, user_mode.h).
+inline constexpr std::uint64_t kUserBottom = 0x10000;  // Linux's mmap_min_addr
+inline constexpr std::uint64_t kUserEnd = 0x00007ffffffff000;
+// Where the main stack ends and how big it may grow; mmap places regions top-down below it.
+inline constexpr std::uint64_t kStackTop = 0x00007ffffffde000;
+inline constexpr std::uint64_t kStackSize = 8ull << 20;  // RLIMIT_STACK's default
+inline constexpr std::uint64_t kMmapTop = kStackTop - kStackSize - (1ull << 30);
+// Regions per address space (Linux's vm.max_map_count).
+inline constexpr std::uint32_t kMaxRegions = 65530;
+
+struct Vma {
+  sched::RbNode node;  // first: found by cast
+  std::uint64_t start = 0;  // page-aligned
+  std::uint64_t end = 0;    // exclusive, page-aligned
+  std::uint32_t prot = 0;
+  std::uint32_t kind = 0;
+};
+
+// What a page fault was (from the x86 error code).
+struct FaultAccess {
+  bool write = false;
+  bool exec = false;    // instruction fetch
+  bool present = false; // the page was mapped: a rights violation
+};
+
+class AddressSpace {
+ public:
+  // A new, empty address space with one reference; null when memory ran out.
+  static AddressSpace* create();
+
+  void get();
+  // Drops a reference; the last one switches every CPU that still has this space loaded (a
+  // lazy kernel thread) back to the kernel's tables and frees the frames and tables. Thread
+  // context, no spinlock held.
+  void put();
+
+  // mmap of anonymous memory. `addr` is a hint, or with `fixed` the exact place (then
+  // replacing what is there, or failing with EEXIST when `noreplace`). Returns the address or
+  // a positive errno (EINVAL, ENOMEM, EEXIST).
+  klib::Result<std::uint64_t, int> map(std::uint64_t addr, std::uint64_t length, std::uint32_t prot,
+                                       std::uint32_t kind, bool fixed, bool noreplace);
+  // munmap: errno or 0. Frames go back after the shootdown.
+  int unmap(std::uint64_t addr, std::uint64_t length);
+  // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, as Linux).
+  int protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot);
+  // madvise(MADV_DONTNEED): the pages read as zero again.
+  int discard(std::uint64_t addr, std::uint64_t length);
+  // brk: sets the break (0: query) and returns the break in effect afterwards.
+  std::uint64_t brk(std::uint64_t new_break);
+  // Where the heap starts (set once, by the loader, right after the image).
+  void set_heap_start(std::uint64_t start);
+
+  // A fault at `addr` by a thread of this space: populates the page when a region allows the
+  // access. Returns whether the access can be retried. Thread context, interrupts enabled.
+  bool handle_fault(std::uint64_t addr, FaultAccess access);
+
+  // Kernel-side writes into this space (the loader): copies `size` bytes to `addr`, populating
+  // pages of a region as needed, through the direct map (no user access, no SMAP window).
+  // False when part of the range is outside every region or memory ran out.
+  bool write(std::uint64_t addr, const void* data, std::uint64_t size);
+
+  std::uint64_t pml4_phys() const { return tables_.pml4_phys(); }
+  smp::TlbCpuSet& cpus() { return cpus_; }
+  // Frames of user pages currently mapped (for the leak checks of tests).
+  std::uint64_t resident_pages() const { return resident_.load(std::memory_order_relaxed); }
+
+  // Makes this CPU run on `next`'s tables (nullptr: keep whatever is loaded: a kernel thread
+  // borrows it). Interrupts off (the scheduler's switch).
+  static void switch_to(AddressSpace* next);
+  // The space loaded on this CPU (nullptr: the kernel's own tables). Interrupts off.
+  static AddressSpace* loaded();
+
+ private:
+  struct VmaOrder {
+    static bool less(const sched::RbNode& a, const sched::RbNode& b);
+    static bool update(sched::RbNode&) { return false; }
+  };
+  using VmaTree = sched::RbTree<VmaOrder>;
+
+  AddressSpace(std::uint64_t pml4);
+  ~AddressSpace() = default;
+  void destroy();
+
+  Vma* find(std::uint64_t addr);              // the region containing addr, or null
+  Vma* first_ending_after(std::uint64_t addr);
+  bool range_free(std::uint64_t start, std::uint64_t end);
+  std::uint64_t find_gap(std::uint64_t length, std::uint64_t hint);
+  bool split(std::uint64_t at);               // false: out of memory
+  int remove_range(std::uint64_t start, std::uint64_t end);  // regions and pages
+  void release_pages(std::uint64_t start, std::uint64_t end);  // pages only, after a shootdown
+  bool populate(std::uint64_t page, std::uint32_t prot, std::uint64_t* phys);
+  void shootdown(std::uint64_t start, std::uint64_t end);
+
+  sched::Mutex lock_;
+  VmaTree vmas_;                      // lock_
+  paging::PageTables tables_;         // lock_
+  std::uint64_t heap_start_ = 0;      // lock_
+  std::uint64_t heap_end_ = 0;        // lock_
+  smp::TlbCpuSet cpus_;
+  smp::Atomic<std::uint32_t> refs_{1};
+  smp::Atomic<std::uint64_t> resident_{0};
+};
+
+// User pages mapped in all address spaces (leak checks).
+std::uint64_t total_resident_pages();
+
+}  // namespace kvm
