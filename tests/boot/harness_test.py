@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Unit tests of the boot-test harness itself (no QEMU): log cleaning, the summary check,
-kernel mutations, the initramfs archive choice, the TAP reader and the verdicts. Run: python3 tests/boot/harness_test.py"""
+kernel mutations, the initramfs archive choice, the TAP reader and the verdicts.
+Run: python3 tests/boot/harness_test.py"""
 
 import os
 import struct
@@ -132,9 +133,8 @@ class CommandTest(unittest.TestCase):
             self.assertEqual(test, os.path.join(build, "initramfs-test.cpio"))
             default = runner.prepare_initramfs(harness.Case(name="t"), build)
             self.assertEqual(default, os.path.join(build, "initramfs.cpio"))
-            none = runner.prepare_initramfs(harness.Case(name="t", archive="test", initramfs="none"),
-                                            build)
-            self.assertIsNone(none)
+            none = harness.Case(name="t", archive="test", initramfs="none")
+            self.assertIsNone(runner.prepare_initramfs(none, build))
 
     def test_mutation_applies_to_the_chosen_archive(self):
         with tempfile.TemporaryDirectory() as build:
@@ -283,7 +283,8 @@ class TapTest(unittest.TestCase):
         self.assertIsNone(tap.check_passed("1..1\nnot ok 1 - a # TODO later\n"))
 
     def test_no_tap_and_lookalikes(self):
-        self.assertEqual(tap.check_passed("[info] boot complete\n"), "no TAP test points in the log")
+        self.assertEqual(tap.check_passed("[info] boot complete\n"),
+                         "no TAP test points in the log")
         self.assertEqual(tap.parse("okay\nnot okay\n[info] ok 1\n1..x\n").points, [])
 
     def test_real_program_output(self):

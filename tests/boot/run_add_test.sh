@@ -62,7 +62,8 @@ check "missing host file" 2 "no such file: $tmp/nope" "${run[@]}" --add "$tmp/no
 check "directory as host file" 2 "not a regular file" "${run[@]}" --add "$tmp/dir"
 check "relative guest path" 2 "guest path 'bin/prog' is not absolute" \
   "${run[@]}" --add "$tmp/prog:bin/prog"
-check "'..' in the guest path" 2 "has a '\.\.' component" "${run[@]}" --add "$tmp/prog:/bin/../etc/x"
+check "'..' in the guest path" 2 "has a '\.\.' component" \
+  "${run[@]}" --add "$tmp/prog:/bin/../etc/x"
 check "'.' in the guest path" 2 "has a '\.' component" "${run[@]}" --add "$tmp/prog:/./prog"
 check "empty component" 2 "empty component" "${run[@]}" --add "$tmp/prog:/bin//prog"
 check "guest path names a directory" 2 "names a directory" "${run[@]}" --add "$tmp/prog:/bin/"
@@ -94,7 +95,8 @@ done
 extracted="$tmp/extracted"
 mkdir "$extracted"
 (cd "$extracted" && cpio -id --quiet) <"$archive"
-if cmp -s "$tmp/prog" "$extracted/bin/prog" && cmp -s "$tmp/data.txt" "$extracted/etc/data/d.txt"; then
+if cmp -s "$tmp/prog" "$extracted/bin/prog" &&
+  cmp -s "$tmp/data.txt" "$extracted/etc/data/d.txt"; then
   pass "the added files' bytes are in the archive"
 else
   fail "the added files' bytes differ in the archive"

@@ -38,9 +38,11 @@ int main(void) {
   tap_ok(bits >= 800 && bits <= 1248, "256 random bytes have 800..1248 one bits (got %d)", bits);
 
   tap_eq(getrandom(a, 0, 0), 0, "getrandom of 0 bytes returns 0");
-  tap_fails_with(getrandom(a, sizeof a, 0x80), EINVAL, "getrandom with unknown flags fails with EINVAL");
+  tap_fails_with(getrandom(a, sizeof a, 0x80), EINVAL,
+                 "getrandom with unknown flags fails with EINVAL");
   tap_fails_with(getrandom(a, sizeof a, GRND_RANDOM | GRND_INSECURE), EINVAL,
                  "getrandom with GRND_RANDOM | GRND_INSECURE fails with EINVAL");
-  tap_fails_with(getrandom((void *)1, sizeof a, 0), EFAULT, "getrandom into (void*)1 fails with EFAULT");
+  tap_fails_with(getrandom((void *)1, sizeof a, 0), EFAULT,
+                 "getrandom into (void*)1 fails with EFAULT");
   return tap_done();
 }

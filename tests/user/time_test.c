@@ -16,7 +16,9 @@ static int64_t monotonic_ns(void) {
   return ns(t);
 }
 
-static int valid(struct timespec t) { return t.tv_sec >= 0 && t.tv_nsec >= 0 && t.tv_nsec < 1000000000; }
+static int valid(struct timespec t) {
+  return t.tv_sec >= 0 && t.tv_nsec >= 0 && t.tv_nsec < 1000000000;
+}
 
 int main(void) {
   tap_plan(13);
