@@ -6,7 +6,7 @@
 # CMAKE_C_COMPILER (the kernel and the host code use the host compiler), so every program is one
 # custom command: compile and link in one musl-gcc call, output build/user/NAME.
 find_program(PLEIADES_MUSL_GCC musl-gcc)
-if(NOT PLEIADES_MUSL_GCC)
+if(NOT PLEIADES_MUSL_GCC OR NOT EXISTS "${PLEIADES_MUSL_GCC}")
   message(FATAL_ERROR "musl-gcc is missing (user programs are built with it): run scripts/deps, "
                       "or: sudo apt-get install -y musl-tools")
 endif()
