@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/run --add and scripts/usb --add without QEMU or a build: every refusal, then a boot
 # with a stand-in QEMU (exits as if the kernel reported success) that must leave the archive
-# GNU cpio wrote, the initramfs plus the added files, in the workdir and on the image. Prints
+# GNU cpio wrote, the initramfs plus the added files, in the workdir and on the image; and where
+# scripts/run puts qemu_exit in a command line with process 1's arguments after "--". Prints
 # one line per check and "run --add tests: N passed, N failed"; exits 1 if any check failed.
 set -euo pipefail
 
@@ -108,6 +109,25 @@ if MTOOLS_SKIP_CHECK=1 mcopy -i "$tmp/work/esp.img@@1M" ::/EFI/BOOT/initramfs.cp
 else
   fail "the image's initramfs.cpio is not the archive with the added files"
 fi
+
+# Not interactive, scripts/run adds qemu_exit to the kernel's words: before a "--", after which
+# the words are process 1's arguments.
+for pair in "init=/bin/prog -- a b|init=/bin/prog qemu_exit -- a b" "test|test qemu_exit" \
+  "|qemu_exit" "-- a|qemu_exit -- a" "init=/x --|init=/x qemu_exit --" \
+  "init=/bin/busybox -- ls -- x|init=/bin/busybox qemu_exit -- ls -- x" \
+  "qemu_exit -- a|qemu_exit -- a" "a -- qemu_exit|a qemu_exit -- qemu_exit"; do
+  given="${pair%%|*}"
+  want="${pair#*|}"
+  rm -f "$tmp/work/esp.img"
+  PLEIADES_BUILD="$build" "${run[@]}" --cmdline "$given" </dev/null >/dev/null 2>&1 || :
+  got="$(MTOOLS_SKIP_CHECK=1 mtype -i "$tmp/work/esp.img@@1M" ::/EFI/BOOT/cmdline.txt 2>&1)" ||
+    got="(no image: $got)"
+  if [[ "$got" == "$want" ]]; then
+    pass "--cmdline '$given' boots with '$want'"
+  else
+    fail "--cmdline '$given' boots with '$got', not '$want'"
+  fi
+done
 
 echo "run --add tests: $passed passed, $failed failed"
 ((failed == 0))
