@@ -81,3 +81,48 @@ qemu10_path() {
   fi
   echo "$wrapper"
 }
+
+# add_file_spec HOST_PATH[:GUEST_PATH]: checks one --add argument of scripts/run and scripts/usb
+# and prints it as a scripts/lib/mkinitramfs --file argument, HOST=GUEST:MODE (MODE the host
+# file's permission bits; GUEST defaults to /bin/NAME). Dies (status 2) naming what is wrong: a
+# host path that is not a regular file or holds '=', a guest path that is not absolute or has
+# an empty, '.' or '..' component.
+add_file_spec() {
+  local spec="$1" host guest
+  if [[ "$spec" == *:* ]]; then
+    host="${spec%:*}"
+    guest="${spec##*:}"
+  else
+    host="$spec"
+    guest="/bin/$(basename -- "$spec")"
+  fi
+  [[ -n "$host" ]] || die "--add '$spec': no host file before ':'"
+  [[ -e "$host" ]] || die "--add '$spec': no such file: $host"
+  [[ -f "$host" ]] || die "--add '$spec': not a regular file: $host"
+  [[ "$host" != *=* ]] || die "--add '$spec': a host path with '=' is not supported: $host"
+  [[ "$guest" == /* ]] || die "--add '$spec': the guest path '$guest' is not absolute"
+  [[ "$guest" != */ ]] || die "--add '$spec': the guest path '$guest' names a directory"
+  local component
+  local -a components
+  IFS=/ read -r -a components <<<"${guest#/}"
+  for component in "${components[@]}"; do
+    case "$component" in
+      "") die "--add '$spec': the guest path '$guest' has an empty component ('//')" ;;
+      . | ..) die "--add '$spec': the guest path '$guest' has a '$component' component" ;;
+    esac
+  done
+  echo "$host=$guest:$(stat -L -c %a -- "$host")"
+}
+
+# initramfs_with_added OUT BASE FILE_ARG...: writes OUT, the archive BASE plus the files given as
+# mkinitramfs --file arguments (from add_file_spec); a file replaces one at the same path.
+initramfs_with_added() {
+  local out="$1" base="$2"
+  shift 2
+  [[ -f "$base" ]] || die "initramfs not found: $base (build the 'initramfs' target)"
+  local args=(--out "$out" --archive "$base") f
+  for f in "$@"; do
+    args+=(--file "$f")
+  done
+  "$PLEIADES_ROOT/scripts/lib/mkinitramfs" "${args[@]}"
+}

@@ -1,12 +1,16 @@
 """The QEMU boot-test cases: one row per boot.
 
-Each row is a Case (harness.py): how to boot (machine, smp, mem, cmdline, kernel mutation), what
+Each row is a Case (harness.py): how to boot (machine, smp, mem, cmdline, kernel mutation, which
+initramfs: archive "default" (build/initramfs.cpio) or "test" (build/initramfs-test.cpio, with
+the user test programs in /tests), as it is, mutated, or "none"), what
 the serial log must contain (expect: regexes, searched line by line after ANSI escapes and
 carriage returns are removed), what it must not contain (forbid), how QEMU must end (status, the
 raw QEMU exit status: 1 = the kernel wrote 0 to isa-debug-exit, 3 = it wrote 1; None = the case
 passes once everything expected was seen and QEMU is then stopped), and a deadline.
 
-To add a case, add a row. Regexes are Python `re` syntax with re.MULTILINE.
+To add a case, add a row. Regexes are Python `re` syntax with re.MULTILINE. For the user test
+programs, which print TAP, tap.check_passed in `checks` fails the case on any failed test point
+or on a program that printed fewer points than it planned.
 """
 
 import os

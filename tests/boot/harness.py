@@ -42,6 +42,7 @@ class Case:
     mem: str = "512M"
     kernel: str = "good"  # a key of MUTATIONS
     initramfs: str = "good"  # a key of INITRAMFS_MUTATIONS, or "none" for no initramfs
+    archive: str = "default"  # which built initramfs (a key of INITRAMFS_ARCHIVES) is mutated
     expect: tuple = ()
     forbid: tuple = ()
     status: int | None = 1  # raw QEMU exit status; None: stop QEMU once `expect` is all seen
@@ -106,11 +107,33 @@ MUTATIONS = {
 }
 
 
+def _newc_names(data):
+    """(offset, name) of every entry name in a cpio newc archive, up to TRAILER!!!: the names
+    themselves, not bytes that happen to look like one inside a file."""
+    offset = 0
+    while offset + 110 <= len(data):
+        if data[offset:offset + 6] != b"070701":
+            raise ValueError(f"initramfs.cpio: no newc header at offset {offset}")
+        try:
+            file_size = int(data[offset + 54:offset + 62], 16)
+            name_size = int(data[offset + 94:offset + 102], 16)
+        except ValueError:
+            raise ValueError(f"initramfs.cpio: bad header fields at offset {offset}") from None
+        name = data[offset + 110:offset + 110 + name_size]
+        if name == b"TRAILER!!!\0":
+            return
+        yield offset + 110, name
+        data_start = (offset + 110 + name_size + 3) & ~3
+        offset = (data_start + file_size + 3) & ~3
+    raise ValueError("initramfs.cpio: no TRAILER!!! entry")
+
+
 def _rename_entry(data, old, new):
     """The archive with entry name `old` replaced by `new` (same length, NUL included)."""
-    if len(old) != len(new) or data.count(old) != 1:
+    hits = [offset for offset, name in _newc_names(data) if name == old]
+    if len(old) != len(new) or len(hits) != 1:
         raise ValueError(f"initramfs.cpio has no single entry named {old!r}")
-    return data.replace(old, new)
+    return data[:hits[0]] + new + data[hits[0] + len(new):]
 
 
 # Initramfs mutations (of build/initramfs.cpio, which GNU cpio wrote): name -> function(bytes)
@@ -122,6 +145,13 @@ INITRAMFS_MUTATIONS = {
     "bad-magic": lambda data: b"070707" + data[6:],
     # An entry that would escape the root: "etc/motd" becomes "../motdx".
     "dotdot": lambda data: _rename_entry(data, b"etc/motd\0", b"../motdx\0"),
+}
+
+
+# The initramfs archives the build writes (kernel/fs/CMakeLists.txt), by Case.archive.
+INITRAMFS_ARCHIVES = {
+    "default": "initramfs.cpio",  # initramfs/root/ + /bin/hello + /bin/busybox
+    "test": "initramfs-test.cpio",  # the same + the user test programs in /tests (tests/user)
 }
 
 
@@ -150,7 +180,8 @@ class Runner:
         self.out_dir = os.path.join(build_dir, "boot-tests")
         self.kernel = os.path.join(build_dir, "kernel", "kernel.elf")
         self.loader = os.path.join(build_dir, "efi", "BOOTX64.EFI")
-        self.initramfs = os.path.join(build_dir, "initramfs.cpio")
+        self.archives = {name: os.path.join(build_dir, file)
+                         for name, file in INITRAMFS_ARCHIVES.items()}
         self.lock = threading.Lock()
         self.children = set()
         self.stopping = False
@@ -183,15 +214,18 @@ class Runner:
                                    f"kernel-{case.kernel}.elf")
 
     def prepare_initramfs(self, case, workdir):
-        """The initramfs file for `case`, or None for none."""
+        """The initramfs file for `case` (its archive, mutated), or None for none."""
         if case.initramfs == "none":
             return None
         if case.initramfs not in INITRAMFS_MUTATIONS:
             raise ValueError(f"unknown initramfs mutation {case.initramfs!r}")
+        source = self.archives[case.archive]
+        if not os.path.isfile(source):
+            raise ValueError(f"{os.path.relpath(source, REPO)} is missing (build it first)")
         if case.initramfs == "good":
-            return self.initramfs
-        return self.write_mutation(self.initramfs, INITRAMFS_MUTATIONS, case.initramfs, workdir,
-                                   f"initramfs-{case.initramfs}.cpio")
+            return source
+        return self.write_mutation(source, INITRAMFS_MUTATIONS, case.initramfs, workdir,
+                                   f"initramfs-{case.archive}-{case.initramfs}.cpio")
 
     def run(self, case):
         start = time.monotonic()
@@ -199,9 +233,12 @@ class Runner:
         workdir = os.path.join(self.out_dir, case.name)
         os.makedirs(workdir, exist_ok=True)
         try:
-            for path in (self.kernel, self.loader, self.initramfs):
+            for path in (self.kernel, self.loader):
                 if not os.path.isfile(path):
                     raise ValueError(f"{os.path.relpath(path, REPO)} is missing (build it first)")
+            if case.archive not in INITRAMFS_ARCHIVES:
+                raise ValueError(f"unknown initramfs archive {case.archive!r} "
+                                 f"(one of {', '.join(INITRAMFS_ARCHIVES)})")
             if case.kernel not in MUTATIONS:
                 raise ValueError(f"unknown kernel mutation {case.kernel!r}")
             if case.qemu not in QEMUS:
@@ -359,7 +396,8 @@ def main(cases_table, argv=None):
     if args.list:
         for c in cases:
             print(f"{c.name:28} machine={c.machine} smp={c.smp} mem={c.mem} "
-                  f"kernel={c.kernel} qemu={c.qemu} cmdline={c.cmdline!r} status={c.status}")
+                  f"kernel={c.kernel} initramfs={c.archive}/{c.initramfs} qemu={c.qemu} "
+                  f"cmdline={c.cmdline!r} status={c.status}")
         return 0
     if not cases:
         print("boot tests: no case matches", file=sys.stderr)

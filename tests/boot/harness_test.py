@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Unit tests of the boot-test harness itself (no QEMU): log cleaning, the summary check,
-kernel mutations and the verdicts. Run: python3 tests/boot/harness_test.py"""
+kernel mutations, the initramfs archive choice, the TAP reader and the verdicts.
+Run: python3 tests/boot/harness_test.py"""
 
 import os
 import struct
@@ -13,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases  # noqa: E402
 import harness  # noqa: E402
+import tap  # noqa: E402
 
 
 def fake_elf(segments):
@@ -121,6 +123,42 @@ class CommandTest(unittest.TestCase):
         self.assertIn("--no-initramfs", cmd)
         self.assertNotIn("--initramfs", cmd)
 
+    def test_archive_chooses_the_built_initramfs(self):
+        with tempfile.TemporaryDirectory() as build:
+            for name, file in harness.INITRAMFS_ARCHIVES.items():
+                with open(os.path.join(build, file), "wb") as f:
+                    f.write(name.encode())
+            runner = harness.Runner(build)
+            test = runner.prepare_initramfs(harness.Case(name="t", archive="test"), build)
+            self.assertEqual(test, os.path.join(build, "initramfs-test.cpio"))
+            default = runner.prepare_initramfs(harness.Case(name="t"), build)
+            self.assertEqual(default, os.path.join(build, "initramfs.cpio"))
+            none = harness.Case(name="t", archive="test", initramfs="none")
+            self.assertIsNone(runner.prepare_initramfs(none, build))
+
+    def test_mutation_applies_to_the_chosen_archive(self):
+        with tempfile.TemporaryDirectory() as build:
+            for file in harness.INITRAMFS_ARCHIVES.values():
+                with open(os.path.join(build, file), "wb") as f:
+                    f.write(file.encode() * 4)
+            case = harness.Case(name="t", archive="test", initramfs="truncated")
+            path = harness.Runner(build).prepare_initramfs(case, build)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(), b"initramfs-test.cpio" * 2)
+
+    def test_missing_or_unknown_archive_is_a_setup_failure(self):
+        with tempfile.TemporaryDirectory() as build:
+            for path in ("kernel/kernel.elf", "efi/BOOTX64.EFI", "initramfs.cpio"):
+                os.makedirs(os.path.join(build, os.path.dirname(path)), exist_ok=True)
+                with open(os.path.join(build, path), "wb") as f:
+                    f.write(b"x")
+            runner = harness.Runner(build)
+            r = runner.run(harness.Case(name="t", archive="test"))
+            self.assertFalse(r.passed)
+            self.assertIn("initramfs-test.cpio is missing", r.reason)
+            r = runner.run(harness.Case(name="t", archive="tests"))
+            self.assertIn("unknown initramfs archive 'tests'", r.reason)
+
     def test_unknown_qemu_is_a_setup_failure(self):
         with tempfile.TemporaryDirectory() as build:
             for path in ("kernel/kernel.elf", "efi/BOOTX64.EFI", "initramfs.cpio"):
@@ -150,9 +188,117 @@ class InitramfsMutationTest(unittest.TestCase):
                 self.assertNotEqual(mutate(data), data, name)
         self.assertIn(b"../motdx\0", harness.INITRAMFS_MUTATIONS["dotdot"](data))
 
+    def test_rename_touches_the_entry_name_only(self):
+        """A file whose bytes hold the name (busybox holds "/etc/motd") keeps them."""
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with tempfile.TemporaryDirectory() as tmp:
+            lookalike = os.path.join(tmp, "prog")
+            with open(lookalike, "wb") as f:
+                f.write(b"\x7fELF /etc/motd\0 and etc/motd\0")
+            out = os.path.join(tmp, "i.cpio")
+            subprocess.run([os.path.join(repo, "scripts", "lib", "mkinitramfs"), "--out", out,
+                            "--tree", os.path.join(repo, "kernel", "fs", "initramfs", "root"),
+                            "--file", f"{lookalike}=/bin/prog:0755"], check=True)
+            with open(out, "rb") as f:
+                data = f.read()
+        mutated = harness.INITRAMFS_MUTATIONS["dotdot"](data)
+        self.assertEqual(len(mutated), len(data))
+        self.assertEqual(mutated.count(b"../motdx\0"), 1)
+        self.assertIn(b"\x7fELF /etc/motd\0 and etc/motd\0", mutated)
+        names = [name for _, name in harness._newc_names(mutated)]
+        self.assertIn(b"../motdx\0", names)
+        self.assertNotIn(b"etc/motd\0", names)
+
     def test_rename_needs_one_entry_of_that_name(self):
         with self.assertRaises(ValueError):
             harness.INITRAMFS_MUTATIONS["dotdot"](b"070701" + bytes(200))
+
+
+class TapTest(unittest.TestCase):
+    """tests/boot/tap.py on what the user test programs print (tests/user/tap.c), with kernel
+    lines in between."""
+
+    GOOD = ("[info] initramfs: 20 entries\n"
+            "1..3\n"
+            "ok 1 - write to 1 returns the count\n"
+            "# console_test: write to 1\n"
+            "ok 2 - write of 0 bytes returns 0\n"
+            "[info] sched: something\n"
+            "ok 3 - write from NULL fails with EFAULT\n"
+            "1..2\n"
+            "ok 1 - getpid is positive (got 1)\n"
+            "ok 2 - uname succeeds\n")
+
+    def test_all_passed(self):
+        report = tap.parse(harness.clean(self.GOOD.replace("\n", "\r\n").encode()))
+        self.assertEqual(report.problems, [])
+        self.assertEqual(len(report.streams), 2)
+        self.assertEqual([p.name for p in report.passed],
+                         ["write to 1 returns the count", "write of 0 bytes returns 0",
+                          "write from NULL fails with EFAULT", "getpid is positive (got 1)",
+                          "uname succeeds"])
+        self.assertEqual(report.failed, [])
+        self.assertIsNone(tap.check_passed(self.GOOD))
+
+    def test_failed_point_is_named_with_its_diagnostic(self):
+        text = self.GOOD.replace(
+            "ok 2 - uname succeeds",
+            "not ok 2 - uname into (void*)1 fails with EFAULT # got 0 (success) want -1 errno 14")
+        report = tap.parse(text)
+        self.assertEqual(len(report.failed), 1)
+        failed = report.failed[0]
+        self.assertEqual((failed.stream, failed.number, failed.ok), (1, 2, False))
+        self.assertEqual(failed.name, "uname into (void*)1 fails with EFAULT")
+        self.assertEqual(failed.comment, "got 0 (success) want -1 errno 14")
+        error = tap.check_passed(text)
+        self.assertIn("1 TAP test point(s) failed", error)
+        self.assertIn("stream 1 #2: uname into (void*)1 fails with EFAULT # got 0", error)
+
+    def test_program_that_died_half_way_fails(self):
+        text = "1..4\nok 1 - a\nok 2 - b\n[error] user fault: SIGSEGV\n1..1\nok 1 - c\n"
+        report = tap.parse(text)
+        self.assertEqual(report.failed, [])
+        self.assertEqual(report.problems, ["stream 0: planned 4 test points, saw 2"])
+        self.assertIn("planned 4", tap.check_passed(text))
+
+    def test_trailing_plan_closes_its_stream(self):
+        report = tap.parse("ok 1 - a\nok 2 - b\n1..2\n1..1\nok 1 - c\n")
+        self.assertEqual(report.problems, [])
+        self.assertEqual([len(s.points) for s in report.streams], [2, 1])
+
+    def test_points_without_plan_numbering_and_bail_out(self):
+        self.assertEqual(tap.parse("ok 1 - a\n").problems,
+                         ["stream 0: 1 test points without a plan"])
+        self.assertEqual(tap.parse("1..2\nok 1 - a\nok 3 - b\n").problems,
+                         ["stream 0: test point 3 where 2 was due"])
+        report = tap.parse("1..2\nok 1 - a\nBail out! no memory\n")
+        self.assertIn("stream 0: bailed out: no memory", report.problems)
+        self.assertIn("stream 0: planned 2 test points, saw 1", report.problems)
+
+    def test_todo_and_skip(self):
+        report = tap.parse("1..3\nnot ok 1 - a # TODO later\nok 2 - b # skip no CPU 2\n"
+                           "not ok 3 - c # todo\n")
+        self.assertEqual(report.failed, [])
+        self.assertEqual([p.directive for p in report.points], ["TODO", "SKIP", "TODO"])
+        self.assertIsNone(tap.check_passed("1..1\nnot ok 1 - a # TODO later\n"))
+
+    def test_no_tap_and_lookalikes(self):
+        self.assertEqual(tap.check_passed("[info] boot complete\n"),
+                         "no TAP test points in the log")
+        self.assertEqual(tap.parse("okay\nnot okay\n[info] ok 1\n1..x\n").points, [])
+
+    def test_real_program_output(self):
+        """A test program's own output, when the build has it ($PLEIADES_BUILD or build/, then
+        user/console_test): what it prints on the host's Linux is one complete, passing stream."""
+        build = os.environ.get("PLEIADES_BUILD", os.path.join(harness.REPO, "build"))
+        program = os.path.join(build, "user", "console_test")
+        if not os.access(program, os.X_OK):
+            self.skipTest(f"{program} is not built")
+        out = subprocess.run([program], capture_output=True, text=True, check=False)
+        report = tap.parse(out.stdout)
+        self.assertEqual(out.returncode, 0, out.stdout)
+        self.assertEqual((report.problems, report.failed, len(report.streams)), ([], [], 1))
+        self.assertEqual(len(report.points), report.streams[0].plan)
 
 
 if __name__ == "__main__":
