@@ -55,6 +55,14 @@ ParseResult parse(fmt::StringView text) {
   ParseResult r;
   std::size_t words = 0;
   klib::for_each_word(text, [&](const Word& w) {
+    if (equals(w.whole, "--")) {
+      const char* rest = w.whole.data + w.whole.length;
+      std::size_t length = text.length - static_cast<std::size_t>(rest - text.data);
+      while (length > 0 && klib::is_blank(*rest)) ++rest, --length;
+      while (length > 0 && klib::is_blank(rest[length - 1])) --length;
+      r.init_arguments = fmt::StringView(rest, length);
+      return false;
+    }
     if (++words > kMaxWords) {
       add_problem(r, ProblemKind::kTooManyWords, w.whole, nullptr);
       return false;  // the rest is ignored; one report is enough

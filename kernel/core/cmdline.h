@@ -23,12 +23,16 @@ struct Problem {
 
 struct ParseResult {
   BootOptions options;
+  // Everything after the word `--` (as Linux: the arguments of init), blanks at its ends
+  // trimmed; empty when there is none. Points into the parsed text.
+  fmt::StringView init_arguments;
   Problem problems[kMaxProblems];
   std::size_t problem_count = 0;     // kept in `problems`
   std::size_t problems_dropped = 0;  // beyond kMaxProblems
 };
 
-// Parses `text` (need not be NUL terminated). Never fails: a word it cannot apply is reported in
+// Parses `text` (need not be NUL terminated). Stops at the word `--`: the rest is
+// init_arguments, not options. Never fails: a word it cannot apply is reported in
 // `problems` and leaves its option as it was (the default, or an earlier word's value); every
 // other word still applies. The StringViews in the result point into `text`, which must outlive
 // them. Later occurrences of a key override earlier ones.

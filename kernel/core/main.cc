@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
 #include "kernel/arch/x86_64/fpu.h"
+#include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/framebuffer_console.h"
 #include "kernel/console/log.h"
@@ -33,6 +34,10 @@
 #include "kernel/cpus/ipi/ipi_bench.h"
 #include "kernel/ktest/runner.h"
 #include "kernel/time/clock.h"
+#include "kernel/time/rtc.h"
+#include "kernel/proc/exec.h"
+#include "kernel/proc/process.h"
+#include "kernel/random/random.h"
 
 namespace core {
 namespace {
@@ -41,6 +46,7 @@ constinit boot::BootInfo g_boot_info{};
 constinit char g_cmdline[boot::kMaxCmdlineLength];
 constinit std::size_t g_cmdline_length = 0;
 constinit cmdline::BootOptions g_options{};
+constinit fmt::StringView g_init_arguments{};  // after ` -- `: into g_cmdline
 
 // Touches the first and last pixel of the framebuffer with page faults caught: the mapping
 // of the framebuffer is the loader's (and later mm's) business, and a console that faults on
@@ -97,6 +103,7 @@ void copy_command_line(const boot::BootInfo& info) {
 void apply_command_line() {
   const cmdline::ParseResult parsed = cmdline::parse(command_line());
   g_options = parsed.options;
+  g_init_arguments = parsed.init_arguments;
   klog::set_level(g_options.core.log_level);
   for (std::size_t i = 0; i < parsed.problem_count; ++i) {
     char text[256];
@@ -161,6 +168,14 @@ bool run_benchmarks() {
     kcpus::print_lockstat_if_requested();
     power::power_off();
   }
+  if (kthreads::running()) {
+    kproc::init();
+    const bool named = g_options.core.init_path.length != 0;
+    const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
+    if (named || kproc::file_exists(init)) (void)kproc::start_init(init, g_init_arguments);
+  } else if (g_options.core.init_path.length != 0) {
+    klog::warn("init: not started: user programs need the scheduler (sched=on)");
+  }
   klog::info("boot complete; idle");
   if (kthreads::running()) kthreads::exit_thread();  // the CPUs idle in the scheduler
   // Nothing more to do: halt with interrupts off; an NMI falls through to halt again.
@@ -222,17 +237,22 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // reclaim. It never fails; problems are printed and boot carries on.
   kfirmware::read_and_report(info, g_options.core.acpi_dump);
   // The initramfs lives in loader memory too: checked and reported before reclaim.
-  (void)initramfs::report_boot_archive(info);
+  const bool archive_ok = initramfs::report_boot_archive(info);
 
   // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.
   (void)arch::fpu::init_this_cpu();
   report_fpu();
+  arch::init_syscall_this_cpu();
 
   // Interrupt controllers and time, from what the ACPI report kept.
   (void)apic::apply_machine_tables();
   apic::init_boot_cpu();
   (void)apic::io_apic_init();
   ktime::init();
+  (void)ktime::init_wall_clock();
+  krandom::init();
+  // The root file system from the initramfs, before reclaim frees the loader's copy.
+  initramfs::build_root(info, archive_ok);
   if (g_options.core.sched) kthreads::request();  // before the APs are released
   kthreads::set_tickless_idle(g_options.core.nohz_idle);
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.

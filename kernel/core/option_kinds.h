@@ -153,6 +153,28 @@ struct IdList {
   }
 };
 
+// `key=PATH`: an absolute path (starts with '/', below 4096 bytes); `path` points into the
+// parsed text. Empty in the field: not given.
+struct Path {
+  using Value = fmt::StringView;
+  static constexpr ProblemKind parse(const klib::Word& w, Value& out) {
+    if (!w.has_value) return ProblemKind::kMissingValue;
+    if (w.value.length == 0 || w.value.data[0] != '/' || w.value.length >= 4096) {
+      return ProblemKind::kBadValue;
+    }
+    out = w.value;
+    return ProblemKind::kNone;
+  }
+  static void write_usage(fmt::Sink& out, const char* key) { fmt::format_to(out, "{}=PATH", key); }
+  static void write_value(fmt::Sink& out, const Value& v) {
+    if (v.length == 0) {
+      fmt::format_to(out, "/init");
+    } else {
+      fmt::format_to(out, "{}", v);
+    }
+  }
+};
+
 // `key` (select everything) or `key=PATTERN` (`pattern` points into the parsed text).
 struct Selection {
   struct Value {

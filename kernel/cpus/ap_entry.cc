@@ -8,6 +8,7 @@
 #include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fpu.h"
+#include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/mmu/pat.h"
 #include "kernel/threads/kernel_scheduler.h"
@@ -71,6 +72,7 @@ extern "C" void smp_ap_entry(void* arg) {
     local.mismatch_bsp_value = static_cast<std::uint32_t>(arch::fpu::info().xcr0);
     park(local, CpuStage::kDescriptors, CpuStage::kFeatureMismatch);
   }
+  arch::init_syscall_this_cpu();  // STAR/LSTAR/FMASK are per CPU
 
   apic::set_this_cpu_uid(local.acpi_uid);
   apic::init_this_cpu();  // x2APIC first when the boot CPU uses it, before any x2APIC MSR

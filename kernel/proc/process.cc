@@ -1,6 +1,10 @@
 #include "kernel/proc/process.h"
 
+#include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/proc/exec.h"
+#include "kernel/proc/futex.h"
 #include "kernel/proc/user_entry.h"
+#include "smp/klib/words.h"
 
 #include <atomic>
 #include <new>
@@ -87,6 +91,12 @@ void thread_main(void* arg) {
     t->kthread = static_cast<kthreads::KThread*>(kthreads::current());
   }
   // The switch hook already loaded our address space, entry stack and TLS bases.
+  if (t->start_frame != nullptr) {
+    arch::InterruptFrame frame = *t->start_frame;
+    delete t->start_frame;
+    t->start_frame = nullptr;
+    arch::return_to_user(frame);
+  }
   arch::enter_user_mode(t->start_rip, t->start_rsp);
 }
 
@@ -97,14 +107,20 @@ UserThread* current_user_thread() {
   return self == nullptr ? nullptr : static_cast<UserThread*>(self->switch_cookie);
 }
 
-klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_t rip,
-                                                  std::uint64_t rsp, const smp::CpuSet& affinity) {
+klib::Result<UserThread*, int> create_user_thread(Process* process, const UserThread& initial,
+                                                  const smp::CpuSet& affinity, int tid) {
+  if (process->live_threads.load() >= kMaxThreads) return klib::make_error(11);  // EAGAIN
   auto* t = new (std::nothrow) UserThread;
   if (t == nullptr) return klib::make_error(12);  // ENOMEM
   t->process = process;
-  t->tid = g_next_id.fetch_add(1, std::memory_order_relaxed);
-  t->start_rip = rip;
-  t->start_rsp = rsp;
+  t->tid = tid != 0 ? tid : g_next_id.fetch_add(1, std::memory_order_relaxed);
+  t->start_rip = initial.start_rip;
+  t->start_rsp = initial.start_rsp;
+  t->start_frame = initial.start_frame;
+  t->fs_base = initial.fs_base;
+  t->gs_base = initial.gs_base;
+  t->signal_mask = initial.signal_mask;
+  t->clear_child_tid = initial.clear_child_tid;
   {
     smp::Guard g{process->threads_lock};
     t->next_in_process = process->threads;
@@ -134,6 +150,14 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_
   UserThread* t = current_user_thread();
   if (t == nullptr) panic("proc: exit_thread from a kernel thread");
   Process* p = t->process;
+  if (t->clear_child_tid != 0) {
+    // CLONE_CHILD_CLEARTID / set_tid_address: zero the word and wake one waiter (a joiner);
+    // a bad address is ignored, as on Linux.
+    const std::uint32_t zero = 0;
+    if (arch::copy_to_user(t->clear_child_tid, &zero, sizeof(zero))) {
+      (void)futex_wake(p->space, t->clear_child_tid, 1, kFutexBitsetAll);
+    }
+  }
   unlink_thread(*p, t);
   const bool last = p->live_threads.fetch_sub(1) == 1;
   if (last) {
@@ -160,7 +184,9 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_
   bool expected = false;
   if (p->exiting.compare_exchange_strong(expected, true)) p->exit_status.store(wait_status);
   // The others end at their next return to user mode: kick the CPUs they run on so that a
-  // thread spinning in user mode enters the kernel now (its reschedule IPI's return path).
+  // thread spinning in user mode enters the kernel now (its reschedule IPI's return path), and
+  // wake those asleep in a futex (their wait ends with EINTR).
+  futex_wake_space(p->space);
   {
     smp::Guard g{p->threads_lock};
     for (UserThread* t = p->threads; t != nullptr; t = t->next_in_process) {
@@ -172,6 +198,73 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_
   exit_thread(0);
 }
 
+bool start_init(fmt::StringView path, fmt::StringView arguments) {
+  constexpr std::uint32_t kMaxInitArgs = 32;
+  fmt::StringView argv[kMaxInitArgs + 1];
+  std::uint32_t argc = 0;
+  argv[argc++] = path;
+  bool too_many = false;
+  klib::for_each_word(arguments, [&](const klib::Word& w) {
+    if (argc == kMaxInitArgs + 1) {
+      too_many = true;
+      return false;
+    }
+    argv[argc++] = w.whole;
+    return true;
+  });
+  if (too_many) klog::warn("init: more than {} arguments; the rest are dropped", kMaxInitArgs);
+  const fmt::StringView envp[] = {"HOME=/", "TERM=linux", "PATH=/bin:/sbin:/usr/bin:/usr/sbin"};
+
+  auto* p = new (std::nothrow) Process;
+  kvm::AddressSpace* space = kvm::AddressSpace::create();
+  if (p == nullptr || space == nullptr) {
+    klog::error("init: no memory for process 1");
+    delete p;
+    if (space != nullptr) space->put();
+    return false;
+  }
+  p->space = space;
+  // The name: the path's last component, cut to 15 bytes (as Linux's comm).
+  std::size_t begin = path.length;
+  while (begin > 0 && path.data[begin - 1] != '/') --begin;
+  for (std::size_t i = 0; i < sizeof(p->name) - 1 && begin + i < path.length; ++i) {
+    p->name[i] = path.data[begin + i];
+  }
+  for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
+  p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
+  p->limits[kRlimitNofile] = {1024, 4096};
+  ProgramArgs args;
+  args.argv = argv;
+  args.argc = argc;
+  args.envp = envp;
+  args.envc = sizeof(envp) / sizeof(envp[0]);
+  args.path = path;
+  auto loaded = load_program(*space, args);
+  if (!loaded) {
+    klog::error("init: cannot run {}: {} (errno {})", path, loaded.error().message,
+                loaded.error().errno_value);
+    space->put();
+    delete p;
+    return false;
+  }
+  p->pid = g_next_id.fetch_add(1, std::memory_order_relaxed);  // also its first thread's ID
+  p->parent_pid = 0;
+  g_live_processes.fetch_add(1, std::memory_order_relaxed);
+  UserThread initial;
+  initial.start_rip = loaded.value().entry;
+  initial.start_rsp = loaded.value().stack_pointer;
+  auto thread = create_user_thread(p, initial, {}, p->pid);
+  if (!thread) {
+    klog::error("init: cannot start {}'s thread (errno {})", path, thread.error());
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    space->put();
+    delete p;
+    return false;
+  }
+  klog::info("init: started {} as pid {} ({} arguments)", path, p->pid, argc - 1);
+  return true;
+}
+
 void init() {
   install_user_hooks();
   kthreads::ThreadOptions options;
@@ -179,6 +272,8 @@ void init() {
   auto started = kthreads::create_thread(options, &reaper, nullptr);
   if (!started) panic("proc: cannot start the reaper: {}", started.error());
 }
+
+int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }
 
 std::uint32_t live_processes() { return g_live_processes.load(std::memory_order_relaxed); }
 std::uint32_t live_user_threads() { return g_live_threads.load(std::memory_order_relaxed); }

@@ -13,11 +13,13 @@
 
 #include <cstdint>
 
+#include "kernel/arch/x86_64/interrupt_frame.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
 #include "smp/atomic.h"
 #include "smp/cpu_set.h"
 #include "smp/locks/locks.h"
+#include "smp/klib/format.h"
 #include "smp/klib/result.h"
 
 namespace kproc {
@@ -34,9 +36,11 @@ struct UserThread {
   std::uint64_t robust_list = 0;       // set_robust_list (recorded)
   std::uint64_t robust_list_length = 0;
   std::uint64_t signal_mask = 0;       // rt_sigprocmask (recorded; delivery: next issue)
-  // Where user mode starts: the entry point and stack of a new program, or a clone's frame.
+  // Where user mode starts: the entry point and stack of a new program, or (clone) a copy of
+  // the parent's system-call frame, freed by the thread when it starts.
   std::uint64_t start_rip = 0;
   std::uint64_t start_rsp = 0;
+  arch::InterruptFrame* start_frame = nullptr;
   UserThread* next_in_process = nullptr;  // Process::lock
 };
 
@@ -55,6 +59,8 @@ struct ResourceLimit {
   std::uint64_t maximum;
 };
 inline constexpr int kResourceCount = 16;  // RLIM_NLIMITS
+inline constexpr int kRlimitStack = 3;
+inline constexpr int kRlimitNofile = 7;
 inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
 
 // The per-process spinlocks (leaves: nothing is taken inside them).
@@ -78,30 +84,28 @@ struct Process {
   UserThread* threads = nullptr;  // threads_lock
 };
 
-// What process 1 runs with.
-struct InitSpec {
-  const char* path = "/init";
-  const char* const* argv = nullptr;  // argv[0] included; argc entries
-  int argc = 0;
-  const char* const* envp = nullptr;
-  int envc = 0;
-};
+struct ExecError;
 
 // Installs the user-mode hooks (system calls, page faults, user exceptions, the switch hook)
 // and starts the reaper. Boot CPU, once, after the scheduler runs and every CPU has its
 // syscall MSRs (arch::init_syscall_this_cpu).
 void init();
 
-// Loads `spec.path` from the root file system and starts it as process 1. Returns an error
-// naming what failed (no such file, a bad ELF, no memory).
-klib::Result<Process*, const char*> start_init(const InitSpec& spec);
+// Loads `path` from the root file system and starts it as process 1 with argv[0] = path, then
+// the blank-separated words of `arguments`, and a minimal environment (HOME=/, TERM=linux,
+// PATH). False, after a report naming what failed (no such file, a bad ELF, no memory).
+bool start_init(fmt::StringView path, fmt::StringView arguments);
 
 // The calling thread's user context (null in a kernel thread).
 UserThread* current_user_thread();
 
-// Creates a user thread of `process` that enters user mode at `rip` with `rsp`, on `affinity`.
-klib::Result<UserThread*, int> create_user_thread(Process* process, std::uint64_t rip,
-                                                  std::uint64_t rsp, const smp::CpuSet& affinity);
+// Creates a user thread of `process` with the user context `initial` (start_rip/start_rsp,
+// or start_frame, which it takes over; TLS bases, signal mask, clear_child_tid), on
+// `affinity`, with thread ID `tid` (0: a new one). Errors: ENOMEM, EAGAIN (no kernel thread, or
+// the process has kMaxThreads already).
+klib::Result<UserThread*, int> create_user_thread(Process* process, const UserThread& initial,
+                                                  const smp::CpuSet& affinity, int tid = 0);
+inline constexpr std::uint32_t kMaxThreads = 4096;
 
 // Ends the calling thread (exit): the process ends with it when it was the last.
 [[noreturn]] void exit_thread(int status_code);
@@ -117,6 +121,9 @@ constexpr int signaled_status(int signal) { return signal & 0x7f; }
 // Sets the calling thread's FS or user GS base (arch_prctl) and loads it on this CPU.
 void set_fs_base(UserThread& self, std::uint64_t base);
 void set_gs_base(UserThread& self, std::uint64_t base);
+
+// A new process/thread ID (they share one space, as on Linux).
+int allocate_id();
 
 // Live counts, for leak checks.
 std::uint32_t live_processes();

@@ -16,6 +16,7 @@
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
 #include "smp/cpu_set.h"
+#include "smp/platform/platform.h"
 
 namespace kproc {
 namespace {
@@ -54,7 +55,8 @@ bool on_page_fault(arch::InterruptFrame& frame, std::uint64_t cr2) {
   if (t == nullptr || t->process->space == nullptr) return false;
   // A copy routine running with interrupts off (under a spinlock) cannot sleep on the
   // address-space mutex: it gets EFAULT instead (Linux's pagefault_disable()).
-  if ((frame.rflags & arch::kRflagsIf) == 0) return false;
+  // Likewise with preemption off (a spinlock without IRQ saving: the futex bucket lock).
+  if ((frame.rflags & arch::kRflagsIf) == 0 || platform::preempt_count() != 0) return false;
   arch::sti();
   const kvm::FaultAccess access{.write = (frame.error_code & kPfWrite) != 0,
                                 .exec = (frame.error_code & kPfInstruction) != 0,

@@ -48,5 +48,7 @@ PLEIADES_SYSCALL(sys_sched_getaffinity);
 PLEIADES_SYSCALL(sys_sched_setaffinity);
 PLEIADES_SYSCALL(sys_getcpu);
 PLEIADES_SYSCALL(sys_getrandom);
+PLEIADES_SYSCALL(sys_clone);
+PLEIADES_SYSCALL(sys_futex);
 
 }  // namespace ksys

@@ -182,7 +182,7 @@ PLEIADES_SYSCALL(sys_getrlimit) {
 PLEIADES_SYSCALL(sys_uname) {
   (void)frame;
   Utsname u;
-  copy_field(u.sysname, "Pleiades");
+  copy_field(u.sysname, "Linux");  // what programs compare against (as Linux-ABI kernels report)
   copy_field(u.nodename, "pleiades");
   // A Linux-style version number: C libraries compare it with the minimum they need.
   copy_field(u.release, "6.1.0-pleiades");

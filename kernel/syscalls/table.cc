@@ -51,6 +51,8 @@ struct Table {
     handlers[nr::kSchedSetaffinity] = &sys_sched_setaffinity;
     handlers[nr::kGetcpu] = &sys_getcpu;
     handlers[nr::kGetrandom] = &sys_getrandom;
+    handlers[nr::kClone] = &sys_clone;
+    handlers[nr::kFutex] = &sys_futex;
   }
 };
 constexpr Table kTable;

@@ -124,6 +124,16 @@ syscall_return_iret:
     iretq
     .size syscall_entry, . - syscall_entry
 
+// void arch_return_to_user_frame(frame rdi): leaves for user mode with every register from an
+// InterruptFrame on the current kernel stack (a cloned thread's first return).
+    .global arch_return_to_user_frame
+    .type arch_return_to_user_frame, @function
+arch_return_to_user_frame:
+    cli
+    movq %rdi, %rbx
+    jmp syscall_return_iret
+    .size arch_return_to_user_frame, . - arch_return_to_user_frame
+
 // void arch_enter_user(rip rdi, rsp rsi, rflags rdx): the first entry into user mode of a thread.
     .global arch_enter_user
     .type arch_enter_user, @function

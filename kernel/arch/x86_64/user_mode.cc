@@ -5,6 +5,7 @@
 #include "kernel/arch/x86_64/mmu/mmu.h"
 
 extern "C" char syscall_entry[];
+extern "C" [[noreturn]] void arch_return_to_user_frame(arch::InterruptFrame* frame);
 extern "C" [[noreturn]] void arch_enter_user(std::uint64_t rip, std::uint64_t rsp,
                                              std::uint64_t rflags);
 
@@ -56,6 +57,13 @@ void set_user_mode_hooks(SyscallHandler syscall, ExitToUserHook exit_to_user) {
 
 void enter_user_mode(std::uint64_t rip, std::uint64_t rsp) {
   arch_enter_user(rip, rsp, kRflagsIf | kRflagsAlwaysOne);
+}
+
+void return_to_user(InterruptFrame& frame) {
+  frame.cs = static_cast<std::uint64_t>(Selector::kUserCode);
+  frame.ss = static_cast<std::uint64_t>(Selector::kUserData);
+  frame.rflags = (frame.rflags & kUserRflagsMask) | kRflagsIf | kRflagsAlwaysOne;
+  arch_return_to_user_frame(&frame);
 }
 
 void write_user_fs_base(std::uint64_t base) { wrmsr(Msr::kFsBase, base); }

@@ -51,6 +51,11 @@ void set_user_mode_hooks(SyscallHandler syscall, ExitToUserHook exit_to_user);
 // The current thread's kernel stack top must already be in TSS.RSP0 and syscall_stack_top.
 [[noreturn]] void enter_user_mode(std::uint64_t rip, std::uint64_t rsp);
 
+// Leaves for user mode with the registers of `frame`, which must lie on the current kernel
+// stack (everything below it is abandoned): a new thread's copy of its parent's system-call
+// frame. Its CS/SS must be the user selectors and RIP a user address (the IRET checks them).
+[[noreturn]] void return_to_user(InterruptFrame& frame);
+
 // The thread about to run gets `kernel_stack_top` as the stack for entries from user mode:
 // TSS.RSP0 (interrupts, exceptions) and the per-CPU syscall stack. Interrupts off.
 inline void set_user_entry_stack(std::uint64_t kernel_stack_top) {

@@ -2,12 +2,16 @@
 
 #include "kernel/console/log.h"
 #include "kernel/fs/initramfs/cpio.h"
+#include "kernel/fs/ramfs/unpack.h"
+#include "kernel/time/rtc.h"
 #include "kernel/mm/mm.h"
 
 namespace initramfs {
 namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
+
+ramfs::Filesystem* g_root = nullptr;  // set once at boot, read-only after
 
 // Whether [phys, phys + size) lies inside one loader-data range of the firmware map: the only
 // place the loader puts it, and memory the direct map covers and nothing else owns yet.
@@ -55,5 +59,30 @@ bool report_boot_archive(const boot::BootInfo& info) {
              info.initramfs_size);
   return true;
 }
+
+void build_root(const boot::BootInfo& info, bool archive_ok) {
+  ramfs::NodeAttributes root_attrs;
+  root_attrs.mode = 0755;
+  root_attrs.time_ns = static_cast<std::int64_t>(ktime::realtime_ns());
+  g_root = ramfs::Filesystem::create(root_attrs);
+  if (g_root == nullptr) {
+    klog::error("ramfs: no memory for the root file system");
+    return;
+  }
+  if (!archive_ok) return;
+  auto unpacked = ramfs::unpack(*g_root, mm::phys_to<const std::uint8_t>(info.initramfs),
+                                info.initramfs_size);
+  if (!unpacked) {
+    const ramfs::UnpackProblem& p = unpacked.error();
+    klog::error("ramfs: entry \"{}\" at offset {}: {}; the entries before it are unpacked",
+                p.name, p.offset, p.reason());
+    return;
+  }
+  const ramfs::UnpackCounts& c = unpacked.value();
+  klog::info("ramfs: root unpacked: {} files ({} bytes), {} directories, {} symlinks, {} special",
+             c.files, c.file_bytes, c.directories + c.implied_directories, c.symlinks, c.specials);
+}
+
+ramfs::Filesystem* root_filesystem() { return g_root; }
 
 }  // namespace initramfs

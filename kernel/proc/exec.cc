@@ -1,0 +1,198 @@
+#include "kernel/proc/exec.h"
+
+#include <new>
+
+#include "kernel/abi/errno.h"
+#include "kernel/arch/x86_64/cpu.h"
+#include "kernel/exec/elf_image.h"
+#include "kernel/exec/initial_stack.h"
+#include "kernel/fs/initramfs/boot_archive.h"
+#include "kernel/fs/ramfs/filesystem.h"
+#include "kernel/fs/ramfs/path.h"
+#include "kernel/random/random.h"
+
+namespace kproc {
+namespace {
+
+using namespace kabi;
+
+// Largest executable read: far above busybox (2 MiB), far below memory.
+constexpr std::uint64_t kMaxExecutableBytes = 64ull << 20;
+
+template <typename... Args>
+ExecError make_error(int errno_value, fmt::StringView format, const Args&... args) {
+  ExecError e{};
+  e.errno_value = errno_value;
+  fmt::FixedBuffer out(e.message, sizeof(e.message));
+  fmt::format_to(out, format, args...);
+  return e;
+}
+
+struct FileBytes {
+  std::uint8_t* data = nullptr;
+  std::uint64_t size = 0;
+  ~FileBytes() { delete[] data; }
+};
+
+int errno_of(ramfs::Errno e) { return static_cast<int>(e); }
+
+klib::Result<void, ExecError> read_file(fmt::StringView path, FileBytes& out) {
+  ramfs::Filesystem* fs = initramfs::root_filesystem();
+  if (fs == nullptr) return klib::make_error(make_error(kENOENT, "no root file system"));
+  ramfs::NodeRef root = fs->root();
+  auto found = ramfs::resolve(*root, path, true);
+  if (!found) {
+    return klib::make_error(make_error(errno_of(found.error()), "{}: {}", path,
+                                       ramfs::errno_name(found.error())));
+  }
+  ramfs::NodeRef node = static_cast<ramfs::NodeRef&&>(found.value());
+  if (node->type() == ramfs::NodeType::kDirectory) {
+    return klib::make_error(make_error(kEACCES, "{}: a directory", path));
+  }
+  if (node->type() != ramfs::NodeType::kRegular) {
+    return klib::make_error(make_error(kEACCES, "{}: not a regular file", path));
+  }
+  const ramfs::Stat st = node->stat();
+  if ((st.mode & 0111) == 0) {
+    return klib::make_error(make_error(kEACCES, "{}: not executable (mode {:o})", path, st.mode & 07777));
+  }
+  if (st.size > kMaxExecutableBytes) {
+    return klib::make_error(make_error(kENOMEM, "{}: {} bytes, above the {}-byte limit", path,
+                                       st.size, kMaxExecutableBytes));
+  }
+  out.size = st.size;
+  out.data = new (std::nothrow) std::uint8_t[st.size == 0 ? 1 : st.size];
+  if (out.data == nullptr) return klib::make_error(make_error(kENOMEM, "{}: no memory", path));
+  auto read = node->read_at(0, out.data, st.size);
+  if (!read || read.value() != st.size) {
+    return klib::make_error(make_error(kEIO, "{}: short read", path));
+  }
+  return klib::Ok{};
+}
+
+std::uint32_t prot_of(const kexec::ElfSegment& s) {
+  return (s.readable ? kvm::kProtRead : 0) | (s.writable ? kvm::kProtWrite : 0) |
+         (s.executable ? kvm::kProtExec : 0);
+}
+
+std::uint64_t random_u64() {
+  std::uint64_t v;
+  krandom::fill(&v, sizeof(v));
+  return v;
+}
+
+klib::Result<std::uint64_t, ExecError> map_image(kvm::AddressSpace& space, const kexec::ElfImage& image,
+                                                 const FileBytes& file, fmt::StringView path) {
+  std::uint64_t base = image.start;
+  if (image.type == kexec::ElfType::kPie) {
+    // A random base, aligned to the image's alignment, in the lower part of the range: the
+    // heap follows the image and mmap grows down from far above.
+    const std::uint64_t align = image.align;
+    const std::uint64_t lowest = (kexec::kUserLowest + align - 1) & ~(align - 1);
+    std::uint64_t highest = kexec::max_load_base(image);
+    const std::uint64_t window = 1ull << 40;  // 1 TiB of possible bases
+    if (highest > lowest + window) highest = lowest + window;
+    if (highest < lowest) return klib::make_error(make_error(kENOMEM, "{}: no room for the image", path));
+    const std::uint64_t slots = (highest - lowest) / align + 1;
+    base = lowest + (random_u64() % slots) * align;
+  }
+  auto bias_r = kexec::load_bias(image, base);
+  if (!bias_r) {
+    char text[120];
+    fmt::FixedBuffer out(text, sizeof(text));
+    kexec::format_elf_error(out, bias_r.error());
+    return klib::make_error(make_error(kENOEXEC, "{}: {}", path, out.c_str()));
+  }
+  const std::uint64_t bias = bias_r.value();
+  std::uint64_t previous_end = 0;
+  std::uint32_t previous_prot = 0;
+  for (std::uint32_t i = 0; i < image.segment_count; ++i) {
+    const kexec::ElfSegment& s = image.segments[i];
+    const std::uint64_t start = s.page_start() + bias;
+    const std::uint64_t end = s.page_end() + bias;
+    const std::uint32_t prot = prot_of(s);
+    std::uint64_t map_start = start;
+    if (start < previous_end) {
+      // The first page is shared with the previous segment: it gets both rights.
+      (void)space.protect(start, kvm::kPageSize, previous_prot | prot);
+      map_start = previous_end;
+    }
+    if (map_start < end) {
+      auto mapped = space.map(map_start, end - map_start, prot, 0, true, true);
+      if (!mapped) {
+        return klib::make_error(make_error(mapped.error(), "{}: segment {} at {:#x}: cannot map",
+                                           path, s.header_index, map_start));
+      }
+    }
+    if (s.file_size != 0 && !space.write(s.vaddr + bias, file.data + s.offset, s.file_size)) {
+      return klib::make_error(make_error(kENOMEM, "{}: segment {}: no memory for its pages", path,
+                                         s.header_index));
+    }
+    previous_end = end;
+    previous_prot = prot;
+  }
+  space.set_heap_start(image.end + bias);
+  return bias;
+}
+
+}  // namespace
+
+bool file_exists(fmt::StringView path) {
+  ramfs::Filesystem* fs = initramfs::root_filesystem();
+  if (fs == nullptr) return false;
+  ramfs::NodeRef root = fs->root();
+  auto found = ramfs::resolve(*root, path, true);
+  return found && found.value()->type() == ramfs::NodeType::kRegular;
+}
+
+klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, const ProgramArgs& args) {
+  FileBytes file;
+  TRY_OK(read_file(args.path, file));
+  auto parsed = kexec::parse_elf(file.data, file.size);
+  if (!parsed) {
+    char text[120];
+    fmt::FixedBuffer out(text, sizeof(text));
+    kexec::format_elf_error(out, parsed.error());
+    return klib::make_error(make_error(kENOEXEC, "{}: {}", args.path, out.c_str()));
+  }
+  const kexec::ElfImage& image = parsed.value();
+  const std::uint64_t bias = TRY(map_image(space, image, file, args.path));
+
+  // The main stack, populated on touch; its top pages get the initial stack now.
+  auto stack = space.map(kvm::kStackTop - kvm::kStackSize, kvm::kStackSize,
+                         kvm::kProtRead | kvm::kProtWrite, kvm::kVmaStack, true, true);
+  if (!stack) return klib::make_error(make_error(stack.error(), "{}: cannot map the stack", args.path));
+  std::uint64_t strings = args.path.length + 1 + 64;
+  for (std::uint32_t i = 0; i < args.argc; ++i) strings += args.argv[i].length + 1;
+  for (std::uint32_t i = 0; i < args.envc; ++i) strings += args.envp[i].length + 1;
+  const std::uint64_t pointers = (args.argc + args.envc + 4) * 8ull + kexec::kMaxAuxEntries * 16ull;
+  std::uint64_t bytes = (strings + pointers + kexec::kRandomBytes + 64 + kvm::kPageSize - 1) &
+                        ~(kvm::kPageSize - 1);
+  if (bytes > kexec::kMaxArgBytes + 4 * kvm::kPageSize) {
+    return klib::make_error(make_error(kE2BIG, "{}: arguments and environment too long", args.path));
+  }
+  auto* buffer = new (std::nothrow) std::uint8_t[bytes];
+  if (buffer == nullptr) return klib::make_error(make_error(kENOMEM, "{}: no memory for the stack", args.path));
+  kexec::StackInput in;
+  in.argv = args.argv;
+  in.argc = args.argc;
+  in.envp = args.envp;
+  in.envc = args.envc;
+  in.execfn = args.path;
+  in.program = kexec::program_values(image, bias);
+  in.hwcap = arch::cpuid(1).edx;
+  krandom::fill(in.random, sizeof(in.random));
+  in.stack_top = kvm::kStackTop;
+  auto layout = kexec::build_initial_stack(in, buffer, bytes);
+  if (!layout) {
+    delete[] buffer;
+    return klib::make_error(make_error(kE2BIG, "{}: initial stack: {}", args.path,
+                                       kexec::describe(layout.error().kind)));
+  }
+  const bool written = space.write(kvm::kStackTop - bytes, buffer, bytes);
+  delete[] buffer;
+  if (!written) return klib::make_error(make_error(kENOMEM, "{}: no memory for the stack", args.path));
+  return LoadedProgram{image.entry + bias, layout.value().rsp};
+}
+
+}  // namespace kproc

@@ -1,0 +1,44 @@
+// Futexes (futex(2)): threads sleeping on a 32-bit word of their address space until another
+// thread wakes that word. Waiters hang in a fixed hash table of buckets keyed by (address
+// space, user address); each bucket's spinlock orders "compare the word, then sleep" against
+// "change the word, then wake", so no wake-up is lost (docs/user-space.md, "Futexes").
+//
+// Private and shared futexes share one key: until fork exists no two address spaces share
+// memory, so (address space, address) names the same word either way.
+#pragma once
+
+#include <cstdint>
+
+#include "kernel/vm/address_space.h"
+
+namespace kproc {
+
+inline constexpr std::uint32_t kFutexBitsetAll = 0xffffffff;
+inline constexpr std::uint64_t kNoFutexDeadline = ~0ull;
+
+// FUTEX_WAIT(_BITSET): sleeps if the word at `uaddr` still holds `expected`, until a wake that
+// matches `bitset`, `deadline` (monotonic ns), or the process ends. Returns 0 when woken,
+// -EAGAIN (the word differed), -ETIMEDOUT, -EINTR (the process is ending), -EFAULT, -EINVAL.
+std::int64_t futex_wait(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint32_t expected,
+                        std::uint64_t deadline, std::uint32_t bitset);
+
+// FUTEX_WAKE(_BITSET): wakes up to `count` waiters of `uaddr` whose bitset meets `bitset`.
+// Returns how many, or -EINVAL.
+std::int64_t futex_wake(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint32_t count,
+                        std::uint32_t bitset);
+
+// FUTEX_(CMP_)REQUEUE: wakes up to `wake` waiters of `uaddr`, moves up to `requeue` of the
+// rest to `uaddr2`. With `compare`, first checks that the word at `uaddr` holds `expected`
+// (-EAGAIN otherwise). Returns woken + requeued, or -errno.
+std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint64_t uaddr2,
+                           std::uint32_t wake, std::uint32_t requeue, bool compare,
+                           std::uint32_t expected);
+
+// Wakes every waiter of `space` without counting it woken: their waits re-check and end with
+// EINTR when their process is ending (exit_group).
+void futex_wake_space(kvm::AddressSpace* space);
+
+// Waiters currently queued (leak checks).
+std::uint32_t futex_waiters();
+
+}  // namespace kproc
