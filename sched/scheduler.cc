@@ -408,7 +408,10 @@ void Scheduler::set_current_affinity(const smp::CpuSet& affinity) {
     self->affinity = affinity;
     move = !usable_cpus(affinity).contains(this_cpu());
   }
-  if (move) sleep_until(now() + 1);
+  // A sleep that really blocks (a deadline already past would return at once): its wake-up
+  // goes through placement, which now respects the new affinity.
+  constexpr std::uint64_t kMigrationSleepNs = 1'000'000;
+  if (move) sleep_until(now() + kMigrationSleepNs);
 }
 
 void Scheduler::set_inherited_priority(Thread& t, int priority) {

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "kernel/arch/x86_64/cpu.h"
+#include "kernel/arch/x86_64/descriptors.h"
 #include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/console/log.h"
 #include "kernel/core/boot_state.h"
@@ -34,6 +35,12 @@ constinit smp::LockClass kReaperClass{"user-reaper", smp::LockRank{0}};
 smp::TicketSpinLock<smp::IrqSave, kReaperClass> g_dead_lock;
 UserThread* g_dead TA_GUARDED(g_dead_lock) = nullptr;
 sched::Semaphore g_dead_count;
+
+// The process tree: parent and child links, zombie states, reparenting. Rank 21: the wake-ups
+// of child_wait (wait-queue, 25) happen inside it.
+constinit smp::LockClass kTreeClass{"process-tree", smp::LockRank{21}};
+smp::TicketSpinLock<smp::IrqSave, kTreeClass> g_tree_lock;
+Process* g_init = nullptr;  // process 1, the reaper of orphans (tree lock)
 
 // A thread that is gone must be off its CPU within this (kthreads::join's own limit is 1 s).
 constexpr std::uint64_t kJoinTimeoutNs = 5'000'000'000;
@@ -82,6 +89,59 @@ void unlink_thread(Process& p, UserThread* t) {
       return;
     }
   }
+}
+
+// The last thread of `p` has gone: its children go to process 1, its parent is told (and, for a
+// vfork child that never exec'd, released).
+void become_zombie(Process& p) {
+  smp::Guard g{g_tree_lock};
+  while (Process* c = p.first_child) {
+    p.first_child = c->next_sibling;
+    c->parent = g_init;
+    c->parent_pid = g_init != nullptr ? g_init->pid : 0;
+    if (g_init != nullptr) {
+      c->next_sibling = g_init->first_child;
+      g_init->first_child = c;
+      if (c->zombie) {
+        g_init->child_events.fetch_add(1);
+        (void)g_init->child_wait.wake_all(kthreads::scheduler());
+      }
+    } else {
+      c->next_sibling = nullptr;  // no init: nobody will reap it (the machine stops with init)
+    }
+  }
+  p.zombie = true;
+  p.vfork_released.store(true);
+  if (p.parent != nullptr) {
+    p.parent->child_events.fetch_add(1);
+    (void)p.parent->child_wait.wake_all(kthreads::scheduler());
+  }
+}
+
+void link_child(Process& parent, Process& child) {
+  smp::Guard g{g_tree_lock};
+  child.parent = &parent;
+  child.parent_pid = parent.pid;
+  child.next_sibling = parent.first_child;
+  parent.first_child = &child;
+}
+
+void unlink_child(Process& parent, Process& child) {
+  smp::Guard g{g_tree_lock};
+  for (Process** link = &parent.first_child; *link != nullptr; link = &(*link)->next_sibling) {
+    if (*link == &child) {
+      *link = child.next_sibling;
+      return;
+    }
+  }
+}
+
+void copy_name(Process& p, fmt::StringView path) {
+  std::size_t begin = path.length;
+  while (begin > 0 && path.data[begin - 1] != '/') --begin;
+  std::size_t i = 0;
+  for (; i < sizeof(p.name) - 1 && begin + i < path.length; ++i) p.name[i] = path.data[begin + i];
+  p.name[i] = '\0';
 }
 
 void thread_main(void* arg) {
@@ -146,7 +206,7 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   return t;
 }
 
-[[noreturn]] void exit_thread(int) {
+[[noreturn]] void exit_thread(int code) {
   UserThread* t = current_user_thread();
   if (t == nullptr) panic("proc: exit_thread from a kernel thread");
   Process* p = t->process;
@@ -161,12 +221,14 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   unlink_thread(*p, t);
   const bool last = p->live_threads.fetch_sub(1) == 1;
   if (last) {
+    // exit() of the last thread without an exit_group before: its code is the status.
+    bool expected = false;
+    if (p->exiting.compare_exchange_strong(expected, true)) p->exit_status.store(exited_status(code));
     if (p->pid == 1) init_finished(*p);
-    // No one waits for other processes yet (wait4 comes with fork): the process goes now.
-    p->space->put();
+    kvm::AddressSpace* space = p->space;
     p->space = nullptr;
-    delete p;
-    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    space->put();
+    become_zombie(*p);  // p may be reaped and freed from here on: not touched again
   }
   {
     smp::Guard g{g_dead_lock};
@@ -224,12 +286,7 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     return false;
   }
   p->space = space;
-  // The name: the path's last component, cut to 15 bytes (as Linux's comm).
-  std::size_t begin = path.length;
-  while (begin > 0 && path.data[begin - 1] != '/') --begin;
-  for (std::size_t i = 0; i < sizeof(p->name) - 1 && begin + i < path.length; ++i) {
-    p->name[i] = path.data[begin + i];
-  }
+  copy_name(*p, path);  // the last component, cut to 15 bytes (as Linux's comm)
   for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
   p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
   p->limits[kRlimitNofile] = {1024, 4096};
@@ -261,6 +318,10 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     delete p;
     return false;
   }
+  {
+    smp::Guard g{g_tree_lock};
+    g_init = p;
+  }
   klog::info("init: started {} as pid {} ({} arguments)", path, p->pid, argc - 1);
   return true;
 }
@@ -271,6 +332,157 @@ void init() {
   options.name = "reaper";
   auto started = kthreads::create_thread(options, &reaper, nullptr);
   if (!started) panic("proc: cannot start the reaper: {}", started.error());
+}
+
+std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stack) {
+  UserThread* self = current_user_thread();
+  Process* parent = self->process;
+  if (parent->exiting.load()) return -4;  // EINTR
+  auto* child = new (std::nothrow) Process;
+  auto* start = new (std::nothrow) arch::InterruptFrame(frame);
+  if (child == nullptr || start == nullptr) {
+    delete child;
+    delete start;
+    return -12;  // ENOMEM
+  }
+  start->rax = 0;
+  if (stack != 0) start->rsp = stack;
+  child->pid = allocate_id();
+  __builtin_memcpy(child->name, parent->name, sizeof(child->name));
+  {
+    smp::Guard g{parent->actions_lock};
+    for (int i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
+    for (int i = 0; i < kResourceCount; ++i) child->limits[i] = parent->limits[i];
+  }
+  parent->space->get();
+  child->space = parent->space;
+  g_live_processes.fetch_add(1, std::memory_order_relaxed);
+  link_child(*parent, *child);
+  const std::uint64_t events = parent->child_events.load();
+  UserThread initial;
+  initial.start_frame = start;
+  initial.fs_base = self->fs_base;
+  initial.gs_base = self->gs_base;
+  initial.signal_mask = self->signal_mask;
+  auto created = create_user_thread(child, initial, kthreads::current()->affinity, child->pid);
+  if (!created) {
+    unlink_child(*parent, *child);
+    child->space->put();
+    delete start;
+    delete child;
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    return -created.error();
+  }
+  // Until the child has exec'd or exited it runs on our stack: we sleep. Woken by the child
+  // (become_zombie, exec_current) or by the end of our own process.
+  (void)events;
+  parent->child_wait.wait(kthreads::scheduler(), [&] {
+    return child->vfork_released.load(std::memory_order_acquire) ||
+           parent->exiting.load(std::memory_order_acquire);
+  });
+  return child->pid;
+}
+
+std::int64_t wait_child(int pid, int* status, bool nohang) {
+  Process* self = current_user_thread()->process;
+  for (;;) {
+    std::uint64_t seen;
+    Process* reaped = nullptr;
+    bool any = false;
+    {
+      smp::Guard g{g_tree_lock};
+      seen = self->child_events.load();
+      for (Process** link = &self->first_child; *link != nullptr; link = &(*link)->next_sibling) {
+        Process* c = *link;
+        if (pid > 0 && c->pid != pid) continue;
+        any = true;
+        if (c->zombie) {
+          *link = c->next_sibling;
+          reaped = c;
+          break;
+        }
+      }
+    }
+    if (reaped != nullptr) {
+      const int reaped_pid = reaped->pid;
+      *status = reaped->exit_status.load();
+      delete reaped;
+      g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+      return reaped_pid;
+    }
+    if (!any) return -10;  // ECHILD
+    if (nohang) return 0;
+    self->child_wait.wait(kthreads::scheduler(), [&] {
+      return self->child_events.load(std::memory_order_acquire) != seen ||
+             self->exiting.load(std::memory_order_acquire);
+    });
+    if (self->exiting.load()) return -4;  // EINTR: the process is being ended
+  }
+}
+
+std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) {
+  UserThread* self = current_user_thread();
+  Process* p = self->process;
+  if (p->live_threads.load() > 1) {
+    klog::warn("exec: pid {} has {} threads; execve from a multi-threaded process is not "
+               "supported yet (ENOSYS)", p->pid, p->live_threads.load());
+    return -38;  // ENOSYS
+  }
+  kvm::AddressSpace* fresh = kvm::AddressSpace::create();
+  if (fresh == nullptr) return -12;
+  auto loaded = load_program(*fresh, args);
+  if (!loaded) {
+    fresh->put();
+    return -loaded.error().errno_value;
+  }
+  // Past the point of no return. The old program's clear_child_tid word lives in the old
+  // space, which is still loaded: handled as on exit.
+  if (self->clear_child_tid != 0) {
+    const std::uint32_t zero = 0;
+    if (arch::copy_to_user(self->clear_child_tid, &zero, sizeof(zero))) {
+      (void)futex_wake(p->space, self->clear_child_tid, 1, kFutexBitsetAll);
+    }
+    self->clear_child_tid = 0;
+  }
+  kvm::AddressSpace* old = p->space;
+  {
+    const std::uint64_t flags = arch::read_rflags();
+    arch::cli();  // the space and this CPU's CR3 change together, before any switch
+    p->space = fresh;
+    kvm::AddressSpace::switch_to(fresh);
+    if (flags & arch::kRflagsIf) arch::sti();
+  }
+  set_fs_base(*self, 0);
+  set_gs_base(*self, 0);
+  copy_name(*p, args.path);
+  {
+    smp::Guard g{p->actions_lock};
+    constexpr std::uint64_t kSigIgn = 1;
+    for (SignalAction& a : p->actions) {
+      if (a.handler != kSigIgn) a = SignalAction{};  // handlers do not survive exec
+    }
+  }
+  // A vfork parent sleeps until now.
+  {
+    smp::Guard g{g_tree_lock};
+    p->vfork_released.store(true);
+    if (p->parent != nullptr) {
+      p->parent->child_events.fetch_add(1);
+      (void)p->parent->child_wait.wake_all(kthreads::scheduler());
+    }
+  }
+  old->put();
+  // The new program starts with every register zero but its entry and stack, and the FPU
+  // reset (x87 control word and MXCSR at their defaults).
+  frame = arch::InterruptFrame{};
+  frame.rip = loaded.value().entry;
+  frame.rsp = loaded.value().stack_pointer;
+  frame.rflags = arch::kRflagsIf | arch::kRflagsAlwaysOne;
+  frame.cs = static_cast<std::uint64_t>(arch::Selector::kUserCode);
+  frame.ss = static_cast<std::uint64_t>(arch::Selector::kUserData);
+  const std::uint32_t mxcsr = 0x1f80;
+  asm volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
+  return 0;
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

@@ -16,6 +16,7 @@
 #include "kernel/arch/x86_64/interrupt_frame.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
+#include "sched/wait_queue.h"
 #include "smp/atomic.h"
 #include "smp/cpu_set.h"
 #include "smp/locks/locks.h"
@@ -69,7 +70,17 @@ using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, kProcessLockClass>;
 
 struct Process {
   int pid = 0;
-  int parent_pid = 0;
+  int parent_pid = 0;  // tree lock
+  Process* parent = nullptr;         // tree lock (null for process 1)
+  Process* first_child = nullptr;    // tree lock
+  Process* next_sibling = nullptr;   // tree lock
+  bool zombie = false;               // tree lock: every thread has exited, status is final
+  // Bumped (under the tree lock) whenever a child of this process becomes a zombie or releases
+  // a vfork parent; waiters in wait4/vfork sleep on child_wait until it changes.
+  smp::Atomic<std::uint64_t> child_events{0};
+  sched::WaitQueue child_wait;
+  // A vfork child: set once it has exec'd or exited, which releases its waiting parent.
+  smp::Atomic<bool> vfork_released{false};
   char name[16] = {};
   kvm::AddressSpace* space = nullptr;
   smp::Atomic<std::uint32_t> live_threads{0};
@@ -121,6 +132,20 @@ constexpr int signaled_status(int signal) { return signal & 0x7f; }
 // Sets the calling thread's FS or user GS base (arch_prctl) and loads it on this CPU.
 void set_fs_base(UserThread& self, std::uint64_t base);
 void set_gs_base(UserThread& self, std::uint64_t base);
+
+// vfork (and clone with CLONE_VM|CLONE_VFORK): a child process sharing the caller's address
+// space, whose one thread resumes from `frame` (rax 0; on `stack` when nonzero); the caller
+// sleeps until the child has exec'd or exited. Returns the child's PID or -errno.
+std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stack);
+
+// execve for the calling thread: replaces its process's program with `args` (already copied
+// into the kernel) and points `frame` at the new entry. Returns 0 or -errno (the old program
+// goes on). Refused with ENOSYS from a process with more than one thread.
+std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& frame);
+
+// wait4: a child that has ended (pid -1 or 0: any; > 0: that one), its status to `*status`.
+// Returns its PID, 0 (WNOHANG and none yet), or -ECHILD / -EINTR / -EINVAL.
+std::int64_t wait_child(int pid, int* status, bool nohang);
 
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();

@@ -50,5 +50,8 @@ PLEIADES_SYSCALL(sys_getcpu);
 PLEIADES_SYSCALL(sys_getrandom);
 PLEIADES_SYSCALL(sys_clone);
 PLEIADES_SYSCALL(sys_futex);
+PLEIADES_SYSCALL(sys_vfork);
+PLEIADES_SYSCALL(sys_execve);
+PLEIADES_SYSCALL(sys_wait4);
 
 }  // namespace ksys

@@ -61,6 +61,12 @@ PLEIADES_SYSCALL(sys_clone) {
   if ((flags & kCloneSighand) && !(flags & kCloneVm)) return error(kEINVAL);
   if ((flags & kCloneFs) && (flags & kCloneNewns)) return error(kEINVAL);
   if ((flags & kCloneThread) && (flags & kClonePidfd)) return error(kEINVAL);
+  if (!(flags & kCloneThread) && (flags & kCloneVm) && (flags & kCloneVfork)) {
+    // posix_spawn's clone: a vfork child on its own stack. SIGCHLD (the low byte) is what
+    // its parent would get; signals come with the next issue.
+    if ((flags & ~(kCloneVm | kCloneVfork | 0xffull)) != 0) return error(kEINVAL);
+    return kproc::vfork_process(frame, stack);
+  }
   if (!(flags & kCloneThread) || (flags & kCloneVfork)) {
     // A new process (fork, vfork, posix_spawn): comes with fork and exec in the next issue.
     static bool reported = false;

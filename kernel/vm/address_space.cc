@@ -75,6 +75,10 @@ bool AddressSpace::VmaOrder::less(const sched::RbNode& a, const sched::RbNode& b
   return reinterpret_cast<const Vma&>(a).start < reinterpret_cast<const Vma&>(b).start;
 }
 
+bool AddressSpace::ParkedOrder::less(const sched::RbNode& a, const sched::RbNode& b) {
+  return reinterpret_cast<const ParkedPage&>(a).addr < reinterpret_cast<const ParkedPage&>(b).addr;
+}
+
 AddressSpace::AddressSpace(std::uint64_t pml4) : tables_(g_table_frames, pml4) {}
 
 AddressSpace* AddressSpace::create() {
@@ -126,6 +130,7 @@ void AddressSpace::destroy() {
     }
   };
   (void)tables_.unmap_release(0, arch::kUserTop, &Release::frame, this);
+  free_parked(0, arch::kUserTop);
   UserTableFrames::free_frame(tables_.pml4_phys());
   while (!vmas_.empty()) {
     Vma* v = vma_of(vmas_.first());
@@ -215,7 +220,56 @@ void AddressSpace::shootdown(std::uint64_t start, std::uint64_t end) {
   }
 }
 
+ParkedPage* AddressSpace::first_parked_from(std::uint64_t addr) {
+  sched::RbNode* n = parked_.root();
+  ParkedPage* best = nullptr;
+  while (n != nullptr) {
+    auto* p = reinterpret_cast<ParkedPage*>(n);
+    if (p->addr >= addr) {
+      best = p;
+      n = n->left;
+    } else {
+      n = n->right;
+    }
+  }
+  return best;
+}
+
+ParkedPage* AddressSpace::find_parked(std::uint64_t page) {
+  ParkedPage* p = parked_.empty() ? nullptr : first_parked_from(page);
+  return p != nullptr && p->addr == page ? p : nullptr;
+}
+
+void AddressSpace::free_parked(std::uint64_t start, std::uint64_t end) {
+  if (parked_.empty()) return;
+  for (ParkedPage* p = first_parked_from(start); p != nullptr && p->addr < end;) {
+    auto* next = reinterpret_cast<ParkedPage*>(ParkedTree::next(&p->node));
+    parked_.erase(p->node);
+    UserTableFrames::free_frame(p->phys);
+    resident_.fetch_sub(1, std::memory_order_relaxed);
+    g_total_resident.fetch_sub(1, std::memory_order_relaxed);
+    delete p;
+    p = next;
+  }
+}
+
+int AddressSpace::park_range(std::uint64_t start, std::uint64_t end) {
+  for (std::uint64_t page = start; page < end; page += kPageSize) {
+    auto t = tables_.translate(page);
+    if (!t) continue;
+    auto* parked = new (std::nothrow) ParkedPage;
+    if (parked == nullptr) return kENOMEM;  // pages parked so far stay parked: still correct
+    parked->addr = page;
+    parked->phys = t.value().phys & ~(kPageSize - 1);
+    (void)tables_.unmap(page, kPageSize);
+    shootdown(page, page + kPageSize);
+    parked_.insert(parked->node);
+  }
+  return 0;
+}
+
 void AddressSpace::release_pages(std::uint64_t start, std::uint64_t end) {
+  free_parked(start, end);
   // In rounds of at most PendingFrames::kCapacity pages: unmap, shoot down, then free.
   PendingFrames pending;
   std::uint64_t v = start;
@@ -309,10 +363,13 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
   }
   if (covered < end) return kENOMEM;
   if (!split(addr) || !split(end)) return kENOMEM;
+  if (prot == 0) {
+    if (const int e = park_range(addr, end); e != 0) return e;
+  }
   for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
        v = vma_of(VmaTree::next(&v->node))) {
     v->prot = prot;
-    // Populated pages get the new rights now; the others when they are first touched.
+    // Populated pages get the new rights now; the others (and parked ones) when first touched.
     for (std::uint64_t p = v->start; p < v->end; p += kPageSize) {
       if (tables_.translate(p)) (void)tables_.protect(p, kPageSize, flags_for(prot));
     }
@@ -370,6 +427,16 @@ bool AddressSpace::populate(std::uint64_t page, std::uint32_t prot, std::uint64_
     *phys = t.value().phys & ~(kPageSize - 1);
     return true;
   }
+  if (ParkedPage* parked = find_parked(page)) {
+    // Back from PROT_NONE: the same frame, with its contents, under the region's rights now.
+    if (!tables_.map(page, parked->phys, kPageSize, flags_for(prot), paging::PageSize::k4K)) {
+      return false;
+    }
+    *phys = parked->phys;
+    parked_.erase(parked->node);
+    delete parked;
+    return true;
+  }
   auto frame = mm::alloc_frames(1);
   if (!frame) return false;
   auto* words = mm::phys_to<std::uint64_t>(frame.value());
@@ -408,7 +475,7 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
   const auto* src = static_cast<const std::uint8_t*>(data);
   while (size > 0) {
     Vma* v = find(addr);
-    if (v == nullptr) return false;
+    if (v == nullptr || v->prot == 0) return false;
     std::uint64_t phys;
     if (!populate(page_down(addr), v->prot, &phys)) return false;
     const std::uint64_t offset = addr % kPageSize;

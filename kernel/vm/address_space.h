@@ -52,6 +52,16 @@ struct Vma {
   std::uint32_t kind = 0;
 };
 
+// A populated page of a PROT_NONE range: x86 has no present-but-inaccessible entry the kernel
+// cannot read too (a supervisor page is readable by the kernel despite SMAP), so such pages are
+// taken out of the page tables and kept here, with their contents, until the range becomes
+// accessible again (then the first touch maps the frame back).
+struct ParkedPage {
+  sched::RbNode node;  // first: found by cast
+  std::uint64_t addr = 0;
+  std::uint64_t phys = 0;
+};
+
 // What a page fault was (from the x86 error code).
 struct FaultAccess {
   bool write = false;
@@ -112,6 +122,11 @@ class AddressSpace {
     static bool update(sched::RbNode&) { return false; }
   };
   using VmaTree = sched::RbTree<VmaOrder>;
+  struct ParkedOrder {
+    static bool less(const sched::RbNode& a, const sched::RbNode& b);
+    static bool update(sched::RbNode&) { return false; }
+  };
+  using ParkedTree = sched::RbTree<ParkedOrder>;
 
   AddressSpace(std::uint64_t pml4);
   ~AddressSpace() = default;
@@ -126,9 +141,14 @@ class AddressSpace {
   void release_pages(std::uint64_t start, std::uint64_t end);  // pages only, after a shootdown
   bool populate(std::uint64_t page, std::uint32_t prot, std::uint64_t* phys);
   void shootdown(std::uint64_t start, std::uint64_t end);
+  ParkedPage* find_parked(std::uint64_t page);
+  ParkedPage* first_parked_from(std::uint64_t addr);
+  int park_range(std::uint64_t start, std::uint64_t end);    // PROT_NONE: out of the tables
+  void free_parked(std::uint64_t start, std::uint64_t end);  // their frames back
 
   sched::Mutex lock_;
   VmaTree vmas_;                      // lock_
+  ParkedTree parked_;                 // lock_
   paging::PageTables tables_;         // lock_
   std::uint64_t heap_start_ = 0;      // lock_
   std::uint64_t heap_end_ = 0;        // lock_
