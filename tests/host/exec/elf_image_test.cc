@@ -129,6 +129,29 @@ TEST(ElfImage, MuslStaticAndStaticPie) {
   }
 }
 
+TEST(ElfImage, GlibcStaticAndStaticPie) {
+  for (const char* name : {"glibc_static", "glibc_pie"}) {
+    const ElfBytes elf(read_file(fixture_path(name)));
+    ASSERT_FALSE(elf.bytes().empty()) << name;
+    auto parsed = elf.parse();
+    ASSERT_TRUE(parsed.ok()) << name << ": " << error_text(parsed.error());
+    expect_matches_headers(elf, parsed.value());
+    EXPECT_EQ(parsed.value().type, name[6] == 's' ? ElfType::kExec : ElfType::kPie) << name;
+    EXPECT_TRUE(parsed.value().tls.present) << name;  // glibc's own thread-local variables
+  }
+}
+
+// Debian's busybox-static: the program the README runs as process 1 (static glibc).
+TEST(ElfImage, DebianBusyboxStatic) {
+  const ElfBytes elf(read_file("/bin/busybox"));
+  if (elf.bytes().empty() || !elf.headers(kPtInterp).empty()) {
+    GTEST_SKIP() << "no static /bin/busybox (Debian package busybox-static)";
+  }
+  auto parsed = elf.parse();
+  ASSERT_TRUE(parsed.ok()) << error_text(parsed.error());
+  expect_matches_headers(elf, parsed.value());
+}
+
 // The test binary itself is linked against the host's C library: PT_INTERP.
 TEST(ElfImage, DynamicallyLinkedHostProgramRefused) {
   const ElfBytes elf(read_file("/proc/self/exe"));
