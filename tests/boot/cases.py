@@ -130,13 +130,16 @@ def init_exited(name, status=0):
 
 
 USER_TESTS_PASSED = r"^user tests: [1-9]\d* passed, 0 failed$"
+# Once process 1 has gone, everything user space held is back (kernel/proc/process.cc).
+LEAK_CHECK_OK = r"^\[info\] user: leak check ok: "
 
 
 def user_tests(name, smp):
     """The user test programs (/tests/run runs each with vfork, execve and wait4): every TAP
     point passes, the runner's summary has no failure, and process 1 exits with status 0."""
     return Case(name=name, smp=smp, archive="test", cmdline="qemu_exit init=/tests/run",
-                expect=(USER_TESTS_PASSED, init_exited("run")), forbid=NORMAL_FORBIDDEN,
+                expect=(USER_TESTS_PASSED, init_exited("run"), LEAK_CHECK_OK),
+                forbid=NORMAL_FORBIDDEN,
                 status=1, checks=(tap.check_passed,))
 
 
