@@ -258,6 +258,8 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   // thread spinning in user mode enters the kernel now (its reschedule IPI's return path), and
   // wake those asleep in a futex (their wait ends with EINTR).
   futex_wake_space(p->space);
+  // And the ones asleep in wait4 or in a vfork (their waits re-check `exiting`).
+  (void)p->child_wait.wake_all(kthreads::scheduler());
   {
     smp::Guard g{p->threads_lock};
     for (UserThread* t = p->threads; t != nullptr; t = t->next_in_process) {
