@@ -542,6 +542,29 @@ int wait_for_init_end() {
   return ok ? status : (status != 0 ? status : exited_status(255));
 }
 
+bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity) {
+  smp::Guard g{process.threads_lock};
+  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
+    if (t->tid == tid && t->kthread != nullptr) {
+      *affinity = t->kthread->affinity;  // read under threads_lock: the thread cannot go
+      return true;
+    }
+  }
+  return false;
+}
+
+bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity) {
+  smp::Guard g{process.threads_lock};
+  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
+    if (t->tid != tid || t->kthread == nullptr) continue;
+    if (!kthreads::scheduler().set_affinity(*t->kthread, affinity)) {
+      kcpus::send_reschedule(t->kthread->cpu.load());
+    }
+    return true;
+  }
+  return false;
+}
+
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }
 
 std::uint32_t live_processes() { return g_live_processes.load(std::memory_order_relaxed); }

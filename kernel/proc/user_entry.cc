@@ -116,6 +116,15 @@ void on_exit_to_user(arch::InterruptFrame&) {
     // interrupt-return preemption point covers interrupts; this covers system calls).
     arch::sti();
     kthreads::preempt_point();
+    // Another thread changed our affinity (sched_setaffinity with our TID) and this CPU is no
+    // longer in it: move now.
+    if (t != nullptr) {
+      sched::Scheduler& s = kthreads::scheduler();
+      const sched::Thread* self = kthreads::current();
+      if (!s.usable_cpus(self->affinity).contains(platform::CpuNumber{arch::current_cpu_number()})) {
+        s.set_current_affinity(self->affinity);
+      }
+    }
     arch::cli();
     if (t == nullptr || !t->process->exiting.load(std::memory_order_acquire)) return;
   }
