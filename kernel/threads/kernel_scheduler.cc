@@ -161,7 +161,7 @@ void set_switch_hook(SwitchHook hook) { __atomic_store_n(&g_switch_hook, hook, _
 
 // ---- The two preemption points (weak hooks called by the dispatcher and preempt_enable) ----
 
-// Interrupt return (kernel/arch/x86_64/apic/interrupt_dispatch.cc), after irq_exit and the
+// Interrupt return (kernel/interrupts/dispatch.cc), after irq_exit and the
 // EOI, interrupts off, on the interrupted thread's own stack. Preempts only a context that was
 // preemptible: interrupts on in the interrupted frame and preemption count 0.
 extern "C" void ksched_interrupt_exit(arch::InterruptFrame* frame) {

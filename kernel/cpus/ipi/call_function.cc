@@ -3,8 +3,8 @@
 #include <atomic>
 #include <new>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
@@ -63,8 +63,8 @@ void init_call_service() {
   auto* cpus = new (std::nothrow) smp::CpuCalls[count];
   auto* service = new (std::nothrow) smp::CallService(cpus, count);
   if (cpus == nullptr || service == nullptr) panic("ipi: no memory for {} call queues", count);
-  apic::set_handler(apic::Vector::kCallFunction, call_ipi_handler);
-  apic::set_handler(apic::Vector::kTlbShootdown, call_ipi_handler);
+  kinterrupts::set_handler(arch::Vector::kCallFunction, call_ipi_handler);
+  kinterrupts::set_handler(arch::Vector::kTlbShootdown, call_ipi_handler);
   init_reschedule_ipi();
   // Release: the queues are complete before any CPU sees the service.
   g_service.store(service, std::memory_order_release);

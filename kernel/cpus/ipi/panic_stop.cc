@@ -2,8 +2,8 @@
 
 #include <atomic>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/nmi.h"
 #include "kernel/arch/x86_64/percpu.h"
@@ -81,7 +81,7 @@ smp::CpuSet others() {
 }  // namespace
 
 void init_panic_stop() {
-  apic::set_handler(apic::Vector::kPanicStop, panic_stop_handler);
+  kinterrupts::set_handler(arch::Vector::kPanicStop, panic_stop_handler);
   arch::set_nmi_hook(panic_nmi);
   g_ready.store(true, std::memory_order_release);
 }
@@ -91,13 +91,13 @@ void stop_other_cpus() {
   if (!g_ready.load(std::memory_order_acquire)) return;
   const smp::CpuSet targets = others();
   for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
-    apic::send_ipi(cpu_local(platform::CpuNumber{c})->apic_id, apic::Vector::kPanicStop);
+    kinterrupts::send_ipi(cpu_local(platform::CpuNumber{c})->apic_id, arch::Vector::kPanicStop);
   }
   if (wait_stopped(targets, kStopIpiWaitNs)) return;
   // Still running: interrupts off (a spin, a stall) or the IPI lost. NMIs get through.
   for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
     if (g_stop.on(platform::CpuNumber{c}).how.load(std::memory_order_acquire) == StopHow::kRunning) {
-      apic::send_nmi(cpu_local(platform::CpuNumber{c})->apic_id);
+      kinterrupts::send_nmi(cpu_local(platform::CpuNumber{c})->apic_id);
     }
   }
   (void)wait_stopped(targets, kStopNmiWaitNs);
