@@ -29,7 +29,7 @@ Identity g_identity[kMaxTested];
 
 void record_identity(void* arg) {
   auto* out = static_cast<Identity*>(arg);
-  out->gs_number = arch::current_cpu_number();
+  out->gs_number = arch::current_cpu_index();
   out->apic_id = kinterrupts::current_id();
   out->gs_self = reinterpret_cast<std::uint64_t>(arch::current_cpu_local());
   out->ran = true;
@@ -191,7 +191,7 @@ kcpus::PerCpu<std::uint64_t> g_test_slot;
 
 void write_own_slot(void*) {
   // Runs with interrupts off (run_on_cpu), as get() requires.
-  g_test_slot.get() = 0x5150'0000ull + arch::current_cpu_number();
+  g_test_slot.get() = 0x5150'0000ull + arch::current_cpu_index();
 }
 
 }  // namespace

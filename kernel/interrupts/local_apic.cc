@@ -56,7 +56,7 @@ PerCpu& this_cpu() {
   // Interrupts are off in every caller (init, the error handler): the CPU cannot change. The
   // bring-up numbers no CPU at or above kMaxCpus (kcpus::bringup::plan_targets refuses and
   // reports the rest), so this check guards the kernel's own invariant, not firmware input.
-  const std::uint32_t n = arch::current_cpu_number();
+  const std::uint32_t n = arch::current_cpu_index();
   if (n >= smp::kMaxCpus) panic("apic: CPU number {} beyond smp::kMaxCpus", n);
   return g_per_cpu[n];
 }
@@ -104,7 +104,7 @@ void handle_error(arch::InterruptFrame&) {
   cpu.last_esr.store(esr, std::memory_order_relaxed);
   // The first few per CPU are reported; an error storm must not flood the console.
   if (count <= 4) {
-    klog::warn("apic: CPU {} APIC error, ESR {:#x}{}{}{}{}{}{}{}{}", arch::current_cpu_number(),
+    klog::warn("apic: CPU {} APIC error, ESR {:#x}{}{}{}{}{}{}{}{}", arch::current_cpu_index(),
                esr, (esr & apic::kEsrSendChecksum) ? " send-checksum" : "",
                (esr & apic::kEsrReceiveChecksum) ? " receive-checksum" : "",
                (esr & apic::kEsrSendAccept) ? " send-accept" : "",

@@ -210,7 +210,7 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
 
 PLEIADES_SYSCALL(sys_getcpu) {
   (void)frame;
-  const std::uint32_t cpu = arch::current_cpu_number();
+  const std::uint32_t cpu = arch::current_cpu_index();
   const std::uint32_t node = 0;  // one node until NUMA placement (SRAT) is used
   if (args.a0 != 0 && !arch::copy_to_user(args.a0, &cpu, sizeof(cpu))) return error(kEFAULT);
   if (args.a1 != 0 && !arch::copy_to_user(args.a1, &node, sizeof(node))) return error(kEFAULT);

@@ -66,7 +66,7 @@ std::atomic<std::uint64_t> g_max_idle_sleep_ns{kDefaultMaxIdleSleepNs};
 
 CpuTimer& this_cpu() {
   // Callers run with interrupts off (see the header): the CPU number stays valid.
-  const std::uint32_t n = arch::current_cpu_number();
+  const std::uint32_t n = arch::current_cpu_index();
   // Invariant only: kcpus::bringup::plan_targets never numbers a CPU at or above kMaxCpus.
   if (n >= smp::kMaxCpus) panic("ktime: CPU number {} beyond smp::kMaxCpus", n);
   return g_timers[n];
@@ -97,7 +97,7 @@ void apply_tick(CpuTimer& cpu) {
     timer_stop();
   } else if (!timer_periodic(p)) {
     // tick_start checked that the period fits this CPU's timer, so this is a broken timer.
-    panic("ktime: CPU {}: periodic tick of {} ns could not be armed", arch::current_cpu_number(), p);
+    panic("ktime: CPU {}: periodic tick of {} ns could not be armed", arch::current_cpu_index(), p);
   }
   cpu.running_period = p;
 }
@@ -143,7 +143,7 @@ void init_timer_interrupts() {
 std::uint64_t init_this_cpu_timer() {
   apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
   CpuTimer& cpu = this_cpu();
-  const std::uint32_t cpu_number = arch::current_cpu_number();
+  const std::uint32_t cpu_number = arch::current_cpu_index();
   if (tsc_hz() == 0) {
     klog::error("lapic timer: CPU {}: TSC not calibrated (ktime::init first)", cpu_number);
     return 0;
@@ -284,7 +284,7 @@ std::uint64_t tick_period_ns() { return shortest_period(this_cpu()); }
 
 void claim_timer() {
   CpuTimer& cpu = this_cpu();
-  if (cpu.claimed) panic("ktime: CPU {}: timer claimed twice", arch::current_cpu_number());
+  if (cpu.claimed) panic("ktime: CPU {}: timer claimed twice", arch::current_cpu_index());
   cpu.claimed = true;
   timer_stop();
   cpu.running_period = 0;
@@ -292,7 +292,7 @@ void claim_timer() {
 
 void release_timer() {
   CpuTimer& cpu = this_cpu();
-  if (!cpu.claimed) panic("ktime: CPU {}: timer released unclaimed", arch::current_cpu_number());
+  if (!cpu.claimed) panic("ktime: CPU {}: timer released unclaimed", arch::current_cpu_index());
   timer_stop();  // whatever the claimant left armed
   cpu.claimed = false;
   apply_tick(cpu);

@@ -20,7 +20,7 @@ smp::TicketSpinLock<smp::IrqSave, kInversionB> g_lock_b;
 constexpr std::uint64_t kBootCpuSpinNs = 5'000'000'000;
 
 void panic_here(const smp::CallArgs&) {
-  panic("test: panic_on_ap: cpu {} panics on purpose", arch::current_cpu_number());
+  panic("test: panic_on_ap: cpu {} panics on purpose", arch::current_cpu_index());
 }
 
 }  // namespace
