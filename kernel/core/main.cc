@@ -167,7 +167,7 @@ bool run_benchmarks() {
     power::power_off();
   }
   if (kthreads::running()) {
-    kproc::init();
+    kproc::init(g_options.core.proc_exit_delay_ms);
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
     if ((named || kproc::file_exists(init)) && kproc::start_init(init, g_init_arguments)) {

@@ -77,6 +77,7 @@ struct Baseline {
   std::uint64_t free_bytes = 0;
 };
 Baseline g_baseline;
+std::uint32_t g_exit_delay_ms = 0;  // proc_exit_delay (test only); set once at init
 sched::Completion g_init_gone;  // completed by init's last thread, after its zombie state
 int g_init_status = 0;
 
@@ -217,6 +218,16 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
       (void)futex_wake(p->space, t->clear_child_tid, 1, kFutexBitsetAll);
     }
   }
+  // From here on this thread runs kernel code only, and its process may end and be reaped (by
+  // its parent, on another CPU) before the thread has left: the switch hook must no longer
+  // find the process through it. So it becomes a kernel thread for the hook, which then keeps
+  // whatever address space is loaded. Interrupts off: the hook reads the cookie on this CPU.
+  {
+    const std::uint64_t flags = arch::read_rflags();
+    arch::cli();
+    kthreads::current()->switch_cookie = nullptr;
+    if (flags & arch::kRflagsIf) arch::sti();
+  }
   unlink_thread(*p, t);
   const bool last = p->live_threads.fetch_sub(1) == 1;
   if (last) {
@@ -237,6 +248,7 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
       g_init_gone.complete();
     } else {
       become_zombie(*p);  // p may be reaped and freed from here on: not touched again
+      if (g_exit_delay_ms != 0) kthreads::sleep_for(g_exit_delay_ms * 1'000'000ull);
     }
   }
   {
@@ -342,7 +354,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   return true;
 }
 
-void init() {
+void init(std::uint32_t exit_delay_ms) {
+  g_exit_delay_ms = exit_delay_ms;
   install_user_hooks();
   kthreads::ThreadOptions options;
   options.name = "reaper";

@@ -68,7 +68,21 @@ inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
 inline constinit smp::LockClass kProcessLockClass{"process", smp::LockRank{0}};
 using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, kProcessLockClass>;
 
+// What a freed process's pointers hold (non-canonical: any use faults at once), as Linux's
+// POISON_POINTER values: a use after free shows up as a fault instead of reading stale data.
+inline constexpr std::uint64_t kFreedPointer = 0xdead000000000100;
+
 struct Process {
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  // Poisons the pointers (atomic stores: not removed as dead stores before the free).
+  ~Process() {
+    __atomic_store_n(&space, reinterpret_cast<kvm::AddressSpace*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&parent, reinterpret_cast<Process*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&threads, reinterpret_cast<UserThread*>(kFreedPointer), __ATOMIC_RELAXED);
+  }
+
   int pid = 0;
   int parent_pid = 0;  // tree lock
   Process* parent = nullptr;         // tree lock (null for process 1)
@@ -99,8 +113,9 @@ struct ExecError;
 
 // Installs the user-mode hooks (system calls, page faults, user exceptions, the switch hook)
 // and starts the reaper. Boot CPU, once, after the scheduler runs and every CPU has its
-// syscall MSRs (arch::init_syscall_this_cpu).
-void init();
+// syscall MSRs (arch::init_syscall_this_cpu). `exit_delay_ms` (test only, `proc_exit_delay`):
+// a process's last thread sleeps that long after its parent could reap it.
+void init(std::uint32_t exit_delay_ms);
 
 // Loads `path` from the root file system and starts it as process 1 with argv[0] = path, then
 // the blank-separated words of `arguments`, and a minimal environment (HOME=/, TERM=linux,
