@@ -1,6 +1,8 @@
 #include "kernel/proc/process.h"
 
 #include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/files/devices.h"
+#include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/futex.h"
 #include "kernel/proc/user_entry.h"
@@ -72,6 +74,7 @@ void reaper(void*) {
 
 // What was allocated before process 1 started, for the leak check once it has gone.
 struct Baseline {
+  std::uint64_t files = 0;
   std::uint32_t kernel_threads = 0;
   std::uint64_t heap_small = 0, heap_large = 0;
   std::uint64_t free_bytes = 0;
@@ -142,6 +145,22 @@ void copy_name(Process& p, fmt::StringView path) {
   std::size_t i = 0;
   for (; i < sizeof(p.name) - 1 && begin + i < path.length; ++i) p.name[i] = path.data[begin + i];
   p.name[i] = '\0';
+}
+
+// Process 1's descriptors 0, 1 and 2 (the console, opened read-write once, as Linux's
+// init/main.c does with /dev/console) and its working directory (the root).
+bool setup_init_files(Process& p) {
+  p.files = new (std::nothrow) kfiles::FdTable;
+  if (p.files == nullptr) return false;
+  if (ramfs::Filesystem* fs = initramfs::root_filesystem()) p.cwd = fs->root();
+  kfiles::File* console = kfiles::open_console(kfiles::kReadWrite);
+  if (console == nullptr) return false;
+  console->get();
+  console->get();
+  for (int fd = 0; fd < 3; ++fd) {
+    if (p.files->install_at(fd, kfiles::FileRef{console}, false) != fd) return false;
+  }
+  return true;
 }
 
 void thread_main(void* arg) {
@@ -237,6 +256,13 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
     kvm::AddressSpace* space = p->space;
     p->space = nullptr;
     space->put();
+    // Its descriptors close now, not when it is reaped (a pipe's reader sees EOF at once).
+    delete p->files;
+    p->files = nullptr;
+    {
+      smp::Guard g{p->cwd_lock};
+      p->cwd.reset();
+    }
     if (p->pid == 1) {
       // Nobody reaps process 1: its end is the end of the run (wait_for_init_end).
       g_init_status = p->exit_status.load();
@@ -302,8 +328,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
 
   // Counted before anything of process 1 exists (the reaper runs already).
   const mm::HeapStats heap = mm::kernel_heap()->stats();
-  g_baseline = Baseline{kthreads::live_threads(), heap.small_in_use, heap.large_in_use,
-                        mm::stats().free_bytes};
+  g_baseline = Baseline{kfiles::live_files(), kthreads::live_threads(), heap.small_in_use,
+                        heap.large_in_use, mm::stats().free_bytes};
   auto* p = new (std::nothrow) Process;
   kvm::AddressSpace* space = kvm::AddressSpace::create();
   if (p == nullptr || space == nullptr) {
@@ -313,6 +339,12 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     return false;
   }
   p->space = space;
+  if (!setup_init_files(*p)) {
+    klog::error("init: no memory for process 1's descriptors");
+    space->put();
+    delete p;
+    return false;
+  }
   copy_name(*p, path);  // the last component, cut to 15 bytes (as Linux's comm)
   for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
   p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
@@ -383,6 +415,17 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
     for (int i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
     for (int i = 0; i < kResourceCount; ++i) child->limits[i] = parent->limits[i];
   }
+  child->files = parent->files->copy();
+  if (child->files == nullptr) {
+    delete start;
+    delete child;
+    return -12;  // ENOMEM
+  }
+  {
+    smp::Guard g{parent->cwd_lock};
+    if (parent->cwd) child->cwd = ramfs::NodeRef::share(*parent->cwd);
+  }
+  child->umask.store(parent->umask.load());
   parent->space->get();
   child->space = parent->space;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
@@ -483,6 +526,7 @@ std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) 
   }
   set_fs_base(*self, 0);
   set_gs_base(*self, 0);
+  p->files->close_on_exec();
   copy_name(*p, args.path);
   {
     smp::Guard g{p->actions_lock};
@@ -542,14 +586,16 @@ int wait_for_init_end() {
   const std::uint64_t user_pages = kvm::total_resident_pages();
   const bool ok = g_live_threads.load() == 0 && g_live_processes.load() == 0 &&
                   user_pages == 0 && futex_waiters() == 0 &&
+                  kfiles::live_files() == g_baseline.files &&
                   kthreads::live_threads() == g_baseline.kernel_threads &&
                   heap.small_in_use == g_baseline.heap_small &&
                   heap.large_in_use == g_baseline.heap_large;
   klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, futex waiters {}, "
-             "kernel threads {} (before init {}), heap objects {}+{} (before {}+{}), free memory "
-             "{} KiB (before {} KiB: stacks and slabs the kernel keeps cached)",
+             "open files {} (before init {}), kernel threads {} (before init {}), heap objects "
+             "{}+{} (before {}+{}), free memory {} KiB (before {} KiB: stacks and slabs the "
+             "kernel keeps cached)",
              ok ? "ok" : "FAILED", g_live_processes.load(), g_live_threads.load(), user_pages,
-             futex_waiters(), kthreads::live_threads(), g_baseline.kernel_threads,
+             futex_waiters(), kfiles::live_files(), g_baseline.files, kthreads::live_threads(), g_baseline.kernel_threads,
              heap.small_in_use, heap.large_in_use, g_baseline.heap_small, g_baseline.heap_large,
              mm::stats().free_bytes / 1024, g_baseline.free_bytes / 1024);
   return ok ? status : (status != 0 ? status : exited_status(255));

@@ -14,6 +14,8 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/files/fd_table.h"
+#include "kernel/fs/ramfs/node.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
 #include "sched/wait_queue.h"
@@ -76,11 +78,14 @@ struct Process {
   Process() = default;
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
-  // Poisons the pointers (atomic stores: not removed as dead stores before the free).
+  // Closes what is left of the descriptors (a process that never ran), then poisons the
+  // pointers (atomic stores: not removed as dead stores before the free).
   ~Process() {
+    delete files;
     __atomic_store_n(&space, reinterpret_cast<kvm::AddressSpace*>(kFreedPointer), __ATOMIC_RELAXED);
     __atomic_store_n(&parent, reinterpret_cast<Process*>(kFreedPointer), __ATOMIC_RELAXED);
     __atomic_store_n(&threads, reinterpret_cast<UserThread*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&files, reinterpret_cast<kfiles::FdTable*>(kFreedPointer), __ATOMIC_RELAXED);
   }
 
   int pid = 0;
@@ -102,6 +107,12 @@ struct Process {
   smp::Atomic<bool> exiting{false};
   // The wait status (as wait4 encodes it) the first exit_group or fatal signal recorded.
   smp::Atomic<int> exit_status{0};
+  // Files: the descriptor table (shared by the threads; freed with the last one), the working
+  // directory (cwd_lock) and the file-creation mask.
+  kfiles::FdTable* files = nullptr;
+  ramfs::NodeRef cwd;                    // cwd_lock
+  mutable ProcessLock cwd_lock;
+  smp::Atomic<std::uint32_t> umask{022};
   SignalAction actions[kSignalCount];   // actions_lock
   ResourceLimit limits[kResourceCount];  // actions_lock
   mutable ProcessLock actions_lock;
