@@ -120,6 +120,14 @@ class ConsoleFile final : public File {
 
   FileStat stat() override { return char_stat(5, minor_, 0620); }
 
+  // Input is polled from the UART (no receive interrupt yet): poll re-checks it every few ms.
+  std::uint32_t poll_events() override {
+    std::uint32_t e = kPollOut | kPollWrNorm;
+    if (console::com1().has_input()) e |= kPollIn | kPollRdNorm;
+    return e;
+  }
+  bool needs_polling() const override { return true; }
+
  private:
   std::uint32_t minor_;
 };

@@ -38,6 +38,16 @@ inline constexpr std::uint32_t kPath = 010000000;
 // The status flags fcntl(F_SETFL) may change.
 inline constexpr std::uint32_t kSettableFlags = kAppend | kNonblock | kNoAtime;
 
+// poll(2) events, Linux's values.
+inline constexpr std::uint32_t kPollIn = 0x001;
+inline constexpr std::uint32_t kPollPri = 0x002;
+inline constexpr std::uint32_t kPollOut = 0x004;
+inline constexpr std::uint32_t kPollErr = 0x008;
+inline constexpr std::uint32_t kPollHup = 0x010;
+inline constexpr std::uint32_t kPollNval = 0x020;
+inline constexpr std::uint32_t kPollRdNorm = 0x040;
+inline constexpr std::uint32_t kPollWrNorm = 0x100;
+
 // stat(2) of any file.
 struct FileStat {
   std::uint64_t dev = 0;
@@ -101,6 +111,13 @@ class File {
     (void)length;
     return -22;
   }
+  // What poll would report now (kPollIn, kPollOut, kPollHup, kPollErr). Files that never block
+  // (regular files, memory devices) are always readable and writable. A file whose readiness
+  // changes without anyone calling kfiles::notify_poll (the polled console input) says so with
+  // needs_polling, and poll then re-checks it every few milliseconds.
+  virtual std::uint32_t poll_events() { return kPollIn | kPollOut | kPollRdNorm | kPollWrNorm; }
+  virtual bool needs_polling() const { return false; }
+
   // The node behind it (directories and regular files of the root file system), or null.
   virtual ramfs::Node* node() { return nullptr; }
 

@@ -53,6 +53,13 @@ PLEIADES_SYSCALL(sys_futex);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);
+PLEIADES_SYSCALL(sys_poll);
+PLEIADES_SYSCALL(sys_pipe);
+PLEIADES_SYSCALL(sys_select);
+PLEIADES_SYSCALL(sys_pselect6);
+PLEIADES_SYSCALL(sys_ppoll);
+PLEIADES_SYSCALL(sys_pipe2);
+
 PLEIADES_SYSCALL(sys_open);
 PLEIADES_SYSCALL(sys_close);
 PLEIADES_SYSCALL(sys_stat);

@@ -87,6 +87,14 @@ inline constexpr unsigned kDup3 = 292;
 inline constexpr unsigned kRenameat2 = 316;
 inline constexpr unsigned kFaccessat2 = 439;
 
+// Pipes and readiness.
+inline constexpr unsigned kPoll = 7;
+inline constexpr unsigned kPipe = 22;
+inline constexpr unsigned kSelect = 23;
+inline constexpr unsigned kPselect6 = 270;
+inline constexpr unsigned kPpoll = 271;
+inline constexpr unsigned kPipe2 = 293;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

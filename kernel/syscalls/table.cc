@@ -56,6 +56,13 @@ struct Table {
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kPoll] = &sys_poll;
+    handlers[nr::kPipe] = &sys_pipe;
+    handlers[nr::kSelect] = &sys_select;
+    handlers[nr::kPselect6] = &sys_pselect6;
+    handlers[nr::kPpoll] = &sys_ppoll;
+    handlers[nr::kPipe2] = &sys_pipe2;
+
     handlers[nr::kOpen] = &sys_open;
     handlers[nr::kClose] = &sys_close;
     handlers[nr::kStat] = &sys_stat;
