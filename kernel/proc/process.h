@@ -175,7 +175,8 @@ std::int64_t wait_child(int pid, int* status, bool nohang);
 
 // The kernel's main thread, after start_init: sleeps until process 1 has ended, waits (bounded)
 // for its threads to be reaped, logs its exit status and the leak check (every process, user
-// thread, user page, futex waiter gone; kernel threads and heap objects as before init), and
+// thread, user page, futex waiter and open file gone; kernel threads as before init; heap
+// objects and free memory reported, not judged: the file system keeps what programs wrote), and
 // returns the wait status to report: init's own, or a failure when the leak check failed.
 int wait_for_init_end();
 
