@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/files/poll_wait.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/time/rtc.h"
 #include "sched/sync/mutex.h"
@@ -18,9 +19,15 @@ namespace {
 constexpr std::int64_t kEINTR = 4, kEAGAIN = 11, kEFAULT = 14, kEPIPE = 32;
 std::atomic<std::uint64_t> g_live_pipes{0};
 
+// A signal or the end of the process interrupts a blocked read or write.
 bool process_ending() {
   const kproc::UserThread* t = kproc::current_user_thread();
-  return t != nullptr && t->process->exiting.load(std::memory_order_acquire);
+  return t != nullptr && kproc::interrupted(*t);
+}
+
+std::int64_t interrupted_result() {
+  const kproc::UserThread* t = kproc::current_user_thread();
+  return t != nullptr ? kproc::interrupted_result(*t) : -kEINTR;
 }
 
 class Pipe {
@@ -61,7 +68,7 @@ class Pipe {
         return count_.load(std::memory_order_acquire) > 0 ||
                writers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
-      if (process_ending()) return -kEINTR;
+      if (process_ending()) return interrupted_result();
     }
   }
 
@@ -100,7 +107,7 @@ class Pipe {
         return kPipeCapacity - count_.load(std::memory_order_acquire) >= need ||
                readers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
-      if (process_ending()) return done != 0 ? static_cast<std::int64_t>(done) : -kEINTR;
+      if (process_ending()) return done != 0 ? static_cast<std::int64_t>(done) : interrupted_result();
     }
   }
 

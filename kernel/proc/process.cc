@@ -5,6 +5,7 @@
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/futex.h"
+#include "kernel/proc/signal.h"
 #include "kernel/proc/user_entry.h"
 #include "smp/klib/words.h"
 
@@ -118,6 +119,32 @@ void become_zombie(Process& p) {
   if (p.parent != nullptr) {
     p.parent->child_events.fetch_add(1);
     (void)p.parent->child_wait.wake_all(kthreads::scheduler());
+    // SIGCHLD (ignored unless the parent installed a handler).
+    const int status = p.exit_status.load();
+    SignalInfo info;
+    info.code = (status & 0x7f) != 0 ? kCldKilled : kCldExited;
+    info.pid = p.pid;
+    info.status = (status & 0x7f) != 0 ? (status & 0x7f) : (status >> 8) & 0xff;
+    (void)send_to_process(*p.parent, kSigChld, info);
+  }
+}
+
+// Every process, for kill (tree lock).
+Process* g_all = nullptr;
+
+void register_process(Process& p) {
+  smp::Guard g{g_tree_lock};
+  p.next_process = g_all;
+  g_all = &p;
+}
+
+void unregister_process(Process& p) {
+  smp::Guard g{g_tree_lock};
+  for (Process** link = &g_all; *link != nullptr; link = &(*link)->next_process) {
+    if (*link == &p) {
+      *link = p.next_process;
+      return;
+    }
   }
 }
 
@@ -198,7 +225,7 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   t->start_frame = initial.start_frame;
   t->fs_base = initial.fs_base;
   t->gs_base = initial.gs_base;
-  t->signal_mask = initial.signal_mask;
+  t->signal_mask.store(initial.signal_mask.load());
   t->clear_child_tid = initial.clear_child_tid;
   {
     smp::Guard g{process->threads_lock};
@@ -377,6 +404,7 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     delete p;
     return false;
   }
+  register_process(*p);
   {
     smp::Guard g{g_tree_lock};
     g_init = p;
@@ -430,15 +458,17 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
   child->space = parent->space;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
   link_child(*parent, *child);
+  register_process(*child);
   const std::uint64_t events = parent->child_events.load();
   UserThread initial;
   initial.start_frame = start;
   initial.fs_base = self->fs_base;
   initial.gs_base = self->gs_base;
-  initial.signal_mask = self->signal_mask;
+  initial.signal_mask.store(self->signal_mask.load());
   auto created = create_user_thread(child, initial, kthreads::current()->affinity, child->pid);
   if (!created) {
     unlink_child(*parent, *child);
+    unregister_process(*child);
     child->space->put();
     delete start;
     delete child;
@@ -478,17 +508,18 @@ std::int64_t wait_child(int pid, int* status, bool nohang) {
     if (reaped != nullptr) {
       const int reaped_pid = reaped->pid;
       *status = reaped->exit_status.load();
+      unregister_process(*reaped);
       delete reaped;
       g_live_processes.fetch_sub(1, std::memory_order_relaxed);
       return reaped_pid;
     }
     if (!any) return -10;  // ECHILD
     if (nohang) return 0;
+    UserThread* me = current_user_thread();
     self->child_wait.wait(kthreads::scheduler(), [&] {
-      return self->child_events.load(std::memory_order_acquire) != seen ||
-             self->exiting.load(std::memory_order_acquire);
+      return self->child_events.load(std::memory_order_acquire) != seen || interrupted(*me);
     });
-    if (self->exiting.load()) return -4;  // EINTR: the process is being ended
+    if (interrupted(*me)) return interrupted_result(*me);
   }
 }
 
@@ -580,6 +611,7 @@ int wait_for_init_end() {
   constexpr std::uint64_t kReapTimeoutNs = 5'000'000'000;
   const std::uint64_t deadline = ktime::now_ns() + kReapTimeoutNs;
   while (g_live_threads.load() != 0 && ktime::now_ns() < deadline) kthreads::sleep_for(1'000'000);
+  unregister_process(*p);
   delete p;
   g_live_processes.fetch_sub(1, std::memory_order_relaxed);
   const mm::HeapStats heap = mm::kernel_heap()->stats();
@@ -620,6 +652,36 @@ bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity)
     return true;
   }
   return false;
+}
+
+std::int64_t kill(int pid, int sig, const SignalInfo& info) {
+  if (sig < 0 || sig > kSignalCount) return -22;  // EINVAL
+  if (pid < -1) return -3;                        // no process groups yet: ESRCH
+  const Process* self = current_user_thread()->process;
+  int found = 0;
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (pid > 0 && p->pid != pid) continue;
+    if (pid == -1 && (p->pid == 1 || p == self)) continue;
+    ++found;
+    if (sig != 0 && !p->zombie) (void)send_to_process(*p, sig, info);
+  }
+  return found != 0 ? 0 : -3;  // ESRCH
+}
+
+std::int64_t kill_thread(int tgid, int tid, int sig, const SignalInfo& info) {
+  if (sig < 0 || sig > kSignalCount || tid <= 0 || tgid == 0 || tgid < -1) return -22;  // EINVAL
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (tgid > 0 && p->pid != tgid) continue;
+    smp::Guard t{p->threads_lock};
+    for (UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
+      if (u->tid != tid) continue;
+      if (sig != 0) (void)send_to_thread(*u, sig, info);
+      return 0;
+    }
+  }
+  return -3;  // ESRCH
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

@@ -53,6 +53,15 @@ PLEIADES_SYSCALL(sys_futex);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);
+PLEIADES_SYSCALL(sys_rt_sigreturn);
+PLEIADES_SYSCALL(sys_pause);
+PLEIADES_SYSCALL(sys_kill);
+PLEIADES_SYSCALL(sys_rt_sigpending);
+PLEIADES_SYSCALL(sys_rt_sigsuspend);
+PLEIADES_SYSCALL(sys_sigaltstack);
+PLEIADES_SYSCALL(sys_tkill);
+PLEIADES_SYSCALL(sys_tgkill);
+
 PLEIADES_SYSCALL(sys_poll);
 PLEIADES_SYSCALL(sys_pipe);
 PLEIADES_SYSCALL(sys_select);

@@ -95,6 +95,16 @@ inline constexpr unsigned kPselect6 = 270;
 inline constexpr unsigned kPpoll = 271;
 inline constexpr unsigned kPipe2 = 293;
 
+// Signals.
+inline constexpr unsigned kRtSigreturn = 15;
+inline constexpr unsigned kPause = 34;
+inline constexpr unsigned kKill = 62;
+inline constexpr unsigned kRtSigpending = 127;
+inline constexpr unsigned kRtSigsuspend = 130;
+inline constexpr unsigned kSigaltstack = 131;
+inline constexpr unsigned kTkill = 200;
+inline constexpr unsigned kTgkill = 234;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

@@ -130,7 +130,7 @@ PLEIADES_SYSCALL(sys_rt_sigprocmask) {
   (void)frame;
   const std::uint64_t how = args.a0, set = args.a1, old = args.a2;
   if (args.a3 != kSigsetSize) return error(kEINVAL);
-  const std::uint64_t previous = self().signal_mask;
+  const std::uint64_t previous = self().signal_mask.load();
   if (set != 0) {
     std::uint64_t mask;
     if (!arch::copy_from_user(&mask, set, sizeof(mask))) return error(kEFAULT);
@@ -141,7 +141,7 @@ PLEIADES_SYSCALL(sys_rt_sigprocmask) {
       case kSigSetmask: next = mask; break;
       default: return error(kEINVAL);
     }
-    self().signal_mask = next & ~kUnblockable;
+    self().signal_mask.store(next & ~kUnblockable);
   }
   if (old != 0 && !arch::copy_to_user(old, &previous, sizeof(previous))) return error(kEFAULT);
   return 0;
