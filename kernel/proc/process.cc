@@ -404,6 +404,7 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     delete p;
     return false;
   }
+  p->pgid = p->sid = p->pid;
   register_process(*p);
   {
     smp::Guard g{g_tree_lock};
@@ -457,6 +458,11 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
   parent->space->get();
   child->space = parent->space;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
+  {
+    smp::Guard g{g_tree_lock};
+    child->pgid = parent->pgid;
+    child->sid = parent->sid;
+  }
   link_child(*parent, *child);
   register_process(*child);
   const std::uint64_t events = parent->child_events.load();
@@ -497,6 +503,8 @@ std::int64_t wait_child(int pid, int* status, bool nohang) {
       for (Process** link = &self->first_child; *link != nullptr; link = &(*link)->next_sibling) {
         Process* c = *link;
         if (pid > 0 && c->pid != pid) continue;
+        if (pid == 0 && c->pgid != self->pgid) continue;
+        if (pid < -1 && c->pgid != -pid) continue;
         any = true;
         if (c->zombie) {
           *link = c->next_sibling;
@@ -569,6 +577,7 @@ std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) 
   // A vfork parent sleeps until now.
   {
     smp::Guard g{g_tree_lock};
+    p->did_exec = true;
     p->vfork_released.store(true);
     if (p->parent != nullptr) {
       p->parent->child_events.fetch_add(1);
@@ -656,12 +665,15 @@ bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity)
 
 std::int64_t kill(int pid, int sig, const SignalInfo& info) {
   if (sig < 0 || sig > kSignalCount) return -22;  // EINVAL
-  if (pid < -1) return -3;                        // no process groups yet: ESRCH
+  if (pid == -0x7fffffff - 1) return -3;          // INT_MIN: ESRCH, as Linux
   const Process* self = current_user_thread()->process;
   int found = 0;
   smp::Guard g{g_tree_lock};
+  // 0: the caller's group; < -1: group -pid; -1: everyone but process 1 and the caller.
+  const int group = pid == 0 ? self->pgid : pid < -1 ? -pid : 0;
   for (Process* p = g_all; p != nullptr; p = p->next_process) {
     if (pid > 0 && p->pid != pid) continue;
+    if (group != 0 && p->pgid != group) continue;
     if (pid == -1 && (p->pid == 1 || p == self)) continue;
     ++found;
     if (sig != 0 && !p->zombie) (void)send_to_process(*p, sig, info);
@@ -682,6 +694,67 @@ std::int64_t kill_thread(int tgid, int tid, int sig, const SignalInfo& info) {
     }
   }
   return -3;  // ESRCH
+}
+
+namespace {
+
+// The process with `pid`, or null (tree lock held).
+Process* find_locked(int pid) {
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pid == pid) return p;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::int64_t set_process_group(int pid, int pgid) {
+  if (pgid < 0) return -22;  // EINVAL
+  Process* self = current_user_thread()->process;
+  smp::Guard g{g_tree_lock};
+  Process* target = pid == 0 ? self : find_locked(pid);
+  if (target == nullptr || (target != self && target->parent != self) || target->zombie) {
+    return -3;  // ESRCH: not the caller or one of its children
+  }
+  if (target != self && target->did_exec) return -13;     // EACCES
+  if (target->sid == target->pid) return -1;               // EPERM: a session leader
+  if (target != self && target->sid != self->sid) return -1;  // EPERM: another session
+  const int group = pgid == 0 ? target->pid : pgid;
+  if (group != target->pid) {
+    // Joining a group: it must exist in the same session.
+    bool exists = false;
+    for (Process* p = g_all; p != nullptr && !exists; p = p->next_process) {
+      exists = p->pgid == group && p->sid == target->sid && !p->zombie;
+    }
+    if (!exists) return -1;  // EPERM
+  }
+  target->pgid = group;
+  return 0;
+}
+
+std::int64_t process_group_of(int pid) {
+  Process* self = current_user_thread()->process;
+  smp::Guard g{g_tree_lock};
+  Process* p = pid == 0 ? self : find_locked(pid);
+  return p == nullptr ? -3 : p->pgid;
+}
+
+std::int64_t new_session() {
+  Process* self = current_user_thread()->process;
+  smp::Guard g{g_tree_lock};
+  // A group leader cannot: its group would straddle two sessions.
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pgid == self->pid) return -1;  // EPERM
+  }
+  self->sid = self->pgid = self->pid;
+  return self->pid;
+}
+
+std::int64_t session_of(int pid) {
+  Process* self = current_user_thread()->process;
+  smp::Guard g{g_tree_lock};
+  Process* p = pid == 0 ? self : find_locked(pid);
+  return p == nullptr ? -3 : p->sid;
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

@@ -115,6 +115,9 @@ struct Process {
 
   int pid = 0;
   int parent_pid = 0;  // tree lock
+  int pgid = 0;        // process group (tree lock)
+  int sid = 0;         // session (tree lock)
+  bool did_exec = false;  // tree lock: setpgid on a child that has exec'd is EACCES
   Process* parent = nullptr;         // tree lock (null for process 1)
   Process* first_child = nullptr;    // tree lock
   Process* next_sibling = nullptr;   // tree lock
@@ -198,7 +201,8 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
 // goes on). Refused with ENOSYS from a process with more than one thread.
 std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& frame);
 
-// wait4: a child that has ended (pid -1 or 0: any; > 0: that one), its status to `*status`.
+// wait4: a child that has ended (pid > 0: that one; -1: any; 0: any in the caller's process
+// group; < -1: any in group -pid), its status to `*status`.
 // Returns its PID, 0 (WNOHANG and none yet), or -ECHILD / -EINTR / -EINVAL.
 std::int64_t wait_child(int pid, int* status, bool nohang);
 
@@ -214,6 +218,12 @@ bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity);
 // Sets it; a thread on a CPU it may no longer use moves at its next return to user mode (its
 // CPU is sent a reschedule IPI so that happens soon). False: no such started thread.
 bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity);
+
+// Process groups and sessions: setpgid, getpgid, setsid, getsid (0, or -errno as Linux).
+std::int64_t set_process_group(int pid, int pgid);
+std::int64_t process_group_of(int pid);
+std::int64_t new_session();
+std::int64_t session_of(int pid);
 
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();

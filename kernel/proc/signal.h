@@ -56,9 +56,9 @@ std::int64_t signal_return(arch::InterruptFrame& frame);
 // tgkill(2) (tgid > 0) and tkill(2) (tgid -1): 0, -ESRCH, -EINVAL. (process.cc)
 std::int64_t kill_thread(int tgid, int tid, int sig, const SignalInfo& info);
 
-// kill(2): `pid` > 0 that process, 0 or -1 every process but process 1 (and, for -1, the
-// caller; there are no process groups yet, so 0 means the caller's whole... group of one: every
-// process), < -1 none. `sig` 0 only checks. Returns 0, -ESRCH or -EINVAL. (process.cc)
+// kill(2): `pid` > 0 that process, 0 the caller's process group, < -1 the group -pid, -1 every
+// process but process 1 and the caller. `sig` 0 only checks. Returns 0, -ESRCH or -EINVAL.
+// (process.cc)
 std::int64_t kill(int pid, int sig, const SignalInfo& info);
 
 }  // namespace kproc

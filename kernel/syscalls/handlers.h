@@ -53,6 +53,12 @@ PLEIADES_SYSCALL(sys_futex);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);
+PLEIADES_SYSCALL(sys_setpgid);
+PLEIADES_SYSCALL(sys_getpgrp);
+PLEIADES_SYSCALL(sys_setsid);
+PLEIADES_SYSCALL(sys_getpgid);
+PLEIADES_SYSCALL(sys_getsid);
+
 PLEIADES_SYSCALL(sys_rt_sigreturn);
 PLEIADES_SYSCALL(sys_pause);
 PLEIADES_SYSCALL(sys_kill);

@@ -105,6 +105,13 @@ inline constexpr unsigned kSigaltstack = 131;
 inline constexpr unsigned kTkill = 200;
 inline constexpr unsigned kTgkill = 234;
 
+// Process groups and sessions.
+inline constexpr unsigned kSetpgid = 109;
+inline constexpr unsigned kGetpgrp = 111;
+inline constexpr unsigned kSetsid = 112;
+inline constexpr unsigned kGetpgid = 121;
+inline constexpr unsigned kGetsid = 124;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

@@ -55,6 +55,31 @@ PLEIADES_SYSCALL(sys_gettid) {
   return self().tid;
 }
 
+PLEIADES_SYSCALL(sys_setpgid) {
+  (void)frame;
+  return kproc::set_process_group(static_cast<std::int32_t>(args.a0), static_cast<std::int32_t>(args.a1));
+}
+
+PLEIADES_SYSCALL(sys_getpgid) {
+  (void)frame;
+  return kproc::process_group_of(static_cast<std::int32_t>(args.a0));
+}
+
+PLEIADES_SYSCALL(sys_getpgrp) {
+  (void)args, (void)frame;
+  return kproc::process_group_of(0);
+}
+
+PLEIADES_SYSCALL(sys_setsid) {
+  (void)args, (void)frame;
+  return kproc::new_session();
+}
+
+PLEIADES_SYSCALL(sys_getsid) {
+  (void)frame;
+  return kproc::session_of(static_cast<std::int32_t>(args.a0));
+}
+
 PLEIADES_SYSCALL(sys_getppid) {
   (void)args, (void)frame;
   return process().parent_pid;

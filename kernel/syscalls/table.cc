@@ -56,6 +56,12 @@ struct Table {
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kSetpgid] = &sys_setpgid;
+    handlers[nr::kGetpgrp] = &sys_getpgrp;
+    handlers[nr::kSetsid] = &sys_setsid;
+    handlers[nr::kGetpgid] = &sys_getpgid;
+    handlers[nr::kGetsid] = &sys_getsid;
+
     handlers[nr::kRtSigreturn] = &sys_rt_sigreturn;
     handlers[nr::kPause] = &sys_pause;
     handlers[nr::kKill] = &sys_kill;
