@@ -226,15 +226,6 @@ std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::u
   }
 }
 
-void futex_wake_space(kvm::AddressSpace* space) {
-  for (Bucket& b : g_buckets) {
-    smp::Guard g{b.lock};
-    for (Waiter* w = b.head.next; w != &b.head; w = w->next) {
-      if (w->space == space) (void)w->queue.wake_all(kthreads::scheduler());
-    }
-  }
-}
-
 std::uint32_t futex_waiters() { return g_waiters.load(); }
 
 }  // namespace kproc

@@ -319,18 +319,16 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   Process* p = self->process;
   bool expected = false;
   if (p->exiting.compare_exchange_strong(expected, true)) p->exit_status.store(wait_status);
-  // The others end at their next return to user mode: kick the CPUs they run on so that a
-  // thread spinning in user mode enters the kernel now (its reschedule IPI's return path), and
-  // wake those asleep in a futex (their wait ends with EINTR).
-  futex_wake_space(p->space);
-  // And the ones asleep in wait4 or in a vfork (their waits re-check `exiting`).
-  (void)p->child_wait.wake_all(kthreads::scheduler());
+  // The others end at their next return to user mode. Each is woken if it sleeps (every wait
+  // of a user thread re-checks interrupted(), which `exiting` makes true: futexes, pipes, poll,
+  // wait4, vfork, the console) and its CPU kicked if it runs, so that a thread spinning in user
+  // mode enters the kernel now (its reschedule IPI's return path).
   {
     smp::Guard g{p->threads_lock};
     for (UserThread* t = p->threads; t != nullptr; t = t->next_in_process) {
-      if (t != self && t->kthread != nullptr && t->kthread->on_cpu.load()) {
-        kcpus::send_reschedule(t->kthread->cpu.load());
-      }
+      if (t == self || t->kthread == nullptr) continue;
+      (void)kthreads::scheduler().wake(*t->kthread);
+      if (t->kthread->on_cpu.load()) kcpus::send_reschedule(t->kthread->cpu.load());
     }
   }
   exit_thread(0);

@@ -53,6 +53,10 @@ PLEIADES_SYSCALL(sys_futex);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);
+PLEIADES_SYSCALL(sys_sysinfo);
+PLEIADES_SYSCALL(sys_prctl);
+PLEIADES_SYSCALL(sys_time);
+
 PLEIADES_SYSCALL(sys_setpgid);
 PLEIADES_SYSCALL(sys_getpgrp);
 PLEIADES_SYSCALL(sys_setsid);

@@ -112,6 +112,11 @@ inline constexpr unsigned kSetsid = 112;
 inline constexpr unsigned kGetpgid = 121;
 inline constexpr unsigned kGetsid = 124;
 
+// System information.
+inline constexpr unsigned kSysinfo = 99;
+inline constexpr unsigned kPrctl = 157;
+inline constexpr unsigned kTime = 201;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

@@ -56,6 +56,10 @@ struct Table {
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kSysinfo] = &sys_sysinfo;
+    handlers[nr::kPrctl] = &sys_prctl;
+    handlers[nr::kTime] = &sys_time;
+
     handlers[nr::kSetpgid] = &sys_setpgid;
     handlers[nr::kGetpgrp] = &sys_getpgrp;
     handlers[nr::kSetsid] = &sys_setsid;

@@ -111,6 +111,13 @@ PLEIADES_SYSCALL(sys_clock_getres) {
   return arch::copy_to_user(args.a1, &t, sizeof(t)) ? 0 : error(kEFAULT);
 }
 
+PLEIADES_SYSCALL(sys_time) {
+  (void)frame;
+  const auto seconds = static_cast<std::int64_t>(ktime::realtime_ns() / kNsPerSecond);
+  if (args.a0 != 0 && !arch::copy_to_user(args.a0, &seconds, sizeof(seconds))) return error(kEFAULT);
+  return seconds;
+}
+
 PLEIADES_SYSCALL(sys_gettimeofday) {
   (void)frame;
   if (args.a0 != 0) {
