@@ -190,6 +190,20 @@ bool setup_init_files(Process& p) {
   return true;
 }
 
+// The NUL-separated arguments and the path for /proc (cut to the buffers' sizes).
+void record_command(Process& p, const fmt::StringView* argv, std::uint32_t argc, fmt::StringView path) {
+  smp::Guard g{g_tree_lock};
+  std::uint32_t n = 0;
+  for (std::uint32_t i = 0; i < argc && n < sizeof(p.cmdline); ++i) {
+    for (std::size_t j = 0; j < argv[i].length && n < sizeof(p.cmdline) - 1; ++j) p.cmdline[n++] = argv[i].data[j];
+    if (n < sizeof(p.cmdline)) p.cmdline[n++] = '\0';
+  }
+  p.cmdline_length = n;
+  std::size_t i = 0;
+  for (; i < path.length && i < sizeof(p.exe) - 1; ++i) p.exe[i] = path.data[i];
+  p.exe[i] = '\0';
+}
+
 void thread_main(void* arg) {
   auto* t = static_cast<UserThread*>(arg);
   {
@@ -371,6 +385,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     return false;
   }
   copy_name(*p, path);  // the last component, cut to 15 bytes (as Linux's comm)
+  record_command(*p, argv, argc, path);
+  p->start_ns = ktime::now_ns();
   for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
   p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
   p->limits[kRlimitNofile] = {1024, 4096};
@@ -453,6 +469,10 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
     if (parent->cwd) child->cwd = ramfs::NodeRef::share(*parent->cwd);
   }
   child->umask.store(parent->umask.load());
+  __builtin_memcpy(child->cmdline, parent->cmdline, sizeof(child->cmdline));
+  child->cmdline_length = parent->cmdline_length;
+  __builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
+  child->start_ns = ktime::now_ns();
   parent->space->get();
   child->space = parent->space;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
@@ -565,6 +585,7 @@ std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) 
   set_gs_base(*self, 0);
   p->files->close_on_exec();
   copy_name(*p, args.path);
+  record_command(*p, args.argv, args.argc, args.path);
   {
     smp::Guard g{p->actions_lock};
     constexpr std::uint64_t kSigIgn = 1;
@@ -753,6 +774,45 @@ std::int64_t session_of(int pid) {
   smp::Guard g{g_tree_lock};
   Process* p = pid == 0 ? self : find_locked(pid);
   return p == nullptr ? -3 : p->sid;
+}
+
+bool snapshot_process(int pid, ProcessSnapshot* out) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pid != pid) continue;
+    out->pid = p->pid;
+    out->ppid = p->parent_pid;
+    out->pgid = p->pgid;
+    out->sid = p->sid;
+    __builtin_memcpy(out->name, p->name, sizeof(out->name));
+    out->state = p->zombie ? 'Z' : 'R';
+    out->threads = p->live_threads.load();
+    out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
+    out->start_ns = p->start_ns;
+    __builtin_memcpy(out->cmdline, p->cmdline, sizeof(out->cmdline));
+    out->cmdline_length = p->cmdline_length;
+    __builtin_memcpy(out->exe, p->exe, sizeof(out->exe));
+    return true;
+  }
+  return false;
+}
+
+std::uint32_t list_processes(int* pids, std::uint32_t max) {
+  smp::Guard g{g_tree_lock};
+  std::uint32_t n = 0;
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (n < max) {
+      // Insertion into ascending order (the list is newest first).
+      std::uint32_t at = n;
+      while (at > 0 && pids[at - 1] > p->pid) {
+        pids[at] = pids[at - 1];
+        --at;
+      }
+      pids[at] = p->pid;
+    }
+    ++n;
+  }
+  return n;
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

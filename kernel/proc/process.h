@@ -118,6 +118,12 @@ struct Process {
   int pgid = 0;        // process group (tree lock)
   int sid = 0;         // session (tree lock)
   bool did_exec = false;  // tree lock: setpgid on a child that has exec'd is EACCES
+  // The program's arguments, NUL-separated, and its path, as exec was given them
+  // (/proc/PID/cmdline, /proc/PID/exe). Replaced at exec under the tree lock.
+  char cmdline[512] = {};
+  std::uint32_t cmdline_length = 0;
+  char exe[128] = {};
+  std::uint64_t start_ns = 0;  // when it was made (monotonic)
   Process* parent = nullptr;         // tree lock (null for process 1)
   Process* first_child = nullptr;    // tree lock
   Process* next_sibling = nullptr;   // tree lock
@@ -224,6 +230,23 @@ std::int64_t set_process_group(int pid, int pgid);
 std::int64_t process_group_of(int pid);
 std::int64_t new_session();
 std::int64_t session_of(int pid);
+
+// What /proc shows of a process: a snapshot taken under the tree lock.
+struct ProcessSnapshot {
+  int pid = 0, ppid = 0, pgid = 0, sid = 0;
+  char name[16] = {};
+  char state = 'R';  // R running or runnable, S sleeping, Z zombie
+  std::uint32_t threads = 0;
+  std::uint64_t resident_pages = 0;
+  std::uint64_t start_ns = 0;
+  char cmdline[512] = {};
+  std::uint32_t cmdline_length = 0;
+  char exe[128] = {};
+};
+// The snapshot of `pid` (false: no such process).
+bool snapshot_process(int pid, ProcessSnapshot* out);
+// Up to `max` process IDs, ascending; returns how many there are in all.
+std::uint32_t list_processes(int* pids, std::uint32_t max);
 
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();
