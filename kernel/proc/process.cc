@@ -797,6 +797,17 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
   return false;
 }
 
+kvm::AddressSpace* acquire_space(int pid) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pid != pid) continue;
+    if (p->space == nullptr) return nullptr;
+    p->space->get();
+    return p->space;
+  }
+  return nullptr;
+}
+
 std::uint32_t list_processes(int* pids, std::uint32_t max) {
   smp::Guard g{g_tree_lock};
   std::uint32_t n = 0;

@@ -245,6 +245,9 @@ struct ProcessSnapshot {
 };
 // The snapshot of `pid` (false: no such process).
 bool snapshot_process(int pid, ProcessSnapshot* out);
+// A reference to the address space of `pid` (put() it when done), or null (no such process,
+// or a zombie).
+kvm::AddressSpace* acquire_space(int pid);
 // Up to `max` process IDs, ascending; returns how many there are in all.
 std::uint32_t list_processes(int* pids, std::uint32_t max);
 

@@ -105,6 +105,17 @@ class AddressSpace {
   // False when part of the range is outside every region or memory ran out.
   bool write(std::uint64_t addr, const void* data, std::uint64_t size);
 
+  // Calls fn(start, end, prot, kind) for every region in address order, under the lock
+  // (/proc/PID/maps). `fn` must not touch this space.
+  template <typename Fn>
+  void for_each_region(Fn&& fn) {
+    sched::MutexGuard guard(lock_);
+    for (sched::RbNode* n = vmas_.first(); n != nullptr; n = VmaTree::next(n)) {
+      const Vma* v = reinterpret_cast<const Vma*>(n);
+      fn(v->start, v->end, v->prot, v->kind);
+    }
+  }
+
   std::uint64_t pml4_phys() const { return tables_.pml4_phys(); }
   smp::TlbCpuSet& cpus() { return cpus_; }
   // Frames of user pages currently mapped (for the leak checks of tests).
