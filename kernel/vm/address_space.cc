@@ -399,7 +399,15 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
   for (std::uint64_t p = addr; p < end; p += kPageSize) {
     if (find(p) == nullptr) return kENOMEM;
   }
-  release_pages(addr, end);
+  // MAP_SHARED pages keep their contents, as on Linux, where the shared object still holds
+  // them after the mapping dropped its pages (and here a page shared with another process
+  // would otherwise stop being shared).
+  for (std::uint64_t p = addr; p < end;) {
+    Vma* v = find(p);
+    const std::uint64_t stop = v->end < end ? v->end : end;
+    if ((v->kind & kVmaShared) == 0) release_pages(p, stop);
+    p = stop;
+  }
   return 0;
 }
 
@@ -495,6 +503,30 @@ bool AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
   return populate(page, v->prot, (v->kind & kVmaShared) != 0, &phys);
 }
 
+bool AddressSpace::populate_shared(std::uint64_t page, std::uint32_t prot) {
+  if (prot != 0) {
+    std::uint64_t phys;
+    return populate(page, prot, true, &phys);
+  }
+  // PROT_NONE: a zeroed frame parked, shared below with the other parked pages.
+  if (find_parked(page) != nullptr) return true;
+  auto* parked = new (std::nothrow) ParkedPage;
+  auto frame = mm::alloc_frames(1);
+  if (parked == nullptr || !frame) {
+    delete parked;
+    if (frame) UserTableFrames::free_frame(frame.value());
+    return false;
+  }
+  auto* words = mm::phys_to<std::uint64_t>(frame.value());
+  for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+  parked->addr = page;
+  parked->phys = frame.value();
+  parked_.insert(parked->node);
+  resident_.fetch_add(1, std::memory_order_relaxed);
+  g_total_resident.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 bool AddressSpace::make_writable(std::uint64_t page, const Vma& v, std::uint64_t old,
                                  std::uint64_t* phys) {
   if ((v.kind & kVmaShared) != 0) {
@@ -564,6 +596,12 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
       child->vmas_.insert(copy->node);
       const bool shared = (v.kind & kVmaShared) != 0;
       for (std::uint64_t page = v.start; page < v.end; page += kPageSize) {
+        // MAP_SHARED memory has no backing object that a later first touch could find: every
+        // page of it is made now, so that both spaces map the same frame.
+        if (shared && !populate_shared(page, v.prot)) {
+          ok = false;
+          break;
+        }
         auto t = tables_.translate(page);
         if (!t) continue;
         const std::uint64_t phys = t.value().phys & ~(kPageSize - 1);

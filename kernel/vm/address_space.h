@@ -89,7 +89,8 @@ class AddressSpace {
   int unmap(std::uint64_t addr, std::uint64_t length);
   // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, as Linux).
   int protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot);
-  // madvise(MADV_DONTNEED): the pages read as zero again.
+  // madvise(MADV_DONTNEED): private pages read as zero again; MAP_SHARED ones keep their
+  // contents (Linux's shared memory object keeps them).
   int discard(std::uint64_t addr, std::uint64_t length);
   // brk: sets the break (0: query) and returns the break in effect afterwards.
   std::uint64_t brk(std::uint64_t new_break);
@@ -148,6 +149,8 @@ class AddressSpace {
   int remove_range(std::uint64_t start, std::uint64_t end);  // regions and pages
   void release_pages(std::uint64_t start, std::uint64_t end);  // pages only, after a shootdown
   bool populate(std::uint64_t page, std::uint32_t prot, bool shared, std::uint64_t* phys);
+  // Makes sure `page` of a MAP_SHARED region has a frame (mapped, or parked under PROT_NONE).
+  bool populate_shared(std::uint64_t page, std::uint32_t prot);
   // A write to `page` (mapped read-only to frame `old` in region `v`, which allows writes):
   // copy-on-write. The frame goes on being used when no other space shares it, else the page
   // gets a copy. Sets *phys to the frame mapped writable now; false when memory ran out.
