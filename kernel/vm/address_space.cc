@@ -68,6 +68,29 @@ paging::PageFlags flags_for(std::uint32_t prot) {
 
 Vma* vma_of(sched::RbNode* n) { return reinterpret_cast<Vma*>(n); }
 
+// The first page at or after `from` (below `end`) that a page table covers: skips every span
+// whose entry is absent at an upper level, by reading the tables under `pml4` (the caller holds
+// the space's lock). So a fork walks the populated tables of a large, mostly untouched region,
+// not each of its pages. User pages are 4 KiB: no large entries below the user top.
+std::uint64_t skip_unmapped(std::uint64_t pml4, std::uint64_t from, std::uint64_t end) {
+  constexpr std::uint64_t kIndexMask = 511;  // 512 entries per table
+  while (from < end) {
+    const std::uint64_t* table = mm::phys_to<std::uint64_t>(pml4);
+    int level = 4;
+    for (; level > 1; --level) {
+      const int shift = 12 + 9 * (level - 1);
+      const std::uint64_t entry = table[(from >> shift) & kIndexMask];
+      if ((entry & paging::pte::kPresent) == 0) break;
+      if ((entry & paging::pte::kLargePage) != 0) return from;
+      table = mm::phys_to<std::uint64_t>(entry & paging::pte::kAddress4K);
+    }
+    if (level == 1) return from;
+    const std::uint64_t span = 1ull << (12 + 9 * (level - 1));
+    from = (from & ~(span - 1)) + span;
+  }
+  return end;
+}
+
 // Pages freed by an unmap wait here until the shootdown has reached every CPU; then they go.
 // Bounded: a larger range is unmapped in several rounds.
 struct PendingFrames {
@@ -596,6 +619,10 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
       child->vmas_.insert(copy->node);
       const bool shared = (v.kind & kVmaShared) != 0;
       for (std::uint64_t page = v.start; page < v.end; page += kPageSize) {
+        if (!shared) {
+          page = skip_unmapped(tables_.pml4_phys(), page, v.end);
+          if (page >= v.end) break;
+        }
         // MAP_SHARED memory has no backing object that a later first touch could find: every
         // page of it is made now, so that both spaces map the same frame.
         if (shared && !populate_shared(page, v.prot)) {
