@@ -5,6 +5,9 @@
 // switch hook loads (address space, kernel entry stack, FS/GS bases). All threads of a process
 // share its address space and run on any CPU their affinity allows.
 //
+// A new process comes from fork_process (its own copy-on-write address space) or vfork_process
+// (sharing its parent's until it execs).
+//
 // Lifetime: a process lives until its last thread has exited; then its address space goes
 // (kvm::AddressSpace::put) and, for process 1, the kernel reports the exit status and stops.
 // Exited threads are joined and freed by the reaper thread (their stacks cannot be freed by
@@ -165,7 +168,8 @@ void set_gs_base(UserThread& self, std::uint64_t base);
 
 // vfork (and clone with CLONE_VM|CLONE_VFORK): a child process sharing the caller's address
 // space, whose one thread resumes from `frame` (rax 0; on `stack` when nonzero); the caller
-// sleeps until the child has exec'd or exited. Returns the child's PID or -errno.
+// sleeps until the child has exec'd or exited. Returns the child's PID or -errno (EAGAIN at
+// the process limits, as fork_process; ENOMEM).
 std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stack);
 
 // fork (and clone without CLONE_VM): what clone's arguments ask besides a copy.
