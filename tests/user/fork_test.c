@@ -8,12 +8,14 @@
  * Parent and child meet through words in a MAP_SHARED page; every wait has a deadline. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +151,21 @@ static void test_shared_and_private_mappings(void) {
   tap_ok(all_bytes(mine, bytes, 1), "MAP_PRIVATE anonymous memory written by the child is not");
   munmap(both, bytes);
   munmap(mine, bytes);
+}
+
+/* clone as glibc's fork calls it: SIGCHLD with the TID words. PARENT_SETTID writes the
+ * parent's memory, CHILD_SETTID the child's only. */
+static void test_clone_settid(void) {
+  static volatile int parent_word, child_word;
+  parent_word = child_word = 0;
+  long pid = syscall(SYS_clone, (long)(CLONE_PARENT_SETTID | CLONE_CHILD_SETTID | SIGCHLD), 0L,
+                     &parent_word, &child_word, 0L);
+  if (pid == 0) _exit(child_word == (int)syscall(SYS_getpid) ? 0 : 1);
+  int child = pid > 0 ? reap((pid_t)pid) : -1;
+  tap_ok(pid > 0 && child == 0 && parent_word == pid && child_word == 0,
+         "clone(SIGCHLD|PARENT_SETTID|CHILD_SETTID): the parent's word holds the pid (%d), "
+         "the child's copy its own, the parent's copy stays 0 (%d), child %d",
+         parent_word, child_word, child);
 }
 
 /* Pages made PROT_NONE before the fork (parked, with their contents) come back in both with
@@ -357,7 +374,7 @@ static void test_fork_bomb(void) {
 }
 
 int main(void) {
-  tap_plan(17);
+  tap_plan(18);
   shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (shared == MAP_FAILED) {
     tap_note("mmap(MAP_SHARED) failed: %d", errno);
@@ -368,6 +385,7 @@ int main(void) {
   test_buffer();
   test_shared_and_private_mappings();
   test_prot_none();
+  test_clone_settid();
   test_three_sharers();
   test_cross_cpu();
   test_many_children();
