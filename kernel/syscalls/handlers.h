@@ -50,6 +50,7 @@ PLEIADES_SYSCALL(sys_getcpu);
 PLEIADES_SYSCALL(sys_getrandom);
 PLEIADES_SYSCALL(sys_clone);
 PLEIADES_SYSCALL(sys_futex);
+PLEIADES_SYSCALL(sys_fork);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);

@@ -53,6 +53,7 @@ struct Table {
     handlers[nr::kGetrandom] = &sys_getrandom;
     handlers[nr::kClone] = &sys_clone;
     handlers[nr::kFutex] = &sys_futex;
+    handlers[nr::kFork] = &sys_fork;
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
