@@ -519,7 +519,7 @@ klib::Result<int, int> fork_process(const arch::InterruptFrame& frame, const For
   initial.start_frame = start;
   initial.fs_base = options.set_tls ? options.tls : self->fs_base;
   initial.gs_base = self->gs_base;
-  initial.signal_mask = self->signal_mask;
+  initial.signal_mask.store(self->signal_mask.load());
   initial.clear_child_tid = options.clear_child_tid;
   auto created = create_user_thread(child, initial, kthreads::current()->affinity, child->pid);
   if (!created) {

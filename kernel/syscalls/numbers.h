@@ -118,6 +118,8 @@ inline constexpr unsigned kSysinfo = 99;
 inline constexpr unsigned kPrctl = 157;
 inline constexpr unsigned kTime = 201;
 
+inline constexpr unsigned kReboot = 169;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 
