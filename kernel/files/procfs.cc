@@ -100,7 +100,9 @@ void write_pid_stat(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
   fmt::format_to(out, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 {} 0 {} ", s.pid, s.name,
                  s.state, s.ppid, s.pgid, s.sid, s.threads, start_ticks,
                  s.resident_pages);
-  fmt::format_to(out, "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n");
+  // rsslim, 12 fields of addresses and signal sets, exit_signal 17, then processor (39).
+  fmt::format_to(out, "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+                 s.cpu);
 }
 
 void write_pid_status(fmt::Sink& out, const kproc::ProcessSnapshot& s) {

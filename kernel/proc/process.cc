@@ -869,6 +869,12 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     __builtin_memcpy(out->name, p->name, sizeof(out->name));
     out->state = p->zombie ? 'Z' : 'R';
     out->threads = p->live_threads.load();
+    {
+      smp::Guard t{p->threads_lock};
+      if (p->threads != nullptr && p->threads->kthread != nullptr) {
+        out->cpu = platform::to_index(p->threads->kthread->cpu.load());
+      }
+    }
     out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
     out->start_ns = p->start_ns;
     __builtin_memcpy(out->cmdline, p->cmdline, sizeof(out->cmdline));

@@ -261,6 +261,7 @@ struct ProcessSnapshot {
   char name[16] = {};
   char state = 'R';  // R running or runnable, S sleeping, Z zombie
   std::uint32_t threads = 0;
+  std::uint32_t cpu = 0;  // where its first thread last ran
   std::uint64_t resident_pages = 0;
   std::uint64_t start_ns = 0;
   char cmdline[512] = {};
