@@ -16,6 +16,8 @@ namespace pte = paging::pte;
 
 constexpr std::uint64_t kKernel = 0xffffffff80000000;
 constexpr std::uint64_t kDirect = 0xffff800000000000;
+// A user-half address: there unmap frees every table that becomes empty.
+constexpr std::uint64_t kUser = 0x0000000000400000;
 constexpr std::uint64_t k4K = paging::kPageSize4K;
 constexpr std::uint64_t k2M = paging::kPageSize2M;
 constexpr std::uint64_t k1G = paging::kPageSize1G;
@@ -198,19 +200,29 @@ TEST_F(PageTablesTest, PartialUnmapSplits1GPageInto2M) {
 }
 
 TEST_F(PageTablesTest, UnmapFreesEmptyTables) {
+  ASSERT_TRUE(tables_.map(kUser, 0x100000, 3 * k4K, paging::kKernelData, PageSize::k4K).ok());
+  EXPECT_EQ(frames_.in_use(), 4u);
+  ASSERT_TRUE(tables_.unmap(kUser, k4K).ok());
+  EXPECT_EQ(frames_.in_use(), 4u);  // PT still holds two pages
+  ASSERT_TRUE(tables_.unmap(kUser + k4K, 2 * k4K).ok());
+  EXPECT_EQ(frames_.in_use(), 1u);
+  EXPECT_EQ(entry(kUser, 4), 0u);
+}
+
+// The PML4's children in the kernel half stay: every address space shares them by copying
+// the kernel PML4's upper entries (mm::copy_kernel_half), so they must never be freed.
+TEST_F(PageTablesTest, UnmapKeepsTheKernelHalfPdpts) {
   ASSERT_TRUE(tables_.map(kKernel, 0x100000, 3 * k4K, paging::kKernelData, PageSize::k4K).ok());
   EXPECT_EQ(frames_.in_use(), 4u);
-  ASSERT_TRUE(tables_.unmap(kKernel, k4K).ok());
-  EXPECT_EQ(frames_.in_use(), 4u);  // PT still holds two pages
-  ASSERT_TRUE(tables_.unmap(kKernel + k4K, 2 * k4K).ok());
-  EXPECT_EQ(frames_.in_use(), 1u);
-  EXPECT_EQ(entry(kKernel, 4), 0u);
+  ASSERT_TRUE(tables_.unmap(kKernel, 3 * k4K).ok());
+  EXPECT_EQ(frames_.in_use(), 2u);  // PML4 and the PDPT
+  EXPECT_NE(entry(kKernel, 4) & pte::kPresent, 0u);
 }
 
 TEST_F(PageTablesTest, UnmapSkipsHoles) {
-  ASSERT_TRUE(tables_.map(kKernel + k2M, 0x100000, k4K, paging::kKernelData, PageSize::k4K).ok());
-  ASSERT_TRUE(tables_.unmap(kKernel, 4 * k2M).ok());
-  EXPECT_FALSE(tables_.translate(kKernel + k2M).ok());
+  ASSERT_TRUE(tables_.map(kUser + k2M, 0x100000, k4K, paging::kKernelData, PageSize::k4K).ok());
+  ASSERT_TRUE(tables_.unmap(kUser, 4 * k2M).ok());
+  EXPECT_FALSE(tables_.translate(kUser + k2M).ok());
   EXPECT_EQ(frames_.in_use(), 1u);
 }
 
@@ -275,12 +287,12 @@ TEST_F(PageTablesTest, OutOfFramesIsAnErrorAndLeaksNothing) {
 
 TEST_F(PageTablesTest, OutOfFramesMidRangeRollsBack) {
   frames_.set_limit(4);  // enough for the first page table, not the second
-  auto r = tables_.map(kKernel + k2M - k4K, 0x100000, 2 * k4K, paging::kKernelData,
+  auto r = tables_.map(kUser + k2M - k4K, 0x100000, 2 * k4K, paging::kKernelData,
                        PageSize::k4K);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kOutOfFrames);
-  EXPECT_EQ(r.error().address, kKernel + k2M);
-  EXPECT_FALSE(tables_.translate(kKernel + k2M - k4K).ok());
+  EXPECT_EQ(r.error().address, kUser + k2M);
+  EXPECT_FALSE(tables_.translate(kUser + k2M - k4K).ok());
   EXPECT_EQ(frames_.in_use(), 1u);
 }
 

@@ -69,6 +69,7 @@ std::vector<std::string> documented_words(const cmdline::Option& o) {
         if (value == "N") value = "2";
         if (value == "ID") value = "0x40";
         if (value == "PATTERN") value = "core_*";
+        if (value == "PATH") value = "/bin/sh";
         words.push_back(key + value);
         v = bar + 1;
       }
