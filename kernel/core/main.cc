@@ -172,7 +172,15 @@ bool run_benchmarks() {
     kproc::init();
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
-    if (named || kproc::file_exists(init)) (void)kproc::start_init(init, g_init_arguments);
+    if ((named || kproc::file_exists(init)) && kproc::start_init(init, g_init_arguments)) {
+      klog::info("boot complete; process 1 runs");
+      const int status = kproc::wait_for_init_end();
+      kcpus::print_lockstat_if_requested();
+      if (g_options.core.qemu_exit) {
+        power::qemu_exit(status == 0 ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
+      }
+      power::power_off();
+    }
   } else if (g_options.core.init_path.length != 0) {
     klog::warn("init: not started: user programs need the scheduler (sched=on)");
   }

@@ -15,11 +15,26 @@ constexpr std::uint16_t kEtDyn = 3;
 constexpr std::uint16_t kEmX86_64 = 62;
 
 enum EhdrField : std::uint64_t {
-  kEiClass = 4, kEiData = 5, kEiVersion = 6, kEType = 16, kEMachine = 18, kEVersion = 20,
-  kEEntry = 24, kEPhoff = 32, kEEhsize = 52, kEPhentsize = 54, kEPhnum = 56,
+  kEiClass = 4,
+  kEiData = 5,
+  kEiVersion = 6,
+  kEType = 16,
+  kEMachine = 18,
+  kEVersion = 20,
+  kEEntry = 24,
+  kEPhoff = 32,
+  kEEhsize = 52,
+  kEPhentsize = 54,
+  kEPhnum = 56,
 };
 enum PhdrField : std::uint64_t {
-  kPType = 0, kPFlags = 4, kPOffset = 8, kPVaddr = 16, kPFilesz = 32, kPMemsz = 40, kPAlign = 48,
+  kPType = 0,
+  kPFlags = 4,
+  kPOffset = 8,
+  kPVaddr = 16,
+  kPFilesz = 32,
+  kPMemsz = 40,
+  kPAlign = 48,
 };
 
 constexpr std::uint32_t kPtLoad = 1;
@@ -49,8 +64,11 @@ struct Phdr {
 
 Phdr read_phdr(const std::uint8_t* p) {
   return Phdr{static_cast<std::uint32_t>(load(p + kPType, 4)),
-              static_cast<std::uint32_t>(load(p + kPFlags, 4)), load(p + kPOffset, 8),
-              load(p + kPVaddr, 8), load(p + kPFilesz, 8), load(p + kPMemsz, 8),
+              static_cast<std::uint32_t>(load(p + kPFlags, 4)),
+              load(p + kPOffset, 8),
+              load(p + kPVaddr, 8),
+              load(p + kPFilesz, 8),
+              load(p + kPMemsz, 8),
               load(p + kPAlign, 8)};
 }
 
@@ -66,7 +84,8 @@ klib::Unexpected<ElfError> fail(ElfErrorKind kind, std::int32_t header, std::uin
 bool in_file_bytes(const ElfImage& image, std::uint64_t vaddr, std::uint64_t size) {
   for (std::uint32_t i = 0; i < image.segment_count; ++i) {
     const ElfSegment& s = image.segments[i];
-    if (vaddr >= s.vaddr && vaddr - s.vaddr <= s.file_size && size <= s.file_size - (vaddr - s.vaddr)) {
+    if (vaddr >= s.vaddr && vaddr - s.vaddr <= s.file_size &&
+        size <= s.file_size - (vaddr - s.vaddr)) {
       return true;
     }
   }
@@ -87,7 +106,9 @@ klib::Result<void, ElfError> add_segment(ElfImage& image, const Phdr& ph, std::i
     return fail(ElfErrorKind::kSegmentPastEnd, index, ph.offset);
   }
   // The page-rounded end must be representable too.
-  if (ph.memsz > kMax - kPageMask - ph.vaddr) return fail(ElfErrorKind::kSegmentWraps, index, ph.vaddr);
+  if (ph.memsz > kMax - kPageMask - ph.vaddr) {
+    return fail(ElfErrorKind::kSegmentWraps, index, ph.vaddr);
+  }
   if (!good_align(ph.align)) return fail(ElfErrorKind::kBadAlignment, index, ph.align);
   // Mapped page by page: a file page must land on a memory page at the same offset in it.
   if ((ph.vaddr & kPageMask) != (ph.offset & kPageMask)) {
@@ -153,8 +174,10 @@ const char* describe(ElfErrorKind kind) {
     case ElfErrorKind::kBadType: return "not an executable (e_type neither ET_EXEC nor ET_DYN)";
     case ElfErrorKind::kBadHeaderSize: return "ELF header size is not 64 (e_ehsize)";
     case ElfErrorKind::kBadProgramHeaderSize: return "program header size is not 56 (e_phentsize)";
-    case ElfErrorKind::kBadProgramHeaderCount: return "program header count 0 or too large (e_phnum)";
-    case ElfErrorKind::kProgramHeadersPastEnd: return "program headers run past the end of the file";
+    case ElfErrorKind::kBadProgramHeaderCount:
+      return "program header count 0 or too large (e_phnum)";
+    case ElfErrorKind::kProgramHeadersPastEnd:
+      return "program headers run past the end of the file";
     case ElfErrorKind::kDynamicallyLinked: return "dynamically linked (PT_INTERP): not supported";
     case ElfErrorKind::kDuplicateHeader: return "second PT_PHDR, PT_TLS or PT_GNU_STACK";
     case ElfErrorKind::kTooManySegments: return "too many PT_LOAD segments";
@@ -164,16 +187,20 @@ const char* describe(ElfErrorKind kind) {
     case ElfErrorKind::kSegmentPastEnd: return "segment runs past the end of the file";
     case ElfErrorKind::kSegmentWraps: return "segment wraps around the address space";
     case ElfErrorKind::kBadAlignment: return "segment alignment not a power of two up to 1 GiB";
-    case ElfErrorKind::kMisalignedSegment: return "segment address and file offset differ modulo the page size";
-    case ElfErrorKind::kSegmentsOutOfOrder: return "PT_LOAD segments not in ascending address order";
+    case ElfErrorKind::kMisalignedSegment:
+      return "segment address and file offset differ modulo the page size";
+    case ElfErrorKind::kSegmentsOutOfOrder:
+      return "PT_LOAD segments not in ascending address order";
     case ElfErrorKind::kSegmentsOverlap: return "PT_LOAD segments overlap";
     case ElfErrorKind::kOutsideUserRange: return "segment outside the user address range";
     case ElfErrorKind::kImageTooLarge: return "position-independent image spans 1 TiB or more";
     case ElfErrorKind::kWritableExecutable: return "segment is writable and executable";
-    case ElfErrorKind::kSharedPageWritableExecutable: return "segments sharing a page would make it writable and executable";
+    case ElfErrorKind::kSharedPageWritableExecutable:
+      return "segments sharing a page would make it writable and executable";
     case ElfErrorKind::kEntryNotExecutable: return "entry point outside every executable segment";
     case ElfErrorKind::kPhdrNotLoaded: return "program headers are not inside a loaded segment";
-    case ElfErrorKind::kBadTls: return "bad PT_TLS (sizes, alignment, or not inside a loaded segment)";
+    case ElfErrorKind::kBadTls:
+      return "bad PT_TLS (sizes, alignment, or not inside a loaded segment)";
     case ElfErrorKind::kBadLoadBase: return "load base misaligned, or the image does not fit there";
   }
   return "?";
@@ -238,9 +265,7 @@ klib::Result<ElfImage, ElfError> parse_elf(const std::uint8_t* data, std::uint64
     const Phdr ph = read_phdr(table + i * kPhdrSize);
     const auto index = static_cast<std::int32_t>(i);
     switch (ph.type) {
-      case kPtLoad:
-        TRY_OK(add_segment(image, ph, index, size, last_w, last_x));
-        break;
+      case kPtLoad: TRY_OK(add_segment(image, ph, index, size, last_w, last_x)); break;
       case kPtPhdr:
         if (have_phdr) return fail(ElfErrorKind::kDuplicateHeader, index, ph.type);
         have_phdr = true;
@@ -260,8 +285,7 @@ klib::Result<ElfImage, ElfError> parse_elf(const std::uint8_t* data, std::uint64
         have_stack = true;
         image.stack_executable = (ph.flags & kPfX) != 0;
         break;
-      default:
-        break;  // PT_DYNAMIC, PT_NOTE, PT_GNU_RELRO, PT_GNU_PROPERTY, ...: nothing to map
+      default: break;  // PT_DYNAMIC, PT_NOTE, PT_GNU_RELRO, PT_GNU_PROPERTY, ...: nothing to map
     }
   }
   if (image.segment_count == 0) return fail(ElfErrorKind::kNoLoadSegment, -1, 0);
@@ -275,7 +299,9 @@ klib::Result<ElfImage, ElfError> parse_elf(const std::uint8_t* data, std::uint64
   bool entry_ok = false;
   for (std::uint32_t i = 0; i < image.segment_count; ++i) {
     const ElfSegment& s = image.segments[i];
-    if (s.executable && image.entry >= s.vaddr && image.entry - s.vaddr < s.mem_size) entry_ok = true;
+    if (s.executable && image.entry >= s.vaddr && image.entry - s.vaddr < s.mem_size) {
+      entry_ok = true;
+    }
   }
   if (!entry_ok) return fail(ElfErrorKind::kEntryNotExecutable, -1, image.entry);
 

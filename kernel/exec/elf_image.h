@@ -80,41 +80,44 @@ struct ElfImage {
   std::uint64_t end = 0;            // end of the last page of the highest segment
   std::uint64_t align = kPageSize;  // the largest p_align of the segments, at least a page
   ElfTls tls;
-  bool stack_executable = false;    // PT_GNU_STACK has PF_X (absent: not executable, as on Linux x86-64)
+  // PT_GNU_STACK has PF_X (absent: not executable, as on Linux x86-64).
+  bool stack_executable = false;
 };
 
 enum class ElfErrorKind : std::uint8_t {
-  kTruncated,                // shorter than the ELF header (value: file size)
-  kBadMagic,                 // not \x7fELF
-  kNotElf64,                 // EI_CLASS is not ELFCLASS64 (value: EI_CLASS)
-  kNotLittleEndian,          // EI_DATA is not ELFDATA2LSB (value: EI_DATA)
-  kBadVersion,               // EI_VERSION or e_version is not EV_CURRENT (value: it)
-  kNotX86_64,                // e_machine is not EM_X86_64 (value: e_machine)
-  kBadType,                  // e_type neither ET_EXEC nor ET_DYN (value: e_type)
-  kBadHeaderSize,            // e_ehsize is not 64 (value: e_ehsize)
-  kBadProgramHeaderSize,     // e_phentsize is not 56 (value: e_phentsize)
-  kBadProgramHeaderCount,    // e_phnum is 0 or above kMaxProgramHeaders (value: e_phnum)
-  kProgramHeadersPastEnd,    // the table runs past the file's end (value: e_phoff)
-  kDynamicallyLinked,        // a PT_INTERP (value: its p_offset)
-  kDuplicateHeader,          // a second PT_PHDR, PT_TLS or PT_GNU_STACK (value: p_type)
-  kTooManySegments,          // more PT_LOADs than kMaxLoadSegments (value: kMaxLoadSegments)
-  kNoLoadSegment,            // no PT_LOAD at all
-  kEmptySegment,             // a PT_LOAD with p_memsz 0
-  kFileSizeAboveMemSize,     // p_filesz > p_memsz (value: p_filesz)
-  kSegmentPastEnd,           // p_offset + p_filesz past the file's end or wrapping (value: p_offset)
-  kSegmentWraps,             // p_vaddr + p_memsz, page-rounded, wraps (value: p_vaddr)
-  kBadAlignment,             // p_align not 0, 1 or a power of two up to kMaxSegmentAlign (value: p_align)
-  kMisalignedSegment,        // p_vaddr and p_offset differ modulo the page size (value: p_vaddr)
-  kSegmentsOutOfOrder,       // a PT_LOAD below the one before it (value: p_vaddr)
-  kSegmentsOverlap,          // a PT_LOAD starting inside the one before it (value: p_vaddr)
-  kOutsideUserRange,         // ET_EXEC segment below kUserLowest or above kUserTop (value: p_vaddr)
-  kImageTooLarge,            // static-PIE span kMaxPieSpan or more (value: the span)
-  kWritableExecutable,       // a PT_LOAD both writable and executable
-  kSharedPageWritableExecutable,  // two PT_LOADs share a page, one writable and one executable (value: p_vaddr of the second)
-  kEntryNotExecutable,       // e_entry outside every executable PT_LOAD (value: e_entry)
-  kPhdrNotLoaded,            // the program headers are in no PT_LOAD's file bytes (value: their vaddr, or e_phoff)
-  kBadTls,                   // PT_TLS sizes, alignment or place (value: its p_vaddr)
-  kBadLoadBase,              // load_bias: base misaligned or the image would not fit (value: base)
+  kTruncated,              // shorter than the ELF header (value: file size)
+  kBadMagic,               // not \x7fELF
+  kNotElf64,               // EI_CLASS is not ELFCLASS64 (value: EI_CLASS)
+  kNotLittleEndian,        // EI_DATA is not ELFDATA2LSB (value: EI_DATA)
+  kBadVersion,             // EI_VERSION or e_version is not EV_CURRENT (value: it)
+  kNotX86_64,              // e_machine is not EM_X86_64 (value: e_machine)
+  kBadType,                // e_type neither ET_EXEC nor ET_DYN (value: e_type)
+  kBadHeaderSize,          // e_ehsize is not 64 (value: e_ehsize)
+  kBadProgramHeaderSize,   // e_phentsize is not 56 (value: e_phentsize)
+  kBadProgramHeaderCount,  // e_phnum is 0 or above kMaxProgramHeaders (value: e_phnum)
+  kProgramHeadersPastEnd,  // the table runs past the file's end (value: e_phoff)
+  kDynamicallyLinked,      // a PT_INTERP (value: its p_offset)
+  kDuplicateHeader,        // a second PT_PHDR, PT_TLS or PT_GNU_STACK (value: p_type)
+  kTooManySegments,        // more PT_LOADs than kMaxLoadSegments (value: kMaxLoadSegments)
+  kNoLoadSegment,          // no PT_LOAD at all
+  kEmptySegment,           // a PT_LOAD with p_memsz 0
+  kFileSizeAboveMemSize,   // p_filesz > p_memsz (value: p_filesz)
+  kSegmentPastEnd,         // p_offset + p_filesz past the file's end or wrapping (value: p_offset)
+  kSegmentWraps,           // p_vaddr + p_memsz, page-rounded, wraps (value: p_vaddr)
+  kBadAlignment,       // p_align not 0, 1 or a power of two up to kMaxSegmentAlign (value: p_align)
+  kMisalignedSegment,  // p_vaddr and p_offset differ modulo the page size (value: p_vaddr)
+  kSegmentsOutOfOrder,  // a PT_LOAD below the one before it (value: p_vaddr)
+  kSegmentsOverlap,     // a PT_LOAD starting inside the one before it (value: p_vaddr)
+  kOutsideUserRange,    // ET_EXEC segment below kUserLowest or above kUserTop (value: p_vaddr)
+  kImageTooLarge,       // static-PIE span kMaxPieSpan or more (value: the span)
+  kWritableExecutable,  // a PT_LOAD both writable and executable
+  // two PT_LOADs share a page, one writable and one executable (value: p_vaddr of the second)
+  kSharedPageWritableExecutable,
+  kEntryNotExecutable,  // e_entry outside every executable PT_LOAD (value: e_entry)
+  // the program headers are in no PT_LOAD's file bytes (value: their vaddr, or e_phoff)
+  kPhdrNotLoaded,
+  kBadTls,       // PT_TLS sizes, alignment or place (value: its p_vaddr)
+  kBadLoadBase,  // load_bias: base misaligned or the image would not fit (value: base)
 };
 
 // What is wrong and where: `header` is the index of the program header concerned, or -1 for

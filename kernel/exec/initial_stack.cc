@@ -32,7 +32,9 @@ class UserStack {
     for (std::uint64_t i = 0; i < length; ++i) buffer_[at - low_ + i] = from[i];
   }
   void put_word(std::uint64_t at, std::uint64_t value) {
-    for (std::uint64_t i = 0; i < kWord; ++i) buffer_[at - low_ + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    for (std::uint64_t i = 0; i < kWord; ++i) {
+      buffer_[at - low_ + i] = static_cast<std::uint8_t>(value >> (8 * i));
+    }
   }
   // A string and its NUL at `at`; returns the address after it.
   std::uint64_t put_string(std::uint64_t at, const fmt::StringView& s) {
@@ -63,8 +65,9 @@ const char* describe(StackErrorKind kind) {
   return "?";
 }
 
-klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in, std::uint8_t* buffer,
-                                                         std::uint64_t size) {
+klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in,
+                                                          std::uint8_t* buffer,
+                                                          std::uint64_t size) {
   const std::uint64_t top = in.stack_top;
   if (top % kStackAlign != 0 || top > kUserTop || size > top) {
     return fail(StackErrorKind::kBadStackTop, top);
@@ -89,7 +92,9 @@ klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in, 
     (i < argc ? arg_bytes : env_bytes) += s.length + 1;
   }
   if (!clean(in.execfn)) return fail(StackErrorKind::kNulInString, argc + envc);
-  if (in.execfn.length >= kMaxArgBytes) return fail(StackErrorKind::kArgumentsTooLong, in.execfn.length);
+  if (in.execfn.length >= kMaxArgBytes) {
+    return fail(StackErrorKind::kArgumentsTooLong, in.execfn.length);
+  }
   const std::uint64_t execfn_bytes = in.execfn.length + 1;
   const std::uint64_t counted = arg_bytes + env_bytes + execfn_bytes + (argc + envc) * kWord;
   if (counted > kMaxArgBytes) return fail(StackErrorKind::kArgumentsTooLong, counted);

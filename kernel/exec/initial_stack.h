@@ -83,9 +83,9 @@ struct StackInput {
   std::uint64_t hwcap2 = 0;       // Linux's HWCAP2_* bits (ring3mwait, fsgsbase)
   std::uint64_t minsigstksz = 0;  // AT_MINSIGSTKSZ when nonzero; left out when 0
   std::uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
-  bool secure = false;            // AT_SECURE
+  bool secure = false;  // AT_SECURE
   std::uint8_t random[kRandomBytes] = {};
-  std::uint64_t stack_top = 0;    // user address just above the stack; 16-byte aligned
+  std::uint64_t stack_top = 0;  // user address just above the stack; 16-byte aligned
 };
 
 // Where things went, as user addresses: rsp is what the program starts with (pointing at
@@ -95,7 +95,7 @@ struct StackLayout {
   std::uint64_t argv = 0, envp = 0, auxv = 0;  // the pointer arrays
   std::uint64_t arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
   std::uint64_t execfn = 0, platform = 0, random = 0;
-  std::uint32_t argc = 0;  // as written (1 when the input had 0)
+  std::uint32_t argc = 0;       // as written (1 when the input had 0)
   std::uint32_t aux_count = 0;  // pairs written, AT_NULL included
 };
 
@@ -118,7 +118,7 @@ const char* describe(StackErrorKind kind);
 // stack_top), and returns where everything went. The whole buffer is written (zeros where
 // nothing goes), so no earlier kernel data reaches the program. The three E2BIG kinds are what
 // execve reports to its caller; nothing of the buffer is meaningful after an error.
-klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in, std::uint8_t* buffer,
-                                                         std::uint64_t size);
+klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in,
+                                                          std::uint8_t* buffer, std::uint64_t size);
 
 }  // namespace kexec

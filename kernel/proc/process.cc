@@ -13,9 +13,13 @@
 #include "kernel/arch/x86_64/descriptors.h"
 #include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/console/log.h"
-#include "kernel/core/boot_state.h"
 #include "kernel/core/panic.h"
-#include "kernel/core/power.h"
+#include "kernel/mm/heap.h"
+#include "kernel/mm/kernel_heap.h"
+#include "kernel/mm/mm.h"
+#include "kernel/threads/sleep_queue.h"
+#include "kernel/time/clock.h"
+#include "sched/sync/completion.h"
 #include "kernel/cpus/ipi/reschedule.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "sched/sync/semaphore.h"
@@ -41,6 +45,7 @@ sched::Semaphore g_dead_count;
 constinit smp::LockClass kTreeClass{"process-tree", smp::LockRank{21}};
 smp::TicketSpinLock<smp::IrqSave, kTreeClass> g_tree_lock;
 Process* g_init = nullptr;  // process 1, the reaper of orphans (tree lock)
+Process* g_init_process = nullptr;  // process 1 for wait_for_init_end (tree lock)
 
 // A thread that is gone must be off its CPU within this (kthreads::join's own limit is 1 s).
 constexpr std::uint64_t kJoinTimeoutNs = 5'000'000'000;
@@ -65,21 +70,15 @@ void reaper(void*) {
   }
 }
 
-// Process 1 ended: report how, and stop the machine as Linux panics ("Attempted to kill
-// init") would not: here the end of init is the end of the run.
-[[noreturn]] void init_finished(const Process& p) {
-  const int status = p.exit_status.load();
-  const int signal = status & 0x7f;
-  if (signal == 0) {
-    klog::info("init: pid {} ({}) exited with status {}", p.pid, p.name, (status >> 8) & 0xff);
-  } else {
-    klog::info("init: pid {} ({}) killed by signal {}", p.pid, p.name, signal);
-  }
-  if (core::options().core.qemu_exit) {
-    power::qemu_exit(status == 0 ? power::QemuExit::kSuccess : power::QemuExit::kFailure);
-  }
-  power::power_off();
-}
+// What was allocated before process 1 started, for the leak check once it has gone.
+struct Baseline {
+  std::uint32_t kernel_threads = 0;
+  std::uint64_t heap_small = 0, heap_large = 0;
+  std::uint64_t free_bytes = 0;
+};
+Baseline g_baseline;
+sched::Completion g_init_gone;  // completed by init's last thread, after its zombie state
+int g_init_status = 0;
 
 void unlink_thread(Process& p, UserThread* t) {
   smp::Guard g{p.threads_lock};
@@ -224,11 +223,21 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
     // exit() of the last thread without an exit_group before: its code is the status.
     bool expected = false;
     if (p->exiting.compare_exchange_strong(expected, true)) p->exit_status.store(exited_status(code));
-    if (p->pid == 1) init_finished(*p);
     kvm::AddressSpace* space = p->space;
     p->space = nullptr;
     space->put();
-    become_zombie(*p);  // p may be reaped and freed from here on: not touched again
+    if (p->pid == 1) {
+      // Nobody reaps process 1: its end is the end of the run (wait_for_init_end).
+      g_init_status = p->exit_status.load();
+      {
+        smp::Guard g{g_tree_lock};
+        g_init = nullptr;
+      }
+      become_zombie(*p);
+      g_init_gone.complete();
+    } else {
+      become_zombie(*p);  // p may be reaped and freed from here on: not touched again
+    }
   }
   {
     smp::Guard g{g_dead_lock};
@@ -249,6 +258,8 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   // thread spinning in user mode enters the kernel now (its reschedule IPI's return path), and
   // wake those asleep in a futex (their wait ends with EINTR).
   futex_wake_space(p->space);
+  // And the ones asleep in wait4 or in a vfork (their waits re-check `exiting`).
+  (void)p->child_wait.wake_all(kthreads::scheduler());
   {
     smp::Guard g{p->threads_lock};
     for (UserThread* t = p->threads; t != nullptr; t = t->next_in_process) {
@@ -277,6 +288,10 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   if (too_many) klog::warn("init: more than {} arguments; the rest are dropped", kMaxInitArgs);
   const fmt::StringView envp[] = {"HOME=/", "TERM=linux", "PATH=/bin:/sbin:/usr/bin:/usr/sbin"};
 
+  // Counted before anything of process 1 exists (the reaper runs already).
+  const mm::HeapStats heap = mm::kernel_heap()->stats();
+  g_baseline = Baseline{kthreads::live_threads(), heap.small_in_use, heap.large_in_use,
+                        mm::stats().free_bytes};
   auto* p = new (std::nothrow) Process;
   kvm::AddressSpace* space = kvm::AddressSpace::create();
   if (p == nullptr || space == nullptr) {
@@ -321,6 +336,7 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   {
     smp::Guard g{g_tree_lock};
     g_init = p;
+    g_init_process = p;
   }
   klog::info("init: started {} as pid {} ({} arguments)", path, p->pid, argc - 1);
   return true;
@@ -483,6 +499,47 @@ std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) 
   const std::uint32_t mxcsr = 0x1f80;
   asm volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
   return 0;
+}
+
+int wait_for_init_end() {
+  // Process 1 runs as long as it likes: the wait wakes every minute only to sleep again.
+  constexpr std::uint64_t kWakeNs = 60'000'000'000;
+  while (!g_init_gone.wait_for(kWakeNs)) {
+  }
+  const int status = g_init_status;
+  const int signal = status & 0x7f;
+  Process* p;
+  {
+    smp::Guard g{g_tree_lock};
+    p = g_init_process;
+    g_init_process = nullptr;
+  }
+  if (signal == 0) {
+    klog::info("init: pid {} ({}) exited with status {}", p->pid, p->name, (status >> 8) & 0xff);
+  } else {
+    klog::info("init: pid {} ({}) killed by signal {}", p->pid, p->name, signal);
+  }
+  // Its threads (and any orphan's) leave through the reaper: bounded wait, then the count.
+  constexpr std::uint64_t kReapTimeoutNs = 5'000'000'000;
+  const std::uint64_t deadline = ktime::now_ns() + kReapTimeoutNs;
+  while (g_live_threads.load() != 0 && ktime::now_ns() < deadline) kthreads::sleep_for(1'000'000);
+  delete p;
+  g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+  const mm::HeapStats heap = mm::kernel_heap()->stats();
+  const std::uint64_t user_pages = kvm::total_resident_pages();
+  const bool ok = g_live_threads.load() == 0 && g_live_processes.load() == 0 &&
+                  user_pages == 0 && futex_waiters() == 0 &&
+                  kthreads::live_threads() == g_baseline.kernel_threads &&
+                  heap.small_in_use == g_baseline.heap_small &&
+                  heap.large_in_use == g_baseline.heap_large;
+  klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, futex waiters {}, "
+             "kernel threads {} (before init {}), heap objects {}+{} (before {}+{}), free memory "
+             "{} KiB (before {} KiB: stacks and slabs the kernel keeps cached)",
+             ok ? "ok" : "FAILED", g_live_processes.load(), g_live_threads.load(), user_pages,
+             futex_waiters(), kthreads::live_threads(), g_baseline.kernel_threads,
+             heap.small_in_use, heap.large_in_use, g_baseline.heap_small, g_baseline.heap_large,
+             mm::stats().free_bytes / 1024, g_baseline.free_bytes / 1024);
+  return ok ? status : (status != 0 ? status : exited_status(255));
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

@@ -147,6 +147,12 @@ std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& 
 // Returns its PID, 0 (WNOHANG and none yet), or -ECHILD / -EINTR / -EINVAL.
 std::int64_t wait_child(int pid, int* status, bool nohang);
 
+// The kernel's main thread, after start_init: sleeps until process 1 has ended, waits (bounded)
+// for its threads to be reaped, logs its exit status and the leak check (every process, user
+// thread, user page, futex waiter gone; kernel threads and heap objects as before init), and
+// returns the wait status to report: init's own, or a failure when the leak check failed.
+int wait_for_init_end();
+
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();
 

@@ -15,6 +15,7 @@ or on a program that printed fewer points than it planned.
 
 import os
 
+import tap
 from harness import Case, summary_passed
 
 # Lines that only appear when something went wrong.
@@ -123,6 +124,25 @@ def initramfs_case(name, mutation, pattern):
                 status=1, checks=(summary_passed,))
 
 
+# User space (issue 12): process 1 from the initramfs, its exit status reported by the kernel.
+def init_exited(name, status=0):
+    return r"^\[info\] init: pid 1 \(" + name + r"\) exited with status " + str(status) + "$"
+
+
+USER_TESTS_PASSED = r"^user tests: [1-9]\d* passed, 0 failed$"
+# Once process 1 has gone, everything user space held is back (kernel/proc/process.cc).
+LEAK_CHECK_OK = r"^\[info\] user: leak check ok: "
+
+
+def user_tests(name, smp):
+    """The user test programs (/tests/run runs each with vfork, execve and wait4): every TAP
+    point passes, the runner's summary has no failure, and process 1 exits with status 0."""
+    return Case(name=name, smp=smp, archive="test", cmdline="qemu_exit init=/tests/run",
+                expect=(USER_TESTS_PASSED, init_exited("run"), LEAK_CHECK_OK),
+                forbid=NORMAL_FORBIDDEN,
+                status=1, checks=(tap.check_passed,))
+
+
 CASES = [
     Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
@@ -135,6 +155,20 @@ CASES = [
                    r"'\.\.' component"),
     kernel_tests("test-smp2", smp="2"),
     kernel_tests("test-smp4", smp="4"),
+    user_tests("user-tests-smp1", "1"),
+    user_tests("user-tests-smp2", "2"),
+    user_tests("user-tests-smp4", "4"),
+    # A musl program and Debian's static busybox (glibc) as process 1, arguments after `--`.
+    Case(name="user-hello-smp1", smp="1", cmdline="qemu_exit init=/bin/hello -- one two",
+         expect=(r"^hello from user space$", r"^argc = 3$", r'^argv\[2\] = "two"$',
+                 init_exited("hello")), forbid=NORMAL_FORBIDDEN, status=1),
+    Case(name="user-busybox-smp2", smp="2", cmdline="qemu_exit init=/bin/busybox -- uname -a",
+         expect=(r"^Linux pleiades 6\.1\.0-pleiades #1 SMP PREEMPT x86_64 GNU/Linux$",
+                 init_exited("busybox")), forbid=NORMAL_FORBIDDEN, status=1),
+    # An init that is not there: reported, and the kernel carries on to idle.
+    Case(name="user-init-missing-smp1", smp="1", cmdline="init=/bin/nothing",
+         expect=(r"^\[error\] init: cannot run /bin/nothing: /bin/nothing: ENOENT",
+                 r"^\[info\] boot complete; idle$"), forbid=NORMAL_FORBIDDEN, status=None),
     # The CPUs the MADT lists but QEMU does not run (-smp 2,maxcpus=4): not started, no hang.
     smp_case("smp-absent-cpus", "2,maxcpus=4", (smp_online(2, 2),)),
     smp_case("smp-online-4", "4", (smp_online(4, 4),)),

@@ -25,13 +25,17 @@ void check_image(const kexec::ElfImage& image, const std::uint8_t* data, std::si
     if (s.writable && s.executable) std::abort();
     if (s.file_size > s.mem_size || s.mem_size == 0) std::abort();
     if (s.offset > size || s.file_size > size - s.offset) std::abort();
-    if (i > 0 && s.vaddr < image.segments[i - 1].vaddr + image.segments[i - 1].mem_size) std::abort();
+    if (i > 0 && s.vaddr < image.segments[i - 1].vaddr + image.segments[i - 1].mem_size) {
+      std::abort();
+    }
     if (s.page_start() < image.start || s.page_end() > image.end) std::abort();
     if (image.type == kexec::ElfType::kExec &&
         (s.page_start() < kexec::kUserLowest || s.page_end() > kexec::kUserTop)) {
       std::abort();
     }
-    if (s.executable && image.entry >= s.vaddr && image.entry - s.vaddr < s.mem_size) entry_ok = true;
+    if (s.executable && image.entry >= s.vaddr && image.entry - s.vaddr < s.mem_size) {
+      entry_ok = true;
+    }
     for (std::uint64_t b = 0; b < s.file_size; ++b) sum += data[s.offset + b];
   }
   if (!entry_ok) std::abort();

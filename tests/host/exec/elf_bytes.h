@@ -42,11 +42,15 @@ class ElfBytes {
     return v;
   }
   void set(std::size_t at, unsigned size, std::uint64_t value) {
-    for (unsigned i = 0; i < size; ++i) bytes_.at(at + i) = static_cast<std::uint8_t>(value >> (8 * i));
+    for (unsigned i = 0; i < size; ++i) {
+      bytes_.at(at + i) = static_cast<std::uint8_t>(value >> (8 * i));
+    }
   }
   std::size_t phnum() const { return get(kEPhnum, 2); }
   // Offset of field `field` of program header `index`.
-  std::size_t ph(std::size_t index, std::size_t field) const { return get(kEPhoff, 8) + index * 56 + field; }
+  std::size_t ph(std::size_t index, std::size_t field) const {
+    return get(kEPhoff, 8) + index * 56 + field;
+  }
   std::uint64_t ph_get(std::size_t index, std::size_t field) const {
     return get(ph(index, field), field == kPType || field == kPFlags ? 4 : 8);
   }

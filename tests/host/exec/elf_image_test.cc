@@ -129,6 +129,29 @@ TEST(ElfImage, MuslStaticAndStaticPie) {
   }
 }
 
+TEST(ElfImage, GlibcStaticAndStaticPie) {
+  for (const char* name : {"glibc_static", "glibc_pie"}) {
+    const ElfBytes elf(read_file(fixture_path(name)));
+    ASSERT_FALSE(elf.bytes().empty()) << name;
+    auto parsed = elf.parse();
+    ASSERT_TRUE(parsed.ok()) << name << ": " << error_text(parsed.error());
+    expect_matches_headers(elf, parsed.value());
+    EXPECT_EQ(parsed.value().type, name[6] == 's' ? ElfType::kExec : ElfType::kPie) << name;
+    EXPECT_TRUE(parsed.value().tls.present) << name;  // glibc's own thread-local variables
+  }
+}
+
+// Debian's busybox-static: the program the README runs as process 1 (static glibc).
+TEST(ElfImage, DebianBusyboxStatic) {
+  const ElfBytes elf(read_file("/bin/busybox"));
+  if (elf.bytes().empty() || !elf.headers(kPtInterp).empty()) {
+    GTEST_SKIP() << "no static /bin/busybox (Debian package busybox-static)";
+  }
+  auto parsed = elf.parse();
+  ASSERT_TRUE(parsed.ok()) << error_text(parsed.error());
+  expect_matches_headers(elf, parsed.value());
+}
+
 // The test binary itself is linked against the host's C library: PT_INTERP.
 TEST(ElfImage, DynamicallyLinkedHostProgramRefused) {
   const ElfBytes elf(read_file("/proc/self/exe"));
@@ -139,22 +162,25 @@ TEST(ElfImage, DynamicallyLinkedHostProgramRefused) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_EQ(parsed.error().kind, ElfErrorKind::kDynamicallyLinked);
   EXPECT_EQ(parsed.error().header, static_cast<std::int32_t>(interp[0]));
-  EXPECT_EQ(error_text(parsed.error()),
-            "program header " + std::to_string(interp[0]) +
-                ": dynamically linked (PT_INTERP): not supported (value " +
-                [&] {
-                  char v[32];
-                  std::snprintf(v, sizeof(v), "%#llx",
-                                static_cast<unsigned long long>(elf.ph_get(interp[0], kPOffset)));
-                  return std::string(v);
-                }() + ")");
+  EXPECT_EQ(
+      error_text(parsed.error()),
+      "program header " + std::to_string(interp[0]) +
+          ": dynamically linked (PT_INTERP): not supported (value " +
+          [&] {
+            char v[32];
+            std::snprintf(v, sizeof(v), "%#llx",
+                          static_cast<unsigned long long>(elf.ph_get(interp[0], kPOffset)));
+            return std::string(v);
+          }() +
+          ")");
 }
 
 TEST(ElfImage, FileHeaderErrorText) {
   const std::uint8_t short_file[10] = {};
   auto parsed = kexec::parse_elf(short_file, sizeof(short_file));
   ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(error_text(parsed.error()), "file header: file shorter than the ELF header (value 0xa)");
+  EXPECT_EQ(error_text(parsed.error()),
+            "file header: file shorter than the ELF header (value 0xa)");
 }
 
 TEST(ElfImage, LoadBiasPlacesPie) {
@@ -181,10 +207,11 @@ TEST(ElfImage, LoadBiasPlacesPie) {
 
 TEST(ElfImage, LoadBiasHonoursLargestAlignment) {
   // A PIE whose data segment asks for 2 MiB alignment: bases must be 2 MiB multiples.
-  const ElfBytes elf = synthetic_elf(3, 0x1000,
-                                     {{kPtLoad, kPfR | kPfX, 0, 0, 0x1100, 0x1100, 0x1000},
-                                      {kPtLoad, kPfR | kPfW, 0x2000, 0x202000, 0x10, 0x10, 0x200000}},
-                                     0x2010);
+  const ElfBytes elf =
+      synthetic_elf(3, 0x1000,
+                    {{kPtLoad, kPfR | kPfX, 0, 0, 0x1100, 0x1100, 0x1000},
+                     {kPtLoad, kPfR | kPfW, 0x2000, 0x202000, 0x10, 0x10, 0x200000}},
+                    0x2010);
   auto parsed = elf.parse();
   ASSERT_TRUE(parsed.ok()) << error_text(parsed.error());
   EXPECT_EQ(parsed.value().align, 0x200000u);
@@ -198,22 +225,22 @@ const Header kHeaders{kPtLoad, kPfR, 0, 0x400000, 0x200, 0x200, 0x1000};
 // Neighbours may share a page (linkers without -z separate-code write that) unless the page
 // would have to be writable and executable.
 TEST(ElfImage, SharedPages) {
-  const ElfBytes code_then_rodata = synthetic_elf(
-      2, 0x401000,
-      {kHeaders,
-       {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
-       {kPtLoad, kPfR, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
-      0x2000);
+  const ElfBytes code_then_rodata =
+      synthetic_elf(2, 0x401000,
+                    {kHeaders,
+                     {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
+                     {kPtLoad, kPfR, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
+                    0x2000);
   auto ok = code_then_rodata.parse();
   ASSERT_TRUE(ok.ok()) << error_text(ok.error());
   EXPECT_EQ(ok.value().end - ok.value().start, 0x2000u);
 
-  const ElfBytes code_then_data = synthetic_elf(
-      2, 0x401000,
-      {kHeaders,
-       {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
-       {kPtLoad, kPfR | kPfW, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
-      0x2000);
+  const ElfBytes code_then_data =
+      synthetic_elf(2, 0x401000,
+                    {kHeaders,
+                     {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
+                     {kPtLoad, kPfR | kPfW, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
+                    0x2000);
   auto refused = code_then_data.parse();
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ElfErrorKind::kSharedPageWritableExecutable);
@@ -222,25 +249,25 @@ TEST(ElfImage, SharedPages) {
 
   // Three in one page: code, read-only, data. The data shares the page with the code through
   // the read-only segment between them.
-  const ElfBytes three = synthetic_elf(
-      2, 0x401000,
-      {kHeaders,
-       {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x400, 0x400, 0x1000},
-       {kPtLoad, kPfR, 0x1400, 0x401400, 0x400, 0x400, 0x1000},
-       {kPtLoad, kPfR | kPfW, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
-      0x2000);
+  const ElfBytes three =
+      synthetic_elf(2, 0x401000,
+                    {kHeaders,
+                     {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x400, 0x400, 0x1000},
+                     {kPtLoad, kPfR, 0x1400, 0x401400, 0x400, 0x400, 0x1000},
+                     {kPtLoad, kPfR | kPfW, 0x1800, 0x401800, 0x100, 0x100, 0x1000}},
+                    0x2000);
   auto three_refused = three.parse();
   ASSERT_FALSE(three_refused.ok());
   EXPECT_EQ(three_refused.error().kind, ElfErrorKind::kSharedPageWritableExecutable);
   EXPECT_EQ(three_refused.error().header, 3);
 
   // Data on the next page after code that ends mid-page: fine.
-  const ElfBytes next_page = synthetic_elf(
-      2, 0x401000,
-      {kHeaders,
-       {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
-       {kPtLoad, kPfR | kPfW, 0x1800, 0x402800, 0x100, 0x100, 0x1000}},
-      0x2000);
+  const ElfBytes next_page =
+      synthetic_elf(2, 0x401000,
+                    {kHeaders,
+                     {kPtLoad, kPfR | kPfX, 0x1000, 0x401000, 0x800, 0x800, 0x1000},
+                     {kPtLoad, kPfR | kPfW, 0x1800, 0x402800, 0x100, 0x100, 0x1000}},
+                    0x2000);
   EXPECT_TRUE(next_page.parse().ok());
 }
 

@@ -35,7 +35,9 @@ struct UserView {
   std::string string(std::uint64_t at) const {
     EXPECT_GE(at, low());
     std::string s;
-    for (std::uint64_t p = at; p < top && buffer[p - low()] != 0; ++p) s += static_cast<char>(buffer[p - low()]);
+    for (std::uint64_t p = at; p < top && buffer[p - low()] != 0; ++p) {
+      s += static_cast<char>(buffer[p - low()]);
+    }
     EXPECT_LT(at + s.size(), top) << "string not terminated inside the stack";
     return s;
   }
@@ -113,11 +115,11 @@ TEST(InitialStack, ReadsBackAsTheProgramSeesIt) {
 
   // Every entry, with its value, in Linux's order.
   const std::vector<std::pair<std::uint64_t, std::uint64_t>> expected = {
-      {kexec::kAtHwcap, 0x178bfbff}, {kexec::kAtPagesz, 4096},   {kexec::kAtClktck, 100},
-      {kexec::kAtPhdr, 0x400040},    {kexec::kAtPhent, 56},      {kexec::kAtPhnum, 6},
-      {kexec::kAtBase, 0},           {kexec::kAtFlags, 0},       {kexec::kAtEntry, 0x401000},
-      {kexec::kAtUid, 1000},         {kexec::kAtEuid, 1001},     {kexec::kAtGid, 100},
-      {kexec::kAtEgid, 101},         {kexec::kAtSecure, 0},      {kexec::kAtRandom, l.random},
+      {kexec::kAtHwcap, 0x178bfbff}, {kexec::kAtPagesz, 4096},     {kexec::kAtClktck, 100},
+      {kexec::kAtPhdr, 0x400040},    {kexec::kAtPhent, 56},        {kexec::kAtPhnum, 6},
+      {kexec::kAtBase, 0},           {kexec::kAtFlags, 0},         {kexec::kAtEntry, 0x401000},
+      {kexec::kAtUid, 1000},         {kexec::kAtEuid, 1001},       {kexec::kAtGid, 100},
+      {kexec::kAtEgid, 101},         {kexec::kAtSecure, 0},        {kexec::kAtRandom, l.random},
       {kexec::kAtHwcap2, 2},         {kexec::kAtExecfn, l.execfn}, {kexec::kAtPlatform, l.platform},
   };
   EXPECT_EQ(p.auxv, expected);
@@ -132,7 +134,8 @@ TEST(InitialStack, ReadsBackAsTheProgramSeesIt) {
   // zero word at the top; the arrays where the layout says.
   EXPECT_EQ(view.word(kTop - 8), 0u);
   EXPECT_EQ(l.arg_end - l.arg_start, std::string("prog\0-x\0hello world\0", 20).size());
-  EXPECT_EQ(std::memcmp(buffer.data() + (l.arg_start - view.low()), "prog\0-x\0hello world\0", 20), 0);
+  EXPECT_EQ(std::memcmp(buffer.data() + (l.arg_start - view.low()), "prog\0-x\0hello world\0", 20),
+            0);
   EXPECT_EQ(l.env_start, l.arg_end);
   EXPECT_EQ(std::memcmp(buffer.data() + (l.env_start - view.low()), "HOME=/\0TERM=vt100\0", 18), 0);
   EXPECT_EQ(l.env_end, l.execfn);
