@@ -143,6 +143,19 @@ def user_tests(name, smp):
                 status=1, checks=(tap.check_passed,))
 
 
+# The system-call fuzzer (tests/user/syscall_fuzz.c) as process 1 for 10 s: children making
+# random calls from every CPU may die any way they like; the kernel must neither panic nor hang,
+# the fuzzer's TAP passes (every child ended), and once it has gone everything is back.
+FUZZ_SECONDS = 10
+
+
+def user_fuzz(name, smp):
+    return Case(name=name, smp=smp, archive="test",
+                cmdline=f"qemu_exit init=/tests/syscall_fuzz -- {FUZZ_SECONDS}",
+                expect=(r"^ok 2 - every child ended", init_exited("syscall_fuzz"), LEAK_CHECK_OK),
+                forbid=NORMAL_FORBIDDEN, status=1, checks=(tap.check_passed,), timeout=180.0)
+
+
 CASES = [
     Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
@@ -158,6 +171,8 @@ CASES = [
     user_tests("user-tests-smp1", "1"),
     user_tests("user-tests-smp2", "2"),
     user_tests("user-tests-smp4", "4"),
+    user_fuzz("user-fuzz-smp2", "2"),
+    user_fuzz("user-fuzz-smp4", "4"),
     # A musl program and Debian's static busybox (glibc) as process 1, arguments after `--`.
     Case(name="user-hello-smp1", smp="1", cmdline="qemu_exit init=/bin/hello -- one two",
          expect=(r"^hello from user space$", r"^argc = 3$", r'^argv\[2\] = "two"$',

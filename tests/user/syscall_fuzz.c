@@ -54,6 +54,7 @@ enum {
   kChildSliceMs = 1000,  /* one child's share: several children per run (exit paths too) */
   kGraceMs = 15000,      /* a child's end may lag its deadline this much (TCG, loaded host) */
   kSlots = 12,           /* scratch regions the arguments point into */
+  kAreaPages = 96,       /* their reservation: 12 windows of 1-16 pages and guards between */
 };
 
 /* ---- raw system calls (no errno, no TLS) ---- */
@@ -180,15 +181,18 @@ struct slot {
 };
 static struct slot slots[kSlots];
 static uintptr_t text_page; /* the fuzzer's own code: readable, not writable */
+static uintptr_t area_start, area_end; /* the whole reservation the windows lie in */
 
-/* setup_scratch: a 96-page reservation, PROT_NONE, with read-write (and one read-only) windows
+/* setup_scratch: a kAreaPages reservation, PROT_NONE, with read-write (and one read-only) windows
  * of 1 to 16 pages between PROT_NONE guards, so a buffer that runs past a window's end meets
  * inaccessible memory. Filled with random bytes, small integers and pointers into the windows
  * (so iovecs, timespecs and pointer arrays in them are sometimes valid). */
 static int setup_scratch(uint64_t *state) {
   static const int pages[kSlots] = {1, 1, 2, 2, 4, 4, 8, 1, 16, 2, 1, 4};
-  char *area = mmap(NULL, 96 * kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *area = mmap(NULL, kAreaPages * kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (area == MAP_FAILED) return -1;
+  area_start = (uintptr_t)area;
+  area_end = area_start + kAreaPages * kPage;
   size_t offset = kPage;
   for (int i = 0; i < kSlots; ++i) {
     slots[i].base = (uintptr_t)area + offset;
@@ -278,6 +282,17 @@ static uint64_t number(uint64_t *state) {
 /* console_fd: whether fd names the console (0, 1, 2: read as Linux reads an int). */
 static int console_fd(uint64_t fd) { return (uint32_t)fd <= 2; }
 
+/* keep_in_area: for a call that changes memory ([*addr, *addr + *length)): unless the range lies
+ * in the scratch reservation, moves it there (1 time in 64 it is left alone: a child that
+ * unmaps its own code or stack dies, which is allowed, but not at once every time). */
+static void keep_in_area(uint64_t *addr, uint64_t *length, uint64_t *state) {
+  if (*addr >= area_start && *addr < area_end && *length <= area_end - *addr) return;
+  if (below(state, 64) == 0) return;
+  *addr = area_start + below(state, kAreaPages) * kPage + (below(state, 8) == 0 ? 1 : 0);
+  const uint64_t room = area_end - (*addr & ~(uint64_t)(kPage - 1));
+  if (*length > room) *length = below(state, 2) ? room : below(state, room + 1);
+}
+
 /* shape: makes one call safe to make: nothing blocks for long, nothing reads the console,
  * nothing writes memory that could print to it, nothing harms the machine on Linux. Returns 0
  * when the call is to be skipped. */
@@ -300,11 +315,15 @@ static int shape(long nr, uint64_t a[6], uint64_t *state, struct timespec *tiny)
       if (console_fd(a[0])) a[1] = bad_address(state); /* only the EFAULT path */
       break;
     /* sendfile, splice, tee, vmsplice, copy_file_range: a console fd in any of their fd places;
-     * dup, dup2, dup3: a copy of the console would print what the fuzzer writes to it. */
+     * dup, dup2, dup3: a copy of the console would print what the fuzzer writes to it, and
+     * one over fds 0-2 would take the console away. */
     case 40: case 275: case 276: case 278: case 326:
       if (console_fd(a[0]) || console_fd(a[1]) || console_fd(a[2])) return 0;
       break;
     case 32: case 33: case 292:
+      if (console_fd(a[0]) || (nr != 32 && console_fd(a[1]))) return 0;
+      break;
+    case 3: case 436: /* close, close_range: the console stays open (the child's report) */
       if (console_fd(a[0])) return 0;
       break;
     case 16: /* ioctl: on the console only requests that read */
@@ -340,6 +359,18 @@ static int shape(long nr, uint64_t a[6], uint64_t *state, struct timespec *tiny)
       break;
     case 28: /* madvise: MADV_HWPOISON and MADV_SOFT_OFFLINE act on the machine's memory */
       if (a[2] == 100 || a[2] == 101) a[2] = 4; /* MADV_DONTNEED */
+      keep_in_area(&a[0], &a[1], state);
+      break;
+    case 9: /* mmap: a fixed placement only in the scratch area */
+      if (a[3] & (0x10 | 0x100000)) keep_in_area(&a[0], &a[1], state); /* MAP_FIXED(_NOREPLACE) */
+      break;
+    case 25: /* mremap: from and (MREMAP_FIXED) to the scratch area */
+      keep_in_area(&a[0], &a[1], state);
+      if (a[3] & 2) keep_in_area(&a[4], &a[2], state);
+      break;
+    case 10: case 11: case 26: case 149: case 150: /* mprotect, munmap, msync, mlock, munlock */
+    case 325: case 329:                             /* mlock2, pkey_mprotect */
+      keep_in_area(&a[0], &a[1], state);
       break;
     case 157: /* prctl: no seccomp (as above) */
       if ((uint32_t)a[0] == 22) return 0;
@@ -368,6 +399,9 @@ struct worker {
   volatile long calls;
   volatile long succeeded;
   volatile int done;
+  /* The call in progress (nr -1: none), for the report of a thread that does not finish. */
+  volatile long current_nr;
+  volatile uint64_t current_args[6];
 };
 static struct worker workers[kMaxThreads];
 
@@ -400,8 +434,11 @@ static void *fuzz_thread(void *arg) {
       line[24 + 17 * 6] = 0;
       raw_print(line);
     }
+    for (int i = 0; i < 6; ++i) w->current_args[i] = a[i];
+    w->current_nr = nr;
     const long ret = raw6(nr, (long)a[0], (long)a[1], (long)a[2], (long)a[3], (long)a[4],
                           (long)a[5]);
+    w->current_nr = -1;
     ++calls;
     if (ret >= 0 || ret < -4095) ++succeeded;
     w->calls = calls;
@@ -436,6 +473,7 @@ static int child_main(uint64_t seed, long ms, int threads, int verbose) {
     workers[i].seed = seed + 0x1000193ull * (uint64_t)(i + 1);
     workers[i].deadline_ms = deadline;
     workers[i].verbose = verbose;
+    workers[i].current_nr = -1;
     if (pthread_create(&workers[i].thread, &attr, fuzz_thread, &workers[i]) != 0) break;
     ++started;
   }
@@ -452,12 +490,25 @@ static int child_main(uint64_t seed, long ms, int threads, int verbose) {
     nanosleep(&ts, NULL);
   }
   long calls = 0, succeeded = 0;
+  char line[320];
   for (int i = 0; i < started; ++i) {
     calls += workers[i].calls;
     succeeded += workers[i].succeeded;
+    if (workers[i].done) continue;
+    /* Still in a call half a second after the deadline: which one (the kernel may be stuck in
+     * it; the exit_group below must end it either way). */
+    const volatile uint64_t *a = workers[i].current_args;
+    int len = snprintf(line, sizeof line,
+                       "# child seed %#llx: thread %d still in system call %ld (%#llx, %#llx, "
+                       "%#llx, %#llx, %#llx, %#llx) after the deadline\n",
+                       (unsigned long long)seed, i, workers[i].current_nr,
+                       (unsigned long long)a[0], (unsigned long long)a[1],
+                       (unsigned long long)a[2], (unsigned long long)a[3],
+                       (unsigned long long)a[4], (unsigned long long)a[5]);
+    write(1, line, (size_t)len);
   }
-  char line[160];
-  int len = snprintf(line, sizeof line, "# child seed %#llx: %d threads, %ld calls, %ld succeeded\n",
+  int len = snprintf(line, sizeof line,
+                     "# child seed %#llx: %d threads, %ld calls, %ld succeeded\n",
                      (unsigned long long)seed, started, calls, succeeded);
   write(1, line, (size_t)len);
   _exit(started == threads ? 0 : 3);
