@@ -175,7 +175,7 @@ klib::Result<void, Error> build_topology(const Madt& madt, ApicId boot, Topology
       }
       out.skipped.push(skip);
     } else if (e.is(MadtType::kIoApic)) {
-      out.ioapics.push(IoApicInfo{e.io_apic.id, e.io_apic.address, e.io_apic.gsi_base, 0, false});
+      out.ioapics.push(IoApicInfo{e.io_apic.id, e.io_apic.address, e.io_apic.gsi_base});
     } else if (e.is(MadtType::kInterruptOverride)) {
       const auto& o = e.override_;
       out.overrides.push(InterruptOverride{o.bus, o.source_irq, o.gsi, o.flags,

@@ -62,11 +62,9 @@ struct SkippedCpu {
 struct IoApicInfo {
   std::uint8_t id = 0;
   std::uint32_t address = 0;
+  // The first GSI. How many entries follow is in the IOAPIC's version register, not in the
+  // MADT: the kernel's IOAPIC set-up reads and keeps it (kernel/interrupts/io_apic.h).
   std::uint32_t gsi_base = 0;
-  // Redirection entries, from the IOAPIC's version register: only a caller that can read the
-  // IOAPIC (the kernel) knows it. gsi_count_known says whether gsi_count means anything.
-  std::uint32_t gsi_count = 0;
-  bool gsi_count_known = false;
 };
 
 struct InterruptOverride {

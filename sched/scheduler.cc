@@ -398,6 +398,18 @@ void Scheduler::sleep_until(std::uint64_t deadline) {
   }
 }
 
+bool Scheduler::set_affinity(Thread& t, const smp::CpuSet& affinity) {
+  smp::IrqGuard irq;
+  for (;;) {
+    const platform::CpuNumber cpu = t.cpu.load(std::memory_order_acquire);
+    RunQueue& rq = runqueue(cpu);
+    smp::Guard g{rq.lock};
+    if (t.cpu.load(std::memory_order_relaxed) != cpu) continue;  // moved meanwhile: again
+    t.affinity = affinity;
+    return usable_cpus(affinity).contains(cpu);
+  }
+}
+
 void Scheduler::set_current_affinity(const smp::CpuSet& affinity) {
   Thread* self = current();
   bool move;

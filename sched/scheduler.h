@@ -85,6 +85,11 @@ class Scheduler {
   // (sched/placement.h). Needs: `affinity` has an online CPU (callers check
   // with usable()), and a schedulable context. Takes the current runqueue's lock.
   void set_current_affinity(const smp::CpuSet& affinity);
+  // Gives `t` (any thread; the current one too) the affinity `affinity` under the lock of its
+  // runqueue. Does not move it: returns whether the CPU it is on (or queued on) is still
+  // allowed; if not, the caller arranges for it to move (the current thread: as
+  // set_current_affinity does).
+  bool set_affinity(Thread& t, const smp::CpuSet& affinity);
   // `affinity` restricted to online CPUs (empty `affinity`: every online CPU).
   smp::CpuSet usable_cpus(const smp::CpuSet& affinity) const {
     return usable(affinity.empty() ? smp::CpuSet::all(count_) : affinity);

@@ -113,6 +113,10 @@ Serial16550& com1() {
 
 namespace console {
 
+bool Serial16550::has_input() {
+  return present_ && (read_reg(base_, Reg::kLineStatus) & kLsrDataReady) != 0;
+}
+
 int Serial16550::try_read() {
   if (!present_) return -1;
   if ((read_reg(base_, Reg::kLineStatus) & kLsrDataReady) == 0) return -1;

@@ -29,6 +29,8 @@ class Serial16550 final : public klog::Console {
   // A received byte, or -1 when none is waiting (or the port is absent). Polled: the line
   // status register's data-ready bit. Callers serialise reads (the console's reader lock).
   int try_read();
+  // Whether a received byte is waiting (the line status register, nothing consumed).
+  bool has_input();
 
  private:
   bool wait_tx_ready();

@@ -1,8 +1,5 @@
 // kernel_main: the boot CPU's path from the loader's hand-off to idle (docs/boot-flow.md).
 #include "kernel/firmware/acpi_report.h"
-#include "kernel/arch/x86_64/apic/interrupt_tables.h"
-#include "kernel/arch/x86_64/apic/io_apic.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/boot_cpu.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fault_recovery.h"
@@ -28,6 +25,7 @@
 #include "kernel/threads/kthread.h"
 #include "kernel/threads/sched_bench.h"
 #include "kernel/fs/initramfs/boot_archive.h"
+#include "kernel/interrupts/setup.h"
 #include "kernel/cpus/bringup.h"
 #include "kernel/cpus/ipi/service_options.h"
 #include "kernel/cpus/ipi/services.h"
@@ -169,7 +167,7 @@ bool run_benchmarks() {
     power::power_off();
   }
   if (kthreads::running()) {
-    kproc::init();
+    kproc::init(g_options.core.proc_exit_delay_ms);
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
     if ((named || kproc::file_exists(init)) && kproc::start_init(init, g_init_arguments)) {
@@ -253,9 +251,10 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   arch::init_syscall_this_cpu();
 
   // Interrupt controllers and time, from what the ACPI report kept.
-  (void)apic::apply_machine_tables();
-  apic::init_boot_cpu();
-  (void)apic::io_apic_init();
+  const kfirmware::MachineTables& tables = kfirmware::machine_tables();
+  if (tables.hpet_present) ktime::set_hpet(tables.hpet_base);
+  if (tables.pm_timer_present) ktime::set_pm_timer(tables.pm_timer_port, tables.pm_timer_32bit);
+  kinterrupts::init(tables);
   ktime::init();
   (void)ktime::init_wall_clock();
   krandom::init();

@@ -35,7 +35,7 @@ bool begin() {
   // Interrupts stay off from here on: nothing may run on this CPU but the report.
   arch::cli();
   if (g_panics.fetch_add(1, std::memory_order_acq_rel) != 0) return false;
-  g_panic_cpu.store(arch::current_cpu_number(), std::memory_order_release);
+  g_panic_cpu.store(arch::current_cpu_index(), std::memory_order_release);
   klog::enter_panic_mode();
   // Before printing anything: the others stop where they are (bounded: IPI, then NMI), so the
   // report is the only output and nothing runs on behind it.
@@ -44,7 +44,7 @@ bool begin() {
 }
 
 void stop() {
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   const std::uint32_t first = g_panic_cpu.load(std::memory_order_acquire);
   if (first != self) {
     // Another CPU's panic is (or is about to be) reported: be one of the stopped CPUs.

@@ -5,7 +5,7 @@
 // kAbandoned there first, and then this CPU parks at its next step instead of going on; the
 // last step, kOnline -> kRunning after the release, is the join itself. Nothing before
 // arch::init_secondary_cpu may read GS (the base is not set yet) or fault (no IDT yet).
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/fpu.h"
 #include "kernel/arch/x86_64/user_mode.h"
@@ -74,9 +74,9 @@ extern "C" void smp_ap_entry(void* arg) {
   }
   arch::init_syscall_this_cpu();  // STAR/LSTAR/FMASK are per CPU
 
-  apic::set_this_cpu_uid(local.acpi_uid);
-  apic::init_this_cpu();  // x2APIC first when the boot CPU uses it, before any x2APIC MSR
-  if (apic::current_id() != local.apic_id) {
+  // x2APIC first when the boot CPU uses it, before any x2APIC MSR.
+  kinterrupts::init_this_cpu(local.acpi_uid);
+  if (kinterrupts::current_id() != local.apic_id) {
     park(local, CpuStage::kDescriptors, CpuStage::kApicIdMismatch);
   }
   advance(local, CpuStage::kDescriptors, CpuStage::kApic);

@@ -3,7 +3,7 @@
 #include <atomic>
 #include <new>
 
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/trampoline/trampoline_page.h"
@@ -65,12 +65,12 @@ class KernelPort final : public bringup::StartupPort {
     // must be globally visible before the AP can run, and an x2APIC ICR write (WRMSR) is not
     // serialising (SDM vol. 3A, x2APIC "Interrupt Command Register").
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    apic::send_init(id);
+    kinterrupts::send_init(id);
   }
 
   void send_startup(platform::ApicId id) override {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    apic::send_startup(id, page_.startup_page());
+    kinterrupts::send_startup(id, page_.startup_page());
   }
 
   std::uint32_t stage(std::uint32_t index) override {
@@ -225,7 +225,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
                                    const cmdline::SmpOptions& opts) {
 
   arch::CpuLocal& bsp = arch::boot_cpu_local();
-  bsp.apic_id = apic::current_id();  // the full (x2)APIC ID now that the APIC is set up
+  bsp.apic_id = kinterrupts::current_id();  // the full (x2)APIC ID now that the APIC is set up
   bsp.tsc_hz = ktime::tsc_hz();
   bsp.lapic_timer_hz = ktime::lapic_timer_hz();
   if (topology.cpus.size > 0) bsp.acpi_uid = topology.cpus[0].uid;
@@ -255,7 +255,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   const std::uint32_t n = listed_aps + plan.fake;
   if (n == 0) return boot_cpu_only(r, r.listed > 1 ? "maxcpus=1" : "no other CPU listed");
   const bool leaf_b = cpu_has_leaf_b();
-  const bool x2apic = apic::x2apic_mode();
+  const bool x2apic = kinterrupts::x2apic_mode();
 
   const std::uint32_t total = n + 1;
   auto* targets = new (std::nothrow) bringup::Target[n];
@@ -272,7 +272,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     const bool fake = i >= listed_aps;
     const platform::ApicId id = fake ? platform::ApicId{opts.fake_apics.ids[i - listed_aps]}
                                      : topology.cpus[i + 1].apic_id;
-    const std::uint32_t uid = fake ? apic::kAllCpus : topology.cpus[i + 1].uid;
+    const std::uint32_t uid = fake ? kinterrupts::kAllCpus : topology.cpus[i + 1].uid;
     targets[i].apic_id = id;
     table[i + 1] = &locals[i];
     if (!prepare_cpu(locals[i], platform::CpuNumber{i + 1}, id, uid, boot_table[i])) {

@@ -23,8 +23,8 @@ struct BringupResult {
   std::uint64_t elapsed_ns = 0;  // first INIT to last AP online
 };
 
-// Boot CPU, once, interrupts off, after mm::init (heap, kernel tables), apic::init_boot_cpu()
-// and ktime::init() (the boot CPU's timer calibrated), with the kernel's topology (cpus[0] =
+// Boot CPU, once, interrupts off, after mm::init (heap, kernel tables), kinterrupts::init() and
+// ktime::init() (the boot CPU's timer calibrated), with the kernel's topology (cpus[0] =
 // the boot CPU). `options`: smp=, nosmp, maxcpus=, smp_fake_apic= (kernel/core/options.inc).
 // The trampoline page must still be reserved (BootInfo.trampoline_page). Never fails the
 // boot: CPUs that cannot be started are reported and left out; without a trampoline page, or

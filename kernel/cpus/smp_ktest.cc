@@ -1,7 +1,7 @@
 // In-kernel SMP tests: every CPU runs a function and identifies itself, the test IPI reaches
 // every CPU, each CPU's LAPIC timer ticks at its calibrated rate, per-CPU data is per CPU.
 // With one CPU online they still check the boot CPU (and the IPI test sends to itself).
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
@@ -29,8 +29,8 @@ Identity g_identity[kMaxTested];
 
 void record_identity(void* arg) {
   auto* out = static_cast<Identity*>(arg);
-  out->gs_number = arch::current_cpu_number();
-  out->apic_id = apic::current_id();
+  out->gs_number = arch::current_cpu_index();
+  out->apic_id = kinterrupts::current_id();
   out->gs_self = reinterpret_cast<std::uint64_t>(arch::current_cpu_local());
   out->ran = true;
 }
@@ -191,7 +191,7 @@ kcpus::PerCpu<std::uint64_t> g_test_slot;
 
 void write_own_slot(void*) {
   // Runs with interrupts off (run_on_cpu), as get() requires.
-  g_test_slot.get() = 0x5150'0000ull + arch::current_cpu_number();
+  g_test_slot.get() = 0x5150'0000ull + arch::current_cpu_index();
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 
 #include <atomic>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/cpus/cpus.h"
 
@@ -15,14 +15,14 @@ void on_test_ipi(arch::InterruptFrame&) { arch::count_ipi(); }
 
 }  // namespace
 
-void install_test_ipi_handler() { apic::set_handler(apic::Vector::kTestIpi, on_test_ipi); }
+void install_test_ipi_handler() { kinterrupts::set_handler(arch::Vector::kTestIpi, on_test_ipi); }
 
 void send_test_ipi(platform::CpuNumber cpu) {
   const arch::CpuLocal* l = cpu_local(cpu);
   if (l == nullptr) return;
   // Orders the caller's earlier stores before the IPI (x2APIC ICR writes do not serialise).
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  apic::send_ipi(l->apic_id, apic::Vector::kTestIpi);
+  kinterrupts::send_ipi(l->apic_id, arch::Vector::kTestIpi);
 }
 
 void send_test_ipi_all_but_self() {
@@ -36,7 +36,7 @@ void send_test_ipi_all_but_self() {
     return;
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  apic::send_ipi_all_but_self(apic::Vector::kTestIpi);
+  kinterrupts::send_ipi_all_but_self(arch::Vector::kTestIpi);
 }
 
 std::uint64_t test_ipis_taken(platform::CpuNumber cpu) {

@@ -1,4 +1,4 @@
-// The first IPI: apic::Vector::kTestIpi, whose handler counts per CPU (CpuLocal::ipis).
+// The first IPI: arch::Vector::kTestIpi, whose handler counts per CPU (CpuLocal::ipis).
 #pragma once
 
 #include <cstdint>

@@ -319,10 +319,4 @@ void read_and_report(const boot::BootInfo& info, bool dump) {
 
 const MachineTables& machine_tables() { return g_tables; }
 
-void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count) {
-  if (index >= g_tables.topology.ioapics.size) return;
-  g_tables.topology.ioapics[index].gsi_count = count;
-  g_tables.topology.ioapics[index].gsi_count_known = true;
-}
-
 }  // namespace kfirmware

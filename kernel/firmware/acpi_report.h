@@ -30,11 +30,8 @@ struct MachineTables {
 // `dump`: also print every table (RSDP, XSDT/RSDT, each entry, DSDT, FACS).
 void read_and_report(const boot::BootInfo& info, bool dump);
 
-// What read_and_report() kept. Read-only after boot, except the IOAPIC entry counts below.
+// What read_and_report() kept. Read-only: the interrupt set-up (kernel/interrupts) and the
+// bring-up read it and keep what they find themselves (the IOAPICs' entry counts, for one).
 const MachineTables& machine_tables();
-
-// Records the redirection-entry count read from IOAPIC `index` (the MADT knows only its base).
-// Boot CPU, during interrupt-controller set-up.
-void set_ioapic_gsi_count(std::uint32_t index, std::uint32_t count);
 
 }  // namespace kfirmware

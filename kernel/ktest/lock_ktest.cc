@@ -57,7 +57,7 @@ void torture() {
   const std::uint64_t start_deadline = ktime::now_ns() + kWaitNs;
   // Start together, so the CPUs really contend.
   while (!g_go.load(std::memory_order_acquire) && ktime::now_ns() < start_deadline) arch::pause();
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   const std::uint32_t rounds = g_rounds;
   for (std::uint32_t i = 0; i < rounds; ++i) {
     {

@@ -16,7 +16,7 @@
 #include "smp/platform/platform.h"
 
 // The scheduler's preemption point (kernel/threads/kernel_scheduler.cc); weak, as in
-// interrupt_dispatch.cc.
+// kernel/interrupts/dispatch.cc.
 extern "C" [[gnu::weak]] void ksched_preempt_point();
 
 namespace platform {

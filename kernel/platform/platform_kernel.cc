@@ -18,8 +18,8 @@ std::atomic<std::uint32_t> g_cpu_count{1};
 
 CpuNumber current_cpu() {
   // One GS-relative load: the number is read atomically from the block of the CPU executing
-  // the load (see arch::current_cpu_number for what may happen afterwards).
-  return CpuNumber{arch::current_cpu_number()};
+  // the load (see arch::current_cpu_index for what may happen afterwards).
+  return CpuNumber{arch::current_cpu_index()};
 }
 
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_acquire); }

@@ -1,6 +1,8 @@
 #include "kernel/proc/process.h"
 
 #include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/files/devices.h"
+#include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/futex.h"
 #include "kernel/proc/user_entry.h"
@@ -72,11 +74,13 @@ void reaper(void*) {
 
 // What was allocated before process 1 started, for the leak check once it has gone.
 struct Baseline {
+  std::uint64_t files = 0;
   std::uint32_t kernel_threads = 0;
   std::uint64_t heap_small = 0, heap_large = 0;
   std::uint64_t free_bytes = 0;
 };
 Baseline g_baseline;
+std::uint32_t g_exit_delay_ms = 0;  // proc_exit_delay (test only); set once at init
 sched::Completion g_init_gone;  // completed by init's last thread, after its zombie state
 int g_init_status = 0;
 
@@ -141,6 +145,22 @@ void copy_name(Process& p, fmt::StringView path) {
   std::size_t i = 0;
   for (; i < sizeof(p.name) - 1 && begin + i < path.length; ++i) p.name[i] = path.data[begin + i];
   p.name[i] = '\0';
+}
+
+// Process 1's descriptors 0, 1 and 2 (the console, opened read-write once, as Linux's
+// init/main.c does with /dev/console) and its working directory (the root).
+bool setup_init_files(Process& p) {
+  p.files = new (std::nothrow) kfiles::FdTable;
+  if (p.files == nullptr) return false;
+  if (ramfs::Filesystem* fs = initramfs::root_filesystem()) p.cwd = fs->root();
+  kfiles::File* console = kfiles::open_console(kfiles::kReadWrite);
+  if (console == nullptr) return false;
+  console->get();
+  console->get();
+  for (int fd = 0; fd < 3; ++fd) {
+    if (p.files->install_at(fd, kfiles::FileRef{console}, false) != fd) return false;
+  }
+  return true;
 }
 
 void thread_main(void* arg) {
@@ -217,6 +237,16 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
       (void)futex_wake(p->space, t->clear_child_tid, 1, kFutexBitsetAll);
     }
   }
+  // From here on this thread runs kernel code only, and its process may end and be reaped (by
+  // its parent, on another CPU) before the thread has left: the switch hook must no longer
+  // find the process through it. So it becomes a kernel thread for the hook, which then keeps
+  // whatever address space is loaded. Interrupts off: the hook reads the cookie on this CPU.
+  {
+    const std::uint64_t flags = arch::read_rflags();
+    arch::cli();
+    kthreads::current()->switch_cookie = nullptr;
+    if (flags & arch::kRflagsIf) arch::sti();
+  }
   unlink_thread(*p, t);
   const bool last = p->live_threads.fetch_sub(1) == 1;
   if (last) {
@@ -226,6 +256,13 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
     kvm::AddressSpace* space = p->space;
     p->space = nullptr;
     space->put();
+    // Its descriptors close now, not when it is reaped (a pipe's reader sees EOF at once).
+    delete p->files;
+    p->files = nullptr;
+    {
+      smp::Guard g{p->cwd_lock};
+      p->cwd.reset();
+    }
     if (p->pid == 1) {
       // Nobody reaps process 1: its end is the end of the run (wait_for_init_end).
       g_init_status = p->exit_status.load();
@@ -237,6 +274,7 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
       g_init_gone.complete();
     } else {
       become_zombie(*p);  // p may be reaped and freed from here on: not touched again
+      if (g_exit_delay_ms != 0) kthreads::sleep_for(g_exit_delay_ms * 1'000'000ull);
     }
   }
   {
@@ -290,8 +328,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
 
   // Counted before anything of process 1 exists (the reaper runs already).
   const mm::HeapStats heap = mm::kernel_heap()->stats();
-  g_baseline = Baseline{kthreads::live_threads(), heap.small_in_use, heap.large_in_use,
-                        mm::stats().free_bytes};
+  g_baseline = Baseline{kfiles::live_files(), kthreads::live_threads(), heap.small_in_use,
+                        heap.large_in_use, mm::stats().free_bytes};
   auto* p = new (std::nothrow) Process;
   kvm::AddressSpace* space = kvm::AddressSpace::create();
   if (p == nullptr || space == nullptr) {
@@ -301,6 +339,12 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     return false;
   }
   p->space = space;
+  if (!setup_init_files(*p)) {
+    klog::error("init: no memory for process 1's descriptors");
+    space->put();
+    delete p;
+    return false;
+  }
   copy_name(*p, path);  // the last component, cut to 15 bytes (as Linux's comm)
   for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
   p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
@@ -342,7 +386,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   return true;
 }
 
-void init() {
+void init(std::uint32_t exit_delay_ms) {
+  g_exit_delay_ms = exit_delay_ms;
   install_user_hooks();
   kthreads::ThreadOptions options;
   options.name = "reaper";
@@ -370,6 +415,17 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
     for (int i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
     for (int i = 0; i < kResourceCount; ++i) child->limits[i] = parent->limits[i];
   }
+  child->files = parent->files->copy();
+  if (child->files == nullptr) {
+    delete start;
+    delete child;
+    return -12;  // ENOMEM
+  }
+  {
+    smp::Guard g{parent->cwd_lock};
+    if (parent->cwd) child->cwd = ramfs::NodeRef::share(*parent->cwd);
+  }
+  child->umask.store(parent->umask.load());
   parent->space->get();
   child->space = parent->space;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
@@ -470,6 +526,7 @@ std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) 
   }
   set_fs_base(*self, 0);
   set_gs_base(*self, 0);
+  p->files->close_on_exec();
   copy_name(*p, args.path);
   {
     smp::Guard g{p->actions_lock};
@@ -529,17 +586,42 @@ int wait_for_init_end() {
   const std::uint64_t user_pages = kvm::total_resident_pages();
   const bool ok = g_live_threads.load() == 0 && g_live_processes.load() == 0 &&
                   user_pages == 0 && futex_waiters() == 0 &&
+                  kfiles::live_files() == g_baseline.files &&
                   kthreads::live_threads() == g_baseline.kernel_threads &&
                   heap.small_in_use == g_baseline.heap_small &&
                   heap.large_in_use == g_baseline.heap_large;
   klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, futex waiters {}, "
-             "kernel threads {} (before init {}), heap objects {}+{} (before {}+{}), free memory "
-             "{} KiB (before {} KiB: stacks and slabs the kernel keeps cached)",
+             "open files {} (before init {}), kernel threads {} (before init {}), heap objects "
+             "{}+{} (before {}+{}), free memory {} KiB (before {} KiB: stacks and slabs the "
+             "kernel keeps cached)",
              ok ? "ok" : "FAILED", g_live_processes.load(), g_live_threads.load(), user_pages,
-             futex_waiters(), kthreads::live_threads(), g_baseline.kernel_threads,
+             futex_waiters(), kfiles::live_files(), g_baseline.files, kthreads::live_threads(), g_baseline.kernel_threads,
              heap.small_in_use, heap.large_in_use, g_baseline.heap_small, g_baseline.heap_large,
              mm::stats().free_bytes / 1024, g_baseline.free_bytes / 1024);
   return ok ? status : (status != 0 ? status : exited_status(255));
+}
+
+bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity) {
+  smp::Guard g{process.threads_lock};
+  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
+    if (t->tid == tid && t->kthread != nullptr) {
+      *affinity = t->kthread->affinity;  // read under threads_lock: the thread cannot go
+      return true;
+    }
+  }
+  return false;
+}
+
+bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity) {
+  smp::Guard g{process.threads_lock};
+  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
+    if (t->tid != tid || t->kthread == nullptr) continue;
+    if (!kthreads::scheduler().set_affinity(*t->kthread, affinity)) {
+      kcpus::send_reschedule(t->kthread->cpu.load());
+    }
+    return true;
+  }
+  return false;
 }
 
 int allocate_id() { return g_next_id.fetch_add(1, std::memory_order_relaxed); }

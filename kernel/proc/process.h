@@ -14,6 +14,8 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/files/fd_table.h"
+#include "kernel/fs/ramfs/node.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
 #include "sched/wait_queue.h"
@@ -68,7 +70,24 @@ inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
 inline constinit smp::LockClass kProcessLockClass{"process", smp::LockRank{0}};
 using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, kProcessLockClass>;
 
+// What a freed process's pointers hold (non-canonical: any use faults at once), as Linux's
+// POISON_POINTER values: a use after free shows up as a fault instead of reading stale data.
+inline constexpr std::uint64_t kFreedPointer = 0xdead000000000100;
+
 struct Process {
+  Process() = default;
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  // Closes what is left of the descriptors (a process that never ran), then poisons the
+  // pointers (atomic stores: not removed as dead stores before the free).
+  ~Process() {
+    delete files;
+    __atomic_store_n(&space, reinterpret_cast<kvm::AddressSpace*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&parent, reinterpret_cast<Process*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&threads, reinterpret_cast<UserThread*>(kFreedPointer), __ATOMIC_RELAXED);
+    __atomic_store_n(&files, reinterpret_cast<kfiles::FdTable*>(kFreedPointer), __ATOMIC_RELAXED);
+  }
+
   int pid = 0;
   int parent_pid = 0;  // tree lock
   Process* parent = nullptr;         // tree lock (null for process 1)
@@ -88,6 +107,12 @@ struct Process {
   smp::Atomic<bool> exiting{false};
   // The wait status (as wait4 encodes it) the first exit_group or fatal signal recorded.
   smp::Atomic<int> exit_status{0};
+  // Files: the descriptor table (shared by the threads; freed with the last one), the working
+  // directory (cwd_lock) and the file-creation mask.
+  kfiles::FdTable* files = nullptr;
+  ramfs::NodeRef cwd;                    // cwd_lock
+  mutable ProcessLock cwd_lock;
+  smp::Atomic<std::uint32_t> umask{022};
   SignalAction actions[kSignalCount];   // actions_lock
   ResourceLimit limits[kResourceCount];  // actions_lock
   mutable ProcessLock actions_lock;
@@ -99,8 +124,9 @@ struct ExecError;
 
 // Installs the user-mode hooks (system calls, page faults, user exceptions, the switch hook)
 // and starts the reaper. Boot CPU, once, after the scheduler runs and every CPU has its
-// syscall MSRs (arch::init_syscall_this_cpu).
-void init();
+// syscall MSRs (arch::init_syscall_this_cpu). `exit_delay_ms` (test only, `proc_exit_delay`):
+// a process's last thread sleeps that long after its parent could reap it.
+void init(std::uint32_t exit_delay_ms);
 
 // Loads `path` from the root file system and starts it as process 1 with argv[0] = path, then
 // the blank-separated words of `arguments`, and a minimal environment (HOME=/, TERM=linux,
@@ -152,6 +178,12 @@ std::int64_t wait_child(int pid, int* status, bool nohang);
 // thread, user page, futex waiter gone; kernel threads and heap objects as before init), and
 // returns the wait status to report: init's own, or a failure when the leak check failed.
 int wait_for_init_end();
+
+// The affinity of thread `tid` of `process` (false: no such started thread).
+bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity);
+// Sets it; a thread on a CPU it may no longer use moves at its next return to user mode (its
+// CPU is sent a reschedule IPI so that happens soon). False: no such started thread.
+bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity);
 
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();

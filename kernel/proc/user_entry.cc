@@ -35,7 +35,7 @@ void on_switch(sched::Thread*, sched::Thread* to) {
   auto* kt = static_cast<kthreads::KThread*>(to);
   arch::set_user_entry_stack(kt->stack_bottom + kthreads::kThreadStackBytes);
   kvm::AddressSpace::switch_to(user->process->space);
-  TlsBases& tls = g_tls[arch::current_cpu_number()];
+  TlsBases& tls = g_tls[arch::current_cpu_index()];
   if (tls.fs != user->fs_base) {
     arch::write_user_fs_base(user->fs_base);
     tls.fs = user->fs_base;
@@ -90,14 +90,14 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
   const FaultSignal sig = signal_for(frame.vector);
   if (frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault)) {
     klog::warn("user fault: pid {} ({}) tid {} on CPU {}: {} at {:#x} ({} {}, {}), rip {:#x}",
-               t->process->pid, t->process->name, t->tid, arch::current_cpu_number(), sig.name,
+               t->process->pid, t->process->name, t->tid, arch::current_cpu_index(), sig.name,
                cr2, (frame.error_code & kPfInstruction) ? "exec" :
                     (frame.error_code & kPfWrite) ? "write" : "read",
                cr2 >= arch::kUserTop ? "of a kernel address" : "of user memory",
                (frame.error_code & kPfPresent) ? "not allowed" : "not mapped", frame.rip);
   } else {
     klog::warn("user fault: pid {} ({}) tid {} on CPU {}: {} ({}, error {:#x}) at rip {:#x}",
-               t->process->pid, t->process->name, t->tid, arch::current_cpu_number(), sig.name,
+               t->process->pid, t->process->name, t->tid, arch::current_cpu_index(), sig.name,
                arch::vector_name(frame.vector), frame.error_code,
                frame.rip);
   }
@@ -116,6 +116,15 @@ void on_exit_to_user(arch::InterruptFrame&) {
     // interrupt-return preemption point covers interrupts; this covers system calls).
     arch::sti();
     kthreads::preempt_point();
+    // Another thread changed our affinity (sched_setaffinity with our TID) and this CPU is no
+    // longer in it: move now.
+    if (t != nullptr) {
+      sched::Scheduler& s = kthreads::scheduler();
+      const sched::Thread* self = kthreads::current();
+      if (!s.usable_cpus(self->affinity).contains(platform::CpuNumber{arch::current_cpu_index()})) {
+        s.set_current_affinity(self->affinity);
+      }
+    }
     arch::cli();
     if (t == nullptr || !t->process->exiting.load(std::memory_order_acquire)) return;
   }
@@ -128,7 +137,7 @@ void set_fs_base(UserThread& self, std::uint64_t base) {
   arch::cli();  // this CPU's cache and MSR change together, before any switch
   self.fs_base = base;
   arch::write_user_fs_base(base);
-  g_tls[arch::current_cpu_number()].fs = base;
+  g_tls[arch::current_cpu_index()].fs = base;
   if (flags & arch::kRflagsIf) arch::sti();
 }
 
@@ -137,7 +146,7 @@ void set_gs_base(UserThread& self, std::uint64_t base) {
   arch::cli();
   self.gs_base = base;
   arch::write_user_gs_base(base);
-  g_tls[arch::current_cpu_number()].gs = base;
+  g_tls[arch::current_cpu_index()].gs = base;
   if (flags & arch::kRflagsIf) arch::sti();
 }
 

@@ -48,6 +48,53 @@ inline constexpr unsigned kPrlimit64 = 302;
 inline constexpr unsigned kGetrandom = 318;
 inline constexpr unsigned kRseq = 334;
 
+// Files and paths.
+inline constexpr unsigned kOpen = 2;
+inline constexpr unsigned kClose = 3;
+inline constexpr unsigned kStat = 4;
+inline constexpr unsigned kFstat = 5;
+inline constexpr unsigned kLstat = 6;
+inline constexpr unsigned kLseek = 8;
+inline constexpr unsigned kPread64 = 17;
+inline constexpr unsigned kPwrite64 = 18;
+inline constexpr unsigned kAccess = 21;
+inline constexpr unsigned kDup = 32;
+inline constexpr unsigned kDup2 = 33;
+inline constexpr unsigned kFcntl = 72;
+inline constexpr unsigned kTruncate = 76;
+inline constexpr unsigned kFtruncate = 77;
+inline constexpr unsigned kGetcwd = 79;
+inline constexpr unsigned kChdir = 80;
+inline constexpr unsigned kFchdir = 81;
+inline constexpr unsigned kRename = 82;
+inline constexpr unsigned kMkdir = 83;
+inline constexpr unsigned kRmdir = 84;
+inline constexpr unsigned kCreat = 85;
+inline constexpr unsigned kUnlink = 87;
+inline constexpr unsigned kSymlink = 88;
+inline constexpr unsigned kReadlink = 89;
+inline constexpr unsigned kUmask = 95;
+inline constexpr unsigned kGetdents64 = 217;
+inline constexpr unsigned kOpenat = 257;
+inline constexpr unsigned kMkdirat = 258;
+inline constexpr unsigned kNewfstatat = 262;
+inline constexpr unsigned kUnlinkat = 263;
+inline constexpr unsigned kRenameat = 264;
+inline constexpr unsigned kSymlinkat = 266;
+inline constexpr unsigned kReadlinkat = 267;
+inline constexpr unsigned kFaccessat = 269;
+inline constexpr unsigned kDup3 = 292;
+inline constexpr unsigned kRenameat2 = 316;
+inline constexpr unsigned kFaccessat2 = 439;
+
+// Pipes and readiness.
+inline constexpr unsigned kPoll = 7;
+inline constexpr unsigned kPipe = 22;
+inline constexpr unsigned kSelect = 23;
+inline constexpr unsigned kPselect6 = 270;
+inline constexpr unsigned kPpoll = 271;
+inline constexpr unsigned kPipe2 = 293;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

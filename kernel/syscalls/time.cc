@@ -165,12 +165,19 @@ PLEIADES_SYSCALL(sys_sched_getaffinity) {
   (void)frame;
   const auto pid = static_cast<std::int32_t>(args.a0);
   const std::uint64_t length = args.a1, mask_out = args.a2;
-  if (pid != 0 && pid != self().tid) return error(kESRCH);  // other threads: with clone
+  // The calling thread (pid 0 or its TID) or another thread of its process; other processes'
+  // threads are ESRCH for now.
+  smp::CpuSet affinity;
+  if (pid == 0 || pid == self().tid) {
+    affinity = kthreads::current()->affinity;
+  } else if (!kproc::thread_affinity(*self().process, pid, &affinity)) {
+    return error(kESRCH);
+  }
   // The mask covers every possible CPU number, rounded up to whole longs (as Linux's
   // nr_cpu_ids); a shorter buffer is EINVAL, a longer one gets that many bytes.
   const std::uint64_t bytes = (kthreads::cpu_count() + 63) / 64 * 8;
   if (length < bytes || (length & 7) != 0) return error(kEINVAL);
-  const smp::CpuSet allowed = kthreads::scheduler().usable_cpus(kthreads::current()->affinity);
+  const smp::CpuSet allowed = kthreads::scheduler().usable_cpus(affinity);
   std::uint64_t words[smp::kMaxCpus / 64] = {};
   for (std::uint32_t c = allowed.next(0); c < smp::kMaxCpus; c = allowed.next(c + 1)) {
     words[c / 64] |= 1ull << (c % 64);
@@ -183,7 +190,7 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
   (void)frame;
   const auto pid = static_cast<std::int32_t>(args.a0);
   const std::uint64_t length = args.a1, mask_in = args.a2;
-  if (pid != 0 && pid != self().tid) return error(kESRCH);
+  if (pid < 0) return error(kESRCH);
   std::uint64_t words[smp::kMaxCpus / 64] = {};
   const std::uint64_t take = length < sizeof(words) ? length : sizeof(words);
   if (!arch::copy_from_user(words, mask_in, take)) return error(kEFAULT);
@@ -192,13 +199,18 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
     if (words[c / 64] & (1ull << (c % 64))) wanted.add(platform::CpuNumber{c});
   }
   if (wanted.empty() || kthreads::scheduler().usable_cpus(wanted).empty()) return error(kEINVAL);
-  kthreads::scheduler().set_current_affinity(wanted);
-  return 0;
+  if (pid == 0 || pid == self().tid) {
+    kthreads::scheduler().set_current_affinity(wanted);
+    return 0;
+  }
+  // Another thread of the process: it moves at its next return to user mode (its CPU is kicked
+  // so that a thread running in user mode gets there now).
+  return kproc::set_thread_affinity(*self().process, pid, wanted) ? 0 : error(kESRCH);
 }
 
 PLEIADES_SYSCALL(sys_getcpu) {
   (void)frame;
-  const std::uint32_t cpu = arch::current_cpu_number();
+  const std::uint32_t cpu = arch::current_cpu_index();
   const std::uint32_t node = 0;  // one node until NUMA placement (SRAT) is used
   if (args.a0 != 0 && !arch::copy_to_user(args.a0, &cpu, sizeof(cpu))) return error(kEFAULT);
   if (args.a1 != 0 && !arch::copy_to_user(args.a1, &node, sizeof(node))) return error(kEFAULT);

@@ -59,7 +59,7 @@ void kick(platform::CpuNumber cpu, void*) {
 
 // The earliest deadline in this CPU's timer queue (sleepers and timed waits). Interrupts off.
 std::uint64_t next_timer_event() {
-  return g_runqueues[arch::current_cpu_number()].timers.next_deadline();
+  return g_runqueues[arch::current_cpu_index()].timers.next_deadline();
 }
 
 void idle_wait(const std::atomic<bool>& need_resched, void*) {
@@ -127,12 +127,12 @@ void on_tick() {
   if (arch::current_thread_raw() == nullptr) return;  // this CPU is not in the scheduler
   g_scheduler->tick();
   expire_sleepers();
-  kick_idle_stealer(arch::current_cpu_number());
+  kick_idle_stealer(arch::current_cpu_index());
 }
 
 bool this_cpu_need_resched() {
   // Interrupts are off in both callers: the CPU number stays valid.
-  return g_runqueues[arch::current_cpu_number()].need_resched.load(std::memory_order_relaxed);
+  return g_runqueues[arch::current_cpu_index()].need_resched.load(std::memory_order_relaxed);
 }
 
 // Starts this CPU's share of the periodic tick (the watchdog may share it). Interrupts off.
@@ -161,7 +161,7 @@ void set_switch_hook(SwitchHook hook) { __atomic_store_n(&g_switch_hook, hook, _
 
 // ---- The two preemption points (weak hooks called by the dispatcher and preempt_enable) ----
 
-// Interrupt return (kernel/arch/x86_64/apic/interrupt_dispatch.cc), after irq_exit and the
+// Interrupt return (kernel/interrupts/dispatch.cc), after irq_exit and the
 // EOI, interrupts off, on the interrupted thread's own stack. Preempts only a context that was
 // preemptible: interrupts on in the interrupted frame and preemption count 0.
 extern "C" void ksched_interrupt_exit(arch::InterruptFrame* frame) {
@@ -256,13 +256,13 @@ bool enter_on_ap() {
     kcpus::serve_call_queue();
     if (ktime::now_ns() > deadline) {
       klog::warn("sched: cpu {}: scheduler not started within 10 s; plain idle loop",
-                 arch::current_cpu_number());
+                 arch::current_cpu_index());
       return false;
     }
     arch::pause();
   }
   arch::cli();
-  enter(arch::current_cpu_number());
+  enter(arch::current_cpu_index());
 }
 
 bool wait_for_cpus(std::uint64_t timeout_ns) {

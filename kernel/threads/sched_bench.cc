@@ -166,7 +166,7 @@ void worker(void*) {
   for (;;) {
     const std::uint64_t unit = g_next_unit.fetch_add(1, std::memory_order_relaxed);
     if (unit >= kWorkUnits) return;
-    const std::uint32_t cpu = arch::current_cpu_number();  // a snapshot, for the report
+    const std::uint32_t cpu = arch::current_cpu_index();  // a snapshot, for the report
     if (cpu < 64) g_worker_cpus.fetch_or(1ull << cpu, std::memory_order_relaxed);
     std::uint64_t x = unit + 1;
     for (std::uint64_t i = 0; i < kUnitIterations; ++i) {

@@ -26,7 +26,7 @@ constexpr std::uint64_t kMs = 1'000'000;
 
 std::uint32_t this_cpu() {
   // A snapshot: the thread may move right after, which is what the tests record.
-  return arch::current_cpu_number();
+  return arch::current_cpu_index();
 }
 
 std::uint64_t cpu_bit(std::uint32_t cpu) { return cpu < 64 ? 1ull << cpu : 0; }

@@ -84,7 +84,7 @@ KTEST(sync_timed_waits_time_out) {
   KCHECK(join(h.value(), 15'000 * kMs));
   KCHECK(m.try_lock());
   m.unlock();
-  KCHECK_EQ(sleepers_on(arch::current_cpu_number()), 0u);  // every timer was cancelled
+  KCHECK_EQ(sleepers_on(arch::current_cpu_index()), 0u);  // every timer was cancelled
 }
 
 // ---- Timed waits woken before their deadline --------------------------------------------
@@ -121,7 +121,7 @@ KTEST(sync_timed_waits_woken_early) {
   KCHECK(e.done.wait_for(5'000 * kMs));
   KCHECK(e.done.done());
   KCHECK(join(t.value(), 5'000 * kMs));
-  KCHECK_EQ(sleepers_on(arch::current_cpu_number()), 0u);
+  KCHECK_EQ(sleepers_on(arch::current_cpu_index()), 0u);
 }
 
 // ---- Priority inheritance across two CPUs ------------------------------------------------

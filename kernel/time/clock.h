@@ -9,7 +9,7 @@
 
 namespace ktime {
 
-// Boot CPU, once, after apic::init_boot_cpu() and the ACPI tables are known (set_hpet /
+// Boot CPU, once, after kinterrupts::init_boot_cpu() and the ACPI tables are known (set_hpet /
 // set_pm_timer before, when the firmware has them). Determines the TSC rate (every loop
 // bounded, result checked: 100 MHz..10 GHz, two runs within 0.5%), reports it
 // (`tsc: 2994 MHz (HPET), invariant`), installs the timer/error/spurious interrupt handlers and
@@ -49,7 +49,7 @@ bool tsc_invariant();
 // THIS CPU's local APIC timer: measures its rate against the TSC (divide-by-1 input clock;
 // bounded, checked for agreement), stores it for this CPU, leaves the timer masked and stopped,
 // and returns the rate (0 on failure, reported). Every CPU calls it once after
-// apic::init_*(); interrupts off. Needs init() on the boot CPU first.
+// kinterrupts::init_*(); interrupts off. Needs init() on the boot CPU first.
 std::uint64_t init_this_cpu_timer();
 // The calibrated LAPIC timer rate of the current CPU (0 before init_this_cpu_timer()).
 std::uint64_t lapic_timer_hz();

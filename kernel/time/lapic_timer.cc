@@ -2,10 +2,9 @@
 
 #include <atomic>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
+#include "kernel/interrupts/dispatch.h"
 #include "kernel/arch/x86_64/apic/lapic_registers.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
-#include "kernel/arch/x86_64/apic/this_cpu_lapic.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
@@ -67,7 +66,7 @@ std::atomic<std::uint64_t> g_max_idle_sleep_ns{kDefaultMaxIdleSleepNs};
 
 CpuTimer& this_cpu() {
   // Callers run with interrupts off (see the header): the CPU number stays valid.
-  const std::uint32_t n = arch::current_cpu_number();
+  const std::uint32_t n = arch::current_cpu_index();
   // Invariant only: kcpus::bringup::plan_targets never numbers a CPU at or above kMaxCpus.
   if (n >= smp::kMaxCpus) panic("ktime: CPU number {} beyond smp::kMaxCpus", n);
   return g_timers[n];
@@ -98,7 +97,7 @@ void apply_tick(CpuTimer& cpu) {
     timer_stop();
   } else if (!timer_periodic(p)) {
     // tick_start checked that the period fits this CPU's timer, so this is a broken timer.
-    panic("ktime: CPU {}: periodic tick of {} ns could not be armed", arch::current_cpu_number(), p);
+    panic("ktime: CPU {}: periodic tick of {} ns could not be armed", arch::current_cpu_index(), p);
   }
   cpu.running_period = p;
 }
@@ -138,13 +137,13 @@ void init_timer_interrupts() {
   if (arch::cpuid(0).eax >= 6) g_arat = (arch::cpuid(6).eax & kCpuid6EaxArat) != 0;
   klog::info("lapic timer: TSC-deadline {}, ARAT {}", g_deadline ? "yes" : "no",
              g_arat ? "yes" : "no (stops in deep C-states)");
-  apic::set_handler(arch::Vector::kTimer, on_timer);
+  kinterrupts::set_handler(arch::Vector::kTimer, on_timer);
 }
 
 std::uint64_t init_this_cpu_timer() {
-  apic::LocalApicDevice& dev = apic::this_cpu_device();
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
   CpuTimer& cpu = this_cpu();
-  const std::uint32_t cpu_number = arch::current_cpu_number();
+  const std::uint32_t cpu_number = arch::current_cpu_index();
   if (tsc_hz() == 0) {
     klog::error("lapic timer: CPU {}: TSC not calibrated (ktime::init first)", cpu_number);
     return 0;
@@ -206,7 +205,7 @@ bool always_running_timer() { return g_arat; }
 bool timer_one_shot(std::uint64_t ns) {
   const std::uint32_t count = count_for(ns);
   if (count == 0) return false;
-  apic::LocalApicDevice& dev = apic::this_cpu_device();
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
   dev.timer_divide_by_1();
   dev.timer_start_one_shot(arch::Vector::kTimer, count);
   return true;
@@ -215,7 +214,7 @@ bool timer_one_shot(std::uint64_t ns) {
 bool timer_periodic(std::uint64_t period_ns) {
   const std::uint32_t count = count_for(period_ns);
   if (count == 0) return false;
-  apic::LocalApicDevice& dev = apic::this_cpu_device();
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
   dev.timer_divide_by_1();
   dev.timer_start_periodic(arch::Vector::kTimer, count);
   return true;
@@ -223,7 +222,7 @@ bool timer_periodic(std::uint64_t period_ns) {
 
 bool timer_deadline(std::uint64_t tsc) {
   if (!g_deadline) return false;
-  apic::this_cpu_device().timer_set_tsc_deadline_mode(arch::Vector::kTimer);
+  kinterrupts::this_cpu_device().timer_set_tsc_deadline_mode(arch::Vector::kTimer);
   // The SDM: a write to IA32_TSC_DEADLINE before the LVT's switch to TSC-deadline mode has
   // taken effect is ignored; the xAPIC LVT write is an MMIO store that WRMSR does not wait for,
   // so MFENCE orders the two.
@@ -233,7 +232,7 @@ bool timer_deadline(std::uint64_t tsc) {
 }
 
 void timer_stop() {
-  apic::LocalApicDevice& dev = apic::this_cpu_device();
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
   if (g_deadline) arch::wrmsr(static_cast<arch::Msr>(apic::kMsrTscDeadline), 0);
   dev.timer_stop();
 }
@@ -285,7 +284,7 @@ std::uint64_t tick_period_ns() { return shortest_period(this_cpu()); }
 
 void claim_timer() {
   CpuTimer& cpu = this_cpu();
-  if (cpu.claimed) panic("ktime: CPU {}: timer claimed twice", arch::current_cpu_number());
+  if (cpu.claimed) panic("ktime: CPU {}: timer claimed twice", arch::current_cpu_index());
   cpu.claimed = true;
   timer_stop();
   cpu.running_period = 0;
@@ -293,7 +292,7 @@ void claim_timer() {
 
 void release_timer() {
   CpuTimer& cpu = this_cpu();
-  if (!cpu.claimed) panic("ktime: CPU {}: timer released unclaimed", arch::current_cpu_number());
+  if (!cpu.claimed) panic("ktime: CPU {}: timer released unclaimed", arch::current_cpu_index());
   timer_stop();  // whatever the claimant left armed
   cpu.claimed = false;
   apply_tick(cpu);
@@ -354,7 +353,7 @@ std::uint64_t tick_idle_stops(std::uint32_t cpu) {
 bool tick_pending() {
   const std::uint32_t v = arch::vector_number(arch::Vector::kTimer);
   const std::uint32_t offset = apic::offset_of(apic::Register::kIrrBase) + (v / 32) * 0x10;
-  return ((apic::read_register(offset) >> (v % 32)) & 1) != 0;
+  return ((kinterrupts::read_register(offset) >> (v % 32)) & 1) != 0;
 }
 
 }  // namespace ktime

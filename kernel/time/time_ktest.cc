@@ -183,7 +183,7 @@ std::atomic<std::uint32_t> g_hook_calls[2];
 // Count only the test CPU's ticks: the hooks run on every CPU's timer interrupt.
 template <int N>
 void counting_hook() {
-  if (arch::current_cpu_number() == g_hook_cpu.load(std::memory_order_relaxed)) {
+  if (arch::current_cpu_index() == g_hook_cpu.load(std::memory_order_relaxed)) {
     g_hook_calls[N].fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -203,7 +203,7 @@ static_assert(ktime::kMaxTickHooks == 4, "one filler per slot");
 KTEST(lapic_tick_hooks_every_registered_hook_runs) {
   const OwnTimer own;
   KCHECK(own.drained());
-  g_hook_cpu.store(arch::current_cpu_number());
+  g_hook_cpu.store(arch::current_cpu_index());
   for (auto& c : g_hook_calls) c.store(0);
   KCHECK(ktime::add_tick_hook(&counting_hook<0>));
   KCHECK(ktime::add_tick_hook(&counting_hook<1>));

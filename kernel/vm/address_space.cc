@@ -108,7 +108,7 @@ void AddressSpace::destroy() {
     const bool ok = kcpus::call_on_cpus(
         holders,
         [](const smp::CallArgs& a) {
-          const std::uint32_t cpu = arch::current_cpu_number();
+          const std::uint32_t cpu = arch::current_cpu_index();
           if (g_loaded[cpu] == a.ptr) {
             mm::arch::write_cr3(mm::kernel_pml4());
             g_loaded[cpu] = nullptr;
@@ -501,7 +501,7 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
 
 void AddressSpace::switch_to(AddressSpace* next) {
   if (next == nullptr) return;  // a kernel thread: keep what is loaded (lazy)
-  const std::uint32_t cpu = arch::current_cpu_number();
+  const std::uint32_t cpu = arch::current_cpu_index();
   AddressSpace* prev = g_loaded[cpu];
   if (prev == next) return;
   // Join before loading: see shootdown().
@@ -511,7 +511,7 @@ void AddressSpace::switch_to(AddressSpace* next) {
   if (prev != nullptr) prev->cpus_.remove(platform::CpuNumber{cpu});
 }
 
-AddressSpace* AddressSpace::loaded() { return g_loaded[arch::current_cpu_number()]; }
+AddressSpace* AddressSpace::loaded() { return g_loaded[arch::current_cpu_index()]; }
 
 std::uint64_t total_resident_pages() { return g_total_resident.load(std::memory_order_relaxed); }
 

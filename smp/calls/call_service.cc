@@ -95,7 +95,7 @@ bool CallService::try_queue(platform::CpuNumber cpu, const QueuedCall& call,
     case CallQueue::PushResult::kQueuedWasEmpty:
       target.ipis_sent.fetch_add(1, std::memory_order_relaxed);
       // The queue lock's release precedes the IPI; the platform makes the sender's writes
-      // visible to the handler (kernel: local_apic.cc fences an x2APIC ICR write).
+      // visible to the handler (kernel/interrupts/local_apic.cc fences an x2APIC ICR write).
       platform::send_ipi(cpu, kind);
       return true;
     case CallQueue::PushResult::kQueuedWasBusy:

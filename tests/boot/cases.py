@@ -173,6 +173,12 @@ CASES = [
     user_tests("user-tests-smp4", "4"),
     user_fuzz("user-fuzz-smp2", "2"),
     user_fuzz("user-fuzz-smp4", "4"),
+    # A child's last thread stays in the kernel 5 ms after its parent could reap it: a switch
+    # back to it must not touch the freed process (kernel/proc/process.cc, exit_thread).
+    Case(name="user-exit-window-smp2", smp="2", archive="test",
+         cmdline="qemu_exit proc_exit_delay=5 init=/tests/spawn_test",
+         expect=(init_exited("spawn_test"), LEAK_CHECK_OK), forbid=NORMAL_FORBIDDEN, status=1,
+         checks=(tap.check_passed,)),
     # A musl program and Debian's static busybox (glibc) as process 1, arguments after `--`.
     Case(name="user-hello-smp1", smp="1", cmdline="qemu_exit init=/bin/hello -- one two",
          expect=(r"^hello from user space$", r"^argc = 3$", r'^argv\[2\] = "two"$',

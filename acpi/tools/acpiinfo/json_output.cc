@@ -128,7 +128,6 @@ void write_topology(JsonWriter& j, const TopologyReport& t) {
     j.field("id", io.id);
     j.field("address", io.address);
     j.field("gsi_base", io.gsi_base);
-    if (io.gsi_count_known) j.field("gsi_count", io.gsi_count);
     j.end_object();
   }
   j.end_array();

@@ -54,9 +54,7 @@ void print_topology(const TopologyReport& t, std::string& out) {
   add(out, "\nI/O APICs: %zu\n", t.ioapics.size());
   for (const acpi::IoApicInfo& io : t.ioapics) {
     add(out, "  id %u at 0x%08x, GSI base %u", io.id, io.address, io.gsi_base);
-    if (io.gsi_count_known) add(out, ", GSIs %u-%u", io.gsi_base, io.gsi_base + io.gsi_count - 1);
-    else out += ", GSI count unknown (needs the IOAPIC's version register)";
-    out += "\n";
+    out += ", GSI count unknown (needs the IOAPIC's version register)\n";
   }
   add(out, "\nInterrupt source overrides: %zu\n", t.overrides.size());
   for (const acpi::InterruptOverride& o : t.overrides) {

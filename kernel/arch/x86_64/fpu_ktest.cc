@@ -101,7 +101,7 @@ void check(FpuWorker& w, std::uint32_t round) {
   bool same = mxcsr_out == w.mxcsr;
   for (std::uint32_t i = 0; i < 32; ++i) same = same && out[i] == expected[i];
   if (!same) w.mismatches.fetch_add(1, std::memory_order_relaxed);
-  const std::uint32_t cpu = arch::current_cpu_number();
+  const std::uint32_t cpu = arch::current_cpu_index();
   if (cpu < 32) w.cpus_seen.fetch_or(1u << cpu, std::memory_order_relaxed);
   w.rounds.fetch_add(1, std::memory_order_relaxed);
 }

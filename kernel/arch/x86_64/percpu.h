@@ -110,9 +110,9 @@ inline CpuLocal* current_cpu_local() {
 }
 
 // One field of the current CPU's block, with one GS-relative load (see current_cpu_local).
-// current_cpu_number() is the CPU number as an index (to_index of gs:8), for the per-CPU
+// current_cpu_index() is the CPU number as an index (to_index of gs:8), for the per-CPU
 // arrays and reports of the kernel; platform::current_cpu() is the typed form.
-inline std::uint32_t current_cpu_number() {
+inline std::uint32_t current_cpu_index() {
   std::uint32_t v;
   asm volatile("movl %%gs:8, %0" : "=r"(v));
   return v;

@@ -18,6 +18,25 @@
 #define SYSRET_RIP_LIMIT 0x00007ffffffff000
 #define RFLAGS_TF_RF 0x10100
 
+// The general registers of an InterruptFrame, from r15 (lowest address) up to rax.
+.macro POP_GENERAL_REGS
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+.endm
+
     .text
     .global syscall_entry
     .type syscall_entry, @function
@@ -81,21 +100,7 @@ syscall_entry:
     jne syscall_return_iret
     cmpq $USER_DS, FRAME_SS(%rbx)
     jne syscall_return_iret
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GENERAL_REGS
     movq 16(%rsp), %rcx        // rip (after vector and error code)
     movq 32(%rsp), %r11        // rflags
     movq 40(%rsp), %rsp        // the user stack; an NMI here runs on its IST stack
@@ -104,21 +109,7 @@ syscall_entry:
 
 syscall_return_iret:
     movq %rbx, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GENERAL_REGS
     addq $16, %rsp             // vector and error code
     swapgs
     iretq

@@ -3,8 +3,8 @@
 #include <atomic>
 #include <new>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
@@ -63,8 +63,8 @@ void init_call_service() {
   auto* cpus = new (std::nothrow) smp::CpuCalls[count];
   auto* service = new (std::nothrow) smp::CallService(cpus, count);
   if (cpus == nullptr || service == nullptr) panic("ipi: no memory for {} call queues", count);
-  apic::set_handler(apic::Vector::kCallFunction, call_ipi_handler);
-  apic::set_handler(apic::Vector::kTlbShootdown, call_ipi_handler);
+  kinterrupts::set_handler(arch::Vector::kCallFunction, call_ipi_handler);
+  kinterrupts::set_handler(arch::Vector::kTlbShootdown, call_ipi_handler);
   init_reschedule_ipi();
   // Release: the queues are complete before any CPU sees the service.
   g_service.store(service, std::memory_order_release);
@@ -86,7 +86,7 @@ bool report_call_outcome(const smp::CallOutcome& r, const char* what, std::uint6
   if (r.ok()) return true;
   if (r.error == smp::CallError::kFromInterrupt || r.error == smp::CallError::kNested ||
       r.error == smp::CallError::kCallerUnknown) {
-    panic("ipi: {} on cpu {}: {}", what, arch::current_cpu_number(), error_name(r.error));
+    panic("ipi: {} on cpu {}: {}", what, arch::current_cpu_index(), error_name(r.error));
   }
   smp::CallService* s = call_service();
   for (std::uint32_t c = r.full.next(0); c < smp::kMaxCpus; c = r.full.next(c + 1)) {
@@ -95,7 +95,7 @@ bool report_call_outcome(const smp::CallOutcome& r, const char* what, std::uint6
   }
   if (r.missing != 0 && s != nullptr) {
     klog::error("ipi: {} from cpu {}: {} of {} CPUs had not run it after {} ms", what,
-                arch::current_cpu_number(), r.missing, r.queued.count(), timeout_ns / 1'000'000);
+                arch::current_cpu_index(), r.missing, r.queued.count(), timeout_ns / 1'000'000);
     for (std::uint32_t c = r.queued.next(0); c < smp::kMaxCpus; c = r.queued.next(c + 1)) {
       const platform::CpuNumber cpu{c};
       const smp::CallQueueStats st = s->stats(cpu);

@@ -30,7 +30,7 @@ std::uint32_t tracked() {
 std::atomic<std::uint32_t> g_ran_on[kMax];
 
 void record_cpu(const smp::CallArgs& args) {
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   if (self < kMax) g_ran_on[self].store(self + 1 + static_cast<std::uint32_t>(args.a), std::memory_order_relaxed);
 }
 
@@ -70,14 +70,14 @@ std::atomic<std::uint32_t> g_storm_wrong_cpu{0};
 std::atomic<std::uint32_t> g_storm_progress[kMax];
 
 void storm_hit(const smp::CallArgs& args) {
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   if (self != args.b) g_storm_wrong_cpu.fetch_add(1, std::memory_order_relaxed);
   if (self < kMax && args.a < kMax) g_storm[self][args.a].fetch_add(1, std::memory_order_relaxed);
 }
 
 // Every sender, to every other online CPU, one at a time so `b` can name the target.
 void storm_send() {
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   const smp::CpuSet online = kcpus::online_cpus();
   if (self < kMax) g_storm_progress[self].store(1, std::memory_order_relaxed);
   for (std::uint32_t r = 0; r < kStormRounds; ++r) {

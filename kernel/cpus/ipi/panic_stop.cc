@@ -2,8 +2,8 @@
 
 #include <atomic>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/nmi.h"
 #include "kernel/arch/x86_64/percpu.h"
@@ -35,7 +35,7 @@ std::atomic<bool> g_ready{false};  // init_panic_stop ran: handlers installed, A
   StopRecord& r = g_stop.get();  // interrupts off: interrupt/NMI context or after cli
   r.rip = rip;
   r.rsp = rsp;
-  r.cpu = arch::current_cpu_number();
+  r.cpu = arch::current_cpu_index();
   r.interrupts_were_on = irq_on;
   // Release: the panicking CPU reads rip/rsp after seeing `how` (acquire).
   r.how.store(how, std::memory_order_release);
@@ -49,7 +49,7 @@ void panic_stop_handler(arch::InterruptFrame& frame) {
 // NMI: ours only while a panic is under way and this is not the panicking CPU.
 bool panic_nmi(arch::InterruptFrame& frame) {
   const std::uint32_t p = g_panicking.load(std::memory_order_acquire);
-  if (p == platform::kNoCpu || p == arch::current_cpu_number()) return false;
+  if (p == platform::kNoCpu || p == arch::current_cpu_index()) return false;
   record_and_halt(StopHow::kNmi, frame.rip, frame.rsp, (frame.rflags & arch::kRflagsIf) != 0);
 }
 
@@ -71,7 +71,7 @@ bool wait_stopped(const smp::CpuSet& cpus, std::uint64_t ns) {
 
 smp::CpuSet others() {
   smp::CpuSet set;
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   for (std::uint32_t i = 0; i < platform::cpu_count(); ++i) {
     if (i != self && cpu_online(platform::CpuNumber{i})) set.add(platform::CpuNumber{i});
   }
@@ -81,23 +81,23 @@ smp::CpuSet others() {
 }  // namespace
 
 void init_panic_stop() {
-  apic::set_handler(apic::Vector::kPanicStop, panic_stop_handler);
+  kinterrupts::set_handler(arch::Vector::kPanicStop, panic_stop_handler);
   arch::set_nmi_hook(panic_nmi);
   g_ready.store(true, std::memory_order_release);
 }
 
 void stop_other_cpus() {
-  g_panicking.store(arch::current_cpu_number(), std::memory_order_release);
+  g_panicking.store(arch::current_cpu_index(), std::memory_order_release);
   if (!g_ready.load(std::memory_order_acquire)) return;
   const smp::CpuSet targets = others();
   for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
-    apic::send_ipi(cpu_local(platform::CpuNumber{c})->apic_id, apic::Vector::kPanicStop);
+    kinterrupts::send_ipi(cpu_local(platform::CpuNumber{c})->apic_id, arch::Vector::kPanicStop);
   }
   if (wait_stopped(targets, kStopIpiWaitNs)) return;
   // Still running: interrupts off (a spin, a stall) or the IPI lost. NMIs get through.
   for (std::uint32_t c = targets.next(0); c < smp::kMaxCpus; c = targets.next(c + 1)) {
     if (g_stop.on(platform::CpuNumber{c}).how.load(std::memory_order_acquire) == StopHow::kRunning) {
-      apic::send_nmi(cpu_local(platform::CpuNumber{c})->apic_id);
+      kinterrupts::send_nmi(cpu_local(platform::CpuNumber{c})->apic_id);
     }
   }
   (void)wait_stopped(targets, kStopNmiWaitNs);

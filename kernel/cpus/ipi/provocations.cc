@@ -20,7 +20,7 @@ smp::TicketSpinLock<smp::IrqSave, kInversionB> g_lock_b;
 constexpr std::uint64_t kBootCpuSpinNs = 5'000'000'000;
 
 void panic_here(const smp::CallArgs&) {
-  panic("test: panic_on_ap: cpu {} panics on purpose", arch::current_cpu_number());
+  panic("test: panic_on_ap: cpu {} panics on purpose", arch::current_cpu_index());
 }
 
 }  // namespace
@@ -54,9 +54,13 @@ void provoke_panic_on_ap(std::uint32_t cpu) {
     klog::error("panic_on_ap: request to cpu {} not queued", cpu);
     return;
   }
-  // Deliberately not serving the call queue: a CPU that the stop IPI cannot reach.
-  const std::uint64_t deadline = ktime::now_ns() + kBootCpuSpinNs;
-  while (ktime::now_ns() < deadline) arch::pause();
+  // Deliberately not serving the call queue: a CPU that the stop IPI cannot reach. The spin
+  // reads the TSC inline rather than calling ktime::now_ns(), so the stop NMI's rip is in this
+  // function wherever it lands (the boot case panic-on-ap-smp4 checks the rip's symbol; an NMI
+  // taken inside now_ns() would name that instead). tsc_hz() is known: ktime::init() ran.
+  const std::uint64_t spin_ticks = ktime::tsc_hz() / 1000 * (kBootCpuSpinNs / 1'000'000);
+  const std::uint64_t start = arch::rdtsc();
+  while (arch::rdtsc() - start < spin_ticks) arch::pause();
   klog::error("panic_on_ap: cpu 0 was not stopped within {} ms", kBootCpuSpinNs / 1'000'000);
 }
 

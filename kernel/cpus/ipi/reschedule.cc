@@ -3,8 +3,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+#include "kernel/interrupts/dispatch.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/cpus/cpus.h"
 #include "kernel/cpus/per_cpu.h"
@@ -42,10 +42,12 @@ void send_reschedule(platform::CpuNumber cpu) {
     s.skipped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  apic::send_ipi(cpu_local(cpu)->apic_id, apic::Vector::kReschedule);
+  kinterrupts::send_ipi(cpu_local(cpu)->apic_id, arch::Vector::kReschedule);
 }
 
-void init_reschedule_ipi() { apic::set_handler(apic::Vector::kReschedule, reschedule_handler); }
+void init_reschedule_ipi() {
+  kinterrupts::set_handler(arch::Vector::kReschedule, reschedule_handler);
+}
 
 std::uint64_t reschedule_ipis_taken(platform::CpuNumber cpu) {
   return g_state.on(cpu).taken.load(std::memory_order_relaxed);

@@ -50,7 +50,7 @@ void report(std::uint32_t cpu, std::uint64_t stalled_ns) {
 void arm_tick(const smp::CallArgs&) {
   // Shared with the scheduler's tick on this CPU: the timer runs at the shorter of the two.
   if (!ktime::tick_start(ktime::TickUser::kWatchdog, kTickPeriodNs)) {
-    klog::error("watchdog: cpu {}: periodic timer not armed", arch::current_cpu_number());
+    klog::error("watchdog: cpu {}: periodic timer not armed", arch::current_cpu_index());
     return;
   }
   Heartbeat& b = g_beats.get();
@@ -90,7 +90,7 @@ bool running() { return g_running.load(std::memory_order_acquire); }
 
 void on_tick() {
   const std::uint64_t now = ktime::now_ns();
-  const std::uint32_t self = arch::current_cpu_number();
+  const std::uint32_t self = arch::current_cpu_index();
   const std::uint32_t n = platform::cpu_count();
   for (std::uint32_t c = 0; c < n; ++c) {
     const platform::CpuNumber cpu{c};

@@ -2,6 +2,7 @@
 
 #include "kernel/console/log.h"
 #include "kernel/fs/initramfs/cpio.h"
+#include "kernel/files/devices.h"
 #include "kernel/fs/ramfs/unpack.h"
 #include "kernel/time/rtc.h"
 #include "kernel/mm/mm.h"
@@ -69,18 +70,23 @@ void build_root(const boot::BootInfo& info, bool archive_ok) {
     klog::error("ramfs: no memory for the root file system");
     return;
   }
-  if (!archive_ok) return;
+  if (!archive_ok) {
+    kfiles::populate_dev(*g_root);
+    return;
+  }
   auto unpacked = ramfs::unpack(*g_root, mm::phys_to<const std::uint8_t>(info.initramfs),
                                 info.initramfs_size);
   if (!unpacked) {
     const ramfs::UnpackProblem& p = unpacked.error();
     klog::error("ramfs: entry \"{}\" at offset {}: {}; the entries before it are unpacked",
                 p.name, p.offset, p.reason());
+    kfiles::populate_dev(*g_root);
     return;
   }
   const ramfs::UnpackCounts& c = unpacked.value();
   klog::info("ramfs: root unpacked: {} files ({} bytes), {} directories, {} symlinks, {} special",
              c.files, c.file_bytes, c.directories + c.implied_directories, c.symlinks, c.specials);
+  kfiles::populate_dev(*g_root);
 }
 
 ramfs::Filesystem* root_filesystem() { return g_root; }

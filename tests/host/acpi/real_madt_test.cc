@@ -238,7 +238,7 @@ TEST_P(RealMadt, AcpiinfoJson) {
     EXPECT_EQ(j["ioapics"][io]["id"].u64(), e["ioapic_id"].u64());
     EXPECT_EQ(j["ioapics"][io]["address"].u64(), e["address"].u64());
     EXPECT_EQ(j["ioapics"][io]["gsi_base"].u64(), e["gsi_base"].u64());
-    EXPECT_FALSE(j["ioapics"][io].has("gsi_count"));  // unknown on the host
+    EXPECT_FALSE(j["ioapics"][io].has("gsi_count"));  // not in the MADT (the version register)
     ++io;
   }
   EXPECT_EQ(j["overrides"].size(), expected_["isos"].u64());

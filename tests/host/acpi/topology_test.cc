@@ -221,7 +221,6 @@ TEST(AcpiTopology, NmisIoapicsOverridesAndAddressOverride) {
   ASSERT_EQ(b.topo.ioapics.size, 2u);
   EXPECT_EQ(b.topo.ioapics[1].id, 9);
   EXPECT_EQ(b.topo.ioapics[1].gsi_base, 24u);
-  EXPECT_FALSE(b.topo.ioapics[1].gsi_count_known);
   ASSERT_EQ(b.topo.overrides.size, 2u);
   EXPECT_EQ(b.topo.overrides[1].polarity, acpi::Polarity::kActiveLow);
   EXPECT_EQ(b.topo.overrides[1].trigger, acpi::Trigger::kLevel);

@@ -59,7 +59,8 @@ TEST(X2ApicReservedBits, PerCpuSetUpNeverSetsAReservedBit) {
   StrictX2ApicMsr msr;
   X2ApicMsr access{msr};
   LocalApicDevice dev{access};
-  // The order of apic::init_*'s set-up (local_apic.cc), on registers reading back all ones.
+  // The order of kinterrupts::init_*'s set-up (kernel/interrupts/local_apic.cc), on registers
+  // reading back all ones.
   dev.timer_stop();
   dev.mask_lvt(Register::kLvtPerf);
   dev.mask_lvt(Register::kLvtThermal);

@@ -386,3 +386,31 @@ TEST(OptionTable, StartModeNamesMatchSmp) {
 }
 
 }  // namespace
+
+TEST(Cmdline, InitPathAndArgumentsAfterDoubleDash) {
+  auto r = parse("qemu_exit init=/bin/busybox -- uname  -a   ");
+  EXPECT_EQ(r.problem_count, 0u);
+  EXPECT_TRUE(r.options.core.qemu_exit);
+  EXPECT_EQ(str(r.options.core.init_path), "/bin/busybox");
+  EXPECT_EQ(str(r.init_arguments), "uname  -a");
+  // After `--` nothing is an option, not even a known key.
+  r = parse("init=/x -- test loglevel=debug");
+  EXPECT_EQ(r.problem_count, 0u);
+  EXPECT_FALSE(r.options.core.tests.selected);
+  EXPECT_EQ(r.options.core.log_level, klog::Level::kInfo);
+  EXPECT_EQ(str(r.init_arguments), "test loglevel=debug");
+  // No `--`, or `--` at the end: no arguments. `--x` is a word like any other (unknown).
+  EXPECT_EQ(parse("init=/x").init_arguments.length, 0u);
+  EXPECT_EQ(parse("init=/x --").init_arguments.length, 0u);
+  EXPECT_EQ(parse("--x").problem_count, 1u);
+}
+
+TEST(Cmdline, InitPathMustBeAbsolute) {
+  for (const char* word : {"init=bin/sh", "init=", "init"}) {
+    auto r = parse(word);
+    EXPECT_EQ(r.problem_count, 1u) << word;
+    EXPECT_EQ(r.options.core.init_path.length, 0u) << word;
+  }
+  std::string long_path = "init=/" + std::string(4095, 'a');
+  EXPECT_EQ(parse(long_path).problem_count, 1u);
+}

@@ -1,6 +1,6 @@
 // One IOAPIC's register logic over its select/window pair (pure; host-tested with a fake
 // window). The caller serialises access: a select and its window access must not be split by
-// another CPU's (io_apic.cc holds an IRQ-saving lock around every call).
+// another CPU's (kernel/interrupts/io_apic.cc holds an IRQ-saving lock around every call).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,24 @@ class IoApicWindow {
 
  protected:
   ~IoApicWindow() = default;
+};
+
+// The select/window pair in uncached MMIO (the kernel maps the page, kIoApicMmioSize bytes).
+// 32-bit accesses only (the 82093AA datasheet: the registers must be accessed as dwords).
+class IoApicMmio final : public IoApicWindow {
+ public:
+  explicit IoApicMmio(volatile std::uint32_t* base) : base_(base) {}
+  std::uint32_t read(std::uint8_t index) override {
+    base_[kIoRegSelOffset / 4] = index;
+    return base_[kIoWinOffset / 4];
+  }
+  void write(std::uint8_t index, std::uint32_t value) override {
+    base_[kIoRegSelOffset / 4] = index;
+    base_[kIoWinOffset / 4] = value;
+  }
+
+ private:
+  volatile std::uint32_t* base_;  // volatile: device registers; every access must happen in order
 };
 
 // Where and how one input is delivered: fixed delivery, physical destination.

@@ -4,7 +4,6 @@
 
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/vectors.h"
-#include "kernel/console/log.h"
 
 namespace apic {
 namespace {
@@ -26,7 +25,6 @@ constexpr unsigned kSpuriousLine = 7;    // the lowest-priority line of each PIC
 constexpr unsigned kLinesPerPic = 8;
 
 std::atomic<std::uint64_t> g_spurious{0};
-std::atomic<bool> g_reported_real{false};
 
 // The 8259A needs time between command words on old chipsets; a write to the POST diagnostic
 // port 0x80 takes about a microsecond on the ISA bus and has no other effect.
@@ -62,7 +60,7 @@ void pic_remap_and_mask() {
   arch::outb(kSlaveData, kAllMasked);
 }
 
-void pic_handle_interrupt(unsigned irq) {
+bool pic_handle_interrupt(unsigned irq) {
   const bool slave = irq >= kLinesPerPic;
   const unsigned line = irq % kLinesPerPic;
   const std::uint16_t command = slave ? kSlaveCommand : kMasterCommand;
@@ -71,13 +69,11 @@ void pic_handle_interrupt(unsigned irq) {
     // through the master's cascade line, which is in service and needs its EOI.
     g_spurious.fetch_add(1, std::memory_order_relaxed);
     if (slave) arch::outb(kMasterCommand, kOcw2Eoi);
-    return;
-  }
-  if (!g_reported_real.exchange(true, std::memory_order_relaxed)) {
-    klog::warn("pic: IRQ {} arrived although every PIC line is masked (reported once)", irq);
+    return false;
   }
   if (slave) arch::outb(kSlaveCommand, kOcw2Eoi);
   arch::outb(kMasterCommand, kOcw2Eoi);
+  return true;
 }
 
 std::uint16_t pic_masks() {

@@ -13,8 +13,8 @@ void pic_remap_and_mask();
 
 // From the dispatcher, for a PIC vector (`irq` 0..15): a spurious IRQ 7/15 is counted and,
 // for 15, the master gets the EOI the cascade needs; a real one (it should not happen, every
-// line is masked) is reported once and acknowledged.
-void pic_handle_interrupt(unsigned irq);
+// line is masked) is acknowledged. True for a real one, which the caller reports.
+[[nodiscard]] bool pic_handle_interrupt(unsigned irq);
 
 // What the PICs hold now: the mask registers (master low byte, slave high byte), and how many
 // spurious IRQs have been seen.

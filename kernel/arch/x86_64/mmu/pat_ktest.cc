@@ -19,7 +19,7 @@ std::uint64_t read_pat() {
 }
 
 void record_pat(const smp::CallArgs&) {
-  g_pat[arch::current_cpu_number()] = read_pat();
+  g_pat[arch::current_cpu_index()] = read_pat();
 }
 
 }  // namespace

@@ -1,21 +1,24 @@
 // The machine's IOAPICs (kernel side): each one mapped uncached, its entry count read from the
 // version register, every entry masked; GSIs routed to a vector on one CPU, masked, unmasked.
 // Every register access goes through an IRQ-saving leaf lock per IOAPIC (the select/window
-// pair must not be split).
+// pair must not be split). The register logic is kernel/arch/x86_64/apic/io_apic_device.h.
 #pragma once
 
 #include <cstdint>
 
+#include "acpi/topology.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "smp/klib/ids.h"
 
-namespace apic {
+namespace kinterrupts {
 
-// Boot CPU, after apic::apply_machine_tables() and mm::init. Maps every IOAPIC from the MADT, fills
-// its gsi_count, masks all its entries, and reports each ("ioapic: id 0 at 0xfec00000, GSI
-// 0..23, version 0x20"). Also remaps and masks the 8259 PICs. Returns the number of usable
-// IOAPICs.
-std::uint32_t io_apic_init();
+// Boot CPU, once, after mm::init (kinterrupts::init calls it). Remaps and masks the 8259 PICs,
+// then maps every IOAPIC of `topology` (the MADT's), reads its entry count, masks all its
+// entries, and reports each ("ioapic: id 0 at 0xfec00000, GSI 0..23, version 0x20"). Keeps the
+// entry counts itself (io_apic_gsi_total) and a view of `topology`'s interrupt source
+// overrides, which must live as long as the kernel (the ACPI report's do). Returns the number
+// of usable IOAPICs.
+std::uint32_t io_apic_init(const acpi::Topology& topology);
 
 // Routes `gsi` (fixed, physical destination `apic_id`) to `v`, left masked or not as `masked`
 // says. Polarity and trigger: from the MADT's override naming this GSI, else ISA defaults
@@ -37,4 +40,4 @@ std::uint32_t io_apic_count();
 // Total redirection entries over all IOAPICs.
 std::uint32_t io_apic_gsi_total();
 
-}  // namespace apic
+}  // namespace kinterrupts

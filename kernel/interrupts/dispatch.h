@@ -1,5 +1,6 @@
-// Interrupt vectors 32..255: IDT gates for them and the dispatcher that calls a handler per
-// vector and then signals end of interrupt. Exceptions stay with exception.cc.
+// Interrupt vectors 32..255: IDT gates for their entry stubs (interrupt_stubs.S) and the
+// dispatcher that calls a handler per vector and then signals end of interrupt. Exceptions stay
+// with kernel/arch/x86_64/exception.cc.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 #include "kernel/arch/x86_64/interrupt_frame.h"
 #include "kernel/arch/x86_64/vectors.h"
 
-namespace apic {
+namespace kinterrupts {
 
 // Runs with interrupts off on the CPU that took the interrupt; must not block. The dispatcher
 // sends the local APIC EOI after it returns (never for the spurious vector).
@@ -27,4 +28,4 @@ void set_handler(arch::Vector v, InterruptHandler handler);
 std::uint64_t interrupt_count(arch::Vector v);
 std::uint64_t unhandled_count();
 
-}  // namespace apic
+}  // namespace kinterrupts

@@ -1,48 +1,54 @@
-// The kernel side of local_apic.h: mode choice, the one access backend every CPU uses (each
-// CPU reaches its own APIC through the same MMIO page or MSR numbers), per-CPU set-up and the
-// error interrupt.
-#include "kernel/firmware/acpi_report.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
+// local_apic.h: mode choice, the one access backend every CPU uses (each CPU reaches its own
+// APIC through the same MMIO page or MSR numbers), per-CPU set-up and the error interrupt.
+#include "kernel/interrupts/local_apic.h"
 
 #include <atomic>
 
 #include "kernel/arch/x86_64/apic/hardware_msr.h"
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
-#include "kernel/arch/x86_64/apic/lapic_device.h"
 #include "kernel/arch/x86_64/apic/lapic_mode.h"
-#include "kernel/arch/x86_64/apic/this_cpu_lapic.h"
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
+#include "kernel/interrupts/dispatch.h"
 #include "kernel/mm/mm.h"
 #include "kernel/time/clock.h"
 #include "smp/cpu_set.h"
 
-namespace apic {
+namespace kinterrupts {
 namespace {
+
+using apic::ApicMode;
+using apic::LintSetup;
+using apic::LocalApicDevice;
+using apic::ModePlan;
+using apic::Reg64;
+using apic::Register;
+using arch::Vector;
 
 // CPUID leaf 1 feature bits (SDM Vol. 2A, CPUID).
 constexpr std::uint32_t kCpuid1EdxApic = 1u << 9;
 constexpr std::uint32_t kCpuid1EcxX2Apic = 1u << 21;
 
 struct PerCpu {
-  std::uint32_t uid = kAllCpus;
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint32_t> last_esr{0};
 };
 
-HardwareMsr g_msr;
-constinit XApicMmio g_xapic{nullptr};
-constinit X2ApicMsr g_x2apic{g_msr};
+apic::HardwareMsr g_msr;
+constinit apic::XApicMmio g_xapic{nullptr};
+constinit apic::X2ApicMsr g_x2apic{g_msr};
 constinit LocalApicDevice* g_device = nullptr;
 ApicMode g_mode = ApicMode::kXApic;
 std::uint64_t g_xapic_phys = 0;
+// The MADT's LINT NMI entries, handed in by init_boot_cpu (the ACPI report's storage, which
+// lives as long as the kernel); read-only after that.
+acpi::Slots<acpi::LapicNmiInfo> g_lint_nmis;
 
 PerCpu g_per_cpu[smp::kMaxCpus];
 
 LocalApicDevice& device() {
-  if (g_device == nullptr) panic("apic: used before apic::init_boot_cpu()");
+  if (g_device == nullptr) panic("apic: used before kinterrupts::init_boot_cpu()");
   return *g_device;
 }
 
@@ -50,7 +56,7 @@ PerCpu& this_cpu() {
   // Interrupts are off in every caller (init, the error handler): the CPU cannot change. The
   // bring-up numbers no CPU at or above kMaxCpus (kcpus::bringup::plan_targets refuses and
   // reports the rest), so this check guards the kernel's own invariant, not firmware input.
-  const std::uint32_t n = arch::current_cpu_number();
+  const std::uint32_t n = arch::current_cpu_index();
   if (n >= smp::kMaxCpus) panic("apic: CPU number {} beyond smp::kMaxCpus", n);
   return g_per_cpu[n];
 }
@@ -61,15 +67,17 @@ bool cpu_has_x2apic() { return (arch::cpuid(1).ecx & kCpuid1EcxX2Apic) != 0; }
 // used (a CPU whose APIC we cannot drive cannot take part in anything).
 void apply_mode_plan(const ModePlan& plan, const char* who) {
   if (plan.error != nullptr) panic("apic: {}: {}", who, plan.error);
-  for (std::uint32_t i = 0; i < plan.write_count; ++i) g_msr.write(kMsrApicBase, plan.writes[i]);
+  for (std::uint32_t i = 0; i < plan.write_count; ++i) {
+    g_msr.write(apic::kMsrApicBase, plan.writes[i]);
+  }
 }
 
 // LINT set-up for this CPU from the MADT's Local (x2)APIC NMI entries that apply to it, read
-// from the topology kfirmware keeps (one entry per CPU on many servers: no copy, no cap). Entries
+// from the ACPI report's list (one entry per CPU on many servers: no copy, no cap). Entries
 // naming a LINT other than 0 or 1 are firmware garbage (seen on real tables); the boot CPU
 // reports them once and every CPU skips them.
 void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
-  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kfirmware::machine_tables().topology.lapic_nmis;
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = g_lint_nmis;
   LintSetup lint[2] = {};
   for (std::uint32_t i = 0; i < nmis.size; ++i) {
     const acpi::LapicNmiInfo& n = nmis[i];
@@ -83,7 +91,7 @@ void setup_lints(LocalApicDevice& dev, std::uint32_t uid) {
 }
 
 std::uint32_t bad_lint_entries() {
-  const acpi::Slots<acpi::LapicNmiInfo>& nmis = kfirmware::machine_tables().topology.lapic_nmis;
+  const acpi::Slots<acpi::LapicNmiInfo>& nmis = g_lint_nmis;
   std::uint32_t bad = 0;
   for (std::uint32_t i = 0; i < nmis.size; ++i) bad += nmis[i].lint > 1;
   return bad;
@@ -96,21 +104,21 @@ void handle_error(arch::InterruptFrame&) {
   cpu.last_esr.store(esr, std::memory_order_relaxed);
   // The first few per CPU are reported; an error storm must not flood the console.
   if (count <= 4) {
-    klog::warn("apic: CPU {} APIC error, ESR {:#x}{}{}{}{}{}{}{}{}", arch::current_cpu_number(),
-               esr, (esr & kEsrSendChecksum) ? " send-checksum" : "",
-               (esr & kEsrReceiveChecksum) ? " receive-checksum" : "",
-               (esr & kEsrSendAccept) ? " send-accept" : "",
-               (esr & kEsrReceiveAccept) ? " receive-accept" : "",
-               (esr & kEsrRedirectableIpi) ? " redirectable-IPI" : "",
-               (esr & kEsrSendIllegalVector) ? " send-illegal-vector" : "",
-               (esr & kEsrReceiveIllegalVector) ? " receive-illegal-vector" : "",
-               (esr & kEsrIllegalRegister) ? " illegal-register" : "");
+    klog::warn("apic: CPU {} APIC error, ESR {:#x}{}{}{}{}{}{}{}{}", arch::current_cpu_index(),
+               esr, (esr & apic::kEsrSendChecksum) ? " send-checksum" : "",
+               (esr & apic::kEsrReceiveChecksum) ? " receive-checksum" : "",
+               (esr & apic::kEsrSendAccept) ? " send-accept" : "",
+               (esr & apic::kEsrReceiveAccept) ? " receive-accept" : "",
+               (esr & apic::kEsrRedirectableIpi) ? " redirectable-IPI" : "",
+               (esr & apic::kEsrSendIllegalVector) ? " send-illegal-vector" : "",
+               (esr & apic::kEsrReceiveIllegalVector) ? " receive-illegal-vector" : "",
+               (esr & apic::kEsrIllegalRegister) ? " illegal-register" : "");
   }
 }
 
 // What every CPU does once its mode is set: SVR, TPR, every LVT masked but error and the NMI
 // LINTs, ESR cleared.
-void setup_this_cpu(LocalApicDevice& dev) {
+void setup_this_cpu(LocalApicDevice& dev, std::uint32_t uid) {
   const std::uint32_t lvts = dev.lvt_entries();
   dev.timer_stop();
   // LVT entries beyond Max LVT Entry do not exist (reading them in x2APIC mode faults):
@@ -118,7 +126,7 @@ void setup_this_cpu(LocalApicDevice& dev) {
   if (lvts >= 5) dev.mask_lvt(Register::kLvtPerf);
   if (lvts >= 6) dev.mask_lvt(Register::kLvtThermal);
   if (lvts >= 7) dev.mask_lvt(Register::kLvtCmci);
-  setup_lints(dev, this_cpu().uid);
+  setup_lints(dev, uid);
   dev.accept_all_priorities();
   dev.software_enable(Vector::kSpurious);
   // Clear errors left from firmware, then unmask the error LVT (two ESR cycles: the first
@@ -130,53 +138,52 @@ void setup_this_cpu(LocalApicDevice& dev) {
 
 }  // namespace
 
-void set_this_cpu_uid(std::uint32_t uid) { this_cpu().uid = uid; }
-
-void init_boot_cpu() {
+void init_boot_cpu(const acpi::Slots<acpi::LapicNmiInfo>& lint_nmis, std::uint32_t uid) {
+  g_lint_nmis = lint_nmis;
   const arch::CpuidResult leaf1 = arch::cpuid(1);
   if (!(leaf1.edx & kCpuid1EdxApic)) panic("apic: CPUID.1:EDX[9]: this CPU has no local APIC");
-  const Reg64 base = g_msr.read(kMsrApicBase);
-  const ModePlan plan = plan_boot_mode(base, (leaf1.ecx & kCpuid1EcxX2Apic) != 0);
+  const Reg64 base = g_msr.read(apic::kMsrApicBase);
+  const ModePlan plan = apic::plan_boot_mode(base, (leaf1.ecx & kCpuid1EcxX2Apic) != 0);
   apply_mode_plan(plan, "boot CPU");
   g_mode = plan.mode;
   if (g_mode == ApicMode::kX2Apic) {
     static LocalApicDevice dev{g_x2apic};
     g_device = &dev;
   } else {
-    g_xapic_phys = base & kApicBaseAddressMask;
-    auto mapped = mm::map_mmio(g_xapic_phys, kXApicMmioSize);
+    g_xapic_phys = base & apic::kApicBaseAddressMask;
+    auto mapped = mm::map_mmio(g_xapic_phys, apic::kXApicMmioSize);
     if (!mapped.ok()) panic("apic: cannot map the xAPIC page at {:#x}", g_xapic_phys);
-    g_xapic = XApicMmio{static_cast<volatile std::uint32_t*>(mapped.value())};
+    g_xapic = apic::XApicMmio{static_cast<volatile std::uint32_t*>(mapped.value())};
     static LocalApicDevice dev{g_xapic};
     g_device = &dev;
   }
   LocalApicDevice& dev = *g_device;
   install_interrupt_gates();
   set_handler(Vector::kError, handle_error);
-  setup_this_cpu(dev);
-  klog::info("apic: {} (firmware state: {}{}), ID {}, version {:#x}, {} LVT entries{}", 
-             apic_mode_name(g_mode),
+  setup_this_cpu(dev, uid);
+  klog::info("apic: {} (firmware state: {}{}), ID {}, version {:#x}, {} LVT entries{}",
+             apic::apic_mode_name(g_mode),
              plan.firmware_left_x2apic ? "x2APIC on" : (plan.was_disabled ? "disabled" : "xAPIC"),
              cpu_has_x2apic() ? ", x2APIC supported" : "", dev.id(), dev.version(),
              dev.lvt_entries(),
-             kfirmware::machine_tables().topology.lapic_nmis.size != 0 ? ", LINT NMI from MADT" : "");
+             g_lint_nmis.size != 0 ? ", LINT NMI from MADT" : "");
   if (g_mode == ApicMode::kXApic) klog::info("apic: xAPIC registers at {:#x}", g_xapic_phys);
   if (const std::uint32_t bad = bad_lint_entries()) {
     klog::warn("apic: {} MADT local APIC NMI entries name a LINT other than 0/1; ignored", bad);
   }
 }
 
-void init_this_cpu() {
-  const Reg64 base = g_msr.read(kMsrApicBase);
-  const ModePlan plan = plan_ap_mode(base, cpu_has_x2apic(), g_mode);
+void init_this_cpu(std::uint32_t uid) {
+  const Reg64 base = g_msr.read(apic::kMsrApicBase);
+  const ModePlan plan = apic::plan_ap_mode(base, cpu_has_x2apic(), g_mode);
   apply_mode_plan(plan, "AP");
-  if (g_mode == ApicMode::kXApic && (base & kApicBaseAddressMask) != g_xapic_phys) {
+  if (g_mode == ApicMode::kXApic && (base & apic::kApicBaseAddressMask) != g_xapic_phys) {
     // Every CPU's APIC page is at the same physical address unless firmware moved one; our
     // single mapping would then reach the wrong APIC.
     panic("apic: this CPU's APIC base {:#x} differs from the boot CPU's {:#x}",
-          base & kApicBaseAddressMask, g_xapic_phys);
+          base & apic::kApicBaseAddressMask, g_xapic_phys);
   }
-  setup_this_cpu(device());
+  setup_this_cpu(device(), uid);
 }
 
 bool x2apic_mode() { return g_mode == ApicMode::kX2Apic; }
@@ -194,7 +201,7 @@ void fence_before_ipi() {
 }
 }  // namespace
 
-void send_ipi(klib::ApicId apic_id, Vector v) {
+void send_ipi(klib::ApicId apic_id, arch::Vector v) {
   fence_before_ipi();
   if (!device().send_fixed(apic_id, v)) {
     klog::error("apic: IPI {:#x} to APIC ID {} not sent: xAPIC addresses 8-bit IDs only",
@@ -209,7 +216,7 @@ void send_nmi(klib::ApicId apic_id) {
   }
 }
 
-void send_ipi_all_but_self(Vector v) {
+void send_ipi_all_but_self(arch::Vector v) {
   fence_before_ipi();
   device().send_fixed_all_but_self(v);
 }
@@ -265,6 +272,6 @@ std::uint32_t read_register(std::uint32_t offset) {
 std::uint64_t error_interrupts() { return this_cpu().errors.load(std::memory_order_relaxed); }
 std::uint32_t last_error_status() { return this_cpu().last_esr.load(std::memory_order_relaxed); }
 
-LocalApicDevice& this_cpu_device() { return device(); }
+apic::LocalApicDevice& this_cpu_device() { return device(); }
 
-}  // namespace apic
+}  // namespace kinterrupts

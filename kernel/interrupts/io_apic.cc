@@ -1,8 +1,7 @@
-#include "kernel/arch/x86_64/apic/io_apic.h"
+#include "kernel/interrupts/io_apic.h"
 
 #include <new>
 
-#include "kernel/firmware/acpi_report.h"
 #include "kernel/arch/x86_64/apic/io_apic_device.h"
 #include "kernel/arch/x86_64/apic/irq_lock.h"
 #include "kernel/arch/x86_64/apic/isa_routing.h"
@@ -10,33 +9,19 @@
 #include "kernel/console/log.h"
 #include "kernel/mm/mm.h"
 
-namespace apic {
+namespace kinterrupts {
 namespace {
 
-// The select/window pair in uncached MMIO. 32-bit accesses only (the 82093AA datasheet: the
-// registers must be accessed as dwords).
-class IoApicMmio final : public IoApicWindow {
- public:
-  explicit IoApicMmio(volatile std::uint32_t* base) : base_(base) {}
-  std::uint32_t read(std::uint8_t index) override {
-    base_[kIoRegSelOffset / 4] = index;
-    return base_[kIoWinOffset / 4];
-  }
-  void write(std::uint8_t index, std::uint32_t value) override {
-    base_[kIoRegSelOffset / 4] = index;
-    base_[kIoWinOffset / 4] = value;
-  }
-
- private:
-  volatile std::uint32_t* base_;  // volatile: device registers; every access must happen in order
-};
+using apic::GsiSetup;
+using apic::IrqLockGuard;
+using apic::RouteConfig;
 
 struct IoApic {
   IoApic(volatile std::uint32_t* base, const acpi::IoApicInfo& info)
       : mmio(base), device(mmio), id(info.id), gsi_base(info.gsi_base) {}
-  IoApicMmio mmio;
-  IoApicDevice device;
-  IrqLock lock;  // guards every device call: select + window
+  apic::IoApicMmio mmio;
+  apic::IoApicDevice device;
+  apic::IrqLock lock;  // guards every device call: select + window
   std::uint8_t id;
   std::uint32_t gsi_base;
   std::uint32_t gsi_count = 0;
@@ -44,6 +29,9 @@ struct IoApic {
 
 IoApic** g_ioapics = nullptr;
 std::uint32_t g_count = 0;
+// The MADT's interrupt source overrides, handed in by io_apic_init (the ACPI report's storage,
+// which lives as long as the kernel); read-only after that.
+acpi::Slots<acpi::InterruptOverride> g_overrides;
 
 struct Found {
   IoApic* io;
@@ -60,9 +48,9 @@ Found find(std::uint32_t gsi) {
 
 }  // namespace
 
-std::uint32_t io_apic_init() {
-  pic_remap_and_mask();
-  const acpi::Topology& t = kfirmware::machine_tables().topology;
+std::uint32_t io_apic_init(const acpi::Topology& t) {
+  apic::pic_remap_and_mask();
+  g_overrides = t.overrides;
   if (t.ioapics.size == 0) {
     klog::warn("ioapic: none in the MADT; device interrupts unavailable");
     return 0;
@@ -74,7 +62,7 @@ std::uint32_t io_apic_init() {
   }
   for (std::uint32_t i = 0; i < t.ioapics.size; ++i) {
     const acpi::IoApicInfo& info = t.ioapics[i];
-    auto mapped = mm::map_mmio(info.address, kIoApicMmioSize);
+    auto mapped = mm::map_mmio(info.address, apic::kIoApicMmioSize);
     if (!mapped.ok()) {
       klog::error("ioapic: id {} at {:#x}: cannot map; skipped", info.id, info.address);
       continue;
@@ -91,10 +79,9 @@ std::uint32_t io_apic_init() {
       io->gsi_count = io->device.entry_count();
       for (std::uint32_t pin = 0; pin < io->gsi_count; ++pin) io->device.set_masked(pin, true);
     }
-    kfirmware::set_ioapic_gsi_count(i, io->gsi_count);
     g_ioapics[g_count++] = io;
     klog::info("ioapic: id {} at {:#x}, GSI {}..{}, version {:#x}", info.id, info.address,
-               io->gsi_base, io->gsi_base + io->gsi_count - 1, IoApicVersion::get(version));
+               io->gsi_base, io->gsi_base + io->gsi_count - 1, apic::IoApicVersion::get(version));
   }
   return g_count;
 }
@@ -102,8 +89,7 @@ std::uint32_t io_apic_init() {
 bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id, bool masked) {
   const Found f = find(gsi);
   if (f.io == nullptr) return false;
-  const acpi::Topology& t = kfirmware::machine_tables().topology;
-  const GsiSetup setup = resolve_gsi(gsi, t.overrides.data, t.overrides.size);
+  const GsiSetup setup = apic::resolve_gsi(gsi, g_overrides.data, g_overrides.size);
   const RouteConfig config{arch::vector_number(v), apic_id, setup.active_low, setup.level, masked};
   IrqLockGuard guard(f.io->lock);
   return f.io->device.route(f.pin, config);
@@ -111,8 +97,7 @@ bool route_gsi(std::uint32_t gsi, arch::Vector v, klib::ApicId apic_id, bool mas
 
 bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
                    std::uint32_t* gsi_out) {
-  const acpi::Topology& t = kfirmware::machine_tables().topology;
-  const GsiSetup setup = resolve_isa_irq(irq, t.overrides.data, t.overrides.size);
+  const GsiSetup setup = apic::resolve_isa_irq(irq, g_overrides.data, g_overrides.size);
   if (gsi_out != nullptr) *gsi_out = setup.gsi;
   const Found f = find(setup.gsi);
   if (f.io == nullptr) return false;
@@ -153,4 +138,4 @@ std::uint32_t io_apic_gsi_total() {
   return total;
 }
 
-}  // namespace apic
+}  // namespace kinterrupts

@@ -1,7 +1,7 @@
 // Entry stubs for vectors 32..255 (device interrupts, IPIs, APIC timer/error/spurious): none
 // of them has an error code, so each pushes 0 and its vector, giving arch::InterruptFrame the
 // same shape as the exception stubs, then the common path saves the general registers and
-// calls interrupt_dispatch(InterruptFrame*) (interrupt_dispatch.cc). No swapgs: no user mode
+// calls interrupt_dispatch(InterruptFrame*) (dispatch.cc). No swapgs: no user mode
 // yet, GS always holds the kernel's per-CPU base.
 #include "kernel/arch/x86_64/interrupt_entry.inc"
 

@@ -1,40 +1,40 @@
-// The local APIC of the CPU running the code: the kernel-wide contract (xAPIC through uncached
+// The local APIC of the CPU running the code, as the kernel uses it (xAPIC through uncached
 // MMIO, or x2APIC through MSRs; the mode is chosen once on the boot CPU and every AP follows).
-// The register logic behind it is pure and host-tested (lapic_device.h, lapic_mode.h).
+// The register logic behind it is pure and host-tested (kernel/arch/x86_64/apic: lapic_device.h,
+// lapic_mode.h); this side maps the registers, wires the LINTs from the MADT, reports errors
+// and waits on the clock.
 //
-// Vectors come from the one allocation table, arch::Vector (kernel/arch/x86_64/vectors.h);
-// `apic::Vector` is the same type.
+// Vectors come from the one allocation table, arch::Vector (kernel/arch/x86_64/vectors.h).
 #pragma once
 
 #include <cstdint>
 
+#include "acpi/topology.h"
+#include "kernel/arch/x86_64/apic/lapic_device.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "smp/klib/ids.h"
 
-namespace apic {
+namespace kinterrupts {
 
-using Vector = arch::Vector;
+// The LINT0/LINT1 NMI wiring comes from the MADT's Local (x2)APIC NMI entries; a LINT with no
+// entry stays masked. A CPU's ACPI processor UID picks its entries; kAllCpus is the UID of a
+// CPU whose own UID is unknown (only the "all CPUs" entries apply to it).
+inline constexpr std::uint32_t kAllCpus = 0xFFFFFFFF;
 
 // Boot CPU, once, after mm::init (xAPIC registers are mapped with mm::map_mmio) and before any
-// other function here. Reads IA32_APIC_BASE: firmware left x2APIC on -> stays in it (leaving
-// it is only possible through a disable, which loses state); else x2APIC whenever
-// CPUID.1:ECX[21] says so; else xAPIC. Then: spurious vector + software enable (SVR), error
-// vector (LVT error, ESR cleared), LINT0/LINT1 from the MADT NMI entries (init_lint) or masked,
-// timer and thermal/perf LVTs masked, TPR 0. Panics if the CPU has no APIC or the APIC base
-// cannot be mapped. Interrupts off.
-void init_boot_cpu();
+// other function here (kinterrupts::init calls it). Reads IA32_APIC_BASE: firmware left x2APIC
+// on -> stays in it (leaving it is only possible through a disable, which loses state); else
+// x2APIC whenever CPUID.1:ECX[21] says so; else xAPIC. Then: spurious vector + software enable
+// (SVR), error vector (LVT error, ESR cleared), LINT0/LINT1 from `lint_nmis` for `uid` or
+// masked, timer and thermal/perf LVTs masked, TPR 0. `lint_nmis` is the ACPI report's list,
+// which lives as long as the kernel: the APs read it too. Panics if the CPU has no APIC or the
+// APIC base cannot be mapped. Interrupts off.
+void init_boot_cpu(const acpi::Slots<acpi::LapicNmiInfo>& lint_nmis, std::uint32_t uid);
 
 // An AP, after its GDT/IDT and per-CPU block: the same mode as the boot CPU (enables x2APIC
-// first when the boot CPU uses it) and the same SVR/LVT set-up. Interrupts off.
-void init_this_cpu();
-
-// The LINT0/LINT1 NMI wiring comes from the MADT entries kfirmware::machine_tables() keeps; a LINT
-// with no entry stays masked. kAllCpus: the UID of a CPU whose own UID is unknown (only the
-// "all CPUs" entries apply to it).
-inline constexpr std::uint32_t kAllCpus = 0xFFFFFFFF;
-// The ACPI processor UID of this CPU, so LINT NMI entries can be matched (kAllCpus = unknown:
-// only "all CPUs" entries apply). Per CPU, before init_this_cpu().
-void set_this_cpu_uid(std::uint32_t uid);
+// first when the boot CPU uses it) and the same SVR/LVT set-up, its LINTs from the boot CPU's
+// list for `uid` (its ACPI processor UID, or kAllCpus). Interrupts off.
+void init_this_cpu(std::uint32_t uid);
 
 // Whether the boot CPU chose x2APIC (valid after init_boot_cpu()).
 bool x2apic_mode();
@@ -47,9 +47,9 @@ void eoi();
 
 // A fixed-delivery IPI with `v` to the CPU with `apic_id` (physical destination), edge, assert.
 // xAPIC: IDs above 255 cannot be addressed and are reported, nothing is sent.
-void send_ipi(klib::ApicId apic_id, Vector v);
+void send_ipi(klib::ApicId apic_id, arch::Vector v);
 // A fixed IPI with `v` to every CPU but this one (destination shorthand 11b).
-void send_ipi_all_but_self(Vector v);
+void send_ipi_all_but_self(arch::Vector v);
 
 // An NMI to `apic_id` (the panic stop: it reaches a CPU with interrupts off). Same addressing
 // limits as send_ipi.
@@ -79,4 +79,9 @@ std::uint32_t read_register(std::uint32_t offset);
 std::uint64_t error_interrupts();
 std::uint32_t last_error_status();
 
-}  // namespace apic
+// The register-level device of the CPU running the code, for kernel code that programs more
+// than this file offers (the LAPIC timer in kernel/time). After init_*() on this CPU;
+// interrupts off while used (the device is this CPU's).
+apic::LocalApicDevice& this_cpu_device();
+
+}  // namespace kinterrupts

@@ -1,12 +1,12 @@
-#include "kernel/arch/x86_64/apic/interrupt_dispatch.h"
+#include "kernel/interrupts/dispatch.h"
 
 #include <atomic>
 
 #include "kernel/arch/x86_64/apic/legacy_pic.h"
-#include "kernel/arch/x86_64/apic/local_apic.h"
 #include "kernel/arch/x86_64/idt.h"
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/console/log.h"
+#include "kernel/interrupts/local_apic.h"
 #include "kernel/platform/locking_kernel.h"
 
 // The scheduler's preemption point on interrupt return (kernel/threads/kernel_scheduler.cc).
@@ -16,7 +16,7 @@ extern "C" [[gnu::weak]] void ksched_interrupt_exit(arch::InterruptFrame* frame)
 // Entry points in interrupt_stubs.S for vectors 32..255.
 extern "C" const std::uint64_t irq_stub_table[256 - arch::kExceptionCount];
 
-namespace apic {
+namespace kinterrupts {
 namespace {
 
 constexpr unsigned kVectors = 256;
@@ -25,7 +25,7 @@ std::atomic<InterruptHandler> g_handlers[kVectors];
 std::atomic<std::uint64_t> g_counts[kVectors];
 std::atomic<std::uint64_t> g_unhandled{0};
 std::atomic<bool> g_reported[kVectors];
-
+std::atomic<bool> g_reported_pic{false};
 
 }  // namespace
 
@@ -46,13 +46,13 @@ std::uint64_t interrupt_count(arch::Vector v) {
 
 std::uint64_t unhandled_count() { return g_unhandled.load(std::memory_order_relaxed); }
 
-}  // namespace apic
+}  // namespace kinterrupts
 
 // Called by irq_common (interrupt_stubs.S) with interrupts off.
 extern "C" void interrupt_dispatch(arch::InterruptFrame* frame) {
   using arch::Vector;
   const auto vector = static_cast<std::uint8_t>(frame->vector);
-  apic::g_counts[vector].fetch_add(1, std::memory_order_relaxed);
+  kinterrupts::g_counts[vector].fetch_add(1, std::memory_order_relaxed);
   arch::count_interrupt();
 
   // Spurious: the APIC did not set an ISR bit, so there is nothing to end (an EOI here would
@@ -63,25 +63,29 @@ extern "C" void interrupt_dispatch(arch::InterruptFrame* frame) {
       vector < arch::vector_number(Vector::kPicBase) + arch::kPicVectorCount) {
     // The PICs are masked; only their spurious IRQ 7/15 should get here. They go to the PIC,
     // not the local APIC.
-    apic::pic_handle_interrupt(vector - arch::vector_number(Vector::kPicBase));
+    const unsigned irq = vector - arch::vector_number(Vector::kPicBase);
+    if (apic::pic_handle_interrupt(irq) &&
+        !kinterrupts::g_reported_pic.exchange(true, std::memory_order_relaxed)) {
+      klog::warn("pic: IRQ {} arrived although every PIC line is masked (reported once)", irq);
+    }
     return;
   }
 
-  const apic::InterruptHandler handler =
-      apic::g_handlers[vector].load(std::memory_order_acquire);
+  const kinterrupts::InterruptHandler handler =
+      kinterrupts::g_handlers[vector].load(std::memory_order_acquire);
   if (handler != nullptr) {
     // Interrupt context for the lock checks (a plain lock taken here is reported).
     platform::kernel::irq_enter();
     handler(*frame);
     platform::kernel::irq_exit();
   } else {
-    apic::g_unhandled.fetch_add(1, std::memory_order_relaxed);
-    if (!apic::g_reported[vector].exchange(true, std::memory_order_relaxed)) {
+    kinterrupts::g_unhandled.fetch_add(1, std::memory_order_relaxed);
+    if (!kinterrupts::g_reported[vector].exchange(true, std::memory_order_relaxed)) {
       klog::warn("irq: vector {:#x} ({}) has no handler (reported once)", vector,
                  arch::interrupt_vector_name(vector));
     }
   }
-  apic::eoi();
+  kinterrupts::eoi();
   // After the EOI and irq_exit: the interrupted thread may be switched out here and this
   // CPU must take further interrupts (the next thread's ticks) meanwhile.
   if (ksched_interrupt_exit != nullptr) ksched_interrupt_exit(frame);
