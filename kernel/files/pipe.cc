@@ -18,6 +18,11 @@ namespace {
 constexpr std::int64_t kEINTR = 4, kEAGAIN = 11, kEFAULT = 14, kEPIPE = 32;
 std::atomic<std::uint64_t> g_live_pipes{0};
 
+// A sleeping reader or writer re-checks this often whether its process is ending: exit_group
+// wakes futex and wait4 sleepers but not a pipe's queues, and a pipe that only the ending
+// process uses is touched by nobody else (the same 10 ms as poll's console re-check).
+constexpr std::uint64_t kExitRecheckNs = 10'000'000;
+
 bool process_ending() {
   const kproc::UserThread* t = kproc::current_user_thread();
   return t != nullptr && t->process->exiting.load(std::memory_order_acquire);
@@ -57,7 +62,8 @@ class Pipe {
         if (writers_.load(std::memory_order_acquire) == 0) return 0;  // end of file
       }
       if (nonblock) return -kEAGAIN;
-      readable_.wait(kthreads::scheduler(), [&] {
+      sched::Scheduler& sched = kthreads::scheduler();
+      (void)readable_.wait_until(sched, sched.now() + kExitRecheckNs, [&] {
         return count_.load(std::memory_order_acquire) > 0 ||
                writers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
@@ -96,7 +102,8 @@ class Pipe {
       }
       if (nonblock) return done != 0 ? static_cast<std::int64_t>(done) : -kEAGAIN;
       const std::uint64_t need = atomic ? length : 1;
-      writable_.wait(kthreads::scheduler(), [&] {
+      sched::Scheduler& sched = kthreads::scheduler();
+      (void)writable_.wait_until(sched, sched.now() + kExitRecheckNs, [&] {
         return kPipeCapacity - count_.load(std::memory_order_acquire) >= need ||
                readers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
