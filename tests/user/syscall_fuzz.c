@@ -24,13 +24,19 @@
  * non-blocking or tiny-timeout arguments (shape()); nothing writes to the console from memory
  * that could print (so the log keeps its TAP clean), nothing reads the console.
  *
- * On Linux, run as root, the parent first becomes nobody (65534) in "/" and limits core dumps,
- * file size and address space: random calls then cannot change the machine. Ordinary C for musl;
+ * On Linux, run as root, the parent first becomes nobody (65534) and limits core dumps, file
+ * size and address space: random calls then cannot change the machine. The children run in a
+ * fresh /syscall_fuzz.XXXXXX (/tmp/syscall_fuzz.XXXXXX where "/" is not writable); afterwards
+ * the parent removes it and any entry of "/" and /tmp that appeared meanwhile and is its own,
+ * so the file system is as before (the kernel's leak check after process 1 counts the heap,
+ * which files and directories use). Ordinary C for musl;
  * the fuzz threads use only the raw system-call instruction and their own stack, since a fuzzed
  * arch_prctl may have moved their thread pointer. */
 #include "tap.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
@@ -42,6 +48,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -516,15 +523,14 @@ static int child_main(uint64_t seed, long ms, int threads, int verbose) {
 
 /* ---- the parent ---- */
 
-/* contain: on Linux as root, become nobody in "/" first; everywhere, no core files, small files
- * and a bounded address space. A kernel without setgroups/setgid/setuid (ENOSYS) has no other
+/* contain: on Linux as root, become nobody first; everywhere, no core files, small files and a
+ * bounded address space. A kernel without setgroups/setgid/setuid (ENOSYS) has no other
  * users to protect. Returns 0, or -1 when root could not be left. */
 static int contain(void) {
   struct rlimit none = {0, 0}, file = {1 << 20, 1 << 20}, space = {512ul << 20, 512ul << 20};
   setrlimit(RLIMIT_CORE, &none);
   setrlimit(RLIMIT_FSIZE, &file);
   setrlimit(RLIMIT_AS, &space);
-  if (chdir("/") != 0 && errno != ENOSYS) return -1;
   if (getuid() != 0 && geteuid() != 0) return 0;
   if (setgroups(0, NULL) != 0 && errno != ENOSYS) return -1;
   if (setgid(65534) != 0 && errno != ENOSYS) return -1;
@@ -543,6 +549,79 @@ static pid_t spawn(char *const argv[]) {
     _exit(127);
   }
   return pid;
+}
+
+/* ---- what the children leave in the file system ---- */
+
+/* The entries of "/" and "/tmp" before the run: anything else there afterwards that is ours
+ * was made by a child (a path that began with '/' or "../") and is removed. */
+enum { kMaxKnown = 256 };
+struct listing {
+  const char *dir;
+  int count;
+  char names[kMaxKnown][256];
+};
+static struct listing known[2] = {{.dir = "/"}, {.dir = "/tmp"}};
+
+static void list_dir(struct listing *l) {
+  DIR *d = opendir(l->dir);
+  if (d == NULL) {
+    l->count = -1;
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL && l->count < kMaxKnown) {
+    snprintf(l->names[l->count++], sizeof l->names[0], "%s", e->d_name);
+  }
+  if (e != NULL) l->count = -1; /* too many to know: nothing there is removed */
+  closedir(d);
+}
+
+static int removed;
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st, (void)type, (void)ftw;
+  if (remove(path) == 0) ++removed;
+  return 0;
+}
+
+/* remove_tree: removes path and everything below it (symbolic links are not followed). */
+static void remove_tree(const char *path) { nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* clean_up: removes the work directory and the entries of "/" and "/tmp" that appeared during
+ * the run (not listed before, changed since `since`) and belong to this user; none of a
+ * directory that had too many entries to list. Returns how many entries went. */
+static int clean_up(const char *work, time_t since) {
+  removed = 0;
+  if (chdir("/") != 0) return 0;
+  remove_tree(work);
+  for (int k = 0; k < 2; ++k) {
+    if (known[k].count < 0) continue;
+    DIR *d = opendir(known[k].dir);
+    if (d == NULL) continue;
+    char stray[32][320];
+    int strays = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL && strays < 32;) {
+      int seen = 0;
+      for (int i = 0; i < known[k].count && !seen; ++i) {
+        seen = strcmp(known[k].names[i], e->d_name) == 0;
+      }
+      char path[320];
+      snprintf(path, sizeof path, "%s/%s", strcmp(known[k].dir, "/") == 0 ? "" : known[k].dir,
+               e->d_name);
+      struct stat st;
+      if (seen) continue;
+      if (strcmp(path, work) != 0 && lstat(path, &st) == 0 && st.st_uid == geteuid() &&
+          st.st_ctime >= since) {
+        snprintf(stray[strays++], sizeof stray[0], "%s", path);
+      } else {
+        tap_note("new entry %s left alone (not this user's, or older than the run)", path);
+      }
+    }
+    closedir(d);
+    for (int i = 0; i < strays; ++i) remove_tree(stray[i]);
+  }
+  return removed;
 }
 
 static long parse_long(const char *s, long lo, long hi, long fallback) {
@@ -593,8 +672,23 @@ int main(int argc, char **argv) {
     tap_note("cannot leave root (errno %d): not fuzzing this machine as root", errno);
     return 2;
   }
-  tap_note("syscall_fuzz: %ld s, seed %#llx, %d CPUs; replay a child with: %s --child SEED MS",
-           seconds, (unsigned long long)seed, cpu_count(), argv[0]);
+  /* The children work in a directory of their own (relative paths land there), removed
+   * afterwards with whatever they made; what they made elsewhere goes too (clean_up). */
+  const time_t started = time(NULL);
+  list_dir(&known[0]);
+  list_dir(&known[1]);
+  /* In "/" where it may (process 1 here): /tmp is empty at boot, and the first entry made in
+   * a directory gives it a table that stays after the entry goes, which the kernel's leak check
+   * after process 1 would count. In /tmp otherwise (as nobody on Linux). */
+  static char root_work[] = "/syscall_fuzz.XXXXXX", tmp_work[] = "/tmp/syscall_fuzz.XXXXXX";
+  char *work = mkdtemp(root_work);
+  if (work == NULL) work = mkdtemp(tmp_work);
+  if (work == NULL || chdir(work) != 0) {
+    tap_note("cannot make and enter a work directory in / or /tmp (errno %d)", errno);
+    return 2;
+  }
+  tap_note("syscall_fuzz: %ld s, seed %#llx, %d CPUs, in %s; replay a child with: %s --child "
+           "SEED MS", seconds, (unsigned long long)seed, cpu_count(), work, argv[0]);
 
   const long end = now_ms() + seconds * 1000;
   int children = 0, exited = 0, killed = 0, hung = 0, exec_failed = 0;
@@ -641,6 +735,7 @@ int main(int argc, char **argv) {
       tap_note("child seed %s killed by signal %d", seed_arg, WTERMSIG(status));
     }
   }
+  if (!hung) tap_note("removed %d file system entries the children made", clean_up(work, started));
   tap_ok(!exec_failed && children > 0 && now_ms() >= end,
          "children ran until the %ld s time limit (%d children)", seconds, children);
   tap_ok(!hung && !exec_failed && exited + killed == children,
