@@ -538,14 +538,20 @@ static int contain(void) {
   return 0;
 }
 
-/* spawn: vfork and execve argv[0] with argv; the child exits 127 if execve fails. Returns the
- * child's pid or -1 (errno from vfork). Its own function: nothing of the caller's is live
- * across vfork. */
+/* spawn: vfork and execve argv[0] with argv; the child exits 127 (saying why) if execve fails.
+ * Returns the child's pid or -1 (errno from vfork). Its own function: nothing of the caller's
+ * is live across vfork. */
 static pid_t spawn(char *const argv[]) {
   fflush(stdout);
   pid_t pid = vfork();
   if (pid == 0) {
     execve(argv[0], argv, environ);
+    char line[] = "# execve failed: errno 000\n";
+    const int e = errno;
+    line[23] = (char)('0' + e / 100 % 10);
+    line[24] = (char)('0' + e / 10 % 10);
+    line[25] = (char)('0' + e % 10);
+    write(1, line, sizeof line - 1);
     _exit(127);
   }
   return pid;
@@ -588,11 +594,20 @@ static int remove_one(const char *path, const struct stat *st, int type, struct 
 /* remove_tree: removes path and everything below it (symbolic links are not followed). */
 static void remove_tree(const char *path) { nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
 
+/* empty_work: removes what the last child left in the work directory (files it made can hold
+ * much memory) and enters a fresh one of the same name. Returns 0, or -1 with errno. */
+static int empty_work(const char *work) {
+  if (chdir("/") != 0) return -1;
+  remove_tree(work);
+  if (mkdir(work, 0700) != 0 && errno != EEXIST) return -1;
+  return chdir(work);
+}
+
 /* clean_up: removes the work directory and the entries of "/" and "/tmp" that appeared during
  * the run (not listed before, changed since `since`) and belong to this user; none of a
  * directory that had too many entries to list. Returns how many entries went. */
 static int clean_up(const char *work, time_t since) {
-  removed = 0;
+  removed = 0; /* counts from here (the caller added what empty_work removed) */
   if (chdir("/") != 0) return 0;
   remove_tree(work);
   for (int k = 0; k < 2; ++k) {
@@ -734,8 +749,15 @@ int main(int argc, char **argv) {
       ++killed;
       tap_note("child seed %s killed by signal %d", seed_arg, WTERMSIG(status));
     }
+    if (!hung && empty_work(work) != 0) {
+      tap_note("cannot renew the work directory %s (errno %d)", work, errno);
+      break;
+    }
   }
-  if (!hung) tap_note("removed %d file system entries the children made", clean_up(work, started));
+  if (!hung) {
+    const int between = removed;
+    tap_note("removed %d file system entries the children made", between + clean_up(work, started));
+  }
   tap_ok(!exec_failed && children > 0 && now_ms() >= end,
          "children ran until the %ld s time limit (%d children)", seconds, children);
   tap_ok(!hung && !exec_failed && exited + killed == children,
