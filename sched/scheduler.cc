@@ -421,9 +421,18 @@ void Scheduler::set_current_affinity(const smp::CpuSet& affinity) {
     move = !usable_cpus(affinity).contains(this_cpu());
   }
   // A sleep that really blocks (a deadline already past would return at once): its wake-up
-  // goes through placement, which now respects the new affinity.
+  // goes through placement, which now respects the new affinity. But a timer that fires
+  // between sleep_until marking us blocked and its schedule() (a long interrupt, or a stalled
+  // virtual CPU, in that window) wakes us while still current here: we keep running on this
+  // CPU and the sleep returns with its deadline past. So sleep again until on an allowed CPU;
+  // each round that really blocks ends there, and the thread never leaves an allowed CPU for
+  // a disallowed one afterwards (wakes, the balancer and directed yields check the affinity).
   constexpr std::uint64_t kMigrationSleepNs = 1'000'000;
-  if (move) sleep_until(now() + kMigrationSleepNs);
+  while (move) {
+    sleep_until(now() + kMigrationSleepNs);
+    smp::IrqGuard irq;  // the CPU number stays ours while we look at it
+    move = !usable_cpus(affinity).contains(this_cpu());
+  }
 }
 
 void Scheduler::set_inherited_priority(Thread& t, int priority) {

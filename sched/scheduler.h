@@ -81,8 +81,8 @@ class Scheduler {
   // `target` ran next. `target` must stay allocated for the call. Per-CPU state only.
   bool yield_to(Thread& target);
   // Gives the current thread the affinity `affinity` (empty: every CPU). If this CPU is not
-  // in it, the thread then sleeps for 1 ms: its wake-up places it on a CPU the new set allows
-  // (sched/placement.h). Needs: `affinity` has an online CPU (callers check
+  // in it, the thread then sleeps for 1 ms, again until it runs on a CPU the new set allows: a
+  // wake-up places it there (sched/placement.h). On return it runs on such a CPU. Needs: `affinity` has an online CPU (callers check
   // with usable()), and a schedulable context. Takes the current runqueue's lock.
   void set_current_affinity(const smp::CpuSet& affinity);
   // Gives `t` (any thread; the current one too) the affinity `affinity` under the lock of its

@@ -24,6 +24,7 @@
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/threads/sched_bench.h"
+#include "kernel/files/devices.h"
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/interrupts/setup.h"
 #include "kernel/cpus/bringup.h"
@@ -243,7 +244,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // reclaim. It never fails; problems are printed and boot carries on.
   kfirmware::read_and_report(info, g_options.core.acpi_dump);
   // The initramfs lives in loader memory too: checked and reported before reclaim.
-  const bool archive_ok = initramfs::report_boot_archive(info);
+  (void)initramfs::report_boot_archive(info);
 
   // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.
   (void)arch::fpu::init_this_cpu();
@@ -258,8 +259,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   ktime::init();
   (void)ktime::init_wall_clock();
   krandom::init();
-  // The root file system from the initramfs, before reclaim frees the loader's copy.
-  initramfs::build_root(info, archive_ok);
+  // /dev's device nodes in the root file system (report_boot_archive built it above).
+  if (ramfs::Filesystem* root = initramfs::root_filesystem()) kfiles::populate_dev(*root);
   if (g_options.core.sched) kthreads::request();  // before the APs are released
   kthreads::set_tickless_idle(g_options.core.nohz_idle);
   // Every CPU online (docs/smp.md): needs the APIC, the clock and the topology from above.

@@ -6,6 +6,7 @@
 #include "kernel/console/log.h"
 #include "kernel/console/serial16550.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/random/random.h"
 #include "kernel/threads/sleep_queue.h"
 #include "kernel/time/rtc.h"
@@ -76,7 +77,7 @@ class ConsoleFile final : public File {
       }
       if (flags() & kNonblock) return -kEAGAIN;
       const kproc::UserThread* t = kproc::current_user_thread();
-      if (t != nullptr && t->process->exiting.load()) return -kEINTR;
+      if (t != nullptr && kproc::interrupted(*t)) return kproc::interrupted_result(*t);
       kthreads::sleep_for(kInputPollNs);
     }
   }

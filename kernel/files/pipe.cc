@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/files/poll_wait.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/time/rtc.h"
 #include "sched/sync/mutex.h"
@@ -18,14 +19,15 @@ namespace {
 constexpr std::int64_t kEINTR = 4, kEAGAIN = 11, kEFAULT = 14, kEPIPE = 32;
 std::atomic<std::uint64_t> g_live_pipes{0};
 
-// A sleeping reader or writer re-checks this often whether its process is ending: exit_group
-// wakes futex and wait4 sleepers but not a pipe's queues, and a pipe that only the ending
-// process uses is touched by nobody else (the same 10 ms as poll's console re-check).
-constexpr std::uint64_t kExitRecheckNs = 10'000'000;
-
+// A signal or the end of the process interrupts a blocked read or write.
 bool process_ending() {
   const kproc::UserThread* t = kproc::current_user_thread();
-  return t != nullptr && t->process->exiting.load(std::memory_order_acquire);
+  return t != nullptr && kproc::interrupted(*t);
+}
+
+std::int64_t interrupted_result() {
+  const kproc::UserThread* t = kproc::current_user_thread();
+  return t != nullptr ? kproc::interrupted_result(*t) : -kEINTR;
 }
 
 class Pipe {
@@ -62,12 +64,11 @@ class Pipe {
         if (writers_.load(std::memory_order_acquire) == 0) return 0;  // end of file
       }
       if (nonblock) return -kEAGAIN;
-      sched::Scheduler& sched = kthreads::scheduler();
-      (void)readable_.wait_until(sched, sched.now() + kExitRecheckNs, [&] {
+      readable_.wait(kthreads::scheduler(), [&] {
         return count_.load(std::memory_order_acquire) > 0 ||
                writers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
-      if (process_ending()) return -kEINTR;
+      if (process_ending()) return interrupted_result();
     }
   }
 
@@ -102,12 +103,11 @@ class Pipe {
       }
       if (nonblock) return done != 0 ? static_cast<std::int64_t>(done) : -kEAGAIN;
       const std::uint64_t need = atomic ? length : 1;
-      sched::Scheduler& sched = kthreads::scheduler();
-      (void)writable_.wait_until(sched, sched.now() + kExitRecheckNs, [&] {
+      writable_.wait(kthreads::scheduler(), [&] {
         return kPipeCapacity - count_.load(std::memory_order_acquire) >= need ||
                readers_.load(std::memory_order_acquire) == 0 || process_ending();
       });
-      if (process_ending()) return done != 0 ? static_cast<std::int64_t>(done) : -kEINTR;
+      if (process_ending()) return done != 0 ? static_cast<std::int64_t>(done) : interrupted_result();
     }
   }
 

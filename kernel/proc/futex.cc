@@ -3,6 +3,7 @@
 #include "kernel/abi/errno.h"
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "sched/wait_queue.h"
 #include "smp/atomic.h"
@@ -111,10 +112,9 @@ std::int64_t futex_wait(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint
     if (attempt == kFaultRetries || !fault_in(uaddr)) return -kEFAULT;
   }
   sched::Scheduler& s = kthreads::scheduler();
-  Process* process = current_user_thread()->process;
+  UserThread* self = current_user_thread();
   const bool woken = w.queue.wait_until(s, deadline == kNoFutexDeadline ? sched::kNoDeadline : deadline, [&] {
-    return w.woken.load(std::memory_order_acquire) ||
-           process->exiting.load(std::memory_order_acquire);
+    return w.woken.load(std::memory_order_acquire) || interrupted(*self);
   });
   // Unlink under the lock of whichever bucket holds us now (a requeue may have moved us); a
   // waker that set `woken` did so under that lock, and is done with our queue once we hold it.
@@ -133,7 +133,7 @@ std::int64_t futex_wait(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint
     break;
   }
   if (w.woken.load(std::memory_order_acquire)) return 0;
-  if (process->exiting.load()) return -kEINTR;
+  if (interrupted(*self)) return interrupted_result(*self);
   return woken ? 0 : -kETIMEDOUT;
 }
 
@@ -223,15 +223,6 @@ std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::u
     }
     if (!faulted) return result;
     if (attempt == kFaultRetries || !fault_in(uaddr)) return -kEFAULT;
-  }
-}
-
-void futex_wake_space(kvm::AddressSpace* space) {
-  for (Bucket& b : g_buckets) {
-    smp::Guard g{b.lock};
-    for (Waiter* w = b.head.next; w != &b.head; w = w->next) {
-      if (w->space == space) (void)w->queue.wake_all(kthreads::scheduler());
-    }
   }
 }
 

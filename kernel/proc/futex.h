@@ -34,10 +34,6 @@ std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::u
                            std::uint32_t wake, std::uint32_t requeue, bool compare,
                            std::uint32_t expected);
 
-// Wakes every waiter of `space` without counting it woken: their waits re-check and end with
-// EINTR when their process is ending (exit_group).
-void futex_wake_space(kvm::AddressSpace* space);
-
 // Waiters currently queued (leak checks).
 std::uint32_t futex_waiters();
 

@@ -29,6 +29,16 @@ namespace kproc {
 
 struct Process;
 
+// What a pending signal carries (the fields of siginfo_t that are used here).
+struct SignalInfo {
+  std::int32_t signo = 0;
+  std::int32_t code = 0;    // SI_USER 0, SI_TKILL -6, SI_KERNEL 0x80, or a fault's/CLD_ code
+  std::int32_t pid = 0;     // sender (kill), or the child (SIGCHLD)
+  std::int32_t uid = 0;
+  std::int32_t status = 0;  // SIGCHLD: exit code or signal
+  std::uint64_t addr = 0;   // faults: the address
+};
+
 struct UserThread {
   Process* process = nullptr;
   kthreads::KThread* kthread = nullptr;  // Process::threads_lock (set when it first runs)
@@ -38,7 +48,18 @@ struct UserThread {
   std::uint64_t clear_child_tid = 0;   // set_tid_address / CLONE_CHILD_CLEARTID
   std::uint64_t robust_list = 0;       // set_robust_list (recorded)
   std::uint64_t robust_list_length = 0;
-  std::uint64_t signal_mask = 0;       // rt_sigprocmask (recorded; delivery: next issue)
+  // Signals (kernel/proc/signal.h): the blocked set (written by the thread itself, read by
+  // senders choosing a thread), the thread-directed pending set and their details
+  // (Process::actions_lock), the alternate stack (the thread itself).
+  smp::Atomic<std::uint64_t> signal_mask{0};
+  smp::Atomic<std::uint64_t> pending{0};
+  SignalInfo pending_info[64];
+  std::uint64_t altstack_sp = 0, altstack_size = 0;
+  // rt_sigsuspend's mask is temporary: the one to restore after the handler (or at once when
+  // no handler runs).
+  std::uint64_t saved_mask = 0;
+  bool restore_saved_mask = false;
+  std::uint32_t altstack_flags = 2;  // SS_DISABLE
   // Where user mode starts: the entry point and stack of a new program, or (clone) a copy of
   // the parent's system-call frame, freed by the thread when it starts.
   std::uint64_t start_rip = 0;
@@ -66,9 +87,13 @@ inline constexpr int kRlimitStack = 3;
 inline constexpr int kRlimitNofile = 7;
 inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
 
-// The per-process spinlocks (leaves: nothing is taken inside them).
-inline constinit smp::LockClass kProcessLockClass{"process", smp::LockRank{0}};
-using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, kProcessLockClass>;
+// The per-process spinlocks, unranked (cycle-checked). Order: threads_lock, then
+// actions_lock (a signal sent to one thread is queued under both); cwd_lock alone.
+inline constinit smp::LockClass kProcessThreadsClass{"process-threads", smp::LockRank{0}};
+inline constinit smp::LockClass kProcessActionsClass{"process-actions", smp::LockRank{0}};
+inline constinit smp::LockClass kProcessCwdClass{"process-cwd", smp::LockRank{0}};
+template <smp::LockClass& Class>
+using ProcessLock = smp::TicketSpinLock<smp::NoIrqSave, Class>;
 
 // What a freed process's pointers hold (non-canonical: any use faults at once), as Linux's
 // POISON_POINTER values: a use after free shows up as a fault instead of reading stale data.
@@ -90,6 +115,15 @@ struct Process {
 
   int pid = 0;
   int parent_pid = 0;  // tree lock
+  int pgid = 0;        // process group (tree lock)
+  int sid = 0;         // session (tree lock)
+  bool did_exec = false;  // tree lock: setpgid on a child that has exec'd is EACCES
+  // The program's arguments, NUL-separated, and its path, as exec was given them
+  // (/proc/PID/cmdline, /proc/PID/exe). Replaced at exec under the tree lock.
+  char cmdline[512] = {};
+  std::uint32_t cmdline_length = 0;
+  char exe[128] = {};
+  std::uint64_t start_ns = 0;  // when it was made (monotonic)
   Process* parent = nullptr;         // tree lock (null for process 1)
   Process* first_child = nullptr;    // tree lock
   Process* next_sibling = nullptr;   // tree lock
@@ -100,6 +134,10 @@ struct Process {
   sched::WaitQueue child_wait;
   // A vfork child: set once it has exec'd or exited, which releases its waiting parent.
   smp::Atomic<bool> vfork_released{false};
+  // Signals sent to the whole process (kill), and their details (actions_lock).
+  smp::Atomic<std::uint64_t> shared_pending{0};
+  SignalInfo shared_info[64];
+  Process* next_process = nullptr;  // the list of all processes (tree lock)
   char name[16] = {};
   kvm::AddressSpace* space = nullptr;
   smp::Atomic<std::uint32_t> live_threads{0};
@@ -111,12 +149,12 @@ struct Process {
   // directory (cwd_lock) and the file-creation mask.
   kfiles::FdTable* files = nullptr;
   ramfs::NodeRef cwd;                    // cwd_lock
-  mutable ProcessLock cwd_lock;
+  mutable ProcessLock<kProcessCwdClass> cwd_lock;
   smp::Atomic<std::uint32_t> umask{022};
   SignalAction actions[kSignalCount];   // actions_lock
   ResourceLimit limits[kResourceCount];  // actions_lock
-  mutable ProcessLock actions_lock;
-  mutable ProcessLock threads_lock;
+  mutable ProcessLock<kProcessActionsClass> actions_lock;
+  mutable ProcessLock<kProcessThreadsClass> threads_lock;
   UserThread* threads = nullptr;  // threads_lock
 };
 
@@ -169,13 +207,15 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
 // goes on). Refused with ENOSYS from a process with more than one thread.
 std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& frame);
 
-// wait4: a child that has ended (pid -1 or 0: any; > 0: that one), its status to `*status`.
+// wait4: a child that has ended (pid > 0: that one; -1: any; 0: any in the caller's process
+// group; < -1: any in group -pid), its status to `*status`.
 // Returns its PID, 0 (WNOHANG and none yet), or -ECHILD / -EINTR / -EINVAL.
 std::int64_t wait_child(int pid, int* status, bool nohang);
 
 // The kernel's main thread, after start_init: sleeps until process 1 has ended, waits (bounded)
 // for its threads to be reaped, logs its exit status and the leak check (every process, user
-// thread, user page, futex waiter gone; kernel threads and heap objects as before init), and
+// thread, user page, futex waiter and open file gone; kernel threads as before init; heap
+// objects and free memory reported, not judged: the file system keeps what programs wrote), and
 // returns the wait status to report: init's own, or a failure when the leak check failed.
 int wait_for_init_end();
 
@@ -184,6 +224,29 @@ bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity);
 // Sets it; a thread on a CPU it may no longer use moves at its next return to user mode (its
 // CPU is sent a reschedule IPI so that happens soon). False: no such started thread.
 bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity);
+
+// Process groups and sessions: setpgid, getpgid, setsid, getsid (0, or -errno as Linux).
+std::int64_t set_process_group(int pid, int pgid);
+std::int64_t process_group_of(int pid);
+std::int64_t new_session();
+std::int64_t session_of(int pid);
+
+// What /proc shows of a process: a snapshot taken under the tree lock.
+struct ProcessSnapshot {
+  int pid = 0, ppid = 0, pgid = 0, sid = 0;
+  char name[16] = {};
+  char state = 'R';  // R running or runnable, S sleeping, Z zombie
+  std::uint32_t threads = 0;
+  std::uint64_t resident_pages = 0;
+  std::uint64_t start_ns = 0;
+  char cmdline[512] = {};
+  std::uint32_t cmdline_length = 0;
+  char exe[128] = {};
+};
+// The snapshot of `pid` (false: no such process).
+bool snapshot_process(int pid, ProcessSnapshot* out);
+// Up to `max` process IDs, ascending; returns how many there are in all.
+std::uint32_t list_processes(int* pids, std::uint32_t max);
 
 // A new process/thread ID (they share one space, as on Linux).
 int allocate_id();

@@ -11,6 +11,8 @@
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/log.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
+#include "smp/locks/guard.h"
 #include "kernel/syscalls/syscalls.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
@@ -88,7 +90,15 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
   UserThread* t = current_user_thread();
   if (t == nullptr) return;
   const FaultSignal sig = signal_for(frame.vector);
-  if (frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault)) {
+  bool handled;
+  {
+    smp::Guard g{t->process->actions_lock};
+    const std::uint64_t handler = t->process->actions[sig.number - 1].handler;
+    handled = handler > 1 && (t->signal_mask.load() & (1ull << (sig.number - 1))) == 0;
+  }
+  if (handled) {
+    // The program handles it: no report.
+  } else if (frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault)) {
     klog::warn("user fault: pid {} ({}) tid {} on CPU {}: {} at {:#x} ({} {}, {}), rip {:#x}",
                t->process->pid, t->process->name, t->tid, arch::current_cpu_index(), sig.name,
                cr2, (frame.error_code & kPfInstruction) ? "exec" :
@@ -101,16 +111,27 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
                arch::vector_name(frame.vector), frame.error_code,
                frame.rip);
   }
-  arch::sti();
-  exit_process(signaled_status(sig.number));
+  // The signal is delivered on the way out of this exception (a handler, or the end of the
+  // process with the report above).
+  SignalInfo info;
+  info.code = kSiKernel;
+  info.addr = frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault) ? cr2 : frame.rip;
+  force_fault_signal(*t, sig.number, info);
 }
 
-void on_exit_to_user(arch::InterruptFrame&) {
+void on_exit_to_user(arch::InterruptFrame& frame) {
   for (;;) {
     UserThread* t = current_user_thread();
     if (t != nullptr && t->process->exiting.load(std::memory_order_acquire)) {
       arch::sti();
       exit_thread(0);
+    }
+    if (t != nullptr) {
+      // Signals: a handler's frame, an ignore, the end of the process; and the restart or
+      // EINTR of an interrupted system call.
+      arch::sti();
+      deliver_signals(*t, frame);
+      arch::cli();
     }
     // A reschedule that arrived while this thread was in the kernel: switch now (the
     // interrupt-return preemption point covers interrupts; this covers system calls).

@@ -103,11 +103,8 @@ PLEIADES_SYSCALL(sys_wait4) {
     return error(kEINVAL);
   }
   if (pid == -0x7fffffff - 1) return error(kESRCH);  // INT_MIN, as Linux
-  // Process groups come with sessions: every process is in one group, so 0 and -1 both mean
-  // "any child"; another group has no children.
-  if (pid < -1) return error(kECHILD);
   int status = 0;
-  const std::int64_t r = kproc::wait_child(pid > 0 ? pid : -1, &status, (options & kWnohang) != 0);
+  const std::int64_t r = kproc::wait_child(pid, &status, (options & kWnohang) != 0);
   if (r <= 0) return r;
   if (status_out != 0 && !arch::copy_to_user(status_out, &status, sizeof(status))) return error(kEFAULT);
   if (usage_out != 0) {

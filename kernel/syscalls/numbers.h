@@ -95,6 +95,28 @@ inline constexpr unsigned kPselect6 = 270;
 inline constexpr unsigned kPpoll = 271;
 inline constexpr unsigned kPipe2 = 293;
 
+// Signals.
+inline constexpr unsigned kRtSigreturn = 15;
+inline constexpr unsigned kPause = 34;
+inline constexpr unsigned kKill = 62;
+inline constexpr unsigned kRtSigpending = 127;
+inline constexpr unsigned kRtSigsuspend = 130;
+inline constexpr unsigned kSigaltstack = 131;
+inline constexpr unsigned kTkill = 200;
+inline constexpr unsigned kTgkill = 234;
+
+// Process groups and sessions.
+inline constexpr unsigned kSetpgid = 109;
+inline constexpr unsigned kGetpgrp = 111;
+inline constexpr unsigned kSetsid = 112;
+inline constexpr unsigned kGetpgid = 121;
+inline constexpr unsigned kGetsid = 124;
+
+// System information.
+inline constexpr unsigned kSysinfo = 99;
+inline constexpr unsigned kPrctl = 157;
+inline constexpr unsigned kTime = 201;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

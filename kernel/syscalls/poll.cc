@@ -7,6 +7,7 @@
 #include "kernel/files/pipe.h"
 #include "kernel/files/poll_wait.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/syscalls/file_helpers.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/time/clock.h"
@@ -40,7 +41,7 @@ struct Timeval {
 
 bool ending(void*) {
   const kproc::UserThread* t = kproc::current_user_thread();
-  return t != nullptr && t->process->exiting.load(std::memory_order_acquire);
+  return t != nullptr && kproc::interrupted(*t);
 }
 
 std::uint64_t deadline_after(std::uint64_t ns) {

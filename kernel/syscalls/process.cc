@@ -2,7 +2,9 @@
 // actions and masks (recorded; delivery comes with signals), resource limits and uname.
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/arch/x86_64/user_mode.h"
+#include "kernel/mm/mm.h"
 #include "kernel/proc/process.h"
+#include "kernel/time/clock.h"
 #include "kernel/syscalls/handlers.h"
 #include "smp/locks/guard.h"
 
@@ -53,6 +55,31 @@ PLEIADES_SYSCALL(sys_getpid) {
 PLEIADES_SYSCALL(sys_gettid) {
   (void)args, (void)frame;
   return self().tid;
+}
+
+PLEIADES_SYSCALL(sys_setpgid) {
+  (void)frame;
+  return kproc::set_process_group(static_cast<std::int32_t>(args.a0), static_cast<std::int32_t>(args.a1));
+}
+
+PLEIADES_SYSCALL(sys_getpgid) {
+  (void)frame;
+  return kproc::process_group_of(static_cast<std::int32_t>(args.a0));
+}
+
+PLEIADES_SYSCALL(sys_getpgrp) {
+  (void)args, (void)frame;
+  return kproc::process_group_of(0);
+}
+
+PLEIADES_SYSCALL(sys_setsid) {
+  (void)args, (void)frame;
+  return kproc::new_session();
+}
+
+PLEIADES_SYSCALL(sys_getsid) {
+  (void)frame;
+  return kproc::session_of(static_cast<std::int32_t>(args.a0));
 }
 
 PLEIADES_SYSCALL(sys_getppid) {
@@ -130,7 +157,7 @@ PLEIADES_SYSCALL(sys_rt_sigprocmask) {
   (void)frame;
   const std::uint64_t how = args.a0, set = args.a1, old = args.a2;
   if (args.a3 != kSigsetSize) return error(kEINVAL);
-  const std::uint64_t previous = self().signal_mask;
+  const std::uint64_t previous = self().signal_mask.load();
   if (set != 0) {
     std::uint64_t mask;
     if (!arch::copy_from_user(&mask, set, sizeof(mask))) return error(kEFAULT);
@@ -141,7 +168,7 @@ PLEIADES_SYSCALL(sys_rt_sigprocmask) {
       case kSigSetmask: next = mask; break;
       default: return error(kEINVAL);
     }
-    self().signal_mask = next & ~kUnblockable;
+    self().signal_mask.store(next & ~kUnblockable);
   }
   if (old != 0 && !arch::copy_to_user(old, &previous, sizeof(previous))) return error(kEFAULT);
   return 0;
@@ -177,6 +204,59 @@ PLEIADES_SYSCALL(sys_getrlimit) {
     value = process().limits[args.a0];
   }
   return arch::copy_to_user(args.a1, &value, sizeof(value)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_prctl) {
+  (void)frame;
+  constexpr std::uint64_t kPrSetName = 15, kPrGetName = 16;
+  kproc::Process& p = process();
+  switch (args.a0) {
+    case kPrSetName: {
+      // The thread's name on Linux; here the process's (its comm), at most 15 bytes.
+      char name[16] = {};
+      const std::int64_t n = arch::strncpy_from_user(name, args.a1, sizeof(name));
+      if (n == -1) return error(kEFAULT);
+      name[15] = '\0';
+      smp::Guard g{p.actions_lock};
+      __builtin_memcpy(p.name, name, sizeof(name));
+      return 0;
+    }
+    case kPrGetName: {
+      char name[16];
+      {
+        smp::Guard g{p.actions_lock};
+        __builtin_memcpy(name, p.name, sizeof(name));
+      }
+      return arch::copy_to_user(args.a1, name, sizeof(name)) ? 0 : error(kEFAULT);
+    }
+    default:
+      return error(kEINVAL);  // the other options are not implemented
+  }
+}
+
+PLEIADES_SYSCALL(sys_sysinfo) {
+  (void)frame;
+  struct SysInfo {
+    std::int64_t uptime;
+    std::uint64_t loads[3];
+    std::uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    std::uint16_t procs;
+    std::uint16_t pad;
+    std::uint32_t pad2;
+    std::uint64_t totalhigh, freehigh;
+    std::uint32_t mem_unit;
+    char reserved[4];
+  };
+  static_assert(sizeof(SysInfo) == 112);
+  SysInfo info{};
+  info.uptime = static_cast<std::int64_t>(ktime::now_ns() / 1'000'000'000);
+  const mm::Stats m = mm::stats();
+  info.totalram = m.usable_bytes;
+  info.freeram = m.free_bytes;
+  info.procs = static_cast<std::uint16_t>(kproc::live_user_threads());
+  info.mem_unit = 1;
+  // loads stay 0: load averages are not computed yet.
+  return arch::copy_to_user(args.a0, &info, sizeof(info)) ? 0 : error(kEFAULT);
 }
 
 PLEIADES_SYSCALL(sys_uname) {

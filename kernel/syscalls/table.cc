@@ -56,6 +56,25 @@ struct Table {
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kSysinfo] = &sys_sysinfo;
+    handlers[nr::kPrctl] = &sys_prctl;
+    handlers[nr::kTime] = &sys_time;
+
+    handlers[nr::kSetpgid] = &sys_setpgid;
+    handlers[nr::kGetpgrp] = &sys_getpgrp;
+    handlers[nr::kSetsid] = &sys_setsid;
+    handlers[nr::kGetpgid] = &sys_getpgid;
+    handlers[nr::kGetsid] = &sys_getsid;
+
+    handlers[nr::kRtSigreturn] = &sys_rt_sigreturn;
+    handlers[nr::kPause] = &sys_pause;
+    handlers[nr::kKill] = &sys_kill;
+    handlers[nr::kRtSigpending] = &sys_rt_sigpending;
+    handlers[nr::kRtSigsuspend] = &sys_rt_sigsuspend;
+    handlers[nr::kSigaltstack] = &sys_sigaltstack;
+    handlers[nr::kTkill] = &sys_tkill;
+    handlers[nr::kTgkill] = &sys_tgkill;
+
     handlers[nr::kPoll] = &sys_poll;
     handlers[nr::kPipe] = &sys_pipe;
     handlers[nr::kSelect] = &sys_select;

@@ -89,7 +89,7 @@ PLEIADES_SYSCALL(sys_clone) {
   initial.start_frame = start;
   initial.fs_base = (flags & kCloneSettls) ? tls : parent.fs_base;
   initial.gs_base = parent.gs_base;
-  initial.signal_mask = parent.signal_mask;
+  initial.signal_mask.store(parent.signal_mask.load());
   initial.clear_child_tid = (flags & kCloneChildCleartid) ? child_tid : 0;
   // The TID first, so the words can be written before the thread can run and exit.
   const int tid = kproc::allocate_id();

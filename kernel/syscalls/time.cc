@@ -3,6 +3,7 @@
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/sleep_queue.h"
@@ -72,7 +73,7 @@ std::int64_t sleep_until(std::uint64_t deadline) {
   for (;;) {
     const std::uint64_t now = ktime::now_ns();
     if (now >= deadline) return 0;
-    if (self().process->exiting.load()) return error(kEINTR);
+    if (kproc::interrupted(self())) return error(kEINTR);  // nanosleep: EINTR, not restarted
     const std::uint64_t left = deadline - now;
     kthreads::sleep_for(left < kSleepSliceNs ? left : kSleepSliceNs);
   }
@@ -108,6 +109,13 @@ PLEIADES_SYSCALL(sys_clock_getres) {
   if (args.a1 == 0) return 0;
   const Timespec t{0, 1};  // the clocks count nanoseconds (TSC-based)
   return arch::copy_to_user(args.a1, &t, sizeof(t)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_time) {
+  (void)frame;
+  const auto seconds = static_cast<std::int64_t>(ktime::realtime_ns() / kNsPerSecond);
+  if (args.a0 != 0 && !arch::copy_to_user(args.a0, &seconds, sizeof(seconds))) return error(kEFAULT);
+  return seconds;
 }
 
 PLEIADES_SYSCALL(sys_gettimeofday) {

@@ -114,13 +114,18 @@ X2APIC_ID_ABOVE_255 = ("-device", "intel-iommu,intremap=on,eim=on",
 
 # The initramfs (kernel/fs/initramfs): the loader reads initramfs.cpio beside it, the kernel
 # checks every entry and reports what the archive holds, or refuses a malformed one naming the
-# entry and offset; either way the boot goes on.
+# entry and offset; either way the boot goes on. A good archive is unpacked into the root file
+# system (kernel/fs/ramfs); without one the root stays empty.
 INITRAMFS_OK = r"^\[info\] initramfs: \d+ entries \(\d+ directories, \d+ files of \d+ bytes"
+RAMFS_UNPACKED = (r"^\[info\] ramfs: unpacked [1-9]\d* files, [1-9]\d* dirs, \d+ symlinks, "
+                  r"\d+ special, \d+ hard links \(\d+ KiB\), \d+ nodes$")
+RAMFS_EMPTY = r"^\[info\] ramfs: the root is empty$"
 
 
 def initramfs_case(name, mutation, pattern):
     return Case(name=name, cmdline="test=mm_ qemu_exit", initramfs=mutation,
-                expect=(TESTS_PASSED, pattern), forbid=NORMAL_FORBIDDEN + (INITRAMFS_OK,),
+                expect=(TESTS_PASSED, pattern, RAMFS_EMPTY),
+                forbid=NORMAL_FORBIDDEN + (INITRAMFS_OK, RAMFS_UNPACKED),
                 status=1, checks=(summary_passed,))
 
 
@@ -157,7 +162,7 @@ def user_fuzz(name, smp):
 
 
 CASES = [
-    Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK),
+    Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK, RAMFS_UNPACKED),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
     initramfs_case("initramfs-none", "none", r"^\[info\] initramfs: none$"),
     initramfs_case("initramfs-truncated", "truncated",

@@ -23,6 +23,10 @@ static_assert(sizeof(Gate) == 16);
 
 // Present, DPL 0, 64-bit interrupt gate (type 0xE: IF cleared on entry).
 constexpr std::uint8_t kInterruptGate = 0x8E;
+// The same with DPL 3: ring 3 may raise it with a software interrupt instruction. Only #BP:
+// `int3` from user mode is then a breakpoint (SIGTRAP, as on Linux) instead of a #GP for the
+// gate's privilege; every other vector stays DPL 0, so `int n` from user mode is a #GP.
+constexpr std::uint8_t kUserInterruptGate = 0xEE;
 constexpr unsigned kIdtEntries = 256;
 
 struct __attribute__((packed)) Descriptor {
@@ -44,12 +48,12 @@ Ist ist_for(unsigned vector) {
   }
 }
 
-Gate make_gate(std::uint64_t handler, Ist ist) {
+Gate make_gate(std::uint64_t handler, Ist ist, std::uint8_t type_attributes) {
   Gate g{};
   g.offset_low = static_cast<std::uint16_t>(handler);
   g.selector = static_cast<std::uint16_t>(Selector::kKernelCode);
   g.ist = static_cast<std::uint8_t>(ist);
-  g.type_attributes = kInterruptGate;
+  g.type_attributes = type_attributes;
   g.offset_mid = static_cast<std::uint16_t>(handler >> 16);
   g.offset_high = static_cast<std::uint32_t>(handler >> 32);
   g.reserved = 0;
@@ -58,7 +62,9 @@ Gate make_gate(std::uint64_t handler, Ist ist) {
 
 void build() {
   for (unsigned v = 0; v < kExceptionCount; ++v) {
-    g_idt[v] = make_gate(exception_stub_table[v], ist_for(v));
+    const bool user = v == static_cast<unsigned>(Vector::kBreakpoint);
+    g_idt[v] = make_gate(exception_stub_table[v], ist_for(v),
+                         user ? kUserInterruptGate : kInterruptGate);
   }
   // Vectors 32..255 stay not-present until set_interrupt_gate(): a stray interrupt becomes a
   // #GP naming its vector (error code = vector * 8 + 2), which the exception handler reports.
@@ -93,7 +99,7 @@ std::uint16_t read_task_register() {
 
 void set_interrupt_gate(unsigned vector, std::uint64_t handler) {
   if (vector < kExceptionCount || vector >= kIdtEntries) return;
-  g_idt[vector] = make_gate(handler, Ist::kNone);
+  g_idt[vector] = make_gate(handler, Ist::kNone, kInterruptGate);
 }
 
 std::uint8_t idt_gate_ist(unsigned vector) {

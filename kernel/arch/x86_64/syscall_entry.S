@@ -49,7 +49,8 @@ syscall_entry:
     pushq %r11                              // rflags
     pushq $USER_CS                          // cs
     pushq %rcx                              // rip
-    pushq $0                                // error code
+    pushq %rax                              // the error-code slot keeps the call's number:
+                                            // a restarted call (signals) runs it again
     pushq $SYSCALL_VECTOR
     pushq %rax
     pushq %rbx

@@ -2,17 +2,19 @@
 
 #include "kernel/console/log.h"
 #include "kernel/fs/initramfs/cpio.h"
-#include "kernel/files/devices.h"
 #include "kernel/fs/ramfs/unpack.h"
-#include "kernel/time/rtc.h"
 #include "kernel/mm/mm.h"
+#include "smp/atomic.h"
 
 namespace initramfs {
 namespace {
 
 constexpr std::uint64_t kPageSize = 4096;
+constexpr std::uint64_t kKiB = 1024;
 
-ramfs::Filesystem* g_root = nullptr;  // set once at boot, read-only after
+// Set once on the boot CPU before the other CPUs start; release/acquire so a reader on any CPU
+// that sees the pointer also sees the tree built before it was published.
+smp::Atomic<ramfs::Filesystem*> g_root{nullptr};
 
 // Whether [phys, phys + size) lies inside one loader-data range of the firmware map: the only
 // place the loader puts it, and memory the direct map covers and nothing else owns yet.
@@ -28,17 +30,17 @@ bool in_loader_data(const boot::BootInfo& info, std::uint64_t phys, std::uint64_
   return false;
 }
 
-}  // namespace
-
-bool report_boot_archive(const boot::BootInfo& info) {
+// Checks the archive and reports what it holds: the archive, or nullptr when there is none or
+// it is refused (reported).
+const std::uint8_t* checked_archive(const boot::BootInfo& info) {
   if (info.initramfs == 0) {
     klog::info("initramfs: none");
-    return false;
+    return nullptr;
   }
   if (!in_loader_data(info, info.initramfs, info.initramfs_size)) {
     klog::error("initramfs: {} bytes at {:#x} are not in loader memory; ignored",
                 info.initramfs_size, info.initramfs);
-    return false;
+    return nullptr;
   }
   const auto* archive = mm::phys_to<const std::uint8_t>(info.initramfs);
   auto summary = summarize(archive, info.initramfs_size);
@@ -51,44 +53,50 @@ bool report_boot_archive(const boot::BootInfo& info) {
       klog::error("initramfs: at offset {}: {}; archive ignored", p.offset,
                   cpio_error_name(p.error));
     }
-    return false;
+    return nullptr;
   }
   const CpioSummary& s = summary.value();
   klog::info("initramfs: {} entries ({} directories, {} files of {} bytes, {} symlinks, {} other) "
              "in {} bytes",
              s.entries, s.directories, s.files, s.file_bytes, s.symlinks, s.others,
              info.initramfs_size);
+  return archive;
+}
+
+// Unpacks the checked archive into `fs`; true when it was unpacked whole (reported).
+bool unpack_into(ramfs::Filesystem& fs, const std::uint8_t* archive, std::uint64_t size) {
+  auto unpacked = ramfs::unpack(fs, archive, size);
+  if (!unpacked.ok()) {
+    const ramfs::UnpackProblem& p = unpacked.error();
+    klog::error("ramfs: entry \"{}\" at offset {}: {}; the root holds the entries before it",
+                p.name, p.offset, p.reason());
+    return false;
+  }
+  const ramfs::UnpackCounts& c = unpacked.value();
+  klog::info("ramfs: unpacked {} files, {} dirs, {} symlinks, {} special, {} hard links ({} KiB), "
+             "{} nodes",
+             c.files, c.directories + c.implied_directories, c.symlinks, c.specials, c.hardlinks,
+             (c.file_bytes + kKiB - 1) / kKiB, fs.live_nodes());
   return true;
 }
 
-void build_root(const boot::BootInfo& info, bool archive_ok) {
+}  // namespace
+
+bool report_boot_archive(const boot::BootInfo& info) {
   ramfs::NodeAttributes root_attrs;
   root_attrs.mode = 0755;
-  root_attrs.time_ns = static_cast<std::int64_t>(ktime::realtime_ns());
-  g_root = ramfs::Filesystem::create(root_attrs);
-  if (g_root == nullptr) {
+  ramfs::Filesystem* fs = ramfs::Filesystem::create(root_attrs);
+  if (fs == nullptr) {
     klog::error("ramfs: no memory for the root file system");
-    return;
+    return false;
   }
-  if (!archive_ok) {
-    kfiles::populate_dev(*g_root);
-    return;
-  }
-  auto unpacked = ramfs::unpack(*g_root, mm::phys_to<const std::uint8_t>(info.initramfs),
-                                info.initramfs_size);
-  if (!unpacked) {
-    const ramfs::UnpackProblem& p = unpacked.error();
-    klog::error("ramfs: entry \"{}\" at offset {}: {}; the entries before it are unpacked",
-                p.name, p.offset, p.reason());
-    kfiles::populate_dev(*g_root);
-    return;
-  }
-  const ramfs::UnpackCounts& c = unpacked.value();
-  klog::info("ramfs: root unpacked: {} files ({} bytes), {} directories, {} symlinks, {} special",
-             c.files, c.file_bytes, c.directories + c.implied_directories, c.symlinks, c.specials);
-  kfiles::populate_dev(*g_root);
+  const std::uint8_t* archive = checked_archive(info);
+  const bool whole = archive != nullptr && unpack_into(*fs, archive, info.initramfs_size);
+  if (archive == nullptr) klog::info("ramfs: the root is empty");
+  g_root.store(fs, std::memory_order_release);
+  return whole;
 }
 
-ramfs::Filesystem* root_filesystem() { return g_root; }
+ramfs::Filesystem* root_filesystem() { return g_root.load(std::memory_order_acquire); }
 
 }  // namespace initramfs

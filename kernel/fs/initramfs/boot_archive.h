@@ -1,5 +1,6 @@
-// The initramfs the loader read (BootInfo.initramfs): checked at boot, entry by entry, and
-// reported. Runs while loader memory is still kept (before mm::reclaim_boot_memory).
+// The initramfs the loader read (BootInfo.initramfs): checked at boot, entry by entry, reported,
+// and unpacked into the in-memory file system that becomes the kernel's root. Runs while loader
+// memory is still kept (before mm::reclaim_boot_memory): every byte is copied out of it.
 #pragma once
 
 #include "kernel/boot/boot_info.h"
@@ -7,17 +8,16 @@
 
 namespace initramfs {
 
-// Logs "initramfs: N entries ..." or, for an archive that is refused, the entry, offset and
-// reason; the boot goes on either way. True when there is an archive and it is whole.
+// Makes the root file system, checks the archive and unpacks it into the root. Logs
+// "initramfs: N entries ..." and "ramfs: unpacked ..." or, for an archive that is refused, the
+// entry, offset and reason (the root then stays empty, or holds what came before an entry that
+// could not be made); the boot goes on either way. True when there is an archive and it was unpacked whole. Called
+// once, on the boot CPU, before the other CPUs start; needs the heap.
+// (The name is older than the unpacking: kernel_main calls it where it only reported.)
 bool report_boot_archive(const boot::BootInfo& info);
 
-// Builds the root file system: an empty in-memory one, with the archive unpacked into it when
-// report_boot_archive accepted it (the data is copied, so loader memory can go afterwards).
-// Logs "ramfs: ..." with the counts, or the entry and offset of the first problem (what came
-// before it stays). Boot CPU, after the heap and before mm::reclaim_boot_memory.
-void build_root(const boot::BootInfo& info, bool archive_ok);
-
-// The root file system (null before build_root, or when memory for it ran out).
+// The kernel's root file system: nullptr before report_boot_archive, or when there was no
+// memory for even an empty one. Never changes afterwards.
 ramfs::Filesystem* root_filesystem();
 
 }  // namespace initramfs

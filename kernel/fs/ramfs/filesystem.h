@@ -114,7 +114,8 @@ class Filesystem {
   // replaced node with NestKeys `key` and `key + 1`. `dropped` gets the replaced node.
   Result<void> move_locked(Node& old_dir, fmt::StringView old_name, Node& new_dir,
                            fmt::StringView new_name, Node* trap_source, Node* trap_target,
-                           std::uint32_t key, std::int64_t now_ns, Node*& dropped);
+                           std::uint32_t key, std::int64_t now_ns, Node*& dropped)
+      TA_REQ(old_dir.lock_, new_dir.lock_);
 
   Node* root_ = nullptr;
   RenameLock rename_lock_;

@@ -20,6 +20,7 @@
 #include "kernel/fs/ramfs/ramfs_locks.h"
 #include "smp/atomic.h"
 #include "smp/klib/format.h"
+#include "smp/locks/thread_annotations.h"
 
 namespace ramfs {
 
@@ -106,6 +107,11 @@ class Node {
   ~Node();
 
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }  // needs a reference held
+  // The link count and parent of a node no other CPU can reach yet (being created): no lock.
+  void init_unpublished(std::uint32_t nlink, Node* parent) TA_NO_ANALYSIS {
+    nlink_ = nlink;
+    parent_ = parent;
+  }
 
   Filesystem& fs_;
   const NodeType type_;
@@ -116,18 +122,19 @@ class Node {
   smp::Atomic<std::uint32_t> refs_{1};
   NodeLock lock_;
 
-  // Guarded by lock_.
-  std::uint32_t mode_;  // permission bits
-  std::uint32_t uid_, gid_;
-  std::uint32_t nlink_ = 0;
-  std::int64_t mtime_ns_, ctime_ns_;
-  std::uint32_t rdev_major_, rdev_minor_;
-  FileData data_;        // kRegular
-  Directory entries_;    // kDirectory
-  bool dead_ = false;    // kDirectory: removed; nothing can be created in it
+  // Guarded by lock_ (checked by clang's -Wthread-safety where the lock is named directly).
+  std::uint32_t mode_ TA_GUARDED(lock_);  // permission bits
+  std::uint32_t uid_ TA_GUARDED(lock_), gid_ TA_GUARDED(lock_);
+  std::uint32_t nlink_ TA_GUARDED(lock_) = 0;
+  std::int64_t mtime_ns_ TA_GUARDED(lock_), ctime_ns_ TA_GUARDED(lock_);
+  std::uint32_t rdev_major_ TA_GUARDED(lock_), rdev_minor_ TA_GUARDED(lock_);
+  FileData data_ TA_GUARDED(lock_);      // kRegular
+  Directory entries_ TA_GUARDED(lock_);  // kDirectory
+  bool dead_ TA_GUARDED(lock_) = false;  // kDirectory: removed; nothing can be created in it
   // kDirectory: the directory whose entry names this one (a reference), nullptr for the root.
-  // Written under both this lock and the file system's rename lock; read under either.
-  Node* parent_ = nullptr;
+  // Written under both this lock and the file system's rename lock; read under either (the
+  // readers under the rename lock alone are exempt from the analysis).
+  Node* parent_ TA_GUARDED(lock_) = nullptr;
 
   // kSymlink: set at creation, never changed.
   char* target_ = nullptr;

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <thread>
@@ -60,7 +61,7 @@ class RamfsConcurrency : public RamfsTest {
     std::int64_t now = 0;
     for (int i = 0; i < kIterations; ++i) {
       ++now;
-      switch (r.below(10)) {
+      switch (r.below(11)) {
         case 0: {  // create a file
           auto d = ramfs::resolve(*root_, sv(dir_path(r)), true);
           if (!d.ok() || !d.value()->is_directory()) break;
@@ -107,7 +108,13 @@ class RamfsConcurrency : public RamfsTest {
           const char* kinds = "fs";
           const std::string from = kinds[r.below(2)] + std::to_string(r.below(kNames));
           const std::string to = kinds[r.below(2)] + std::to_string(r.below(kNames));
-          (void)fs_->rename(*a.value(), sv(from), *b.value(), sv(to), now);
+          auto moved = fs_->rename(*a.value(), sv(from), *b.value(), sv(to), now);
+          if (moved.ok() && a.value().get() != b.value().get() && from[0] == 's') {
+            dir_moves_.fetch_add(1, std::memory_order_relaxed);
+          }
+          if (!moved.ok() && moved.error() == Errno::kEINVAL) {
+            into_own_subtree_.fetch_add(1, std::memory_order_relaxed);
+          }
           break;
         }
         case 5: {  // write into a shared file
@@ -140,6 +147,24 @@ class RamfsConcurrency : public RamfsTest {
           put(*made.value(), 4, "ORARY!");
           EXPECT_EQ(contents(*made.value()), "tempORARY!");
           EXPECT_EQ(made.value()->stat().nlink, 0u);
+          open_unlinked_.fetch_add(1, std::memory_order_relaxed);
+          break;
+        }
+        case 8: {  // move a directory below itself: EINVAL while it is still there
+          const std::string parent = dir_path(r);
+          const std::string name = "s" + std::to_string(r.below(kNames));
+          auto a = ramfs::resolve(*root_, sv(parent), true);
+          auto below = ramfs::resolve(*root_, sv(parent + "/" + name + "/s" +
+                                                 std::to_string(r.below(kNames))), true);
+          if (!a.ok() || !below.ok() || !a.value()->is_directory() ||
+              !below.value()->is_directory()) {
+            break;
+          }
+          auto moved = fs_->rename(*a.value(), sv(name), *below.value(),
+                                   sv("s" + std::to_string(r.below(kNames))), now);
+          if (!moved.ok() && moved.error() == Errno::kEINVAL) {
+            into_own_subtree_.fetch_add(1, std::memory_order_relaxed);
+          }
           break;
         }
         default: {  // move one of this thread's own files to another top directory
@@ -241,6 +266,10 @@ class RamfsConcurrency : public RamfsTest {
 
   std::vector<NodeRef> top_;
   std::vector<Own> own_[kThreads];
+  // What the run did, so a run that never reached the interesting cases fails.
+  std::atomic<int> dir_moves_{0};         // directories renamed between two directories
+  std::atomic<int> into_own_subtree_{0};  // renames refused with EINVAL
+  std::atomic<int> open_unlinked_{0};
 };
 
 TEST_F(RamfsConcurrency, SharedDirectoriesStayConsistent) {
@@ -249,6 +278,11 @@ TEST_F(RamfsConcurrency, SharedDirectoriesStayConsistent) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) threads.emplace_back([this, t] { worker(t); });
   for (auto& th : threads) th.join();
+  std::printf("directory moves %d, into own subtree refused %d, unlinked while open %d\n",
+              dir_moves_.load(), into_own_subtree_.load(), open_unlinked_.load());
+  EXPECT_GT(dir_moves_.load(), 0);
+  EXPECT_GT(into_own_subtree_.load(), 0);
+  EXPECT_GT(open_unlinked_.load(), 0);
 
   // Every thread's own files: exactly where their owner last put them, with their data.
   for (int t = 0; t < kThreads; ++t) {
