@@ -145,9 +145,69 @@ bool file_exists(fmt::StringView path) {
   return found && found.value()->type() == ramfs::NodeType::kRegular;
 }
 
-klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, const ProgramArgs& args) {
+namespace {
+
+// "#!INTERPRETER [ARG]" on the first line (Linux's binfmt_script): the interpreter runs with
+// argv = INTERPRETER [ARG] PATH argv[1..]. Returns false when the file is no script.
+struct Shebang {
+  fmt::StringView interpreter;
+  fmt::StringView argument;
+};
+bool parse_shebang(const FileBytes& file, Shebang* out) {
+  constexpr std::uint64_t kMaxLine = 256;  // Linux's BINPRM_BUF_SIZE
+  if (file.size < 3 || file.data[0] != '#' || file.data[1] != '!') return false;
+  const auto* text = reinterpret_cast<const char*>(file.data);
+  std::uint64_t end = 2;
+  while (end < file.size && end < kMaxLine && text[end] != '\n') ++end;
+  std::uint64_t i = 2;
+  auto blank = [&](std::uint64_t k) { return text[k] == ' ' || text[k] == '\t'; };
+  while (i < end && blank(i)) ++i;
+  const std::uint64_t name = i;
+  while (i < end && !blank(i)) ++i;
+  out->interpreter = fmt::StringView(text + name, i - name);
+  while (i < end && blank(i)) ++i;
+  std::uint64_t arg_end = end;
+  while (arg_end > i && blank(arg_end - 1)) --arg_end;
+  out->argument = fmt::StringView(text + i, arg_end - i);
+  return out->interpreter.length != 0;
+}
+
+}  // namespace
+
+klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, const ProgramArgs& given) {
+  ProgramArgs args = given;
   FileBytes file;
   TRY_OK(read_file(args.path, file));
+  // A script runs its interpreter (one level: an interpreter that is a script is ELOOP). The
+  // script's bytes stay alive while its interpreter's argv points into them. No recursion:
+  // this runs on a 16 KiB kernel stack.
+  FileBytes script_file;
+  Shebang script;
+  fmt::StringView* script_argv = nullptr;
+  struct FreeArgv {
+    fmt::StringView*& p;
+    ~FreeArgv() { delete[] p; }
+  } free_argv{script_argv};
+  if (parse_shebang(file, &script)) {
+    script_argv = new (std::nothrow) fmt::StringView[args.argc + 3];
+    if (script_argv == nullptr) return klib::make_error(make_error(kENOMEM, "{}: no memory", args.path));
+    std::uint32_t argc = 0;
+    script_argv[argc++] = script.interpreter;
+    if (script.argument.length != 0) script_argv[argc++] = script.argument;
+    script_argv[argc++] = args.path;
+    for (std::uint32_t i = 1; i < args.argc; ++i) script_argv[argc++] = args.argv[i];
+    args.argv = script_argv;
+    args.argc = argc;
+    args.path = script.interpreter;
+    script_file.data = file.data;
+    script_file.size = file.size;
+    file.data = nullptr;
+    TRY_OK(read_file(args.path, file));
+    Shebang nested;
+    if (parse_shebang(file, &nested)) {
+      return klib::make_error(make_error(kELOOP, "{}: script interpreter is a script", args.path));
+    }
+  }
   auto parsed = kexec::parse_elf(file.data, file.size);
   if (!parsed) {
     char text[120];

@@ -38,6 +38,7 @@ bool file_exists(fmt::StringView path);
 
 // Reads `path` from the root file system into kernel memory and loads it into `space` (empty,
 // fresh). The space is left half-filled on error: the caller drops it.
+// A script ("#!INTERPRETER [ARG]") runs its interpreter instead, as on Linux.
 klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space,
                                                     const ProgramArgs& args);
 

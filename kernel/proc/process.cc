@@ -7,6 +7,7 @@
 #include "kernel/proc/futex.h"
 #include "kernel/proc/signal.h"
 #include "kernel/proc/user_entry.h"
+#include "kernel/vm/frame_shares.h"
 #include "smp/klib/words.h"
 
 #include <atomic>
@@ -431,11 +432,107 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
 
 void init(std::uint32_t exit_delay_ms) {
   g_exit_delay_ms = exit_delay_ms;
+  (void)kvm::init_frame_shares(mm::stats().total_bytes / kvm::kPageSize);  // reports a failure
   install_user_hooks();
   kthreads::ThreadOptions options;
   options.name = "reaper";
   auto started = kthreads::create_thread(options, &reaper, nullptr);
   if (!started) panic("proc: cannot start the reaper: {}", started.error());
+}
+
+namespace {
+
+// What a new process inherits from its parent besides memory: name, signal actions, limits,
+// descriptors (a copy of the table), working directory, umask. False: no memory for the table.
+bool inherit(Process& parent, Process& child) {
+  __builtin_memcpy(child.name, parent.name, sizeof(child.name));
+  {
+    smp::Guard g{parent.actions_lock};
+    for (int i = 0; i < kSignalCount; ++i) child.actions[i] = parent.actions[i];
+    for (int i = 0; i < kResourceCount; ++i) child.limits[i] = parent.limits[i];
+  }
+  child.files = parent.files->copy();
+  if (child.files == nullptr) return false;
+  {
+    smp::Guard g{parent.cwd_lock};
+    if (parent.cwd) child.cwd = ramfs::NodeRef::share(*parent.cwd);
+  }
+  child.umask.store(parent.umask.load());
+  __builtin_memcpy(child.cmdline, parent.cmdline, sizeof(child.cmdline));
+  child.cmdline_length = parent.cmdline_length;
+  __builtin_memcpy(child.exe, parent.exe, sizeof(child.exe));
+  child.start_ns = ktime::now_ns();
+  {
+    smp::Guard g{g_tree_lock};
+    child.pgid = parent.pgid;
+    child.sid = parent.sid;
+  }
+  return true;
+}
+
+// Counts one more process unless that would pass the global limit or the caller's
+// RLIMIT_NPROC (every process belongs to root, the one user: the count is the global one,
+// zombies included, as Linux counts a user's tasks until they are reaped).
+bool reserve_process(Process& caller) {
+  std::uint64_t nproc;
+  {
+    smp::Guard g{caller.actions_lock};
+    nproc = caller.limits[kRlimitNproc].current;
+  }
+  const std::uint32_t before = g_live_processes.fetch_add(1, std::memory_order_relaxed);
+  if (before >= kMaxProcesses || before >= nproc) {
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+klib::Result<int, int> fork_process(const arch::InterruptFrame& frame, const ForkOptions& options) {
+  UserThread* self = current_user_thread();
+  Process* parent = self->process;
+  if (parent->exiting.load()) return klib::make_error(4);  // EINTR
+  if (!reserve_process(*parent)) return klib::make_error(11);  // EAGAIN
+  auto* child = new (std::nothrow) Process;
+  auto* start = new (std::nothrow) arch::InterruptFrame(frame);
+  auto space = parent->space->fork();
+  if (child == nullptr || start == nullptr || !space || !inherit(*parent, *child)) {
+    if (space) space.value()->put();
+    delete child;  // closes a copied table
+    delete start;
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    return klib::make_error(12);  // ENOMEM
+  }
+  child->space = space.value();
+  start->rax = 0;  // the child sees 0
+  if (options.stack != 0) start->rsp = options.stack;
+  child->pid = allocate_id();
+  // CLONE_CHILD_SETTID: the child's TID in the child's memory, before it can run (Linux
+  // writes it first thing in the child; a fault is ignored, as there).
+  if (options.child_tid_address != 0) {
+    (void)child->space->write(options.child_tid_address, &child->pid, sizeof(child->pid));
+  }
+  link_child(*parent, *child);
+  register_process(*child);
+  UserThread initial;
+  initial.start_frame = start;
+  initial.fs_base = options.set_tls ? options.tls : self->fs_base;
+  initial.gs_base = self->gs_base;
+  initial.signal_mask.store(self->signal_mask.load());
+  initial.clear_child_tid = options.clear_child_tid;
+  auto created = create_user_thread(child, initial, kthreads::current()->affinity, child->pid);
+  if (!created) {
+    unlink_child(*parent, *child);
+    unregister_process(*child);
+    child->space->put();
+    child->space = nullptr;
+    delete start;
+    delete child;
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    return klib::make_error(created.error());
+  }
+  return child->pid;
 }
 
 std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stack) {
@@ -451,36 +548,20 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
   }
   start->rax = 0;
   if (stack != 0) start->rsp = stack;
-  child->pid = allocate_id();
-  __builtin_memcpy(child->name, parent->name, sizeof(child->name));
-  {
-    smp::Guard g{parent->actions_lock};
-    for (int i = 0; i < kSignalCount; ++i) child->actions[i] = parent->actions[i];
-    for (int i = 0; i < kResourceCount; ++i) child->limits[i] = parent->limits[i];
+  if (!reserve_process(*parent)) {
+    delete child;
+    delete start;
+    return -11;  // EAGAIN
   }
-  child->files = parent->files->copy();
-  if (child->files == nullptr) {
+  child->pid = allocate_id();
+  if (!inherit(*parent, *child)) {
     delete start;
     delete child;
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
     return -12;  // ENOMEM
   }
-  {
-    smp::Guard g{parent->cwd_lock};
-    if (parent->cwd) child->cwd = ramfs::NodeRef::share(*parent->cwd);
-  }
-  child->umask.store(parent->umask.load());
-  __builtin_memcpy(child->cmdline, parent->cmdline, sizeof(child->cmdline));
-  child->cmdline_length = parent->cmdline_length;
-  __builtin_memcpy(child->exe, parent->exe, sizeof(child->exe));
-  child->start_ns = ktime::now_ns();
   parent->space->get();
   child->space = parent->space;
-  g_live_processes.fetch_add(1, std::memory_order_relaxed);
-  {
-    smp::Guard g{g_tree_lock};
-    child->pgid = parent->pgid;
-    child->sid = parent->sid;
-  }
   link_child(*parent, *child);
   register_process(*child);
   const std::uint64_t events = parent->child_events.load();
@@ -645,14 +726,15 @@ int wait_for_init_end() {
   const mm::HeapStats heap = mm::kernel_heap()->stats();
   const std::uint64_t user_pages = kvm::total_resident_pages();
   const bool ok = g_live_threads.load() == 0 && g_live_processes.load() == 0 &&
-                  user_pages == 0 && futex_waiters() == 0 &&
+                  user_pages == 0 && kvm::shared_frames() == 0 && futex_waiters() == 0 &&
                   kfiles::live_files() == g_baseline.files &&
                   kthreads::live_threads() == g_baseline.kernel_threads;
-  klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, futex waiters {}, "
-             "open files {} (before init {}), kernel threads {} (before init {}); heap objects "
-             "{}+{} (before {}+{}), free memory {} KiB (before {} KiB), not judged: the root "
-             "file system keeps what programs wrote, and stacks and slabs stay cached",
+  klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, shared frames {}, "
+             "futex waiters {}, open files {} (before init {}), kernel threads {} (before init {}); "
+             "heap objects {}+{} (before {}+{}), free memory {} KiB (before {} KiB), not judged: "
+             "the root file system keeps what programs wrote, and stacks and slabs stay cached",
              ok ? "ok" : "FAILED", g_live_processes.load(), g_live_threads.load(), user_pages,
+             kvm::shared_frames(),
              futex_waiters(), kfiles::live_files(), g_baseline.files, kthreads::live_threads(), g_baseline.kernel_threads,
              heap.small_in_use, heap.large_in_use, g_baseline.heap_small, g_baseline.heap_large,
              mm::stats().free_bytes / 1024, g_baseline.free_bytes / 1024);
@@ -787,6 +869,12 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     __builtin_memcpy(out->name, p->name, sizeof(out->name));
     out->state = p->zombie ? 'Z' : 'R';
     out->threads = p->live_threads.load();
+    {
+      smp::Guard t{p->threads_lock};
+      if (p->threads != nullptr && p->threads->kthread != nullptr) {
+        out->cpu = platform::to_index(p->threads->kthread->cpu.load());
+      }
+    }
     out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
     out->start_ns = p->start_ns;
     __builtin_memcpy(out->cmdline, p->cmdline, sizeof(out->cmdline));
@@ -795,6 +883,17 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     return true;
   }
   return false;
+}
+
+kvm::AddressSpace* acquire_space(int pid) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pid != pid) continue;
+    if (p->space == nullptr) return nullptr;
+    p->space->get();
+    return p->space;
+  }
+  return nullptr;
 }
 
 std::uint32_t list_processes(int* pids, std::uint32_t max) {

@@ -5,6 +5,9 @@
 // switch hook loads (address space, kernel entry stack, FS/GS bases). All threads of a process
 // share its address space and run on any CPU their affinity allows.
 //
+// A new process comes from fork_process (its own copy-on-write address space) or vfork_process
+// (sharing its parent's until it execs).
+//
 // Lifetime: a process lives until its last thread has exited; then its address space goes
 // (kvm::AddressSpace::put) and, for process 1, the kernel reports the exit status and stops.
 // Exited threads are joined and freed by the reaper thread (their stacks cannot be freed by
@@ -84,7 +87,11 @@ struct ResourceLimit {
 };
 inline constexpr int kResourceCount = 16;  // RLIM_NLIMITS
 inline constexpr int kRlimitStack = 3;
+inline constexpr int kRlimitNproc = 6;
 inline constexpr int kRlimitNofile = 7;
+// Processes alive at once (zombies included): beyond it (or the caller's RLIMIT_NPROC) fork and
+// vfork fail with EAGAIN, so a fork bomb stops there.
+inline constexpr std::uint32_t kMaxProcesses = 4096;
 inline constexpr std::uint64_t kNoLimit = ~0ull;  // RLIM_INFINITY
 
 // The per-process spinlocks, unranked (cycle-checked). Order: threads_lock, then
@@ -199,8 +206,25 @@ void set_gs_base(UserThread& self, std::uint64_t base);
 
 // vfork (and clone with CLONE_VM|CLONE_VFORK): a child process sharing the caller's address
 // space, whose one thread resumes from `frame` (rax 0; on `stack` when nonzero); the caller
-// sleeps until the child has exec'd or exited. Returns the child's PID or -errno.
+// sleeps until the child has exec'd or exited. Returns the child's PID or -errno (EAGAIN at
+// the process limits, as fork_process; ENOMEM).
 std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stack);
+
+// fork (and clone without CLONE_VM): what clone's arguments ask besides a copy.
+struct ForkOptions {
+  std::uint64_t stack = 0;              // nonzero: the child's stack pointer
+  std::uint64_t child_tid_address = 0;  // CLONE_CHILD_SETTID: the child's TID there, in its memory
+  std::uint64_t clear_child_tid = 0;    // CLONE_CHILD_CLEARTID
+  bool set_tls = false;                 // CLONE_SETTLS: the child's FS base is `tls`
+  std::uint64_t tls = 0;
+};
+
+// A child process with a copy-on-write copy of the caller's address space
+// (kvm::AddressSpace::fork), its descriptors, working directory, signal actions, limits and
+// umask, whose one thread resumes from `frame` with rax 0. The caller goes on at once. Returns
+// the child's PID, or EAGAIN (kMaxProcesses or RLIMIT_NPROC reached, no kernel thread),
+// ENOMEM (everything of the child released), EINTR (the caller's process is ending).
+klib::Result<int, int> fork_process(const arch::InterruptFrame& frame, const ForkOptions& options);
 
 // execve for the calling thread: replaces its process's program with `args` (already copied
 // into the kernel) and points `frame` at the new entry. Returns 0 or -errno (the old program
@@ -237,6 +261,7 @@ struct ProcessSnapshot {
   char name[16] = {};
   char state = 'R';  // R running or runnable, S sleeping, Z zombie
   std::uint32_t threads = 0;
+  std::uint32_t cpu = 0;  // where its first thread last ran
   std::uint64_t resident_pages = 0;
   std::uint64_t start_ns = 0;
   char cmdline[512] = {};
@@ -245,6 +270,9 @@ struct ProcessSnapshot {
 };
 // The snapshot of `pid` (false: no such process).
 bool snapshot_process(int pid, ProcessSnapshot* out);
+// A reference to the address space of `pid` (put() it when done), or null (no such process,
+// or a zombie).
+kvm::AddressSpace* acquire_space(int pid);
 // Up to `max` process IDs, ascending; returns how many there are in all.
 std::uint32_t list_processes(int* pids, std::uint32_t max);
 

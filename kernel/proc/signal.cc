@@ -175,6 +175,9 @@ bool setup_frame(UserThread& t, int sig, const SignalInfo& info, const SignalAct
   if (fpu_size != 0) {
     void* area = ::operator new(fpu_size, std::align_val_t{64}, std::nothrow);
     if (area == nullptr) return false;
+    // XSAVE writes only XSTATE_BV of the header: the rest (XCOMP_BV, reserved) must be zero
+    // for the XRSTOR at rt_sigreturn, and no old heap bytes may reach user memory.
+    __builtin_memset(area, 0, fpu_size);
     sched::arch::save_state(area);
     const bool copied = arch::copy_to_user(fpstate, area, fpu_size);
     ::operator delete(area, std::align_val_t{64});

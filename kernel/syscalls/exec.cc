@@ -1,5 +1,4 @@
-// Starting programs: vfork, execve and wait4. (fork with copy-on-write comes next; until then
-// a new process shares its parent's address space until it execs, as vfork defines.)
+// Starting programs: fork (copy-on-write), vfork, execve and wait4.
 #include <new>
 
 #include "kernel/arch/x86_64/user_copy.h"
@@ -59,6 +58,12 @@ std::int64_t copy_strings(std::uint64_t user, StringTable& out, ArgBuffer& buffe
 }
 
 }  // namespace
+
+PLEIADES_SYSCALL(sys_fork) {
+  (void)args;
+  auto child = kproc::fork_process(frame, kproc::ForkOptions{});
+  return child ? child.value() : error(child.error());
+}
 
 PLEIADES_SYSCALL(sys_vfork) {
   (void)args;

@@ -20,6 +20,7 @@ inline constexpr unsigned kMadvise = 28;
 inline constexpr unsigned kClone = 56;
 inline constexpr unsigned kNanosleep = 35;
 inline constexpr unsigned kGetpid = 39;
+inline constexpr unsigned kFork = 57;
 inline constexpr unsigned kVfork = 58;
 inline constexpr unsigned kExecve = 59;
 inline constexpr unsigned kExit = 60;
@@ -116,6 +117,8 @@ inline constexpr unsigned kGetsid = 124;
 inline constexpr unsigned kSysinfo = 99;
 inline constexpr unsigned kPrctl = 157;
 inline constexpr unsigned kTime = 201;
+
+inline constexpr unsigned kReboot = 169;
 
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;

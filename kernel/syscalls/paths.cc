@@ -7,6 +7,7 @@
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/files/devices.h"
 #include "kernel/files/node_file.h"
+#include "kernel/files/procfs.h"
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/file_helpers.h"
@@ -43,6 +44,22 @@ std::int64_t open_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t 
   PathBuffer path;
   if (const std::int64_t e = read_path(user_path, path); e != 0) return e;
   auto flags = static_cast<std::uint32_t>(flags_in);
+  // /proc, by absolute path (kernel/files/procfs.h).
+  kfiles::ProcPath proc;
+  switch (kfiles::lookup_proc(path.view(), process().pid, true, &proc)) {
+    case kfiles::ProcLookup::kFound: {
+      if ((flags & kfiles::kAccessMode) != kfiles::kReadOnly || (flags & kfiles::kCreate)) {
+        return error(kEACCES);
+      }
+      kfiles::File* file = kfiles::open_proc(proc);
+      if (file == nullptr) return error(kENOMEM);
+      return fd_table().install(kfiles::FileRef{file}, (flags & kfiles::kCloexec) != 0, 0, fd_limit());
+    }
+    case kfiles::ProcLookup::kMissing:
+      return error(kENOENT);
+    case kfiles::ProcLookup::kNotProc:
+      break;
+  }
   const bool create = (flags & kfiles::kCreate) != 0;
   const bool want_dir = (flags & kfiles::kDirectory) != 0;
   const std::uint32_t access = flags & kfiles::kAccessMode;
@@ -119,6 +136,12 @@ std::int64_t stat_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t 
     return cwd ? copy_stat_out(out, kfiles::stat_of(*cwd.value())) : error(cwd.error());
   }
   if (e != 0) return e;
+  kfiles::ProcPath proc;
+  switch (kfiles::lookup_proc(path.view(), process().pid, (flags & kAtSymlinkNofollow) == 0, &proc)) {
+    case kfiles::ProcLookup::kFound: return copy_stat_out(out, kfiles::stat_proc(proc));
+    case kfiles::ProcLookup::kMissing: return error(kENOENT);
+    case kfiles::ProcLookup::kNotProc: break;
+  }
   auto found = resolve_at(dirfd, path.view(), (flags & kAtSymlinkNofollow) == 0);
   if (!found) return error(found.error());
   return copy_stat_out(out, kfiles::stat_of(*found.value()));
@@ -130,6 +153,12 @@ std::int64_t access_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_
   if ((flags & ~(kAtSymlinkNofollow | kAtEaccess | kAtEmptyPath)) != 0) return error(kEINVAL);
   PathBuffer path;
   if (const std::int64_t e = read_path(user_path, path); e != 0) return e;
+  kfiles::ProcPath proc;
+  switch (kfiles::lookup_proc(path.view(), process().pid, true, &proc)) {
+    case kfiles::ProcLookup::kFound: return (mode & kWOk) ? error(kEACCES) : 0;
+    case kfiles::ProcLookup::kMissing: return error(kENOENT);
+    case kfiles::ProcLookup::kNotProc: break;
+  }
   auto found = resolve_at(dirfd, path.view(), (flags & kAtSymlinkNofollow) == 0);
   if (!found) return error(found.error());
   // Root may read and write anything; execute needs some execute bit (or a directory).
@@ -216,6 +245,18 @@ std::int64_t readlink_at(std::int64_t dirfd, std::uint64_t user_path, std::uint6
   if (static_cast<std::int64_t>(size) <= 0) return error(kEINVAL);
   PathBuffer path;
   if (const std::int64_t e = read_path(user_path, path); e != 0) return e;
+  kfiles::ProcPath proc;
+  switch (kfiles::lookup_proc(path.view(), process().pid, false, &proc)) {
+    case kfiles::ProcLookup::kFound: {
+      char target[256];
+      const std::int64_t n = kfiles::readlink_proc(proc, process().pid, target, sizeof(target));
+      if (n < 0) return n;
+      const std::uint64_t m = static_cast<std::uint64_t>(n) < size ? static_cast<std::uint64_t>(n) : size;
+      return arch::copy_to_user(buffer, target, m) ? static_cast<std::int64_t>(m) : error(kEFAULT);
+    }
+    case kfiles::ProcLookup::kMissing: return error(kENOENT);
+    case kfiles::ProcLookup::kNotProc: break;
+  }
   auto found = resolve_at(dirfd, path.view(), false);
   if (!found) return error(found.error());
   if (found.value()->type() != ramfs::NodeType::kSymlink) return error(kEINVAL);

@@ -2,6 +2,9 @@
 // actions and masks (recorded; delivery comes with signals), resource limits and uname.
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/arch/x86_64/user_mode.h"
+#include "kernel/console/log.h"
+#include "kernel/core/boot_state.h"
+#include "kernel/core/power.h"
 #include "kernel/mm/mm.h"
 #include "kernel/proc/process.h"
 #include "kernel/time/clock.h"
@@ -257,6 +260,34 @@ PLEIADES_SYSCALL(sys_sysinfo) {
   info.mem_unit = 1;
   // loads stay 0: load averages are not computed yet.
   return arch::copy_to_user(args.a0, &info, sizeof(info)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_reboot) {
+  (void)frame;
+  constexpr std::uint64_t kMagic1 = 0xfee1dead;
+  constexpr std::uint64_t kMagic2[] = {672274793, 85072278, 369367448, 537993216};
+  constexpr std::uint32_t kRestart = 0x01234567, kHalt = 0xCDEF0123, kPowerOff = 0x4321FEDC,
+                          kCadOn = 0x89ABCDEF, kCadOff = 0;
+  const auto magic2 = static_cast<std::uint32_t>(args.a1);
+  bool magic_ok = static_cast<std::uint32_t>(args.a0) == kMagic1;
+  bool second_ok = false;
+  for (std::uint64_t m : kMagic2) second_ok = second_ok || magic2 == m;
+  if (!magic_ok || !second_ok) return error(kEINVAL);
+  switch (static_cast<std::uint32_t>(args.a2)) {
+    case kCadOn:
+    case kCadOff:
+      return 0;  // Ctrl-Alt-Del has no keyboard handler here to change
+    case kPowerOff:
+    case kHalt:
+      klog::info("reboot: power down (requested by pid {})", process().pid);
+      if (core::options().core.qemu_exit) power::qemu_exit(power::QemuExit::kSuccess);
+      power::power_off();
+    case kRestart:
+      klog::info("reboot: restarting (requested by pid {})", process().pid);
+      power::reboot();
+    default:
+      return error(kEINVAL);
+  }
 }
 
 PLEIADES_SYSCALL(sys_uname) {

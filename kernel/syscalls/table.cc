@@ -53,9 +53,11 @@ struct Table {
     handlers[nr::kGetrandom] = &sys_getrandom;
     handlers[nr::kClone] = &sys_clone;
     handlers[nr::kFutex] = &sys_futex;
+    handlers[nr::kFork] = &sys_fork;
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kReboot] = &sys_reboot;
     handlers[nr::kSysinfo] = &sys_sysinfo;
     handlers[nr::kPrctl] = &sys_prctl;
     handlers[nr::kTime] = &sys_time;

@@ -1,5 +1,5 @@
-// Threads: clone (threads of the calling process; a new process comes with fork in the next
-// issue) and futex.
+// Threads and processes: clone (threads of the calling process, a vfork-style child, or a
+// fork-style one with a copy-on-write address space) and futex.
 #include <new>
 
 #include "kernel/arch/x86_64/user_copy.h"
@@ -67,11 +67,37 @@ PLEIADES_SYSCALL(sys_clone) {
     if ((flags & ~(kCloneVm | kCloneVfork | 0xffull)) != 0) return error(kEINVAL);
     return kproc::vfork_process(frame, stack);
   }
+  if (!(flags & (kCloneThread | kCloneVm))) {
+    // fork, as glibc's and musl's fork() call it: clone(SIGCHLD) with the TID bookkeeping.
+    // Sharing descriptors, the working directory or signal handlers without sharing memory
+    // (CLONE_FILES, CLONE_FS, CLONE_SIGHAND alone) is not supported: EINVAL rather than a
+    // silent copy.
+    constexpr std::uint64_t kForkFlags = kCloneSettls | kCloneParentSettid |
+                                         kCloneChildCleartid | kCloneChildSettid | 0xffull;
+    if ((flags & ~kForkFlags) != 0) {
+      klog::warn("syscall: clone of a process with flags {:#x}: only fork-style copies (EINVAL)",
+                 flags);
+      return error(kEINVAL);
+    }
+    if ((flags & kCloneSettls) && tls >= arch::kUserTop) return error(kEPERM);
+    kproc::ForkOptions options;
+    options.stack = stack;
+    options.child_tid_address = (flags & kCloneChildSettid) ? child_tid : 0;
+    options.clear_child_tid = (flags & kCloneChildCleartid) ? child_tid : 0;
+    options.set_tls = (flags & kCloneSettls) != 0;
+    options.tls = tls;
+    auto child = kproc::fork_process(frame, options);
+    if (!child) return error(child.error());
+    const int pid = child.value();
+    if (flags & kCloneParentSettid) (void)arch::copy_to_user(parent_tid, &pid, sizeof(pid));
+    return pid;
+  }
   if (!(flags & kCloneThread) || (flags & kCloneVfork)) {
-    // A new process (fork, vfork, posix_spawn): comes with fork and exec in the next issue.
+    // CLONE_VM without CLONE_THREAD or CLONE_VFORK: a process sharing memory with its parent
+    // that runs alongside it, which is not implemented.
     static bool reported = false;
     if (!__atomic_exchange_n(&reported, true, __ATOMIC_RELAXED)) {
-      klog::warn("syscall: clone without CLONE_THREAD (a new process): ENOSYS until fork exists");
+      klog::warn("syscall: clone(CLONE_VM) of a process without CLONE_VFORK: ENOSYS");
     }
     return error(kENOSYS);
   }

@@ -12,6 +12,7 @@
 #include "kernel/cpus/ipi/tlb_shootdown.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
+#include "kernel/vm/frame_shares.h"
 #include "kernel/abi/errno.h"
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/arch/x86_64/user_mode.h"
@@ -41,6 +42,12 @@ class UserTableFrames final : public paging::FrameSource {
     if (!freed) panic("vm: freeing frame {:#x}: {}", phys, mm::describe(freed.error()));
   }
 };
+
+// A space stops mapping the user frame at `phys` (after its shootdown): the frame goes back
+// when that space was its last mapper (frame_shares.h).
+void drop_user_frame(std::uint64_t phys) {
+  if (release_frame(phys)) UserTableFrames::free_frame(phys);
+}
 UserTableFrames g_table_frames;
 
 std::atomic<std::uint64_t> g_total_resident{0};
@@ -60,6 +67,29 @@ paging::PageFlags flags_for(std::uint32_t prot) {
 }
 
 Vma* vma_of(sched::RbNode* n) { return reinterpret_cast<Vma*>(n); }
+
+// The first page at or after `from` (below `end`) that a page table covers: skips every span
+// whose entry is absent at an upper level, by reading the tables under `pml4` (the caller holds
+// the space's lock). So a fork walks the populated tables of a large, mostly untouched region,
+// not each of its pages. User pages are 4 KiB: no large entries below the user top.
+std::uint64_t skip_unmapped(std::uint64_t pml4, std::uint64_t from, std::uint64_t end) {
+  constexpr std::uint64_t kIndexMask = 511;  // 512 entries per table
+  while (from < end) {
+    const std::uint64_t* table = mm::phys_to<std::uint64_t>(pml4);
+    int level = 4;
+    for (; level > 1; --level) {
+      const int shift = 12 + 9 * (level - 1);
+      const std::uint64_t entry = table[(from >> shift) & kIndexMask];
+      if ((entry & paging::pte::kPresent) == 0) break;
+      if ((entry & paging::pte::kLargePage) != 0) return from;
+      table = mm::phys_to<std::uint64_t>(entry & paging::pte::kAddress4K);
+    }
+    if (level == 1) return from;
+    const std::uint64_t span = 1ull << (12 + 9 * (level - 1));
+    from = (from & ~(span - 1)) + span;
+  }
+  return end;
+}
 
 // Pages freed by an unmap wait here until the shootdown has reached every CPU; then they go.
 // Bounded: a larger range is unmapped in several rounds.
@@ -126,7 +156,7 @@ void AddressSpace::destroy() {
     static void frame(std::uint64_t phys, std::uint64_t, void* self) {
       static_cast<AddressSpace*>(self)->resident_.fetch_sub(1, std::memory_order_relaxed);
       g_total_resident.fetch_sub(1, std::memory_order_relaxed);
-      UserTableFrames::free_frame(phys);
+      drop_user_frame(phys);
     }
   };
   (void)tables_.unmap_release(0, arch::kUserTop, &Release::frame, this);
@@ -245,7 +275,7 @@ void AddressSpace::free_parked(std::uint64_t start, std::uint64_t end) {
   for (ParkedPage* p = first_parked_from(start); p != nullptr && p->addr < end;) {
     auto* next = reinterpret_cast<ParkedPage*>(ParkedTree::next(&p->node));
     parked_.erase(p->node);
-    UserTableFrames::free_frame(p->phys);
+    drop_user_frame(p->phys);
     resident_.fetch_sub(1, std::memory_order_relaxed);
     g_total_resident.fetch_sub(1, std::memory_order_relaxed);
     delete p;
@@ -289,9 +319,7 @@ void AddressSpace::release_pages(std::uint64_t start, std::uint64_t end) {
     if (pending.count != 0) {
       (void)tables_.unmap(v, round_end - v);
       shootdown(v, round_end);
-      for (std::uint32_t i = 0; i < pending.count; ++i) {
-        UserTableFrames::free_frame(pending.phys[i]);
-      }
+      for (std::uint32_t i = 0; i < pending.count; ++i) drop_user_frame(pending.phys[i]);
       resident_.fetch_sub(pending.count, std::memory_order_relaxed);
       g_total_resident.fetch_sub(pending.count, std::memory_order_relaxed);
     }
@@ -375,9 +403,16 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
        v = vma_of(VmaTree::next(&v->node))) {
     v->prot = prot;
     // Populated pages get the new rights now; the others (and parked ones) when first touched.
+    // A private page still shared after fork stays read-only: its first write copies it.
     for (std::uint64_t p = tables_.next_mapped(v->start, v->end); p < v->end;
          p = tables_.next_mapped(p + kPageSize, v->end)) {
-      (void)tables_.protect(p, kPageSize, flags_for(prot));
+      auto t = tables_.translate(p);
+      if (!t) continue;
+      paging::PageFlags flags = flags_for(prot);
+      if ((v->kind & kVmaShared) == 0 && frame_shared(t.value().phys & ~(kPageSize - 1))) {
+        flags.writable = false;
+      }
+      (void)tables_.protect(p, kPageSize, flags);
     }
   }
   shootdown(addr, end);
@@ -398,7 +433,15 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
     covered = v->end;
   }
   if (covered < end) return kENOMEM;
-  release_pages(addr, end);
+  // MAP_SHARED pages keep their contents, as on Linux, where the shared object still holds
+  // them after the mapping dropped its pages (and here a page shared with another process
+  // would otherwise stop being shared).
+  for (std::uint64_t p = addr; p < end;) {
+    Vma* v = find(p);
+    const std::uint64_t stop = v->end < end ? v->end : end;
+    if ((v->kind & kVmaShared) == 0) release_pages(p, stop);
+    p = stop;
+  }
   return 0;
 }
 
@@ -433,14 +476,18 @@ std::uint64_t AddressSpace::brk(std::uint64_t new_break) {
   return heap_end_;
 }
 
-bool AddressSpace::populate(std::uint64_t page, std::uint32_t prot, std::uint64_t* phys) {
+bool AddressSpace::populate(std::uint64_t page, std::uint32_t prot, bool shared,
+                            std::uint64_t* phys) {
   if (auto t = tables_.translate(page)) {
     *phys = t.value().phys & ~(kPageSize - 1);
     return true;
   }
   if (ParkedPage* parked = find_parked(page)) {
-    // Back from PROT_NONE: the same frame, with its contents, under the region's rights now.
-    if (!tables_.map(page, parked->phys, kPageSize, flags_for(prot), paging::PageSize::k4K)) {
+    // Back from PROT_NONE: the same frame, with its contents, under the region's rights now
+    // (read-only while fork's copy-on-write still shares it).
+    paging::PageFlags flags = flags_for(prot);
+    if (!shared && frame_shared(parked->phys)) flags.writable = false;
+    if (!tables_.map(page, parked->phys, kPageSize, flags, paging::PageSize::k4K)) {
       return false;
     }
     *phys = parked->phys;
@@ -470,14 +517,176 @@ bool AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
   if (access.write && (v->prot & kProtWrite) == 0) return false;
   if (access.exec && (v->prot & kProtExec) == 0) return false;
   if (v->prot == 0) return false;
+  const std::uint64_t page = page_down(addr);
   if (access.present) {
+    // A write to a read-only page of a private writable region: copy-on-write after fork.
+    if (access.write) {
+      auto t = tables_.translate(page);
+      if (t && !t.value().flags.writable) {
+        std::uint64_t phys;
+        return make_writable(page, *v, t.value().phys & ~(kPageSize - 1), &phys);
+      }
+    }
     // Mapped, and the region allows the access: the tables were already changed to allow it
-    // by another CPU (mprotect) and this CPU's TLB entry was stale; drop it and retry.
-    mm::arch::invlpg(page_down(addr));
+    // by another CPU (mprotect, a copy-on-write fault of another thread) and this CPU's TLB
+    // entry was stale; drop it and retry.
+    mm::arch::invlpg(page);
     return true;
   }
   std::uint64_t phys;
-  return populate(page_down(addr), v->prot, &phys);
+  return populate(page, v->prot, (v->kind & kVmaShared) != 0, &phys);
+}
+
+bool AddressSpace::populate_shared(std::uint64_t page, std::uint32_t prot) {
+  if (prot != 0) {
+    std::uint64_t phys;
+    return populate(page, prot, true, &phys);
+  }
+  // PROT_NONE: a zeroed frame parked, shared below with the other parked pages.
+  if (find_parked(page) != nullptr) return true;
+  auto* parked = new (std::nothrow) ParkedPage;
+  auto frame = mm::alloc_frames(1);
+  if (parked == nullptr || !frame) {
+    delete parked;
+    if (frame) UserTableFrames::free_frame(frame.value());
+    return false;
+  }
+  auto* words = mm::phys_to<std::uint64_t>(frame.value());
+  for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+  parked->addr = page;
+  parked->phys = frame.value();
+  parked_.insert(parked->node);
+  resident_.fetch_add(1, std::memory_order_relaxed);
+  g_total_resident.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool AddressSpace::make_writable(std::uint64_t page, const Vma& v, std::uint64_t old,
+                                 std::uint64_t* phys) {
+  if ((v.kind & kVmaShared) != 0) {
+    // Shared memory is never copied; a read-only entry here is a stale one of mprotect.
+    (void)tables_.protect(page, kPageSize, flags_for(v.prot));
+    shootdown(page, page + kPageSize);
+    *phys = old;
+    return true;
+  }
+  if (!frame_shared(old)) {
+    // The other mappers have gone (or copied already): this space owns the frame alone. Only
+    // this CPU may hold the read-only entry that faulted; others fault and find it writable.
+    (void)tables_.protect(page, kPageSize, flags_for(v.prot));
+    mm::arch::invlpg(page);
+    *phys = old;
+    return true;
+  }
+  auto frame = mm::alloc_frames(1);
+  if (!frame) {
+    klog::warn("vm: out of memory copying a shared page at {:#x} on write", page);
+    return false;
+  }
+  __builtin_memcpy(mm::phys_to<std::uint8_t>(frame.value()), mm::phys_to<std::uint8_t>(old),
+                   kPageSize);
+  // The old entry goes and every CPU of this space forgets it before the frame is given up:
+  // a thread on another CPU must not go on reading the frame the others still share.
+  (void)tables_.unmap(page, kPageSize);
+  const bool mapped =
+      tables_.map(page, frame.value(), kPageSize, flags_for(v.prot), paging::PageSize::k4K)
+          .ok();
+  shootdown(page, page + kPageSize);
+  drop_user_frame(old);
+  if (!mapped) {
+    // No frame for a page table: the page is gone from this space (the process ends with a
+    // fault report, as on any failed fault).
+    UserTableFrames::free_frame(frame.value());
+    resident_.fetch_sub(1, std::memory_order_relaxed);
+    g_total_resident.fetch_sub(1, std::memory_order_relaxed);
+    klog::warn("vm: out of memory for a page table at {:#x} on a copy-on-write fault", page);
+    return false;
+  }
+  *phys = frame.value();
+  return true;
+}
+
+klib::Result<AddressSpace*, int> AddressSpace::fork() {
+  AddressSpace* child = create();
+  if (child == nullptr) return klib::make_error(kENOMEM);
+  bool ok = true;
+  {
+    sched::MutexGuard guard(lock_);
+    child->heap_start_ = heap_start_;
+    child->heap_end_ = heap_end_;
+    // The range of the parent's pages made read-only, shot down once at the end.
+    std::uint64_t low = kUserEnd, high = 0;
+    for (sched::RbNode* n = vmas_.first(); ok && n != nullptr; n = VmaTree::next(n)) {
+      const Vma& v = *vma_of(n);
+      auto* copy = new (std::nothrow) Vma;
+      if (copy == nullptr) {
+        ok = false;
+        break;
+      }
+      copy->start = v.start;
+      copy->end = v.end;
+      copy->prot = v.prot;
+      copy->kind = v.kind;
+      child->vmas_.insert(copy->node);
+      const bool shared = (v.kind & kVmaShared) != 0;
+      for (std::uint64_t page = v.start; page < v.end; page += kPageSize) {
+        if (!shared) {
+          page = skip_unmapped(tables_.pml4_phys(), page, v.end);
+          if (page >= v.end) break;
+        }
+        // MAP_SHARED memory has no backing object that a later first touch could find: every
+        // page of it is made now, so that both spaces map the same frame.
+        if (shared && !populate_shared(page, v.prot)) {
+          ok = false;
+          break;
+        }
+        auto t = tables_.translate(page);
+        if (!t) continue;
+        const std::uint64_t phys = t.value().phys & ~(kPageSize - 1);
+        if (!share_frame(phys)) {
+          ok = false;
+          break;
+        }
+        paging::PageFlags flags = t.value().flags;
+        flags.writable = flags.writable && shared;
+        if (!child->tables_.map(page, phys, kPageSize, flags, paging::PageSize::k4K)) {
+          (void)release_frame(phys);  // the parent still maps it: never the last
+          ok = false;
+          break;
+        }
+        child->resident_.fetch_add(1, std::memory_order_relaxed);
+        g_total_resident.fetch_add(1, std::memory_order_relaxed);
+        if (!shared && t.value().flags.writable) {
+          (void)tables_.protect(page, kPageSize, flags);
+          if (page < low) low = page;
+          if (page + kPageSize > high) high = page + kPageSize;
+        }
+      }
+    }
+    // Pages parked by PROT_NONE: the child parks the same frames.
+    for (sched::RbNode* n = parked_.first(); ok && n != nullptr; n = ParkedTree::next(n)) {
+      const auto& parked = *reinterpret_cast<const ParkedPage*>(n);
+      auto* copy = new (std::nothrow) ParkedPage;
+      if (copy == nullptr || !share_frame(parked.phys)) {
+        delete copy;
+        ok = false;
+        break;
+      }
+      copy->addr = parked.addr;
+      copy->phys = parked.phys;
+      child->parked_.insert(copy->node);
+      child->resident_.fetch_add(1, std::memory_order_relaxed);
+      g_total_resident.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Every CPU running one of our threads drops the writable entries before the child can
+    // run (and, on failure, before its references are dropped: harmless either way then).
+    if (high != 0) shootdown(low, high);
+  }
+  if (!ok) {
+    child->put();  // gives back its tables and its references to our frames
+    return klib::make_error(kENOMEM);
+  }
+  return child;
 }
 
 bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t size) {
@@ -488,7 +697,13 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
     Vma* v = find(addr);
     if (v == nullptr || v->prot == 0) return false;
     std::uint64_t phys;
-    if (!populate(page_down(addr), v->prot, &phys)) return false;
+    const std::uint64_t page = page_down(addr);
+    if (!populate(page, v->prot, (v->kind & kVmaShared) != 0, &phys)) return false;
+    // A page fork still shares gets its own copy first (as a user write would).
+    if ((v->prot & kProtWrite) != 0) {
+      auto t = tables_.translate(page);
+      if (t && !t.value().flags.writable && !make_writable(page, *v, phys, &phys)) return false;
+    }
     const std::uint64_t offset = addr % kPageSize;
     const std::uint64_t chunk = size < kPageSize - offset ? size : kPageSize - offset;
     __builtin_memcpy(mm::phys_to<std::uint8_t>(phys) + offset, src, chunk);

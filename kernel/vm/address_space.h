@@ -29,7 +29,7 @@ inline constexpr std::uint32_t kProtWrite = 2;
 inline constexpr std::uint32_t kProtExec = 4;
 
 // Kind of a region.
-inline constexpr std::uint32_t kVmaShared = 1u << 0;  // MAP_SHARED (matters once fork exists)
+inline constexpr std::uint32_t kVmaShared = 1u << 0;  // MAP_SHARED: fork shares it writable
 inline constexpr std::uint32_t kVmaStack = 1u << 1;   // the main thread's stack
 inline constexpr std::uint32_t kVmaHeap = 1u << 2;    // the brk heap
 
@@ -89,12 +89,21 @@ class AddressSpace {
   int unmap(std::uint64_t addr, std::uint64_t length);
   // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, as Linux).
   int protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot);
-  // madvise(MADV_DONTNEED): the pages read as zero again.
+  // madvise(MADV_DONTNEED): private pages read as zero again; MAP_SHARED ones keep their
+  // contents (Linux's shared memory object keeps them).
   int discard(std::uint64_t addr, std::uint64_t length);
   // brk: sets the break (0: query) and returns the break in effect afterwards.
   std::uint64_t brk(std::uint64_t new_break);
   // Where the heap starts (set once, by the loader, right after the image).
   void set_heap_start(std::uint64_t start);
+
+  // fork: a new space with the same regions and heap. Pages of private writable regions are
+  // shared read-only by both (copied by the first write of either, make_writable), read-only
+  // pages shared as they are, MAP_SHARED pages shared writable, PROT_NONE-parked pages parked
+  // in both; the parent's read-only entries are shot down on every CPU of this space before
+  // this returns. ENOMEM (everything of the copy released) when memory or the frame share
+  // table ran out. Thread context, no spinlock held.
+  klib::Result<AddressSpace*, int> fork();
 
   // A fault at `addr` by a thread of this space: populates the page when a region allows the
   // access. Returns whether the access can be retried. Thread context, interrupts enabled.
@@ -104,6 +113,17 @@ class AddressSpace {
   // pages of a region as needed, through the direct map (no user access, no SMAP window).
   // False when part of the range is outside every region or memory ran out.
   bool write(std::uint64_t addr, const void* data, std::uint64_t size);
+
+  // Calls fn(start, end, prot, kind) for every region in address order, under the lock
+  // (/proc/PID/maps). `fn` must not touch this space.
+  template <typename Fn>
+  void for_each_region(Fn&& fn) {
+    sched::MutexGuard guard(lock_);
+    for (sched::RbNode* n = vmas_.first(); n != nullptr; n = VmaTree::next(n)) {
+      const Vma* v = reinterpret_cast<const Vma*>(n);
+      fn(v->start, v->end, v->prot, v->kind);
+    }
+  }
 
   std::uint64_t pml4_phys() const { return tables_.pml4_phys(); }
   smp::TlbCpuSet& cpus() { return cpus_; }
@@ -139,7 +159,13 @@ class AddressSpace {
   bool split(std::uint64_t at);               // false: out of memory
   int remove_range(std::uint64_t start, std::uint64_t end);  // regions and pages
   void release_pages(std::uint64_t start, std::uint64_t end);  // pages only, after a shootdown
-  bool populate(std::uint64_t page, std::uint32_t prot, std::uint64_t* phys);
+  bool populate(std::uint64_t page, std::uint32_t prot, bool shared, std::uint64_t* phys);
+  // Makes sure `page` of a MAP_SHARED region has a frame (mapped, or parked under PROT_NONE).
+  bool populate_shared(std::uint64_t page, std::uint32_t prot);
+  // A write to `page` (mapped read-only to frame `old` in region `v`, which allows writes):
+  // copy-on-write. The frame goes on being used when no other space shares it, else the page
+  // gets a copy. Sets *phys to the frame mapped writable now; false when memory ran out.
+  bool make_writable(std::uint64_t page, const Vma& v, std::uint64_t old, std::uint64_t* phys);
   void shootdown(std::uint64_t start, std::uint64_t end);
   ParkedPage* find_parked(std::uint64_t page);
   ParkedPage* first_parked_from(std::uint64_t addr);

@@ -161,6 +161,21 @@ def user_fuzz(name, smp):
                 forbid=NORMAL_FORBIDDEN, status=1, checks=(tap.check_passed,), timeout=180.0)
 
 
+def busybox_session(name, smp):
+    """tests/user/busybox_session.sh as process 1 (Debian's busybox-static sh): every line it
+    prints as expected, `poweroff -f` leaving QEMU with success."""
+    cpus = smp.split(",")[0]
+    return Case(name=name, smp=smp, archive="test",
+                cmdline="qemu_exit init=/tests/busybox_session.sh",
+                expect=(r"^session: start$", r"^session: ls: bin dev etc init ",
+                        rf"^session: cpus {cpus} online {cpus}$", r"^session: ps header lines 1$",
+                        r"^session: seq 10000$", r"^session: pipeline 97,87,79,$",
+                        r"^session: exit status 3$", r"^session: killed job status 143$",
+                        rf"^session: taskset placed {cpus} of {cpus}$", r"^session: file data$",
+                        r"^session: end$", r"^\[info\] reboot: power down"),
+                forbid=NORMAL_FORBIDDEN, status=1)
+
+
 CASES = [
     Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK, RAMFS_UNPACKED),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
@@ -178,6 +193,9 @@ CASES = [
     user_tests("user-tests-smp4", "4"),
     user_fuzz("user-fuzz-smp2", "2"),
     user_fuzz("user-fuzz-smp4", "4"),
+    busybox_session("busybox-session-smp1", "1"),
+    busybox_session("busybox-session-smp2", "2"),
+    busybox_session("busybox-session-smp4", "4"),
     # A child's last thread stays in the kernel 5 ms after its parent could reap it: a switch
     # back to it must not touch the freed process (kernel/proc/process.cc, exit_thread).
     Case(name="user-exit-window-smp2", smp="2", archive="test",
