@@ -82,3 +82,10 @@ function(pleiades_user_program name)
   add_custom_target(user_${name} ALL DEPENDS ${out})
   set_property(GLOBAL PROPERTY PLEIADES_USER_PROGRAM_${name} ${out})
 endfunction()
+
+# pleiades_test_archive_file(NAME GUEST_PATH): puts user program NAME (pleiades_user_program) into
+# the test initramfs (build/initramfs-test.cpio, kernel/fs/CMakeLists.txt) at GUEST_PATH, beside
+# the user tests. For programs the test runner does not run itself: the fuzzer, the benchmarks.
+function(pleiades_test_archive_file name guest_path)
+  set_property(GLOBAL APPEND PROPERTY PLEIADES_TEST_ARCHIVE_FILES "${name}=${guest_path}")
+endfunction()

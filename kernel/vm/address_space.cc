@@ -284,7 +284,8 @@ void AddressSpace::free_parked(std::uint64_t start, std::uint64_t end) {
 }
 
 int AddressSpace::park_range(std::uint64_t start, std::uint64_t end) {
-  for (std::uint64_t page = start; page < end; page += kPageSize) {
+  for (std::uint64_t page = tables_.next_mapped(start, end); page < end;
+       page = tables_.next_mapped(page + kPageSize, end)) {
     auto t = tables_.translate(page);
     if (!t) continue;
     auto* parked = new (std::nothrow) ParkedPage;
@@ -306,10 +307,14 @@ void AddressSpace::release_pages(std::uint64_t start, std::uint64_t end) {
   while (v < end) {
     pending.count = 0;
     std::uint64_t round_end = v;
-    for (; round_end < end && pending.count < PendingFrames::kCapacity; round_end += kPageSize) {
+    // Holes are skipped a table at a time: the cost follows what is mapped, not the length
+    // (a munmap of a 128 TiB hole took hours page by page, holding the address space's lock).
+    while (round_end < end && pending.count < PendingFrames::kCapacity) {
+      round_end = tables_.next_mapped(round_end, end);
+      if (round_end >= end) break;
       auto t = tables_.translate(round_end);
-      if (!t) continue;
-      pending.phys[pending.count++] = t.value().phys & ~(kPageSize - 1);
+      if (t) pending.phys[pending.count++] = t.value().phys & ~(kPageSize - 1);
+      round_end += kPageSize;
     }
     if (pending.count != 0) {
       (void)tables_.unmap(v, round_end - v);
@@ -399,7 +404,8 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
     v->prot = prot;
     // Populated pages get the new rights now; the others (and parked ones) when first touched.
     // A private page still shared after fork stays read-only: its first write copies it.
-    for (std::uint64_t p = v->start; p < v->end; p += kPageSize) {
+    for (std::uint64_t p = tables_.next_mapped(v->start, v->end); p < v->end;
+         p = tables_.next_mapped(p + kPageSize, v->end)) {
       auto t = tables_.translate(p);
       if (!t) continue;
       paging::PageFlags flags = flags_for(prot);
@@ -419,9 +425,14 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
   if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
   const std::uint64_t end = addr + page_up(length);
   sched::MutexGuard guard(lock_);
-  for (std::uint64_t p = addr; p < end; p += kPageSize) {
-    if (find(p) == nullptr) return kENOMEM;
+  // The whole range must be mapped (ENOMEM otherwise): region by region, not page by page.
+  std::uint64_t covered = addr;
+  for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
+       v = vma_of(VmaTree::next(&v->node))) {
+    if (v->start > covered) return kENOMEM;
+    covered = v->end;
   }
+  if (covered < end) return kENOMEM;
   // MAP_SHARED pages keep their contents, as on Linux, where the shared object still holds
   // them after the mapping dropped its pages (and here a page shared with another process
   // would otherwise stop being shared).

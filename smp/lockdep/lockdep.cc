@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "smp/irq_guard.h"
 #include "smp/locks/cpu_lock_state.h"
 
 namespace smp::lockdep {
@@ -132,6 +133,12 @@ bool check_edge(CpuLockState& state, const HeldLock& h, const Acquisition& a,
 }  // namespace
 
 void on_acquire(const Acquisition& a) {
+  // Interrupts off while this CPU's held-lock stack changes: a lock taken with interrupts on
+  // (a NoIrqSave spinlock, a mutex) is recorded in process context, and an interrupt handler
+  // that takes and drops its own locks between the slot write and the count update left its
+  // entry in the process's slot (seen: the syscall fuzzer at -smp 4, a tick's sched-timer entry
+  // still "held" at the next tick: a same-class nesting panic).
+  const smp::IrqGuard irq_off;
   CpuLockState& state = platform::cpu_lock_state();
   if (state.in_lockdep) return;
   const bool irq = platform::in_interrupt();
@@ -179,6 +186,7 @@ void on_acquire(const Acquisition& a) {
 }
 
 void on_release(LockClass* cls, const void* lock, platform::LockSite site) {
+  const smp::IrqGuard irq_off;  // as in on_acquire
   CpuLockState& state = platform::cpu_lock_state();
   for (std::uint32_t i = state.held_count; i-- > 0;) {
     if (state.held[i].lock != lock) continue;

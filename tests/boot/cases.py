@@ -148,13 +148,27 @@ def user_tests(name, smp):
                 status=1, checks=(tap.check_passed,))
 
 
+# The system-call fuzzer (tests/user/syscall_fuzz.c) as process 1 for 10 s: children making
+# random calls from every CPU may die any way they like; the kernel must neither panic nor hang,
+# the fuzzer's TAP passes (every child ended), and once it has gone everything is back.
+FUZZ_SECONDS = 10
+
+
+def user_fuzz(name, smp):
+    return Case(name=name, smp=smp, archive="test",
+                cmdline=f"qemu_exit init=/tests/syscall_fuzz -- {FUZZ_SECONDS}",
+                expect=(r"^ok 2 - every child ended", init_exited("syscall_fuzz"), LEAK_CHECK_OK),
+                forbid=NORMAL_FORBIDDEN, status=1, checks=(tap.check_passed,), timeout=180.0)
+
+
 def busybox_session(name, smp):
     """tests/user/busybox_session.sh as process 1 (Debian's busybox-static sh): every line it
-    prints as expected, `poweroff -f` leaving QEMU with success."""
+    prints as expected, `poweroff -f` leaving QEMU with success. (The test archive also has
+    /bench, the user benchmarks.)"""
     cpus = smp.split(",")[0]
     return Case(name=name, smp=smp, archive="test",
                 cmdline="qemu_exit init=/tests/busybox_session.sh",
-                expect=(r"^session: start$", r"^session: ls: bin dev etc init ",
+                expect=(r"^session: start$", r"^session: ls: (bench )?bin dev etc init ",
                         rf"^session: cpus {cpus} online {cpus}$", r"^session: ps header lines 1$",
                         r"^session: seq 10000$", r"^session: pipeline 97,87,79,$",
                         r"^session: exit status 3$", r"^session: killed job status 143$",
@@ -178,6 +192,8 @@ CASES = [
     user_tests("user-tests-smp1", "1"),
     user_tests("user-tests-smp2", "2"),
     user_tests("user-tests-smp4", "4"),
+    user_fuzz("user-fuzz-smp2", "2"),
+    user_fuzz("user-fuzz-smp4", "4"),
     busybox_session("busybox-session-smp1", "1"),
     busybox_session("busybox-session-smp2", "2"),
     busybox_session("busybox-session-smp4", "4"),

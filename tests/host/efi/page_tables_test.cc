@@ -226,6 +226,29 @@ TEST_F(PageTablesTest, UnmapSkipsHoles) {
   EXPECT_EQ(frames_.in_use(), 1u);
 }
 
+TEST_F(PageTablesTest, NextMappedSkipsHolesOfEveryLevel) {
+  constexpr std::uint64_t kUser = 0x10000000;
+  constexpr std::uint64_t kTop = 0x800000000000;  // the end of the lower half
+  EXPECT_EQ(tables_.next_mapped(0, kTop), kTop);  // nothing mapped: the end, at once
+  ASSERT_TRUE(tables_.map(kUser + 3 * k4K, 0x100000, k4K, paging::kKernelData, PageSize::k4K).ok());
+  ASSERT_TRUE(tables_.map(kUser + 512 * k1G, 0x200000, k2M, paging::kKernelData,
+                          PageSize::k2M).ok());
+  EXPECT_EQ(tables_.next_mapped(0, kTop), kUser + 3 * k4K);
+  EXPECT_EQ(tables_.next_mapped(kUser + 3 * k4K, kTop), kUser + 3 * k4K);
+  EXPECT_EQ(tables_.next_mapped(kUser + 4 * k4K, kTop), kUser + 512 * k1G);
+  // Inside a large page: the address itself.
+  EXPECT_EQ(tables_.next_mapped(kUser + 512 * k1G + 5 * k4K, kTop), kUser + 512 * k1G + 5 * k4K);
+  EXPECT_EQ(tables_.next_mapped(kUser + 512 * k1G + k2M, kTop), kTop);
+  // A mapping at or past `end` is not found.
+  EXPECT_EQ(tables_.next_mapped(0, kUser + 3 * k4K), kUser + 3 * k4K);
+  EXPECT_EQ(tables_.next_mapped(kUser + 4 * k4K, kUser + k1G), kUser + k1G);
+  // The range stops at the non-canonical hole; the kernel half is another range.
+  EXPECT_EQ(tables_.next_mapped(kTop - k4K, ~0ull), ~0ull);
+  ASSERT_TRUE(tables_.map(kKernel, 0x100000, k4K, paging::kKernelData, PageSize::k4K).ok());
+  EXPECT_EQ(tables_.next_mapped(kDirect, ~0ull), kKernel);
+  EXPECT_EQ(tables_.next_mapped(kKernel + k4K, ~0ull), ~0ull);  // wraps at the top: the end
+}
+
 TEST_F(PageTablesTest, ProtectChangesRightsAndSplits) {
   ASSERT_TRUE(tables_.map(kKernel, 0x200000, k2M, paging::kKernelData, PageSize::k2M).ok());
   ASSERT_TRUE(tables_.protect(kKernel, k4K, paging::kKernelCode).ok());

@@ -310,4 +310,22 @@ Result<Translation, Error> PageTables::translate(std::uint64_t virt) const {
   return make_error(Error{ErrorKind::kNotMapped, virt});  // unreachable: level 1 is always a leaf
 }
 
+std::uint64_t PageTables::next_mapped(std::uint64_t virt, std::uint64_t end) const {
+  while (virt < end && is_canonical(virt)) {
+    std::uint64_t table_phys = pml4_;
+    int level = kLevels;
+    for (;; --level) {
+      const std::uint64_t entry = table(table_phys)[level_index(virt, level)];
+      if ((entry & pte::kPresent) == 0) break;
+      if (level < kLevels && is_leaf(entry, level)) return virt;
+      table_phys = entry & pte::kAddress4K;
+    }
+    // Nothing below this entry: on to the next entry of the level that had the hole.
+    const std::uint64_t next = (virt & ~(level_span(level) - 1)) + level_span(level);
+    if (next <= virt) break;  // wrapped past the top
+    virt = next;
+  }
+  return end;
+}
+
 }  // namespace paging

@@ -161,6 +161,12 @@ class PageTables {
   // Where `virt` is mapped. kNonCanonical or kNotMapped otherwise.
   klib::Result<Translation, Error> translate(std::uint64_t virt) const;
 
+  // The first mapped address in [virt, end) (virt itself when it is mapped, else the start of
+  // the first page after it that is), or `end` when none is; also `end` where the range leaves
+  // the canonical lower half. Skips a missing table of any level in one step, so the cost
+  // follows the tables that exist, not the length of the range (a munmap of a 128 TiB hole).
+  std::uint64_t next_mapped(std::uint64_t virt, std::uint64_t end) const;
+
   std::uint64_t pml4_phys() const { return pml4_; }
 
  private:
