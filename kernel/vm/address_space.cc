@@ -373,6 +373,17 @@ klib::Result<std::uint64_t, int> AddressSpace::map(std::uint64_t addr, std::uint
   return start;
 }
 
+bool AddressSpace::covered(std::uint64_t start, std::uint64_t end) {
+  // Region by region, not page by page: a hole anywhere in [start, end) is a gap between them.
+  std::uint64_t reached = start;
+  for (Vma* v = first_ending_after(start); v != nullptr && v->start < end;
+       v = vma_of(VmaTree::next(&v->node))) {
+    if (v->start > reached) return false;
+    reached = v->end;
+  }
+  return reached >= end;
+}
+
 int AddressSpace::unmap(std::uint64_t addr, std::uint64_t length) {
   if (addr % kPageSize != 0 || length == 0) return kEINVAL;
   if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
@@ -387,14 +398,7 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
   if (addr >= kUserEnd || length > kUserEnd - addr) return kENOMEM;
   const std::uint64_t end = addr + page_up(length);
   sched::MutexGuard guard(lock_);
-  // The whole range must be mapped (ENOMEM otherwise, changing nothing).
-  std::uint64_t covered = addr;
-  for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
-       v = vma_of(VmaTree::next(&v->node))) {
-    if (v->start > covered) return kENOMEM;
-    covered = v->end;
-  }
-  if (covered < end) return kENOMEM;
+  if (!covered(addr, end)) return kENOMEM;  // changing nothing
   if (!split(addr) || !split(end)) return kENOMEM;
   if (prot == 0) {
     if (const int e = park_range(addr, end); e != 0) return e;
@@ -425,14 +429,7 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
   if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
   const std::uint64_t end = addr + page_up(length);
   sched::MutexGuard guard(lock_);
-  // The whole range must be mapped (ENOMEM otherwise): region by region, not page by page.
-  std::uint64_t covered = addr;
-  for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
-       v = vma_of(VmaTree::next(&v->node))) {
-    if (v->start > covered) return kENOMEM;
-    covered = v->end;
-  }
-  if (covered < end) return kENOMEM;
+  if (!covered(addr, end)) return kENOMEM;
   // MAP_SHARED pages keep their contents, as on Linux, where the shared object still holds
   // them after the mapping dropped its pages (and here a page shared with another process
   // would otherwise stop being shared).

@@ -155,6 +155,7 @@ class AddressSpace {
   Vma* find(std::uint64_t addr);              // the region containing addr, or null
   Vma* first_ending_after(std::uint64_t addr);
   bool range_free(std::uint64_t start, std::uint64_t end);
+  bool covered(std::uint64_t start, std::uint64_t end);  // no hole: every page in a region
   std::uint64_t find_gap(std::uint64_t length, std::uint64_t hint);
   bool split(std::uint64_t at);               // false: out of memory
   int remove_range(std::uint64_t start, std::uint64_t end);  // regions and pages
