@@ -171,8 +171,8 @@ bool run_benchmarks() {
     kproc::init(g_options.core.proc_exit_delay_ms);
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
+    if (named || kproc::file_exists(init)) klog::info("boot complete; starting process 1");
     if ((named || kproc::file_exists(init)) && kproc::start_init(init, g_init_arguments)) {
-      klog::info("boot complete; process 1 runs");
       const int status = kproc::wait_for_init_end();
       kcpus::print_lockstat_if_requested();
       if (g_options.core.qemu_exit) {

@@ -408,17 +408,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   p->pid = g_next_id.fetch_add(1, std::memory_order_relaxed);  // also its first thread's ID
   p->parent_pid = 0;
   g_live_processes.fetch_add(1, std::memory_order_relaxed);
-  UserThread initial;
-  initial.start_rip = loaded.value().entry;
-  initial.start_rsp = loaded.value().stack_pointer;
-  auto thread = create_user_thread(p, initial, {}, p->pid);
-  if (!thread) {
-    klog::error("init: cannot start {}'s thread (errno {})", path, thread.error());
-    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
-    space->put();
-    delete p;
-    return false;
-  }
+  // Everything about the process is in place, and logged, before its thread can run: it may
+  // fork, ask for its group or write to the console at once.
   p->pgid = p->sid = p->pid;
   register_process(*p);
   {
@@ -426,7 +417,24 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     g_init = p;
     g_init_process = p;
   }
-  klog::info("init: started {} as pid {} ({} arguments)", path, p->pid, argc - 1);
+  klog::info("init: starting {} as pid {} ({} arguments)", path, p->pid, argc - 1);
+  UserThread initial;
+  initial.start_rip = loaded.value().entry;
+  initial.start_rsp = loaded.value().stack_pointer;
+  auto thread = create_user_thread(p, initial, {}, p->pid);
+  if (!thread) {
+    klog::error("init: cannot start {}'s thread (errno {})", path, thread.error());
+    {
+      smp::Guard g{g_tree_lock};
+      g_init = nullptr;
+      g_init_process = nullptr;
+    }
+    unregister_process(*p);
+    g_live_processes.fetch_sub(1, std::memory_order_relaxed);
+    space->put();
+    delete p;
+    return false;
+  }
   return true;
 }
 
