@@ -5,7 +5,7 @@ echo "session: start"
 echo "session: echo works"
 ls / | tr '\n' ' ' | sed 's/^/session: ls: /'; echo
 echo "session: cpus $(grep -c ^processor /proc/cpuinfo) online $(nproc)"
-ps | grep -c PID | sed 's/^/session: ps header lines /'
+ps | grep -c '^PID' | sed 's/^/session: ps header lines /'
 echo "session: seq $(seq 1 10000 | wc -l)"
 echo "session: pipeline $(seq 1 100 | grep 7 | sort -r | head -3 | tr '\n' ,)"
 sh -c 'exit 3'; echo "session: exit status $?"
