@@ -1,6 +1,8 @@
 // Descriptor system calls: read, write, readv, writev, pread64, pwrite64, lseek, ioctl, close,
 // dup, dup2, dup3, fcntl, fstat, getdents64, ftruncate. Each looks its descriptor up once (a
 // counted reference: a close on another CPU meanwhile only drops the table's reference).
+#include <new>
+
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/files/fd_table.h"
 #include "kernel/proc/process.h"
@@ -53,24 +55,28 @@ std::int64_t vector_io(const Args& args, const std::uint64_t* at) {
   const std::uint64_t iov = args.a1;
   const auto count = static_cast<std::int64_t>(args.a2);
   if (count < 0 || count > kMaxIov) return error(kEINVAL);
-  // First every length, so that a total past the limit is EINVAL before anything moves.
+  // The vector is copied into the kernel once (at most 1024 entries, 16 KiB) and only the copy
+  // is used: every length is checked before anything moves, and the same lengths drive the
+  // transfers, whatever another thread writes to the user's array meanwhile.
+  auto* vec = new (std::nothrow) IoVec[count == 0 ? 1 : count];
+  if (vec == nullptr) return error(kENOMEM);
+  struct FreeVec {
+    IoVec* p;
+    ~FreeVec() { delete[] p; }
+  } free_vec{vec};
+  if (!arch::copy_from_user(vec, iov, static_cast<std::uint64_t>(count) * sizeof(IoVec))) {
+    return error(kEFAULT);
+  }
   std::uint64_t total = 0;
   for (std::int64_t i = 0; i < count; ++i) {
-    IoVec v;
-    if (!arch::copy_from_user(&v, iov + static_cast<std::uint64_t>(i) * sizeof(IoVec), sizeof(v))) {
-      return error(kEFAULT);
-    }
-    if (static_cast<std::int64_t>(v.length) < 0) return error(kEINVAL);
-    total += v.length;
+    if (static_cast<std::int64_t>(vec[i].length) < 0) return error(kEINVAL);
+    total += vec[i].length;
     if (total > 0x7fffffffffffffffull) return error(kEINVAL);
   }
   std::uint64_t position = at != nullptr ? *at : 0;
   std::int64_t done = 0;
   for (std::int64_t i = 0; i < count; ++i) {
-    IoVec v;
-    if (!arch::copy_from_user(&v, iov + static_cast<std::uint64_t>(i) * sizeof(IoVec), sizeof(v))) {
-      return done != 0 ? done : error(kEFAULT);
-    }
+    const IoVec& v = vec[i];
     if (v.length == 0) continue;
     const std::int64_t n = transfer(*f, kWrite, v.base, v.length, at != nullptr ? &position : nullptr);
     if (n < 0) return done != 0 ? done : n;
