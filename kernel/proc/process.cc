@@ -5,6 +5,8 @@
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/futex.h"
+#include "kernel/proc/job_control.h"
+#include "kernel/proc/process_tree.h"
 #include "kernel/proc/signal.h"
 #include "kernel/proc/user_entry.h"
 #include "kernel/vm/frame_shares.h"
@@ -30,6 +32,10 @@
 #include "smp/locks/guard.h"
 
 namespace kproc {
+
+TreeLock g_tree_lock;
+Process* g_all = nullptr;
+
 namespace {
 
 // Thread and process IDs share one space, as on Linux (a process's ID is its first thread's).
@@ -44,10 +50,6 @@ smp::TicketSpinLock<smp::IrqSave, kReaperClass> g_dead_lock;
 UserThread* g_dead TA_GUARDED(g_dead_lock) = nullptr;
 sched::Semaphore g_dead_count;
 
-// The process tree: parent and child links, zombie states, reparenting. Rank 21: the wake-ups
-// of child_wait (wait-queue, 25) happen inside it.
-constinit smp::LockClass kTreeClass{"process-tree", smp::LockRank{21}};
-smp::TicketSpinLock<smp::IrqSave, kTreeClass> g_tree_lock;
 Process* g_init = nullptr;  // process 1, the reaper of orphans (tree lock)
 Process* g_init_process = nullptr;  // process 1 for wait_for_init_end (tree lock)
 
@@ -107,6 +109,7 @@ void become_zombie(Process& p) {
     if (g_init != nullptr) {
       c->next_sibling = g_init->first_child;
       g_init->first_child = c;
+      hang_up_if_orphaned_locked(*c, &p);
       if (c->zombie) {
         g_init->child_events.fetch_add(1);
         (void)g_init->child_wait.wake_all(kthreads::scheduler());
@@ -116,6 +119,10 @@ void become_zombie(Process& p) {
     }
   }
   p.zombie = true;
+  p.stopped.store(false);  // SIGKILL ends a stopped process: nothing left to report as stopped
+  p.stop_report = 0;
+  p.continue_report = false;
+  hang_up_if_orphaned_locked(p, nullptr);
   p.vfork_released.store(true);
   if (p.parent != nullptr) {
     p.parent->child_events.fetch_add(1);
@@ -129,9 +136,6 @@ void become_zombie(Process& p) {
     (void)send_to_process(*p.parent, kSigChld, info);
   }
 }
-
-// Every process, for kill (tree lock).
-Process* g_all = nullptr;
 
 void register_process(Process& p) {
   smp::Guard g{g_tree_lock};
@@ -598,38 +602,81 @@ std::int64_t vfork_process(const arch::InterruptFrame& frame, std::uint64_t stac
   return child->pid;
 }
 
-std::int64_t wait_child(int pid, int* status, bool nohang) {
+namespace {
+
+// The child `c`'s total CPU time: its own and its reaped children's.
+void child_times(const Process& c, WaitResult* result) {
+  result->user_ns = c.user_ns.load(std::memory_order_relaxed) +
+                    c.children_user_ns.load(std::memory_order_relaxed);
+  result->system_ns = c.system_ns.load(std::memory_order_relaxed) +
+                      c.children_system_ns.load(std::memory_order_relaxed);
+}
+
+// What child `c` has to report to `request`, if anything (tree lock held): its end, its stop
+// or its continue, in that order, as Linux's wait_consider_task. Unless WNOWAIT, a stop or
+// continue report is consumed here; an end is consumed by the caller (the reap).
+bool collect_locked(Process& c, const WaitRequest& request, WaitResult* result) TA_REQ(g_tree_lock) {
+  if (c.zombie) {
+    if (!request.exited) return false;
+    const int status = c.exit_status.load();
+    result->status = status;
+    result->code = (status & 0x7f) != 0 ? kCldKilled : kCldExited;
+    result->si_status = (status & 0x7f) != 0 ? (status & 0x7f) : (status >> 8) & 0xff;
+  } else if (request.stopped && c.stop_report != 0) {
+    result->status = stopped_status(c.stop_report);
+    result->code = kCldStopped;
+    result->si_status = c.stop_report;
+    if (!request.nowait) c.stop_report = 0;
+  } else if (request.continued && c.continue_report) {
+    result->status = kContinuedStatus;
+    result->code = kCldContinued;
+    result->si_status = kSigCont;
+    if (!request.nowait) c.continue_report = false;
+  } else {
+    return false;
+  }
+  result->pid = c.pid;
+  child_times(c, result);
+  return true;
+}
+
+}  // namespace
+
+std::int64_t wait_child(const WaitRequest& request, WaitResult* result) {
   Process* self = current_user_thread()->process;
   for (;;) {
     std::uint64_t seen;
     Process* reaped = nullptr;
-    bool any = false;
+    bool any = false, found = false;
     {
       smp::Guard g{g_tree_lock};
       seen = self->child_events.load();
+      const int group = request.which == WaitWhich::kGroup && request.id == 0 ? self->pgid : request.id;
       for (Process** link = &self->first_child; *link != nullptr; link = &(*link)->next_sibling) {
         Process* c = *link;
-        if (pid > 0 && c->pid != pid) continue;
-        if (pid == 0 && c->pgid != self->pgid) continue;
-        if (pid < -1 && c->pgid != -pid) continue;
+        if (request.which == WaitWhich::kPid && c->pid != request.id) continue;
+        if (request.which == WaitWhich::kGroup && c->pgid != group) continue;
         any = true;
-        if (c->zombie) {
+        if (!collect_locked(*c, request, result)) continue;
+        found = true;
+        if (c->zombie && !request.nowait) {
           *link = c->next_sibling;
           reaped = c;
-          break;
         }
+        break;
       }
     }
     if (reaped != nullptr) {
-      const int reaped_pid = reaped->pid;
-      *status = reaped->exit_status.load();
+      // Its time, and its children's, count as the caller's children's from now on.
+      self->children_user_ns.fetch_add(result->user_ns, std::memory_order_relaxed);
+      self->children_system_ns.fetch_add(result->system_ns, std::memory_order_relaxed);
       unregister_process(*reaped);
       delete reaped;
       g_live_processes.fetch_sub(1, std::memory_order_relaxed);
-      return reaped_pid;
     }
+    if (found) return result->pid;
     if (!any) return -10;  // ECHILD
-    if (nohang) return 0;
+    if (request.nohang) return 0;
     UserThread* me = current_user_thread();
     self->child_wait.wait(kthreads::scheduler(), [&] {
       return self->child_events.load(std::memory_order_acquire) != seen || interrupted(*me);
@@ -775,7 +822,9 @@ bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity)
 std::int64_t kill(int pid, int sig, const SignalInfo& info) {
   if (sig < 0 || sig > kSignalCount) return -22;  // EINVAL
   if (pid == -0x7fffffff - 1) return -3;          // INT_MIN: ESRCH, as Linux
-  const Process* self = current_user_thread()->process;
+  const UserThread* caller = current_user_thread();
+  const Process* self = caller != nullptr ? caller->process : nullptr;
+  if (self == nullptr && (pid == 0 || pid == -1)) return -3;  // a kernel thread has no group
   int found = 0;
   smp::Guard g{g_tree_lock};
   // 0: the caller's group; < -1: group -pid; -1: everyone but process 1 and the caller.
@@ -785,7 +834,9 @@ std::int64_t kill(int pid, int sig, const SignalInfo& info) {
     if (group != 0 && p->pgid != group) continue;
     if (pid == -1 && (p->pid == 1 || p == self)) continue;
     ++found;
-    if (sig != 0 && !p->zombie) (void)send_to_process(*p, sig, info);
+    if (sig != 0 && !p->zombie && prepare_signal_locked(*p, sig, false)) {
+      (void)send_to_process(*p, sig, info);
+    }
   }
   return found != 0 ? 0 : -3;  // ESRCH
 }
@@ -795,12 +846,25 @@ std::int64_t kill_thread(int tgid, int tid, int sig, const SignalInfo& info) {
   smp::Guard g{g_tree_lock};
   for (Process* p = g_all; p != nullptr; p = p->next_process) {
     if (tgid > 0 && p->pid != tgid) continue;
-    smp::Guard t{p->threads_lock};
-    for (UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
-      if (u->tid != tid) continue;
-      if (sig != 0) (void)send_to_thread(*u, sig, info);
-      return 0;
+    bool queue = false;
+    {
+      smp::Guard t{p->threads_lock};
+      UserThread* u = p->threads;
+      while (u != nullptr && u->tid != tid) u = u->next_in_process;
+      if (u == nullptr) continue;
+      if (sig == 0) return 0;
+      queue = !is_stop_signal(sig) && sig != kSigCont;
+      if (queue) (void)send_to_thread(*u, sig, info);
     }
+    if (queue || p->zombie) return 0;
+    // Job control takes the threads lock itself: the thread is looked up again after it.
+    if (prepare_signal_locked(*p, sig, true)) {
+      smp::Guard t{p->threads_lock};
+      for (UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
+        if (u->tid == tid) (void)send_to_thread(*u, sig, info);
+      }
+    }
+    return 0;
   }
   return -3;  // ESRCH
 }

@@ -69,6 +69,14 @@ struct UserThread {
   std::uint64_t start_rsp = 0;
   arch::InterruptFrame* start_frame = nullptr;
   UserThread* next_in_process = nullptr;  // Process::lock
+  // CPU time (kernel/proc/cpu_time.h): what this thread has used in user mode and in the
+  // kernel, charged by the thread itself (kernel entry and exit) and by its CPU when it is
+  // switched out; read by anyone (relaxed: counters). The mark and the mode are the thread's
+  // own (its CPU, interrupts off in the switch hook).
+  smp::Atomic<std::uint64_t> user_ns{0};
+  smp::Atomic<std::uint64_t> system_ns{0};
+  std::uint64_t cpu_mark_ns = 0;  // when the time since was last charged
+  bool in_kernel = true;          // whether that time is the kernel's (system) or user time
 };
 
 // Signal actions as rt_sigaction records them (struct kernel_sigaction on x86-64).
@@ -163,6 +171,20 @@ struct Process {
   mutable ProcessLock<kProcessActionsClass> actions_lock;
   mutable ProcessLock<kProcessThreadsClass> threads_lock;
   UserThread* threads = nullptr;  // threads_lock
+  // Job control (kernel/proc/job_control.h): whether the process is stopped (written under the
+  // tree lock, read lock-free by its threads on their way to user mode, where they park on
+  // stop_wait), and what its parent's wait has not been told yet: the stop signal (WUNTRACED)
+  // or a continue (WCONTINUED), both under the tree lock.
+  smp::Atomic<bool> stopped{false};
+  int stop_report = 0;
+  bool continue_report = false;
+  sched::WaitQueue stop_wait;
+  // CPU time of every thread it has had (kernel/proc/cpu_time.h), and of its reaped children
+  // (theirs and their reaped children's, added at the reap).
+  smp::Atomic<std::uint64_t> user_ns{0};
+  smp::Atomic<std::uint64_t> system_ns{0};
+  smp::Atomic<std::uint64_t> children_user_ns{0};
+  smp::Atomic<std::uint64_t> children_system_ns{0};
 };
 
 struct ExecError;
@@ -199,6 +221,8 @@ inline constexpr std::uint32_t kMaxThreads = 4096;
 // Wait-status encodings (as wait4 reports them).
 constexpr int exited_status(int code) { return (code & 0xff) << 8; }
 constexpr int signaled_status(int signal) { return signal & 0x7f; }
+constexpr int stopped_status(int signal) { return (signal & 0xff) << 8 | 0x7f; }
+inline constexpr int kContinuedStatus = 0xffff;
 
 // Sets the calling thread's FS or user GS base (arch_prctl) and loads it on this CPU.
 void set_fs_base(UserThread& self, std::uint64_t base);
@@ -231,10 +255,30 @@ klib::Result<int, int> fork_process(const arch::InterruptFrame& frame, const For
 // goes on). Refused with ENOSYS from a process with more than one thread.
 std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& frame);
 
-// wait4: a child that has ended (pid > 0: that one; -1: any; 0: any in the caller's process
-// group; < -1: any in group -pid), its status to `*status`.
-// Returns its PID, 0 (WNOHANG and none yet), or -ECHILD / -EINTR / -EINVAL.
-std::int64_t wait_child(int pid, int* status, bool nohang);
+// wait4 and waitid: which children a wait is for, and what it wants to hear of them.
+enum class WaitWhich { kAny, kPid, kGroup };
+struct WaitRequest {
+  WaitWhich which = WaitWhich::kAny;
+  int id = 0;              // kPid: the child's PID; kGroup: the group (0: the caller's)
+  bool exited = true;      // WEXITED: an end (the child is reaped unless `nowait`)
+  bool stopped = false;    // WSTOPPED (WUNTRACED): a stop not reported yet
+  bool continued = false;  // WCONTINUED: a continue not reported yet
+  bool nohang = false;     // WNOHANG
+  bool nowait = false;     // WNOWAIT: report without consuming the event
+};
+// What a wait found.
+struct WaitResult {
+  int pid = 0;
+  int status = 0;          // as wait4 encodes it
+  std::int32_t code = 0;   // waitid's si_code: CLD_EXITED, CLD_KILLED, CLD_STOPPED, CLD_CONTINUED
+  int si_status = 0;       // waitid's si_status: the exit code or the signal
+  std::uint64_t user_ns = 0, system_ns = 0;  // the child's CPU time with its reaped children's
+};
+// The event of one child `request` selects, to `*result`; sleeps until there is one unless
+// `request.nohang`. A reaped child's CPU time is added to the caller's children's. Returns the
+// child's PID, 0 (WNOHANG and none yet), or -ECHILD (no such child) / -EINTR / kRestartSys.
+// No wake-up is lost between the look and the sleep (Process::child_events). Takes the tree lock.
+std::int64_t wait_child(const WaitRequest& request, WaitResult* result);
 
 // The kernel's main thread, after start_init: sleeps until process 1 has ended, waits (bounded)
 // for its threads to be reaped, logs its exit status and the leak check (every process, user

@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/console/log.h"
 #include "kernel/cpus/ipi/reschedule.h"
+#include "kernel/proc/job_control.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "sched/arch/x86_64/xsave.h"
 #include "smp/locks/guard.h"
@@ -21,11 +22,9 @@ using namespace kabi;
 
 constexpr std::uint64_t bit(int sig) { return 1ull << (sig - 1); }
 constexpr std::uint64_t kUnblockable = bit(kSigKill) | bit(kSigStop);
-// Signals whose default action is to do nothing. The stop signals are here until job control
-// exists (see signal.h).
+// Signals whose default action is to do nothing (SIGCONT's effect comes when it is sent).
 constexpr std::uint64_t kDefaultIgnored = bit(kSigChld) | bit(kSigCont) | bit(kSigUrg) |
-                                          bit(kSigWinch) | bit(kSigStop) | bit(kSigTstp) |
-                                          bit(kSigTtin) | bit(kSigTtou);
+                                          bit(kSigWinch);
 constexpr std::uint64_t kSigDfl = 0, kSigIgn = 1;
 constexpr std::uint64_t kSaNodefer = 0x40000000, kSaResethand = 0x80000000,
                         kSaRestart = 0x10000000, kSaRestorer = 0x04000000,
@@ -77,19 +76,21 @@ struct SigFrame {
 
 Process& process_of(const UserThread& t) { return *t.process; }
 
-bool ignored(Process& p, int sig) {
+// Whether `sig` sent to `p` (or to its thread `t`) is dropped at once: its action ignores it and
+// no thread that could take it blocks it (a blocked signal stays pending, as Linux's
+// sig_ignored: the action may change before it is unblocked).
+bool ignored(Process& p, int sig, const UserThread* t) {
   const std::uint64_t handler = p.actions[sig - 1].handler;  // a racy read is fine: a hint
   if (sig == kSigKill) return false;
-  return handler == kSigIgn || (handler == kSigDfl && (kDefaultIgnored & bit(sig)) != 0);
+  if (handler != kSigIgn && !(handler == kSigDfl && (kDefaultIgnored & bit(sig)) != 0)) return false;
+  if (t != nullptr) return (t->signal_mask.load() & bit(sig)) == 0;
+  smp::Guard g{p.threads_lock};
+  for (const UserThread* u = p.threads; u != nullptr; u = u->next_in_process) {
+    if ((u->signal_mask.load() & bit(sig)) != 0) return false;
+  }
+  return true;
 }
 
-// Wakes `t` if it sleeps (its wait re-checks interrupted()) and kicks its CPU if it runs
-// elsewhere, so that it reaches its return to user mode soon.
-void alert(UserThread& t) {
-  if (t.kthread == nullptr) return;  // not started yet: it checks on its first return
-  (void)kthreads::scheduler().wake(*t.kthread);
-  if (t.kthread->on_cpu.load()) kcpus::send_reschedule(t.kthread->cpu.load());
-}
 
 SigInfo to_user(const SignalInfo& s) {
   SigInfo out{};
@@ -228,9 +229,15 @@ bool setup_frame(UserThread& t, int sig, const SignalInfo& info, const SignalAct
 
 }  // namespace
 
+void kick_thread(UserThread& t) {
+  if (t.kthread == nullptr) return;  // not started yet: it checks on its first return
+  (void)kthreads::scheduler().wake(*t.kthread);
+  if (t.kthread->on_cpu.load()) kcpus::send_reschedule(t.kthread->cpu.load());
+}
+
 bool send_to_process(Process& p, int sig, const SignalInfo& info) {
   if (sig < 1 || sig > kSignalCount) return false;
-  if (ignored(p, sig)) return true;  // dropped at once, as Linux
+  if (ignored(p, sig, nullptr)) return true;  // dropped at once, as Linux
   UserThread* target = nullptr;
   {
     smp::Guard g{p.actions_lock};
@@ -247,7 +254,7 @@ bool send_to_process(Process& p, int sig, const SignalInfo& info) {
     for (UserThread* t = p.threads; t != nullptr; t = t->next_in_process) {
       if (sig == kSigKill || (t->signal_mask.load() & bit(sig)) == 0) {
         target = t;
-        alert(*t);
+        kick_thread(*t);
         if (sig != kSigKill) break;
       }
     }
@@ -259,14 +266,14 @@ bool send_to_process(Process& p, int sig, const SignalInfo& info) {
 bool send_to_thread(UserThread& t, int sig, const SignalInfo& info) {
   if (sig < 1 || sig > kSignalCount) return false;
   Process& p = process_of(t);
-  if (ignored(p, sig)) return true;
+  if (ignored(p, sig, &t)) return true;
   {
     smp::Guard g{p.actions_lock};
     t.pending_info[sig - 1] = info;
     t.pending_info[sig - 1].signo = sig;
     t.pending.fetch_or(bit(sig));
   }
-  alert(t);
+  kick_thread(t);
   return true;
 }
 
@@ -312,6 +319,13 @@ void deliver_signals(UserThread& t, arch::InterruptFrame& frame) {
     if (action.handler == kSigIgn) continue;
     if (action.handler == kSigDfl) {
       if (kDefaultIgnored & bit(sig)) continue;
+      if (is_stop_signal(sig)) {
+        // A stop signal that was queued (blocked when sent, or sent to this thread).
+        stop_on_delivery(t, sig);
+        park_while_stopped(t);
+        if (p.exiting.load()) return;  // SIGKILL while stopped: the caller ends the thread
+        continue;
+      }
       terminate(t, sig);
     }
     restart_or_fail(frame, true, action.flags);

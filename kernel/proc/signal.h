@@ -2,8 +2,7 @@
 // interruption of blocking calls, and delivery on the way back to user mode: the default action
 // (terminate, ignore), or a handler run on a Linux x86-64 rt_sigframe (siginfo, ucontext with
 // the saved registers and signal mask, the extended FPU state) that rt_sigreturn undoes.
-// Job-control stops (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and SIGCONT are not implemented yet:
-// their default action is to ignore them.
+// Job-control stops (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and SIGCONT: kernel/proc/job_control.h.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +27,13 @@ inline constexpr std::int64_t kRestartSys = -512;
 
 // kill(2)'s part for one process: makes `sig` pending for the process (dropped at once when
 // it would be ignored) and wakes or kicks a thread that does not block it. Returns false for
-// an invalid number.
+// an invalid number. Job control (a stop signal stopping the process, SIGCONT continuing it)
+// is not done here but in kill and kill_thread (job_control.h, prepare_signal_locked).
 bool send_to_process(Process& p, int sig, const SignalInfo& info);
+// Wakes `t` if it sleeps (its wait re-checks its condition) and kicks its CPU if it runs
+// elsewhere, so that it reaches its return to user mode soon. Needs `t` kept alive (its
+// process's threads_lock held, or `t` the caller).
+void kick_thread(UserThread& t);
 // tgkill/tkill: pending for that one thread. Needs `t` kept alive: the caller holds its
 // process's threads_lock (or is `t`).
 bool send_to_thread(UserThread& t, int sig, const SignalInfo& info);
@@ -57,8 +61,9 @@ std::int64_t signal_return(arch::InterruptFrame& frame);
 std::int64_t kill_thread(int tgid, int tid, int sig, const SignalInfo& info);
 
 // kill(2): `pid` > 0 that process, 0 the caller's process group, < -1 the group -pid, -1 every
-// process but process 1 and the caller. `sig` 0 only checks. Returns 0, -ESRCH or -EINVAL.
-// (process.cc)
+// process but process 1 and the caller. `sig` 0 only checks. Stop signals and SIGCONT stop
+// and continue processes (job_control.h). Returns 0, -ESRCH or -EINVAL. Callable from a kernel
+// thread too (the terminal's ^C and ^Z), with `pid` < -1 or > 0. Takes the tree lock. (process.cc)
 std::int64_t kill(int pid, int sig, const SignalInfo& info);
 
 }  // namespace kproc

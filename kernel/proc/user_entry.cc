@@ -10,6 +10,7 @@
 #include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/log.h"
+#include "kernel/proc/job_control.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal.h"
 #include "smp/locks/guard.h"
@@ -127,9 +128,12 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
       exit_thread(0);
     }
     if (t != nullptr) {
+      // A stopped process's threads park here (job_control.h) until SIGCONT or SIGKILL.
       // Signals: a handler's frame, an ignore, the end of the process; and the restart or
       // EINTR of an interrupted system call.
       arch::sti();
+      park_while_stopped(*t);
+      if (t->process->exiting.load(std::memory_order_acquire)) continue;
       deliver_signals(*t, frame);
       arch::cli();
     }
@@ -147,7 +151,13 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
       }
     }
     arch::cli();
-    if (t == nullptr || !t->process->exiting.load(std::memory_order_acquire)) return;
+    // Checked last with interrupts off: a stop or an exit decided after this sends its kick
+    // to this CPU (the thread is on it), which arrives as soon as user mode enables
+    // interrupts and brings the thread back here.
+    if (t == nullptr || (!t->process->exiting.load(std::memory_order_acquire) &&
+                         !t->process->stopped.load(std::memory_order_acquire))) {
+      return;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// Starting programs: fork (copy-on-write), vfork, execve and wait4.
+// Starting programs: fork (copy-on-write), vfork, execve, and waiting for children: wait4, waitid.
 #include <new>
 
 #include "kernel/arch/x86_64/user_copy.h"
@@ -6,6 +6,7 @@
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/handlers.h"
+#include "kernel/syscalls/rusage.h"
 
 namespace ksys {
 namespace {
@@ -13,7 +14,8 @@ namespace {
 using namespace kabi;
 
 constexpr std::uint64_t kPathMax = 4096;
-constexpr std::uint64_t kWnohang = 1, kWuntraced = 2, kWcontinued = 8, kWnothread = 0x20000000,
+constexpr std::uint64_t kWnohang = 1, kWuntraced = 2, kWstopped = 2, kWexited = 4,
+                        kWcontinued = 8, kWnowait = 0x01000000, kWnothread = 0x20000000,
                         kWall = 0x40000000, kWclone = 0x80000000;
 
 // The strings of argv or envp, copied into one kernel buffer.
@@ -108,16 +110,80 @@ PLEIADES_SYSCALL(sys_wait4) {
     return error(kEINVAL);
   }
   if (pid == -0x7fffffff - 1) return error(kESRCH);  // INT_MIN, as Linux
-  int status = 0;
-  const std::int64_t r = kproc::wait_child(pid, &status, (options & kWnohang) != 0);
+  kproc::WaitRequest request;
+  request.which = pid > 0 ? kproc::WaitWhich::kPid : pid == -1 ? kproc::WaitWhich::kAny
+                                                               : kproc::WaitWhich::kGroup;
+  request.id = pid > 0 ? pid : pid < -1 ? -pid : 0;
+  request.stopped = (options & kWuntraced) != 0;
+  request.continued = (options & kWcontinued) != 0;
+  request.nohang = (options & kWnohang) != 0;
+  kproc::WaitResult found;
+  const std::int64_t r = kproc::wait_child(request, &found);
   if (r <= 0) return r;
-  if (status_out != 0 && !arch::copy_to_user(status_out, &status, sizeof(status))) return error(kEFAULT);
+  if (status_out != 0 && !arch::copy_to_user(status_out, &found.status, sizeof(found.status))) {
+    return error(kEFAULT);
+  }
   if (usage_out != 0) {
-    // struct rusage: per-child accounting is not kept yet; all zero.
-    std::uint8_t zero[144] = {};
-    if (!arch::copy_to_user(usage_out, zero, sizeof(zero))) return error(kEFAULT);
+    const Rusage usage = make_rusage(found.user_ns, found.system_ns);
+    if (!arch::copy_to_user(usage_out, &usage, sizeof(usage))) return error(kEFAULT);
   }
   return r;
+}
+
+PLEIADES_SYSCALL(sys_waitid) {
+  (void)frame;
+  constexpr std::uint64_t kPAll = 0, kPPid = 1, kPPgid = 2, kPPidfd = 3;
+  const std::uint64_t type = args.a0, info_out = args.a2, options = args.a3, usage_out = args.a4;
+  const auto id = static_cast<std::int32_t>(args.a1);
+  if ((options & ~(kWnohang | kWstopped | kWexited | kWcontinued | kWnowait | kWnothread | kWall |
+                   kWclone)) != 0 ||
+      (options & (kWexited | kWstopped | kWcontinued)) == 0) {
+    return error(kEINVAL);
+  }
+  kproc::WaitRequest request;
+  switch (type) {
+    case kPAll: request.which = kproc::WaitWhich::kAny; break;
+    case kPPid:
+      if (id <= 0) return error(kEINVAL);
+      request.which = kproc::WaitWhich::kPid;
+      request.id = id;
+      break;
+    case kPPgid:
+      if (id < 0) return error(kEINVAL);
+      request.which = kproc::WaitWhich::kGroup;
+      request.id = id;  // 0: the caller's group
+      break;
+    case kPPidfd: return error(kEBADF);  // no descriptor here is a pidfd
+    default: return error(kEINVAL);
+  }
+  request.exited = (options & kWexited) != 0;
+  request.stopped = (options & kWstopped) != 0;
+  request.continued = (options & kWcontinued) != 0;
+  request.nohang = (options & kWnohang) != 0;
+  request.nowait = (options & kWnowait) != 0;
+  kproc::WaitResult found;
+  const std::int64_t r = kproc::wait_child(request, &found);
+  if (r < 0) return r;
+  if (info_out != 0) {
+    // The fields Linux writes (all zero when WNOHANG found nothing): si_signo, si_errno,
+    // si_code, then si_pid, si_uid and si_status at 16, 20 and 24.
+    struct {
+      std::int32_t signo, errno_value, code, pad;
+      std::int32_t pid, uid, status;
+    } info{};
+    if (r > 0) {
+      info.signo = 17;  // SIGCHLD
+      info.code = found.code;
+      info.pid = found.pid;
+      info.status = found.si_status;
+    }
+    if (!arch::copy_to_user(info_out, &info, sizeof(info))) return error(kEFAULT);
+  }
+  if (usage_out != 0 && r > 0) {
+    const Rusage usage = make_rusage(found.user_ns, found.system_ns);
+    if (!arch::copy_to_user(usage_out, &usage, sizeof(usage))) return error(kEFAULT);
+  }
+  return 0;
 }
 
 }  // namespace ksys

@@ -54,6 +54,7 @@ PLEIADES_SYSCALL(sys_fork);
 PLEIADES_SYSCALL(sys_vfork);
 PLEIADES_SYSCALL(sys_execve);
 PLEIADES_SYSCALL(sys_wait4);
+PLEIADES_SYSCALL(sys_waitid);
 PLEIADES_SYSCALL(sys_reboot);
 PLEIADES_SYSCALL(sys_sysinfo);
 PLEIADES_SYSCALL(sys_prctl);

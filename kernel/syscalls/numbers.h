@@ -25,6 +25,7 @@ inline constexpr unsigned kVfork = 58;
 inline constexpr unsigned kExecve = 59;
 inline constexpr unsigned kExit = 60;
 inline constexpr unsigned kWait4 = 61;
+inline constexpr unsigned kWaitid = 247;
 inline constexpr unsigned kUname = 63;
 inline constexpr unsigned kGettimeofday = 96;
 inline constexpr unsigned kGetrlimit = 97;

@@ -57,6 +57,7 @@ struct Table {
     handlers[nr::kVfork] = &sys_vfork;
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
+    handlers[nr::kWaitid] = &sys_waitid;
     handlers[nr::kReboot] = &sys_reboot;
     handlers[nr::kSysinfo] = &sys_sysinfo;
     handlers[nr::kPrctl] = &sys_prctl;
