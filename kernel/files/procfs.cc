@@ -6,6 +6,8 @@
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/cpus/cpus.h"
 #include "kernel/mm/mm.h"
+#include "kernel/proc/cpu_time.h"
+#include "kernel/proc/load_average.h"
 #include "kernel/proc/process.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/time/clock.h"
@@ -95,11 +97,14 @@ void write_cpuinfo(fmt::Sink& out) {
 }
 
 void write_pid_stat(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
-  const std::uint64_t start_ticks = s.start_ns / (1'000'000'000 / kTicksPerSecond);
-  // Fields 1..52 of proc(5); what is not tracked is 0.
-  fmt::format_to(out, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 {} 0 {} ", s.pid, s.name,
-                 s.state, s.ppid, s.pgid, s.sid, s.threads, start_ticks,
-                 s.resident_pages);
+  constexpr std::uint64_t kNsPerTick = 1'000'000'000 / kTicksPerSecond;
+  const std::uint64_t start_ticks = s.start_ns / kNsPerTick;
+  // Fields 1..52 of proc(5); what is not tracked is 0. utime, stime, cutime, cstime (14..17)
+  // in clock ticks.
+  fmt::format_to(out, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 {} {} {} {} 20 0 {} 0 {} 0 {} ", s.pid,
+                 s.name, s.state, s.ppid, s.pgid, s.sid, s.user_ns / kNsPerTick,
+                 s.system_ns / kNsPerTick, s.children_user_ns / kNsPerTick,
+                 s.children_system_ns / kNsPerTick, s.threads, start_ticks, s.resident_pages);
   // rsslim, 12 fields of addresses and signal sets, exit_signal 17, then processor (39).
   fmt::format_to(out, "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
                  s.cpu);
@@ -313,24 +318,48 @@ File* open_proc(const ProcPath& p) {
   switch (p.kind) {
     case ProcKind::kMeminfo: write_meminfo(out); break;
     case ProcKind::kCpuinfo: write_cpuinfo(out); break;
-    case ProcKind::kUptime:
-      // The idle time is not accounted yet: 0.
-      fmt::format_to(out, "{}.{:02} 0.00\n", now / 1'000'000'000, now / 10'000'000 % 100);
+    case ProcKind::kUptime: {
+      // The second number: the idle time of every CPU added up, as Linux.
+      std::uint64_t idle = 0;
+      for (std::uint32_t c = 0; c < platform::cpu_count(); ++c) idle += kproc::cpu_usage(c).idle_ns;
+      fmt::format_to(out, "{}.{:02} {}.{:02}\n", now / 1'000'000'000, now / 10'000'000 % 100,
+                     idle / 1'000'000'000, idle / 10'000'000 % 100);
       break;
+    }
     case ProcKind::kLoadavg: {
       int pids[1];
       const std::uint32_t procs = kproc::list_processes(pids, 0);
-      // Load averages are not computed yet: 0.00.
-      fmt::format_to(out, "0.00 0.00 0.00 1/{} {}\n", kproc::live_user_threads(), procs);
+      // As Linux's loadavg_proc_show: rounded to hundredths (FIXED_1/200 added), then the
+      // runnable threads at the last sample / the user threads, and the process count.
+      const kproc::LoadAverage load = kproc::load_average();
+      for (const std::uint64_t l : load.load) {
+        const std::uint64_t v = l + kproc::kLoadOne / 200;
+        fmt::format_to(out, "{}.{:02} ", v >> kproc::kLoadShift,
+                       ((v & (kproc::kLoadOne - 1)) * 100) >> kproc::kLoadShift);
+      }
+      fmt::format_to(out, "{}/{} {}\n", load.runnable, kproc::live_user_threads(), procs);
       break;
     }
     case ProcKind::kStat: {
-      // Per-CPU time accounting (user, system, idle) is not kept yet: the counters are 0.
-      fmt::format_to(out, "cpu  0 0 0 0 0 0 0 0 0 0\n");
+      // Per CPU, in clock ticks: user, nice, system, idle, then six fields this kernel does not
+      // tell apart (iowait, irq, softirq, steal, guest, guest_nice: 0). The first line sums them.
+      constexpr std::uint64_t kNsPerTick = 1'000'000'000 / kTicksPerSecond;
+      kproc::CpuUsage all;
       for (std::uint32_t c = 0; c < platform::cpu_count(); ++c) {
-        if (kcpus::cpu_online(platform::CpuNumber{c})) fmt::format_to(out, "cpu{} 0 0 0 0 0 0 0 0 0 0\n", c);
+        if (!kcpus::cpu_online(platform::CpuNumber{c})) continue;
+        const kproc::CpuUsage u = kproc::cpu_usage(c);
+        all.user_ns += u.user_ns, all.system_ns += u.system_ns, all.idle_ns += u.idle_ns;
       }
-      fmt::format_to(out, "processes {}\nprocs_running 1\nprocs_blocked 0\n", kproc::live_processes());
+      fmt::format_to(out, "cpu  {} 0 {} {} 0 0 0 0 0 0\n", all.user_ns / kNsPerTick,
+                     all.system_ns / kNsPerTick, all.idle_ns / kNsPerTick);
+      for (std::uint32_t c = 0; c < platform::cpu_count(); ++c) {
+        if (!kcpus::cpu_online(platform::CpuNumber{c})) continue;
+        const kproc::CpuUsage u = kproc::cpu_usage(c);
+        fmt::format_to(out, "cpu{} {} 0 {} {} 0 0 0 0 0 0\n", c, u.user_ns / kNsPerTick,
+                       u.system_ns / kNsPerTick, u.idle_ns / kNsPerTick);
+      }
+      fmt::format_to(out, "processes {}\nprocs_running {}\nprocs_blocked 0\n",
+                     kproc::live_processes(), kproc::load_average().runnable);
       break;
     }
     case ProcKind::kVersion:

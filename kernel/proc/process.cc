@@ -4,7 +4,9 @@
 #include "kernel/files/devices.h"
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/proc/exec.h"
+#include "kernel/proc/cpu_time.h"
 #include "kernel/proc/futex.h"
+#include "kernel/proc/itimer.h"
 #include "kernel/proc/job_control.h"
 #include "kernel/proc/process_tree.h"
 #include "kernel/proc/signal.h"
@@ -220,8 +222,10 @@ void thread_main(void* arg) {
     arch::InterruptFrame frame = *t->start_frame;
     delete t->start_frame;
     t->start_frame = nullptr;
+    charge_return_to_user(*t);
     arch::return_to_user(frame);
   }
+  charge_return_to_user(*t);
   arch::enter_user_mode(t->start_rip, t->start_rsp);
 }
 
@@ -283,6 +287,7 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
       (void)futex_wake(p->space, t->clear_child_tid, 1, kFutexBitsetAll);
     }
   }
+  charge_now(*t);  // its time up to here counts, in its process's totals before the reap
   // From here on this thread runs kernel code only, and its process may end and be reaped (by
   // its parent, on another CPU) before the thread has left: the switch hook must no longer
   // find the process through it. So it becomes a kernel thread for the hook, which then keeps
@@ -450,6 +455,7 @@ void init(std::uint32_t exit_delay_ms) {
   options.name = "reaper";
   auto started = kthreads::create_thread(options, &reaper, nullptr);
   if (!started) panic("proc: cannot start the reaper: {}", started.error());
+  start_timer_thread();
 }
 
 namespace {
@@ -948,6 +954,10 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
       }
     }
     out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
+    out->user_ns = p->user_ns.load(std::memory_order_relaxed);
+    out->system_ns = p->system_ns.load(std::memory_order_relaxed);
+    out->children_user_ns = p->children_user_ns.load(std::memory_order_relaxed);
+    out->children_system_ns = p->children_system_ns.load(std::memory_order_relaxed);
     out->start_ns = p->start_ns;
     __builtin_memcpy(out->cmdline, p->cmdline, sizeof(out->cmdline));
     out->cmdline_length = p->cmdline_length;

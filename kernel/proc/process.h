@@ -185,6 +185,14 @@ struct Process {
   smp::Atomic<std::uint64_t> system_ns{0};
   smp::Atomic<std::uint64_t> children_user_ns{0};
   smp::Atomic<std::uint64_t> children_system_ns{0};
+  // Interval timers (kernel/proc/itimer.h), set under the tree lock, not inherited by fork,
+  // kept across execve: ITIMER_REAL's deadline on the monotonic clock (0: disarmed) and
+  // period; ITIMER_VIRTUAL's and ITIMER_PROF's deadlines in the process's CPU time (user, and
+  // user plus system), read lock-free on the way to user mode.
+  std::uint64_t real_timer_deadline = 0;
+  std::uint64_t real_timer_interval = 0;
+  smp::Atomic<std::uint64_t> cpu_timer_deadline[2] = {};
+  smp::Atomic<std::uint64_t> cpu_timer_interval[2] = {};
 };
 
 struct ExecError;
@@ -308,6 +316,8 @@ struct ProcessSnapshot {
   std::uint32_t cpu = 0;  // where its first thread last ran
   std::uint64_t resident_pages = 0;
   std::uint64_t start_ns = 0;
+  std::uint64_t user_ns = 0, system_ns = 0;                    // CPU time (cpu_time.h)
+  std::uint64_t children_user_ns = 0, children_system_ns = 0;  // of its reaped children
   char cmdline[512] = {};
   std::uint32_t cmdline_length = 0;
   char exe[128] = {};

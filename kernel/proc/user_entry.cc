@@ -10,6 +10,8 @@
 #include "kernel/arch/x86_64/user_mode.h"
 #include "kernel/arch/x86_64/vectors.h"
 #include "kernel/console/log.h"
+#include "kernel/proc/cpu_time.h"
+#include "kernel/proc/itimer.h"
 #include "kernel/proc/job_control.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal.h"
@@ -32,7 +34,8 @@ struct TlsBases {
 };
 TlsBases g_tls[smp::kMaxCpus];
 
-void on_switch(sched::Thread*, sched::Thread* to) {
+void on_switch(sched::Thread* from, sched::Thread* to) {
+  charge_switch(from, to);
   auto* user = static_cast<UserThread*>(to->switch_cookie);
   if (user == nullptr) return;  // a kernel thread borrows whatever address space is loaded
   auto* kt = static_cast<kthreads::KThread*>(to);
@@ -56,6 +59,7 @@ constexpr std::uint64_t kPfInstruction = 1u << 4;
 bool on_page_fault(arch::InterruptFrame& frame, std::uint64_t cr2) {
   UserThread* t = current_user_thread();
   if (t == nullptr || t->process->space == nullptr) return false;
+  if ((frame.cs & 3) == 3) charge_kernel_entry(*t);
   // A copy routine running with interrupts off (under a spinlock) cannot sleep on the
   // address-space mutex: it gets EFAULT instead (Linux's pagefault_disable()).
   // Likewise with preemption off (a spinlock without IRQ saving: the futex bucket lock).
@@ -90,6 +94,7 @@ FaultSignal signal_for(std::uint64_t vector) {
 void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
   UserThread* t = current_user_thread();
   if (t == nullptr) return;
+  charge_kernel_entry(*t);
   const FaultSignal sig = signal_for(frame.vector);
   bool handled;
   {
@@ -134,6 +139,7 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
       arch::sti();
       park_while_stopped(*t);
       if (t->process->exiting.load(std::memory_order_acquire)) continue;
+      check_cpu_timers(*t);
       deliver_signals(*t, frame);
       arch::cli();
     }
@@ -154,11 +160,19 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
     // Checked last with interrupts off: a stop or an exit decided after this sends its kick
     // to this CPU (the thread is on it), which arrives as soon as user mode enables
     // interrupts and brings the thread back here.
-    if (t == nullptr || (!t->process->exiting.load(std::memory_order_acquire) &&
-                         !t->process->stopped.load(std::memory_order_acquire))) {
+    if (t == nullptr) return;
+    if (!t->process->exiting.load(std::memory_order_acquire) &&
+        !t->process->stopped.load(std::memory_order_acquire)) {
+      charge_return_to_user(*t);
       return;
     }
   }
+}
+
+// A system call from user mode: the time before it was user time.
+void on_syscall(arch::InterruptFrame& frame) {
+  if (UserThread* t = current_user_thread()) charge_kernel_entry(*t);
+  ksys::dispatch(frame);
 }
 
 }  // namespace
@@ -184,7 +198,7 @@ void set_gs_base(UserThread& self, std::uint64_t base) {
 void install_user_hooks() {
   kthreads::set_switch_hook(&on_switch);
   arch::set_user_fault_handlers(&on_page_fault, &on_user_exception);
-  arch::set_user_mode_hooks(&ksys::dispatch, &on_exit_to_user);
+  arch::set_user_mode_hooks(&on_syscall, &on_exit_to_user);
 }
 
 }  // namespace kproc

@@ -6,6 +6,7 @@
 #include "kernel/core/boot_state.h"
 #include "kernel/core/power.h"
 #include "kernel/mm/mm.h"
+#include "kernel/proc/load_average.h"
 #include "kernel/proc/process.h"
 #include "kernel/time/clock.h"
 #include "kernel/syscalls/handlers.h"
@@ -258,7 +259,9 @@ PLEIADES_SYSCALL(sys_sysinfo) {
   info.freeram = m.free_bytes;
   info.procs = static_cast<std::uint16_t>(kproc::live_user_threads());
   info.mem_unit = 1;
-  // loads stay 0: load averages are not computed yet.
+  // The load averages in 16 bits of fraction (SI_LOAD_SHIFT), from the kernel's 11.
+  const kproc::LoadAverage load = kproc::load_average();
+  for (int i = 0; i < 3; ++i) info.loads[i] = load.load[i] << (16 - kproc::kLoadShift);
   return arch::copy_to_user(args.a0, &info, sizeof(info)) ? 0 : error(kEFAULT);
 }
 

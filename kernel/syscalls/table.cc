@@ -58,6 +58,11 @@ struct Table {
     handlers[nr::kExecve] = &sys_execve;
     handlers[nr::kWait4] = &sys_wait4;
     handlers[nr::kWaitid] = &sys_waitid;
+    handlers[nr::kGetitimer] = &sys_getitimer;
+    handlers[nr::kAlarm] = &sys_alarm;
+    handlers[nr::kSetitimer] = &sys_setitimer;
+    handlers[nr::kGetrusage] = &sys_getrusage;
+    handlers[nr::kTimes] = &sys_times;
     handlers[nr::kReboot] = &sys_reboot;
     handlers[nr::kSysinfo] = &sys_sysinfo;
     handlers[nr::kPrctl] = &sys_prctl;

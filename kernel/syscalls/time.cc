@@ -1,10 +1,14 @@
 // Clocks, sleeping, yielding and CPU placement: clock_gettime, clock_getres, gettimeofday,
-// nanosleep, clock_nanosleep, sched_yield, sched_getaffinity, sched_setaffinity, getcpu.
+// nanosleep, clock_nanosleep, sched_yield, sched_getaffinity, sched_setaffinity, getcpu; CPU
+// time (times, getrusage) and interval timers (alarm, getitimer, setitimer).
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/proc/cpu_time.h"
+#include "kernel/proc/itimer.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal.h"
 #include "kernel/syscalls/handlers.h"
+#include "kernel/syscalls/rusage.h"
 #include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/sleep_queue.h"
 #include "kernel/time/clock.h"
@@ -49,10 +53,7 @@ std::uint64_t to_ns(const Timespec& t) {
 
 kproc::UserThread& self() { return *kproc::current_user_thread(); }
 
-// The thread's CPU time so far (the scheduler charges it per tick and switch).
-std::uint64_t thread_cpu_ns() {
-  return kthreads::current()->fair.sum_exec_ns;
-}
+std::uint64_t total(const kproc::CpuTimes& t) { return t.user_ns + t.system_ns; }
 
 // Reads clock `id`; false for a clock this kernel does not have (EINVAL).
 bool read_clock(std::int64_t id, std::uint64_t* ns) {
@@ -63,8 +64,9 @@ bool read_clock(std::int64_t id, std::uint64_t* ns) {
     case kClockMonotonicRaw:
     case kClockMonotonicCoarse:
     case kClockBoottime: *ns = ktime::now_ns(); return true;
-    case kClockThreadCputime: *ns = thread_cpu_ns(); return true;
-    default: return false;  // process CPU time needs per-process accounting (EINVAL for now)
+    case kClockThreadCputime: *ns = total(kproc::current_thread_times()); return true;
+    case kClockProcessCputime: *ns = total(kproc::current_process_times()); return true;
+    default: return false;  // another process's or thread's CPU clock (negative IDs): EINVAL
   }
 }
 
@@ -223,6 +225,100 @@ PLEIADES_SYSCALL(sys_getcpu) {
   if (args.a0 != 0 && !arch::copy_to_user(args.a0, &cpu, sizeof(cpu))) return error(kEFAULT);
   if (args.a1 != 0 && !arch::copy_to_user(args.a1, &node, sizeof(node))) return error(kEFAULT);
   return 0;
+}
+
+namespace {
+
+// USER_HZ: the clock ticks times(2) counts in.
+constexpr std::uint64_t kNsPerClockTick = kNsPerSecond / 100;
+
+struct Itimerval {
+  Timeval interval;
+  Timeval value;
+};
+
+Timeval to_timeval(std::uint64_t ns) {
+  return {static_cast<std::int64_t>(ns / kNsPerSecond), static_cast<std::int64_t>(ns % kNsPerSecond / 1000)};
+}
+
+// A timeval setitimer accepts (EINVAL otherwise), in ns.
+bool from_timeval(const Timeval& t, std::uint64_t* ns) {
+  if (t.seconds < 0 || t.microseconds < 0 || t.microseconds >= 1'000'000) return false;
+  const auto s = static_cast<std::uint64_t>(t.seconds);
+  if (s > (~0ull - kNsPerSecond) / kNsPerSecond) return false;
+  *ns = s * kNsPerSecond + static_cast<std::uint64_t>(t.microseconds) * 1000;
+  return true;
+}
+
+}  // namespace
+
+PLEIADES_SYSCALL(sys_times) {
+  (void)frame;
+  if (args.a0 != 0) {
+    const kproc::CpuTimes own = kproc::current_process_times();
+    const kproc::CpuTimes children = kproc::children_times(*self().process);
+    const std::int64_t tms[4] = {static_cast<std::int64_t>(own.user_ns / kNsPerClockTick),
+                                 static_cast<std::int64_t>(own.system_ns / kNsPerClockTick),
+                                 static_cast<std::int64_t>(children.user_ns / kNsPerClockTick),
+                                 static_cast<std::int64_t>(children.system_ns / kNsPerClockTick)};
+    if (!arch::copy_to_user(args.a0, tms, sizeof(tms))) return error(kEFAULT);
+  }
+  return static_cast<std::int64_t>(ktime::now_ns() / kNsPerClockTick);  // ticks since boot
+}
+
+PLEIADES_SYSCALL(sys_getrusage) {
+  (void)frame;
+  constexpr std::int64_t kSelf = 0, kChildren = -1, kThread = 1;
+  kproc::CpuTimes times;
+  switch (static_cast<std::int32_t>(args.a0)) {
+    case kSelf: times = kproc::current_process_times(); break;
+    case kChildren: times = kproc::children_times(*self().process); break;
+    case kThread: times = kproc::current_thread_times(); break;
+    default: return error(kEINVAL);
+  }
+  const Rusage usage = make_rusage(times.user_ns, times.system_ns);
+  return arch::copy_to_user(args.a1, &usage, sizeof(usage)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_getitimer) {
+  (void)frame;
+  kproc::TimerSetting now;
+  if (!kproc::get_timer(*self().process, static_cast<std::int32_t>(args.a0), &now)) return error(kEINVAL);
+  const Itimerval out{to_timeval(now.interval_ns), to_timeval(now.value_ns)};
+  return arch::copy_to_user(args.a1, &out, sizeof(out)) ? 0 : error(kEFAULT);
+}
+
+PLEIADES_SYSCALL(sys_setitimer) {
+  (void)frame;
+  const auto which = static_cast<std::int32_t>(args.a0);
+  kproc::TimerSetting next;  // a null new value disarms, as Linux (with a warning there)
+  if (args.a1 != 0) {
+    Itimerval in;
+    if (!arch::copy_from_user(&in, args.a1, sizeof(in))) return error(kEFAULT);
+    if (!from_timeval(in.value, &next.value_ns) || !from_timeval(in.interval, &next.interval_ns)) {
+      return error(kEINVAL);
+    }
+  }
+  kproc::TimerSetting old;
+  if (!kproc::set_timer(*self().process, which, next, &old)) return error(kEINVAL);
+  if (args.a2 != 0) {
+    const Itimerval out{to_timeval(old.interval_ns), to_timeval(old.value_ns)};
+    if (!arch::copy_to_user(args.a2, &out, sizeof(out))) return error(kEFAULT);
+  }
+  return 0;
+}
+
+PLEIADES_SYSCALL(sys_alarm) {
+  (void)frame;
+  kproc::TimerSetting next, old;
+  next.value_ns = (args.a0 & 0xffffffff) * kNsPerSecond;  // unsigned int seconds
+  (void)kproc::set_timer(*self().process, kproc::kItimerReal, next, &old);
+  // The seconds that were left, rounded to the nearest, and at least 1 when any were (Linux's
+  // alarm_setitimer).
+  std::uint64_t seconds = old.value_ns / kNsPerSecond;
+  const std::uint64_t rest = old.value_ns % kNsPerSecond;
+  if ((seconds == 0 && rest != 0) || rest >= kNsPerSecond / 2) ++seconds;
+  return static_cast<std::int64_t>(seconds);
 }
 
 }  // namespace ksys
