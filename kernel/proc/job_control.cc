@@ -122,7 +122,8 @@ void park_while_stopped(UserThread& t) {
   if (!p.stopped.load(std::memory_order_acquire)) return;
   // No deadline: a stopped process stays stopped until SIGCONT or SIGKILL, as on Linux.
   p.stop_wait.wait(kthreads::scheduler(), [&] {
-    return !p.stopped.load(std::memory_order_acquire) || p.exiting.load(std::memory_order_acquire);
+    return !p.stopped.load(std::memory_order_acquire) || p.exiting.load(std::memory_order_acquire) ||
+           t.killed.load(std::memory_order_acquire);
   });
 }
 

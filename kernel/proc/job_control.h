@@ -37,7 +37,7 @@ bool prepare_signal_locked(Process& p, int sig, bool to_thread) TA_REQ(g_tree_lo
 void stop_on_delivery(UserThread& t, int sig);
 
 // Parks the calling thread `t` while its process is stopped; returns once it is continued or
-// ending. Needs: no lock held, interrupts on.
+// ending (or `t` is, for another thread's execve). Needs: no lock held, interrupts on.
 void park_while_stopped(UserThread& t);
 
 // At the end of a process, as Linux's kill_orphaned_pgrp: if the group of `member` is about to

@@ -217,6 +217,8 @@ void thread_main(void* arg) {
     smp::Guard g{t->process->threads_lock};
     t->kthread = static_cast<kthreads::KThread*>(kthreads::current());
   }
+  // Ended before it first ran (exit_group, another thread's execve): it never reaches user mode.
+  if (t->killed.load() || t->process->exiting.load()) exit_thread(0);
   // The switch hook already loaded our address space, entry stack and TLS bases.
   if (t->start_frame != nullptr) {
     arch::InterruptFrame frame = *t->start_frame;
@@ -300,6 +302,8 @@ klib::Result<UserThread*, int> create_user_thread(Process* process, const UserTh
   }
   unlink_thread(*p, t);
   const bool last = p->live_threads.fetch_sub(1) == 1;
+  // Another thread execs and waits for the others to be gone (the process lives on in it).
+  if (!last && p->de_thread.load()) (void)p->threads_gone.wake_all(kthreads::scheduler());
   if (last) {
     // exit() of the last thread without an exit_group before: its code is the status.
     bool expected = false;
@@ -691,20 +695,60 @@ std::int64_t wait_child(const WaitRequest& request, WaitResult* result) {
   }
 }
 
+namespace {
+
+// execve's de_thread: ends every thread of the caller's process but the caller and waits until
+// they are gone; the caller then takes the process's PID. 0, or -EINTR (see exec_current).
+std::int64_t end_other_threads(UserThread& self) {
+  Process& p = *self.process;
+  bool expected = false;
+  if (!p.de_thread.compare_exchange_strong(expected, true)) {
+    self.killed.store(true);  // another thread execs: it ends this one
+    return -4;                // EINTR
+  }
+  {
+    smp::Guard g{p.threads_lock};
+    for (UserThread* t = p.threads; t != nullptr; t = t->next_in_process) {
+      if (t == &self) continue;
+      t->killed.store(true);
+      kick_thread(*t);
+    }
+  }
+  const bool gone = p.threads_gone.wait_until(
+      kthreads::scheduler(), ktime::now_ns() + kDeThreadTimeoutNs,
+      [&] { return p.live_threads.load() == 1 || p.exiting.load(); });
+  p.de_thread.store(false);
+  if (p.exiting.load()) return -4;  // EINTR: exit_group or a fatal signal meanwhile
+  if (!gone) {
+    klog::warn("exec: pid {} ({}): {} other threads did not end within {} ms; the process is "
+               "killed", p.pid, p.name, p.live_threads.load() - 1, kDeThreadTimeoutNs / 1'000'000);
+    exit_process(signaled_status(kSigKill));
+  }
+  if (self.tid != p.pid) {
+    smp::Guard g{p.threads_lock};
+    self.tid = p.pid;  // the leader's ID: getpid() == gettid() in the new program
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::int64_t exec_current(const ProgramArgs& args, arch::InterruptFrame& frame) {
   UserThread* self = current_user_thread();
   Process* p = self->process;
-  if (p->live_threads.load() > 1) {
-    klog::warn("exec: pid {} has {} threads; execve from a multi-threaded process is not "
-               "supported yet (ENOSYS)", p->pid, p->live_threads.load());
-    return -38;  // ENOSYS
-  }
   kvm::AddressSpace* fresh = kvm::AddressSpace::create();
   if (fresh == nullptr) return -12;
   auto loaded = load_program(*fresh, args);
   if (!loaded) {
     fresh->put();
     return -loaded.error().errno_value;
+  }
+  if (p->live_threads.load() > 1) {
+    const std::int64_t ended = end_other_threads(*self);
+    if (ended != 0) {
+      fresh->put();
+      return ended;
+    }
   }
   // Past the point of no return. The old program's clear_child_tid word lives in the old
   // space, which is still loaded: handled as on exit.

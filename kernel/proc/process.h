@@ -77,6 +77,9 @@ struct UserThread {
   smp::Atomic<std::uint64_t> system_ns{0};
   std::uint64_t cpu_mark_ns = 0;  // when the time since was last charged
   bool in_kernel = true;          // whether that time is the kernel's (system) or user time
+  // Set when another thread of the process execs (exec_current): this one ends at its next
+  // return to user mode, as for exit_group, and its blocking waits are interrupted.
+  smp::Atomic<bool> killed{false};
 };
 
 // Signal actions as rt_sigaction records them (struct kernel_sigaction on x86-64).
@@ -193,6 +196,10 @@ struct Process {
   std::uint64_t real_timer_interval = 0;
   smp::Atomic<std::uint64_t> cpu_timer_deadline[2] = {};
   smp::Atomic<std::uint64_t> cpu_timer_interval[2] = {};
+  // execve from a multi-threaded process (exec_current): set while one thread ends the others
+  // and waits on threads_gone (woken by each of them as it exits) until it is the last.
+  smp::Atomic<bool> de_thread{false};
+  sched::WaitQueue threads_gone;
 };
 
 struct ExecError;
@@ -218,6 +225,7 @@ UserThread* current_user_thread();
 klib::Result<UserThread*, int> create_user_thread(Process* process, const UserThread& initial,
                                                   const smp::CpuSet& affinity, int tid = 0);
 inline constexpr std::uint32_t kMaxThreads = 4096;
+inline constexpr std::uint64_t kDeThreadTimeoutNs = 5'000'000'000;
 
 // Ends the calling thread (exit): the process ends with it when it was the last.
 [[noreturn]] void exit_thread(int status_code);
@@ -260,7 +268,11 @@ klib::Result<int, int> fork_process(const arch::InterruptFrame& frame, const For
 
 // execve for the calling thread: replaces its process's program with `args` (already copied
 // into the kernel) and points `frame` at the new entry. Returns 0 or -errno (the old program
-// goes on). Refused with ENOSYS from a process with more than one thread.
+// goes on). In a multi-threaded process the other threads are ended first (woken or kicked,
+// each leaves at its next return to user mode) and waited for, at most kDeThreadTimeoutNs
+// (then the process is killed: they could not be ended), and the caller takes the process's
+// PID as its thread ID, as Linux's de_thread. -EINTR when the process is ending or another
+// of its threads execs at the same time (this one is then ended by it).
 std::int64_t exec_current(const struct ProgramArgs& args, arch::InterruptFrame& frame);
 
 // wait4 and waitid: which children a wait is for, and what it wants to hear of them.

@@ -293,14 +293,14 @@ void force_fault_signal(UserThread& t, int sig, const SignalInfo& info) {
 
 bool interrupted(const UserThread& t) {
   const Process& p = *t.process;
-  if (p.exiting.load(std::memory_order_acquire)) return true;
+  if (p.exiting.load(std::memory_order_acquire) || t.killed.load(std::memory_order_acquire)) return true;
   const std::uint64_t blocked = t.signal_mask.load(std::memory_order_relaxed) & ~kUnblockable;
   return ((t.pending.load(std::memory_order_acquire) | p.shared_pending.load(std::memory_order_acquire)) &
           ~blocked) != 0;
 }
 
 std::int64_t interrupted_result(const UserThread& t) {
-  return t.process->exiting.load() ? -static_cast<std::int64_t>(kEINTR) : kRestartSys;
+  return t.process->exiting.load() || t.killed.load() ? -static_cast<std::int64_t>(kEINTR) : kRestartSys;
 }
 
 void deliver_signals(UserThread& t, arch::InterruptFrame& frame) {
@@ -323,7 +323,7 @@ void deliver_signals(UserThread& t, arch::InterruptFrame& frame) {
         // A stop signal that was queued (blocked when sent, or sent to this thread).
         stop_on_delivery(t, sig);
         park_while_stopped(t);
-        if (p.exiting.load()) return;  // SIGKILL while stopped: the caller ends the thread
+        if (p.exiting.load() || t.killed.load()) return;  // ending: the caller ends the thread
         continue;
       }
       terminate(t, sig);

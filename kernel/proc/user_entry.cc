@@ -128,7 +128,8 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
 void on_exit_to_user(arch::InterruptFrame& frame) {
   for (;;) {
     UserThread* t = current_user_thread();
-    if (t != nullptr && t->process->exiting.load(std::memory_order_acquire)) {
+    if (t != nullptr && (t->process->exiting.load(std::memory_order_acquire) ||
+                         t->killed.load(std::memory_order_acquire))) {
       arch::sti();
       exit_thread(0);
     }
@@ -138,7 +139,7 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
       // EINTR of an interrupted system call.
       arch::sti();
       park_while_stopped(*t);
-      if (t->process->exiting.load(std::memory_order_acquire)) continue;
+      if (t->process->exiting.load(std::memory_order_acquire) || t->killed.load()) continue;
       check_cpu_timers(*t);
       deliver_signals(*t, frame);
       arch::cli();
@@ -162,7 +163,8 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
     // interrupts and brings the thread back here.
     if (t == nullptr) return;
     if (!t->process->exiting.load(std::memory_order_acquire) &&
-        !t->process->stopped.load(std::memory_order_acquire)) {
+        !t->process->stopped.load(std::memory_order_acquire) &&
+        !t->killed.load(std::memory_order_acquire)) {
       charge_return_to_user(*t);
       return;
     }
