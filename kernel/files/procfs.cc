@@ -112,7 +112,7 @@ void write_pid_stat(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
 
 void write_pid_status(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
   fmt::format_to(out, "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\n", s.name,
-                 s.state == 'Z' ? "Z (zombie)" : "R (running)", s.pid, s.pid, s.ppid);
+                 s.state == 'Z' ? "Z (zombie)" : s.state == 'T' ? "T (stopped)" : "R (running)", s.pid, s.pid, s.ppid);
   fmt::format_to(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{:8} kB\n",
                  s.threads, s.resident_pages * 4);
 }

@@ -989,7 +989,7 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     out->pgid = p->pgid;
     out->sid = p->sid;
     __builtin_memcpy(out->name, p->name, sizeof(out->name));
-    out->state = p->zombie ? 'Z' : 'R';
+    out->state = p->zombie ? 'Z' : p->stopped.load() ? 'T' : 'R';
     out->threads = p->live_threads.load();
     {
       smp::Guard t{p->threads_lock};

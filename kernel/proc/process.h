@@ -323,7 +323,7 @@ std::int64_t session_of(int pid);
 struct ProcessSnapshot {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
   char name[16] = {};
-  char state = 'R';  // R running or runnable, S sleeping, Z zombie
+  char state = 'R';  // R running or runnable, S sleeping, T stopped (job control), Z zombie
   std::uint32_t threads = 0;
   std::uint32_t cpu = 0;  // where its first thread last ran
   std::uint64_t resident_pages = 0;

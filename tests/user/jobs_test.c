@@ -70,6 +70,19 @@ static pid_t spinner(int cpu) {
     return pid;
 }
 
+/* The state letter of /proc/PID/stat (after the command's closing parenthesis), or 0. */
+static char proc_state(pid_t pid) {
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *close = strrchr(text, ')');
+    return close != NULL && close[1] == ' ' ? close[2] : 0;
+}
+
 static volatile sig_atomic_t chld_code, chld_count, hup_seen;
 static void on_chld(int sig, siginfo_t *info, void *context) {
     (void)sig, (void)context;
@@ -93,6 +106,8 @@ static void stops_and_continues(void) {
                WSTOPSIG(status) == SIGSTOP && status == 0x137f,
            "WNOWAIT left it: wait4(WUNTRACED) reports the stop, status %#x", status);
     tap_eq(waitpid(pid, &status, WUNTRACED | WNOHANG), 0, "a stop is reported once");
+    char state = proc_state(pid);
+    tap_ok(state == 'T', "/proc/PID/stat shows it stopped (state %c)", state ? state : '?');
     tap_eq(kill(pid, SIGCONT), 0, "kill(child, SIGCONT)");
     ok = wait_bounded(pid, &status, WCONTINUED) == pid;
     tap_ok(ok && WIFCONTINUED(status) && status == 0xffff,
@@ -337,7 +352,7 @@ int main(int argc, char **argv) {
         }
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
     }
-    tap_plan(33);
+    tap_plan(34);
     (void)child_cpu_count();
     sigset_t none;
     sigemptyset(&none);
