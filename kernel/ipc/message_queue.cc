@@ -35,6 +35,13 @@ void free_message(Message* m) {
 
 std::uint64_t live_messages() { return g_live_messages.load(std::memory_order_relaxed); }
 
+void MessageQueue::wake_one(sched::WaitQueue& q) {
+  // The sleeper links itself after checking its condition, both under the wait queue's lock,
+  // and the condition was made true before this check: a sleeper not linked yet sees it, so an
+  // empty queue needs no wake-up (and a caller that never sleeps needs no scheduler).
+  if (!q.empty()) (void)q.wake_one(sched::current_scheduler());
+}
+
 MessageQueue::MessageQueue(const Attributes& a, std::uint32_t mode, std::uint64_t charged)
     : attributes_(a), mode_(mode), charged_(charged) {}
 
@@ -92,7 +99,6 @@ Message* MessageQueue::take_first() {
 Outcome MessageQueue::send(Message* m, bool nonblock, std::uint64_t deadline, Interruption stop,
                            Notification* fired, bool* did_fire) {
   *did_fire = false;
-  sched::Scheduler* sched = nullptr;
   for (;;) {
     {
       smp::Guard g{lock_};
@@ -107,19 +113,18 @@ Outcome MessageQueue::send(Message* m, bool nonblock, std::uint64_t deadline, In
           notification_ = Notification{};
         }
         g.release();
-        (void)not_empty_.wake_one(sched != nullptr ? *sched : sched::current_scheduler());
+        wake_one(not_empty_);
         return Outcome::kDone;
       }
     }
     if (nonblock) return Outcome::kWouldBlock;
-    if (sched == nullptr) sched = &sched::current_scheduler();
-    const bool ready = not_full_.wait_until(*sched, deadline, [&] {
+    const bool ready = not_full_.wait_until(sched::current_scheduler(), deadline, [&] {
       return count_.load(std::memory_order_acquire) < attributes_.max_messages || stop();
     });
     if (ready && !stop()) continue;
     // Leaving without sending: a wake-up meant for a sender goes to the next one.
     if (count_.load(std::memory_order_acquire) < attributes_.max_messages) {
-      (void)not_full_.wake_one(*sched);
+      wake_one(not_full_);
     }
     return ready ? Outcome::kInterrupted : Outcome::kTimedOut;
   }
@@ -127,7 +132,6 @@ Outcome MessageQueue::send(Message* m, bool nonblock, std::uint64_t deadline, In
 
 Outcome MessageQueue::receive(Message** out, bool nonblock, std::uint64_t deadline,
                               Interruption stop) {
-  sched::Scheduler* sched = nullptr;
   bool counted = false;  // in waiting_receivers_
   const auto leave = [&](Outcome o) {
     if (counted) waiting_receivers_.fetch_sub(1, std::memory_order_relaxed);
@@ -140,7 +144,7 @@ Outcome MessageQueue::receive(Message** out, bool nonblock, std::uint64_t deadli
         *out = take_first();
         if (counted) waiting_receivers_.fetch_sub(1, std::memory_order_relaxed);
         g.release();
-        (void)not_full_.wake_one(sched != nullptr ? *sched : sched::current_scheduler());
+        wake_one(not_full_);
         return Outcome::kDone;
       }
       if (nonblock) return leave(Outcome::kWouldBlock);
@@ -148,13 +152,12 @@ Outcome MessageQueue::receive(Message** out, bool nonblock, std::uint64_t deadli
       if (!counted) waiting_receivers_.fetch_add(1, std::memory_order_relaxed);
       counted = true;
     }
-    if (sched == nullptr) sched = &sched::current_scheduler();
-    const bool ready = not_empty_.wait_until(*sched, deadline, [&] {
+    const bool ready = not_empty_.wait_until(sched::current_scheduler(), deadline, [&] {
       return count_.load(std::memory_order_acquire) > 0 || stop();
     });
     if (ready && !stop()) continue;
     // Leaving without a message: a wake-up meant for a receiver goes to the next one.
-    if (count_.load(std::memory_order_acquire) > 0) (void)not_empty_.wake_one(*sched);
+    if (count_.load(std::memory_order_acquire) > 0) wake_one(not_empty_);
     return leave(ready ? Outcome::kInterrupted : Outcome::kTimedOut);
   }
 }

@@ -110,6 +110,8 @@ class MessageQueue {
   using Lock = smp::TicketSpinLock<smp::NoIrqSave, kQueueLockClass>;
 
   void insert(Message* m) TA_REQ(lock_);
+  // Wakes one sleeper of `q`, if there is one.
+  static void wake_one(sched::WaitQueue& q);
   Message* take_first() TA_REQ(lock_);
 
   const Attributes attributes_;
