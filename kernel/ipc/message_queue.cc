@@ -178,6 +178,14 @@ void MessageQueue::remove_notification(int owner) {
   }
 }
 
+void MessageQueue::remove_notification_of(const void* file) {
+  smp::Guard g{lock_};
+  if (notification_set_ && notification_.file == file) {
+    notification_set_ = false;
+    notification_ = Notification{};
+  }
+}
+
 std::uint64_t MessageQueue::queued_bytes() {
   smp::Guard g{lock_};
   return queued_bytes_;

@@ -49,6 +49,7 @@ struct Notification {
   int owner = 0;             // the registering process's id
   int signal = 0;            // kSignal: the signal (0: none is sent, as Linux)
   std::uint64_t value = 0;   // kSignal: si_value
+  const void* file = nullptr;  // the open file it was registered through (its identity only)
 };
 
 // What stops a sleeping sender or receiver early: checked on every wake-up, with a wait
@@ -97,6 +98,9 @@ class MessageQueue {
   // mq_notify(NULL), or the owner closing the queue: removes the registration if `owner`
   // holds it.
   void remove_notification(int owner);
+  // The open file `file` goes: a registration made through it goes too (Linux drops it when
+  // the owner closes a descriptor of the queue), so no signal goes to a process that has gone.
+  void remove_notification_of(const void* file);
   // The registration now (kind kNone and owner 0: none).
   Notification notification();
 

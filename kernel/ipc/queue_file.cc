@@ -29,7 +29,10 @@ class QueueFile final : public kfiles::File {
         ino_(g_next_ino.fetch_add(1, std::memory_order_relaxed)) {
     g_live_files.fetch_add(1, std::memory_order_relaxed);
   }
-  ~QueueFile() override { g_live_files.fetch_sub(1, std::memory_order_relaxed); }
+  ~QueueFile() override {
+    queue().remove_notification_of(this);
+    g_live_files.fetch_sub(1, std::memory_order_relaxed);
+  }
 
   MessageQueue& queue() const { return *queue_.get(); }
   const void* kind() const override { return &g_kind; }

@@ -255,6 +255,7 @@ PLEIADES_SYSCALL(sys_mq_notify) {
   n.owner = pid;
   n.signal = event.signo;
   n.value = event.value;
+  n.file = h.file.get();
   return h.queue->register_notification(n) ? 0 : error(kEBUSY);
 }
 

@@ -322,6 +322,22 @@ static void test_notify(void) {
   tap_fails_with(syscall(SYS_mq_notify, q, &th), EBADF, "SIGEV_THREAD with a closed descriptor");
   close(p[0]);
   close(p[1]);
+  /* A registration goes when its owner closes the descriptor it registered through (here by
+   * exiting): the queue is free for another. */
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    mqd_t own = mq_open(n, O_RDWR);
+    struct sigevent none = {0};
+    none.sigev_notify = SIGEV_NONE;
+    _exit(own >= 0 && mq_notify(own, &none) == 0 ? 0 : 1);
+  }
+  int status = -1;
+  waitpid(pid, &status, 0);
+  ev.sigev_signo = SIGUSR1;
+  tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && mq_notify(q, &ev) == 0,
+         "a registration ends when its owner exits");
+  mq_notify(q, NULL);
   mq_close(q);
   mq_unlink(n);
 }
@@ -528,7 +544,7 @@ int main(void) {
   signal(SIGUSR1, SIG_DFL);
   signal(SIGUSR2, SIG_DFL);
   umask(022);
-  tap_plan(88);
+  tap_plan(89);
   test_open();
   test_send_receive();
   test_nonblock_and_timeouts();
