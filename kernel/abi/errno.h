@@ -41,6 +41,8 @@ inline constexpr int kENOSYS = 38;
 inline constexpr int kENOTEMPTY = 39;
 inline constexpr int kELOOP = 40;
 inline constexpr int kEOVERFLOW = 75;
+inline constexpr int kENOTSOCK = 88;
+inline constexpr int kEMSGSIZE = 90;
 inline constexpr int kEOPNOTSUPP = 95;
 inline constexpr int kETIMEDOUT = 110;
 

@@ -120,6 +120,9 @@ class File {
 
   // The node behind it (directories and regular files of the root file system), or null.
   virtual ramfs::Node* node() { return nullptr; }
+  // Which special kind of file it is, for the calls that take only one kind (mq_timedsend takes
+  // only message queues): the address of a tag its class owns, or null.
+  virtual const void* kind() const { return nullptr; }
 
   // The position and its lock (seekable files only).
   sched::Mutex position_lock;

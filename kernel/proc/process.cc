@@ -404,6 +404,7 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   for (ResourceLimit& l : p->limits) l = {kNoLimit, kNoLimit};
   p->limits[kRlimitStack] = {kvm::kStackSize, kNoLimit};
   p->limits[kRlimitNofile] = {1024, 4096};
+  p->limits[kRlimitMsgqueue] = {819200, 819200};  // Linux's MQ_BYTES_MAX
   ProgramArgs args;
   args.argv = argv;
   args.argc = argc;

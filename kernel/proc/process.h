@@ -40,6 +40,7 @@ struct SignalInfo {
   std::int32_t uid = 0;
   std::int32_t status = 0;  // SIGCHLD: exit code or signal
   std::uint64_t addr = 0;   // faults: the address
+  std::uint64_t value = 0;  // SI_MESGQ: si_value (the mq_notify registration's)
 };
 
 struct UserThread {
@@ -100,6 +101,7 @@ inline constexpr int kResourceCount = 16;  // RLIM_NLIMITS
 inline constexpr int kRlimitStack = 3;
 inline constexpr int kRlimitNproc = 6;
 inline constexpr int kRlimitNofile = 7;
+inline constexpr int kRlimitMsgqueue = 12;  // bytes of POSIX message queues (kernel/ipc)
 // Processes alive at once (zombies included): beyond it (or the caller's RLIMIT_NPROC) fork and
 // vfork fail with EAGAIN, so a fork bomb stops there.
 inline constexpr std::uint32_t kMaxProcesses = 4096;

@@ -103,6 +103,7 @@ SigInfo to_user(const SignalInfo& s) {
     __builtin_memcpy(out.fields, &s.pid, 4);   // si_pid
     __builtin_memcpy(out.fields + 4, &s.uid, 4);
     if (s.signo == kSigChld) __builtin_memcpy(out.fields + 8, &s.status, 4);
+    if (s.code == kSiMesgq) __builtin_memcpy(out.fields + 8, &s.value, 8);  // si_value
   }
   return out;
 }

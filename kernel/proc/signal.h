@@ -17,7 +17,7 @@ inline constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5, kSigAbrt = 6, kSigB
                      kSigTerm = 15, kSigChld = 17, kSigCont = 18, kSigStop = 19, kSigTstp = 20,
                      kSigTtin = 21, kSigTtou = 22, kSigUrg = 23, kSigWinch = 28;
 // siginfo si_code values.
-inline constexpr std::int32_t kSiUser = 0, kSiKernel = 0x80, kSiTkill = -6;
+inline constexpr std::int32_t kSiUser = 0, kSiKernel = 0x80, kSiMesgq = -3, kSiTkill = -6;
 inline constexpr std::int32_t kCldExited = 1, kCldKilled = 2;
 
 // What an interrupted blocking call returns inside the kernel (Linux's ERESTARTSYS): at the

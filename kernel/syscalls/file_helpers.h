@@ -27,6 +27,12 @@ kfiles::FileRef file_of(std::uint64_t fd);
 // Writes `st` as struct stat (x86-64 layout) to user memory: 0 or -EFAULT.
 std::int64_t copy_stat_out(std::uint64_t user, const kfiles::FileStat& st);
 
+// The status of what `user_path` names relative to `dirfd` (flags: AT_SYMLINK_NOFOLLOW,
+// AT_EMPTY_PATH; the caller checks them), /proc included, into `*out`: 0 or -errno
+// (copy_path's, resolve_at's, EBADF). (paths.cc)
+std::int64_t stat_path_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t flags,
+                          kfiles::FileStat* out);
+
 // A user path, copied into `out` (kPathMax bytes): its length, or -EFAULT / -ENAMETOOLONG /
 // -ENOENT (empty).
 std::int64_t copy_path(std::uint64_t user, char* out);

@@ -124,6 +124,14 @@ PLEIADES_SYSCALL(sys_faccessat);
 PLEIADES_SYSCALL(sys_dup3);
 PLEIADES_SYSCALL(sys_renameat2);
 PLEIADES_SYSCALL(sys_faccessat2);
+PLEIADES_SYSCALL(sys_statx);
+
+PLEIADES_SYSCALL(sys_mq_open);
+PLEIADES_SYSCALL(sys_mq_unlink);
+PLEIADES_SYSCALL(sys_mq_timedsend);
+PLEIADES_SYSCALL(sys_mq_timedreceive);
+PLEIADES_SYSCALL(sys_mq_notify);
+PLEIADES_SYSCALL(sys_mq_getsetattr);
 
 
 }  // namespace ksys

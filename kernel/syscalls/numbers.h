@@ -126,6 +126,15 @@ inline constexpr unsigned kTime = 201;
 
 inline constexpr unsigned kReboot = 169;
 
+// POSIX message queues.
+inline constexpr unsigned kMqOpen = 240;
+inline constexpr unsigned kMqUnlink = 241;
+inline constexpr unsigned kMqTimedsend = 242;
+inline constexpr unsigned kMqTimedreceive = 243;
+inline constexpr unsigned kMqNotify = 244;
+inline constexpr unsigned kMqGetsetattr = 245;
+inline constexpr unsigned kStatx = 332;
+
 // One past the highest number the table covers.
 inline constexpr unsigned kTableSize = 512;
 

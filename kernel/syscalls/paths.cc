@@ -124,27 +124,9 @@ std::int64_t open_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t 
 std::int64_t stat_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t out,
                      std::uint64_t flags) {
   if ((flags & ~(kAtSymlinkNofollow | kAtEmptyPath)) != 0) return error(kEINVAL);
-  PathBuffer path;
-  const std::int64_t e = read_path(user_path, path);
-  if (e == -kENOENT && (flags & kAtEmptyPath)) {
-    // fstatat(fd, "", AT_EMPTY_PATH): the descriptor itself (AT_FDCWD: the working directory).
-    if (static_cast<std::int32_t>(dirfd) != kAtFdcwd) {
-      kfiles::FileRef f = file_of(static_cast<std::uint64_t>(dirfd));
-      return f ? copy_stat_out(out, f->stat()) : error(kEBADF);
-    }
-    auto cwd = resolve_at(kAtFdcwd, ".", true);
-    return cwd ? copy_stat_out(out, kfiles::stat_of(*cwd.value())) : error(cwd.error());
-  }
-  if (e != 0) return e;
-  kfiles::ProcPath proc;
-  switch (kfiles::lookup_proc(path.view(), process().pid, (flags & kAtSymlinkNofollow) == 0, &proc)) {
-    case kfiles::ProcLookup::kFound: return copy_stat_out(out, kfiles::stat_proc(proc));
-    case kfiles::ProcLookup::kMissing: return error(kENOENT);
-    case kfiles::ProcLookup::kNotProc: break;
-  }
-  auto found = resolve_at(dirfd, path.view(), (flags & kAtSymlinkNofollow) == 0);
-  if (!found) return error(found.error());
-  return copy_stat_out(out, kfiles::stat_of(*found.value()));
+  kfiles::FileStat st;
+  if (const std::int64_t e = stat_path_at(dirfd, user_path, flags, &st); e != 0) return e;
+  return copy_stat_out(out, st);
 }
 
 std::int64_t access_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t mode,
@@ -292,6 +274,37 @@ class FindIno final : public ramfs::DirSink {
 };
 
 }  // namespace
+
+std::int64_t stat_path_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t flags,
+                          kfiles::FileStat* out) {
+  PathBuffer path;
+  const std::int64_t e = read_path(user_path, path);
+  if (e == -kENOENT && (flags & kAtEmptyPath)) {
+    // fstatat(fd, "", AT_EMPTY_PATH): the descriptor itself (AT_FDCWD: the working directory).
+    if (static_cast<std::int32_t>(dirfd) != kAtFdcwd) {
+      kfiles::FileRef f = file_of(static_cast<std::uint64_t>(dirfd));
+      if (!f) return error(kEBADF);
+      *out = f->stat();
+      return 0;
+    }
+    auto cwd = resolve_at(kAtFdcwd, ".", true);
+    if (!cwd) return error(cwd.error());
+    *out = kfiles::stat_of(*cwd.value());
+    return 0;
+  }
+  if (e != 0) return e;
+  kfiles::ProcPath proc;
+  switch (kfiles::lookup_proc(path.view(), process().pid, (flags & kAtSymlinkNofollow) == 0, &proc)) {
+    case kfiles::ProcLookup::kFound: *out = kfiles::stat_proc(proc); return 0;
+    case kfiles::ProcLookup::kMissing: return error(kENOENT);
+    case kfiles::ProcLookup::kNotProc: break;
+  }
+  auto found = resolve_at(dirfd, path.view(), (flags & kAtSymlinkNofollow) == 0);
+  if (!found) return error(found.error());
+  *out = kfiles::stat_of(*found.value());
+  return 0;
+}
+
 
 PLEIADES_SYSCALL(sys_open) {
   (void)frame;

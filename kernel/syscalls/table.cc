@@ -119,6 +119,13 @@ struct Table {
     handlers[nr::kOpenat] = &sys_openat;
     handlers[nr::kMkdirat] = &sys_mkdirat;
     handlers[nr::kNewfstatat] = &sys_newfstatat;
+    handlers[nr::kStatx] = &sys_statx;
+    handlers[nr::kMqOpen] = &sys_mq_open;
+    handlers[nr::kMqUnlink] = &sys_mq_unlink;
+    handlers[nr::kMqTimedsend] = &sys_mq_timedsend;
+    handlers[nr::kMqTimedreceive] = &sys_mq_timedreceive;
+    handlers[nr::kMqNotify] = &sys_mq_notify;
+    handlers[nr::kMqGetsetattr] = &sys_mq_getsetattr;
     handlers[nr::kUnlinkat] = &sys_unlinkat;
     handlers[nr::kRenameat] = &sys_renameat;
     handlers[nr::kSymlinkat] = &sys_symlinkat;
