@@ -37,6 +37,7 @@
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
+#include "kernel/vm/file_pages.h"
 
 namespace core {
 namespace {
@@ -243,7 +244,9 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
   kfirmware::read_and_report(info, g_options.core.acpi_dump);
-  // The initramfs lives in loader memory too: checked and reported before reclaim.
+  // The initramfs lives in loader memory too: checked and reported before reclaim. Its files'
+  // pages are frames that shared mappings can map (kernel/vm/file_pages.h).
+  kvm::install_file_page_store();
   (void)initramfs::report_boot_archive(info);
 
   // The FPU for threads that use it (the kernel itself never does); APs copy the boot CPU's mode.

@@ -8,7 +8,9 @@
 // Data crosses the user boundary only through copy_{from,to}_user, never under a spinlock.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 
 #include "kernel/fs/ramfs/node.h"
 #include "sched/sync/mutex.h"
@@ -124,14 +126,32 @@ class File {
   // only message queues): the address of a tag its class owns, or null.
   virtual const void* kind() const { return nullptr; }
 
+  // The absolute path the file was opened by ("" when none was recorded): /proc/PID/maps
+  // names file mappings by it.
+  const char* path() const { return path_ != nullptr ? path_ : ""; }
+  // Records it (a copy; nothing when memory ran out). Once, by the opener, before the file is
+  // shared.
+  void set_path(const char* text, std::size_t length) {
+    char* copy = new (std::nothrow) char[length + 1];
+    if (copy == nullptr) return;
+    __builtin_memcpy(copy, text, length);
+    copy[length] = '\0';
+    delete[] path_;
+    path_ = copy;
+  }
+
   // The position and its lock (seekable files only).
   sched::Mutex position_lock;
   std::uint64_t position = 0;  // position_lock
 
  protected:
-  virtual ~File() { count_file_closed(); }
+  virtual ~File() {
+    delete[] path_;
+    count_file_closed();
+  }
 
  private:
+  char* path_ = nullptr;
   smp::Atomic<std::uint32_t> refs_{1};
   smp::Atomic<std::uint32_t> flags_;
 };

@@ -120,13 +120,19 @@ void write_pid_status(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
 void write_maps(fmt::Sink& out, int pid) {
   kvm::AddressSpace* space = kproc::acquire_space(pid);
   if (space == nullptr) return;
-  space->for_each_region([&](std::uint64_t start, std::uint64_t end, std::uint32_t prot,
-                             std::uint32_t kind) {
-    fmt::format_to(out, "{:08x}-{:08x} {}{}{}{} 00000000 00:00 0", start, end,
-                   (prot & kvm::kProtRead) ? 'r' : '-', (prot & kvm::kProtWrite) ? 'w' : '-',
-                   (prot & kvm::kProtExec) ? 'x' : '-', (kind & kvm::kVmaShared) ? 's' : 'p');
-    if (kind & kvm::kVmaHeap) fmt::format_to(out, "    [heap]");
-    if (kind & kvm::kVmaStack) fmt::format_to(out, "    [stack]");
+  space->for_each_region([&](const kvm::Vma& v) {
+    // A file mapping shows its offset, device, inode and the path the file was opened by.
+    FileStat st;
+    if (v.file != nullptr) st = v.file->stat();
+    fmt::format_to(out, "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {}", v.start, v.end,
+                   (v.prot & kvm::kProtRead) ? 'r' : '-', (v.prot & kvm::kProtWrite) ? 'w' : '-',
+                   (v.prot & kvm::kProtExec) ? 'x' : '-', (v.kind & kvm::kVmaShared) ? 's' : 'p',
+                   v.offset, st.dev >> 8, st.dev & 0xff, st.ino);
+    if (v.file != nullptr && v.file->path()[0] != '\0') {
+      fmt::format_to(out, "    {}", v.file->path());
+    }
+    if (v.kind & kvm::kVmaHeap) fmt::format_to(out, "    [heap]");
+    if (v.kind & kvm::kVmaStack) fmt::format_to(out, "    [stack]");
     fmt::format_to(out, "\n");
   });
   space->put();

@@ -19,11 +19,25 @@ using namespace kabi;
 constinit smp::LockClass kFutexBucketClass{"futex-bucket", smp::LockRank{23}};
 using BucketLock = smp::TicketSpinLock<smp::IrqSave, kFutexBucketClass>;
 
+// What names a futex word: (address space, user address) for a private futex and for a shared
+// one outside MAP_SHARED memory; (null, physical address) for a shared futex in MAP_SHARED
+// memory, the same in every process that maps the page (kvm::AddressSpace::shared_futex_key).
+struct Key {
+  const kvm::AddressSpace* space = nullptr;
+  std::uint64_t addr = 0;
+  bool operator==(const Key&) const = default;
+};
+
+Key key_of(kvm::AddressSpace* space, std::uint64_t uaddr, bool shared) {
+  std::uint64_t phys;
+  if (shared && space->shared_futex_key(uaddr, &phys)) return Key{nullptr, phys};
+  return Key{space, uaddr};
+}
+
 struct Waiter {
   Waiter* next = nullptr;
   Waiter* prev = nullptr;
-  kvm::AddressSpace* space = nullptr;
-  std::uint64_t uaddr = 0;
+  Key key;
   std::uint32_t bitset = 0;
   struct Bucket* bucket = nullptr;   // the bucket it is linked in (requeue moves it); null
                                      // once unlinked. Written under that bucket's lock.
@@ -42,8 +56,10 @@ constexpr std::uint32_t kBuckets = 256;
 Bucket g_buckets[kBuckets];
 smp::Atomic<std::uint32_t> g_waiters{0};
 
-std::uint32_t bucket_index(kvm::AddressSpace* space, std::uint64_t uaddr) {
-  const std::uint64_t k = reinterpret_cast<std::uint64_t>(space) ^ (uaddr * 0x9E3779B97F4A7C15ull);
+std::uint32_t bucket_index(const Key& key) {
+  // Fibonacci hashing of the address (2^64 / golden ratio), mixed with the space.
+  const std::uint64_t k =
+      reinterpret_cast<std::uint64_t>(key.space) ^ (key.addr * 0x9E3779B97F4A7C15ull);
   return static_cast<std::uint32_t>((k >> 32) ^ k) % kBuckets;
 }
 
@@ -89,14 +105,13 @@ constexpr int kFaultRetries = 4;
 }  // namespace
 
 std::int64_t futex_wait(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint32_t expected,
-                        std::uint64_t deadline, std::uint32_t bitset) {
+                        std::uint64_t deadline, std::uint32_t bitset, bool shared) {
   if (!valid_address(uaddr)) return uaddr % 4 != 0 ? -kEINVAL : -kEFAULT;
   if (bitset == 0) return -kEINVAL;
   Waiter w;
-  w.space = space;
-  w.uaddr = uaddr;
+  w.key = key_of(space, uaddr, shared);
   w.bitset = bitset;
-  Bucket* b = &g_buckets[bucket_index(space, uaddr)];
+  Bucket* b = &g_buckets[bucket_index(w.key)];
   for (int attempt = 0;; ++attempt) {
     std::uint32_t value;
     Read r;
@@ -138,15 +153,16 @@ std::int64_t futex_wait(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint
 }
 
 std::int64_t futex_wake(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint32_t count,
-                        std::uint32_t bitset) {
+                        std::uint32_t bitset, bool shared) {
   if (uaddr % 4 != 0) return -kEINVAL;
   if (bitset == 0) return -kEINVAL;
-  Bucket& b = g_buckets[bucket_index(space, uaddr)];
+  const Key key = key_of(space, uaddr, shared);
+  Bucket& b = g_buckets[bucket_index(key)];
   std::int64_t woken = 0;
   smp::Guard g{b.lock};
   for (Waiter* w = b.head.next; w != &b.head && woken < count;) {
     Waiter* next = w->next;
-    if (w->space == space && w->uaddr == uaddr && (w->bitset & bitset) != 0) {
+    if (w->key == key && (w->bitset & bitset) != 0) {
       unlink(*w);
       w->woken.store(true, std::memory_order_release);
       (void)w->queue.wake_all(kthreads::scheduler());
@@ -160,8 +176,8 @@ std::int64_t futex_wake(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint
 namespace {
 
 // The requeue with the bucket lock(s) held. `faulted`: the compare could not read the word.
-std::int64_t requeue_locked(kvm::AddressSpace* space, Bucket& b1, Bucket& b2, std::uint64_t uaddr,
-                            std::uint64_t uaddr2, std::uint32_t wake, std::uint32_t requeue,
+std::int64_t requeue_locked(const Key& key1, const Key& key2, Bucket& b1, Bucket& b2,
+                            std::uint64_t uaddr, std::uint32_t wake, std::uint32_t requeue,
                             bool compare, std::uint32_t expected, bool* faulted) {
   if (compare) {
     std::uint32_t value;
@@ -175,7 +191,7 @@ std::int64_t requeue_locked(kvm::AddressSpace* space, Bucket& b1, Bucket& b2, st
   std::int64_t moved = 0;
   for (Waiter* w = b1.head.next; w != &b1.head;) {
     Waiter* next = w->next;
-    if (w->space == space && w->uaddr == uaddr) {
+    if (w->key == key1) {
       if (woken < wake) {
         unlink(*w);
         w->woken.store(true, std::memory_order_release);
@@ -186,7 +202,7 @@ std::int64_t requeue_locked(kvm::AddressSpace* space, Bucket& b1, Bucket& b2, st
           unlink(*w);
           link(b2, *w);
         }
-        w->uaddr = uaddr2;
+        w->key = key2;
         ++moved;
       } else {
         break;
@@ -201,9 +217,10 @@ std::int64_t requeue_locked(kvm::AddressSpace* space, Bucket& b1, Bucket& b2, st
 
 std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint64_t uaddr2,
                            std::uint32_t wake, std::uint32_t requeue, bool compare,
-                           std::uint32_t expected) {
+                           std::uint32_t expected, bool shared) {
   if (uaddr % 4 != 0 || uaddr2 % 4 != 0) return -kEINVAL;
-  const std::uint32_t i1 = bucket_index(space, uaddr), i2 = bucket_index(space, uaddr2);
+  const Key key1 = key_of(space, uaddr, shared), key2 = key_of(space, uaddr2, shared);
+  const std::uint32_t i1 = bucket_index(key1), i2 = bucket_index(key2);
   Bucket& b1 = g_buckets[i1];
   Bucket& b2 = g_buckets[i2];
   for (int attempt = 0;; ++attempt) {
@@ -211,14 +228,14 @@ std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::u
     std::int64_t result;
     if (i1 == i2) {
       smp::Guard g{b1.lock};
-      result = requeue_locked(space, b1, b2, uaddr, uaddr2, wake, requeue, compare, expected,
+      result = requeue_locked(key1, key2, b1, b2, uaddr, wake, requeue, compare, expected,
                               &faulted);
     } else {
       // Two locks of one class: lower bucket index first, as lockdep's NestKey requires.
       const std::uint32_t lo = i1 < i2 ? i1 : i2, hi = i1 < i2 ? i2 : i1;
       smp::Guard g1{g_buckets[lo].lock, smp::NestKey{lo}};
       smp::Guard g2{g_buckets[hi].lock, smp::NestKey{hi}};
-      result = requeue_locked(space, b1, b2, uaddr, uaddr2, wake, requeue, compare, expected,
+      result = requeue_locked(key1, key2, b1, b2, uaddr, wake, requeue, compare, expected,
                               &faulted);
     }
     if (!faulted) return result;

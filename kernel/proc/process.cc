@@ -847,25 +847,31 @@ int wait_for_init_end() {
   return ok ? status : (status != 0 ? status : exited_status(255));
 }
 
-bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity) {
-  smp::Guard g{process.threads_lock};
-  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
-    if (t->tid == tid && t->kthread != nullptr) {
-      *affinity = t->kthread->affinity;  // read under threads_lock: the thread cannot go
-      return true;
+bool thread_affinity(int tid, smp::CpuSet* affinity) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    smp::Guard t{p->threads_lock};
+    for (UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
+      if (u->tid == tid && u->kthread != nullptr) {
+        *affinity = u->kthread->affinity;  // read under threads_lock: the thread cannot go
+        return true;
+      }
     }
   }
   return false;
 }
 
-bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity) {
-  smp::Guard g{process.threads_lock};
-  for (UserThread* t = process.threads; t != nullptr; t = t->next_in_process) {
-    if (t->tid != tid || t->kthread == nullptr) continue;
-    if (!kthreads::scheduler().set_affinity(*t->kthread, affinity)) {
-      kcpus::send_reschedule(t->kthread->cpu.load());
+bool set_thread_affinity(int tid, const smp::CpuSet& affinity) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    smp::Guard t{p->threads_lock};
+    for (UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
+      if (u->tid != tid || u->kthread == nullptr) continue;
+      if (!kthreads::scheduler().set_affinity(*u->kthread, affinity)) {
+        kcpus::send_reschedule(u->kthread->cpu.load());
+      }
+      return true;
     }
-    return true;
   }
   return false;
 }

@@ -309,11 +309,12 @@ std::int64_t wait_child(const WaitRequest& request, WaitResult* result);
 // returns the wait status to report: init's own, or a failure when the leak check failed.
 int wait_for_init_end();
 
-// The affinity of thread `tid` of `process` (false: no such started thread).
-bool thread_affinity(Process& process, int tid, smp::CpuSet* affinity);
+// The affinity of thread `tid` of any process (false: no such started thread). Takes the tree
+// lock, then that process's thread lock.
+bool thread_affinity(int tid, smp::CpuSet* affinity);
 // Sets it; a thread on a CPU it may no longer use moves at its next return to user mode (its
 // CPU is sent a reschedule IPI so that happens soon). False: no such started thread.
-bool set_thread_affinity(Process& process, int tid, const smp::CpuSet& affinity);
+bool set_thread_affinity(int tid, const smp::CpuSet& affinity);
 
 // Process groups and sessions: setpgid, getpgid, setsid, getsid (0, or -errno as Linux).
 std::int64_t set_process_group(int pid, int pgid);

@@ -56,7 +56,13 @@ constexpr std::uint64_t kPfPresent = 1u << 0;
 constexpr std::uint64_t kPfWrite = 1u << 1;
 constexpr std::uint64_t kPfInstruction = 1u << 4;
 
+// Per CPU: the last user page fault that could not be served was a file mapping's page past the
+// end of its file, so the signal is SIGBUS, not SIGSEGV. Written by on_page_fault and read by
+// on_user_exception for the same fault, on the same CPU, with interrupts off in between.
+bool g_fault_is_bus[smp::kMaxCpus];
+
 bool on_page_fault(arch::InterruptFrame& frame, std::uint64_t cr2) {
+  g_fault_is_bus[arch::current_cpu_index()] = false;
   UserThread* t = current_user_thread();
   if (t == nullptr || t->process->space == nullptr) return false;
   if ((frame.cs & 3) == 3) charge_kernel_entry(*t);
@@ -68,9 +74,10 @@ bool on_page_fault(arch::InterruptFrame& frame, std::uint64_t cr2) {
   const kvm::FaultAccess access{.write = (frame.error_code & kPfWrite) != 0,
                                 .exec = (frame.error_code & kPfInstruction) != 0,
                                 .present = (frame.error_code & kPfPresent) != 0};
-  const bool ok = t->process->space->handle_fault(cr2, access);
+  const kvm::FaultResult result = t->process->space->handle_fault(cr2, access);
   arch::cli();
-  return ok;
+  g_fault_is_bus[arch::current_cpu_index()] = result == kvm::FaultResult::kBus;
+  return result == kvm::FaultResult::kRetry;
 }
 
 struct FaultSignal {
@@ -95,7 +102,11 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
   UserThread* t = current_user_thread();
   if (t == nullptr) return;
   charge_kernel_entry(*t);
-  const FaultSignal sig = signal_for(frame.vector);
+  FaultSignal sig = signal_for(frame.vector);
+  if (frame.vector == static_cast<std::uint64_t>(arch::Vector::kPageFault) &&
+      g_fault_is_bus[arch::current_cpu_index()]) {
+    sig = {7, "SIGBUS"};  // past the end of a mapped file
+  }
   bool handled;
   {
     smp::Guard g{t->process->actions_lock};

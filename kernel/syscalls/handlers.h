@@ -23,6 +23,7 @@ PLEIADES_SYSCALL(sys_mmap);
 PLEIADES_SYSCALL(sys_munmap);
 PLEIADES_SYSCALL(sys_mprotect);
 PLEIADES_SYSCALL(sys_madvise);
+PLEIADES_SYSCALL(sys_msync);
 PLEIADES_SYSCALL(sys_brk);
 PLEIADES_SYSCALL(sys_exit);
 PLEIADES_SYSCALL(sys_exit_group);

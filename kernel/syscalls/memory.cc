@@ -1,7 +1,9 @@
-// mmap (anonymous), munmap, mprotect, madvise and brk on the calling process's address space
-// (kernel/vm/address_space.h). Files come with the VFS: a file mapping is refused (EBADF for a
-// descriptor that is not open, ENODEV for the console, as Linux answers for a terminal).
+// mmap (anonymous memory, regular files of the root file system, /dev/zero), munmap, mprotect,
+// msync, madvise and brk on the calling process's address space (kernel/vm/address_space.h;
+// docs/user-space.md, "File mappings").
+#include "kernel/files/file.h"
 #include "kernel/proc/process.h"
+#include "kernel/syscalls/file_helpers.h"
 #include "kernel/syscalls/handlers.h"
 #include "kernel/vm/address_space.h"
 
@@ -23,7 +25,33 @@ constexpr std::uint64_t kMapKnown = 0x1fff3f;
 constexpr std::uint64_t kMadvNormal = 0, kMadvRandom = 1, kMadvSequential = 2,
                         kMadvWillNeed = 3, kMadvDontNeed = 4, kMadvFree = 8;
 
+constexpr std::uint64_t kMsAsync = 1, kMsInvalidate = 2, kMsSync = 4;
+
+// /dev/zero's device number as stat reports it ((major << 8) | minor: 1, 5).
+constexpr std::uint64_t kDevZero = (1 << 8) | 5;
+constexpr std::uint32_t kTypeMask = 0170000, kTypeCharDevice = 0020000;
+
 kvm::AddressSpace* space() { return kproc::current_user_thread()->process->space; }
+
+// What a descriptor's file gives a mapping, checked in Linux's order (do_mmap): EACCES for a
+// shared writable mapping of a file not open for writing and for any mapping of a file not open
+// for reading, then ENODEV for a file that cannot be mapped (pipes, terminals, directories,
+// /proc, devices other than /dev/zero). `*anonymous` for /dev/zero: its mappings are anonymous
+// memory, as on Linux.
+int check_file(kfiles::File& file, std::uint64_t prot, bool shared, bool* anonymous,
+               bool* may_write) {
+  if (shared && (prot & kvm::kProtWrite) != 0 && !file.writable()) return kEACCES;
+  if (!file.readable()) return kEACCES;
+  *may_write = file.writable();
+  const kfiles::FileStat st = file.stat();
+  if ((st.mode & kTypeMask) == kTypeCharDevice && st.rdev == kDevZero && file.node() == nullptr) {
+    *anonymous = true;
+    return 0;
+  }
+  ramfs::Node* node = file.node();
+  if (node == nullptr || node->type() != ramfs::NodeType::kRegular) return kENODEV;
+  return 0;
+}
 
 bool prot_ok(std::uint64_t prot) {
   return (prot & ~static_cast<std::uint64_t>(kvm::kProtRead | kvm::kProtWrite | kvm::kProtExec)) == 0;
@@ -43,14 +71,28 @@ PLEIADES_SYSCALL(sys_mmap) {
   if (type == kMapSharedValidate && (flags & ~kMapKnown) != 0) return error(kEOPNOTSUPP);
   if (!prot_ok(prot)) return error(kEINVAL);
   if (offset % kvm::kPageSize != 0) return error(kEINVAL);
-  if ((flags & kMapAnonymous) == 0) {
-    return static_cast<std::int64_t>(fd) >= 0 && fd <= 2 ? error(kENODEV) : error(kEBADF);
-  }
   const bool noreplace = (flags & kMapFixedNoReplace) != 0;
   const bool fixed = (flags & kMapFixed) != 0 || noreplace;
-  const std::uint32_t kind = type == kMapPrivate ? 0 : kvm::kVmaShared;
+  std::uint32_t kind = type == kMapPrivate ? 0 : kvm::kVmaShared;
+  kvm::FileBacking backing;
+  kfiles::FileRef file;
+  if ((flags & kMapAnonymous) == 0) {
+    file = file_of(fd);
+    if (!file) return error(kEBADF);
+    bool anonymous = false, may_write = false;
+    if (const int e = check_file(*file, prot, kind != 0, &anonymous, &may_write); e != 0) {
+      return error(e);
+    }
+    if (!anonymous) {
+      // The last page's file offset must fit (Linux's EOVERFLOW for pgoff + pages wrapping).
+      if (length > ~0ull - offset) return error(kEOVERFLOW);
+      backing.file = file.get();
+      backing.offset = offset;
+      if (kind != 0 && !may_write) kind |= kvm::kVmaNoWrite;
+    }
+  }
   auto mapped = space()->map(addr, length, static_cast<std::uint32_t>(prot), kind, fixed,
-                             noreplace);
+                             noreplace, backing);
   if (!mapped) return error(mapped.error());
   return static_cast<std::int64_t>(mapped.value());
 }
@@ -65,6 +107,17 @@ PLEIADES_SYSCALL(sys_mprotect) {
   (void)frame;
   if (!prot_ok(args.a2)) return error(kEINVAL);
   const int e = space()->protect(args.a0, args.a1, static_cast<std::uint32_t>(args.a2));
+  return e == 0 ? 0 : error(e);
+}
+
+PLEIADES_SYSCALL(sys_msync) {
+  (void)frame;
+  const std::uint64_t addr = args.a0, length = args.a1, flags = args.a2;
+  if ((flags & ~(kMsAsync | kMsInvalidate | kMsSync)) != 0) return error(kEINVAL);
+  if ((flags & kMsAsync) != 0 && (flags & kMsSync) != 0) return error(kEINVAL);
+  // A shared file mapping maps the file's own pages, and a private one never writes back:
+  // there is nothing to write or invalidate, only the range to check.
+  const int e = space()->sync(addr, length);
   return e == 0 ? 0 : error(e);
 }
 

@@ -17,6 +17,7 @@ inline constexpr unsigned kReadv = 19;
 inline constexpr unsigned kWritev = 20;
 inline constexpr unsigned kSchedYield = 24;
 inline constexpr unsigned kMadvise = 28;
+inline constexpr unsigned kMsync = 26;
 inline constexpr unsigned kClone = 56;
 inline constexpr unsigned kNanosleep = 35;
 inline constexpr unsigned kGetpid = 39;

@@ -36,6 +36,29 @@ std::int64_t read_path(std::uint64_t user, PathBuffer& out) {
   return out.length < 0 ? out.length : 0;
 }
 
+std::int64_t cwd_text(PathBuffer& out);
+
+// Records the path `path` was opened by on `file`, made absolute for a relative path from the
+// working directory (/proc/PID/maps names file mappings by it). Best effort: a path that cannot
+// be made (memory, a removed working directory) is left unrecorded.
+void record_path(kfiles::File& file, std::int64_t dirfd, const PathBuffer& path) {
+  if (path.length > 0 && path.text[0] == '/') {
+    file.set_path(path.text, static_cast<std::size_t>(path.length));
+    return;
+  }
+  if (dirfd != kAtFdcwd) return;
+  PathBuffer full;
+  const std::int64_t at = cwd_text(full);
+  if (at < 0) return;
+  std::int64_t length = static_cast<std::int64_t>(kPathMax) - 1 - at;
+  if (length + 1 + path.length > static_cast<std::int64_t>(kPathMax) - 1) return;
+  // Moved to the front, then "/" and the relative path appended.
+  __builtin_memmove(full.text, full.text + at, static_cast<std::size_t>(length));
+  if (full.text[length - 1] != '/') full.text[length++] = '/';
+  __builtin_memcpy(full.text + length, path.text, static_cast<std::size_t>(path.length));
+  file.set_path(full.text, static_cast<std::size_t>(length + path.length));
+}
+
 constexpr std::uint64_t kRenameNoreplace = 1, kRenameExchange = 2, kRenameWhiteout = 4;
 constexpr std::uint64_t kFOk = 0, kXOk = 1, kWOk = 2, kROk = 4;
 
@@ -115,6 +138,7 @@ std::int64_t open_at(std::int64_t dirfd, std::uint64_t user_path, std::uint64_t 
     }
     file = kfiles::open_node(static_cast<ramfs::NodeRef&&>(node), flags);
     if (file == nullptr) return error(kENOMEM);
+    record_path(*file, dirfd, path);
   } else {
     return error(kENXIO);  // FIFOs, sockets and block devices come later
   }
@@ -386,34 +410,45 @@ PLEIADES_SYSCALL(sys_fchdir) {
   return 0;
 }
 
-PLEIADES_SYSCALL(sys_getcwd) {
-  (void)frame;
-  const std::uint64_t buffer = args.a0, size = args.a1;
-  if (size == 0) return error(kEINVAL);
+namespace {
+
+// The working directory's path, built backwards into the end of `out`: the offset where it
+// starts (NUL-terminated at kPathMax - 1), or -errno.
+std::int64_t cwd_text(PathBuffer& out) {
   ramfs::Filesystem* fs = initramfs::root_filesystem();
-  if (fs == nullptr) return error(kENOENT);
+  if (fs == nullptr) return -kENOENT;
   auto cwd = resolve_at(kAtFdcwd, ".", true);
-  if (!cwd) return error(cwd.error());
-  PathBuffer out;
-  if (out.text == nullptr) return error(kENOMEM);
-  // Built backwards from the end of the buffer.
+  if (!cwd) return -static_cast<std::int64_t>(cwd.error());
+  if (out.text == nullptr) return -kENOMEM;
   std::int64_t at = static_cast<std::int64_t>(kPathMax) - 1;
   out.text[at] = '\0';
   ramfs::NodeRef node = static_cast<ramfs::NodeRef&&>(cwd.value());
   for (int depth = 0; !fs->is_root(*node); ++depth) {
-    if (depth > 2048) return error(kENAMETOOLONG);
+    if (depth > 2048) return -kENAMETOOLONG;
     auto parent = fs->lookup(*node, "..");
-    if (!parent) return error(kENOENT);  // the working directory was removed
+    if (!parent) return -kENOENT;  // the working directory was removed
     FindIno finder(node->ino());
-    if (!fs->readdir(*parent.value(), 0, finder) || !finder.found()) return error(kENOENT);
+    if (!fs->readdir(*parent.value(), 0, finder) || !finder.found()) return -kENOENT;
     const fmt::StringView name = finder.name();
-    if (at < static_cast<std::int64_t>(name.length) + 1) return error(kENAMETOOLONG);
+    if (at < static_cast<std::int64_t>(name.length) + 1) return -kENAMETOOLONG;
     at -= static_cast<std::int64_t>(name.length);
     __builtin_memcpy(out.text + at, name.data, name.length);
     out.text[--at] = '/';
     node = static_cast<ramfs::NodeRef&&>(parent.value());
   }
   if (at == static_cast<std::int64_t>(kPathMax) - 1) out.text[--at] = '/';
+  return at;
+}
+
+}  // namespace
+
+PLEIADES_SYSCALL(sys_getcwd) {
+  (void)frame;
+  const std::uint64_t buffer = args.a0, size = args.a1;
+  if (size == 0) return error(kEINVAL);
+  PathBuffer out;
+  const std::int64_t at = cwd_text(out);
+  if (at < 0) return at;
   const std::uint64_t length = static_cast<std::uint64_t>(kPathMax - 1 - at) + 1;  // with NUL
   if (length > size) return error(kERANGE);
   if (!arch::copy_to_user(buffer, out.text + at, length)) return error(kEFAULT);

@@ -23,6 +23,7 @@ struct Table {
     handlers[nr::kMunmap] = &sys_munmap;
     handlers[nr::kMprotect] = &sys_mprotect;
     handlers[nr::kMadvise] = &sys_madvise;
+    handlers[nr::kMsync] = &sys_msync;
     handlers[nr::kBrk] = &sys_brk;
     handlers[nr::kExit] = &sys_exit;
     handlers[nr::kExitGroup] = &sys_exit_group;

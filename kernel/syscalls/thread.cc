@@ -137,6 +137,7 @@ PLEIADES_SYSCALL(sys_futex) {
   const auto val3 = static_cast<std::uint32_t>(args.a5);
   const std::uint64_t cmd = op & ~(kFutexPrivate | kFutexClockRealtime);
   const bool realtime = (op & kFutexClockRealtime) != 0;
+  const bool shared = (op & kFutexPrivate) == 0;
   kvm::AddressSpace* space = self().process->space;
   if (realtime && cmd != kFutexWaitBitset) return error(kENOSYS);  // as Linux
   switch (cmd) {
@@ -157,12 +158,12 @@ PLEIADES_SYSCALL(sys_futex) {
           deadline = ns;  // absolute on the monotonic clock
         }
       }
-      return kproc::futex_wait(space, uaddr, val, deadline, bitset);
+      return kproc::futex_wait(space, uaddr, val, deadline, bitset, shared);
     }
     case kFutexWake:
-      return kproc::futex_wake(space, uaddr, val, kproc::kFutexBitsetAll);
+      return kproc::futex_wake(space, uaddr, val, kproc::kFutexBitsetAll, shared);
     case kFutexWakeBitset:
-      return kproc::futex_wake(space, uaddr, val, val3);
+      return kproc::futex_wake(space, uaddr, val, val3, shared);
     case kFutexRequeue:
     case kFutexCmpRequeue: {
       // val2 travels in the timeout argument's register, as a number.
@@ -171,7 +172,7 @@ PLEIADES_SYSCALL(sys_futex) {
         return error(kEINVAL);
       }
       return kproc::futex_requeue(space, uaddr, uaddr2, val, requeue, cmd == kFutexCmpRequeue,
-                                  val3);
+                                  val3, shared);
     }
     default:
       // WAKE_OP and the priority-inheritance operations are not implemented.

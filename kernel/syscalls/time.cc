@@ -175,18 +175,19 @@ PLEIADES_SYSCALL(sys_sched_getaffinity) {
   (void)frame;
   const auto pid = static_cast<std::int32_t>(args.a0);
   const std::uint64_t length = args.a1, mask_out = args.a2;
-  // The calling thread (pid 0 or its TID) or another thread of its process; other processes'
-  // threads are ESRCH for now.
+  // The mask covers every possible CPU number, rounded up to whole longs (as Linux's
+  // nr_cpu_ids); a shorter buffer is EINVAL, a longer one gets that many bytes. Checked before
+  // the thread is looked up, as Linux does.
+  const std::uint64_t bytes = (kthreads::cpu_count() + 63) / 64 * 8;
+  if (length < bytes || (length & 7) != 0) return error(kEINVAL);
+  // pid 0 is the calling thread; any other number is a TID of any process (a process's PID
+  // is its main thread's TID), as Linux.
   smp::CpuSet affinity;
   if (pid == 0 || pid == self().tid) {
     affinity = kthreads::current()->affinity;
-  } else if (!kproc::thread_affinity(*self().process, pid, &affinity)) {
+  } else if (pid < 0 || !kproc::thread_affinity(pid, &affinity)) {
     return error(kESRCH);
   }
-  // The mask covers every possible CPU number, rounded up to whole longs (as Linux's
-  // nr_cpu_ids); a shorter buffer is EINVAL, a longer one gets that many bytes.
-  const std::uint64_t bytes = (kthreads::cpu_count() + 63) / 64 * 8;
-  if (length < bytes || (length & 7) != 0) return error(kEINVAL);
   const smp::CpuSet allowed = kthreads::scheduler().usable_cpus(affinity);
   std::uint64_t words[smp::kMaxCpus / 64] = {};
   for (std::uint32_t c = allowed.next(0); c < smp::kMaxCpus; c = allowed.next(c + 1)) {
@@ -200,7 +201,8 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
   (void)frame;
   const auto pid = static_cast<std::int32_t>(args.a0);
   const std::uint64_t length = args.a1, mask_in = args.a2;
-  if (pid < 0) return error(kESRCH);
+  // Linux's order: the mask is copied (EFAULT), the thread found (ESRCH), then the mask
+  // checked against the CPUs online (EINVAL).
   std::uint64_t words[smp::kMaxCpus / 64] = {};
   const std::uint64_t take = length < sizeof(words) ? length : sizeof(words);
   if (!arch::copy_from_user(words, mask_in, take)) return error(kEFAULT);
@@ -208,14 +210,19 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
   for (std::uint32_t c = 0; c < kthreads::cpu_count() && c < smp::kMaxCpus; ++c) {
     if (words[c / 64] & (1ull << (c % 64))) wanted.add(platform::CpuNumber{c});
   }
-  if (wanted.empty() || kthreads::scheduler().usable_cpus(wanted).empty()) return error(kEINVAL);
+  const bool usable = !wanted.empty() && !kthreads::scheduler().usable_cpus(wanted).empty();
   if (pid == 0 || pid == self().tid) {
+    if (!usable) return error(kEINVAL);
     kthreads::scheduler().set_current_affinity(wanted);
     return 0;
   }
-  // Another thread of the process: it moves at its next return to user mode (its CPU is kicked
-  // so that a thread running in user mode gets there now).
-  return kproc::set_thread_affinity(*self().process, pid, wanted) ? 0 : error(kESRCH);
+  smp::CpuSet current;
+  if (pid < 0 || !kproc::thread_affinity(pid, &current)) return error(kESRCH);
+  if (!usable) return error(kEINVAL);
+  // Another thread, of this process or another: it moves at its next return to user mode (its
+  // CPU is kicked so that a thread running in user mode gets there now). It may have ended
+  // since the look-up: ESRCH then.
+  return kproc::set_thread_affinity(pid, wanted) ? 0 : error(kESRCH);
 }
 
 PLEIADES_SYSCALL(sys_getcpu) {

@@ -10,6 +10,8 @@
 #include "kernel/core/panic.h"
 #include "kernel/cpus/ipi/call_function.h"
 #include "kernel/cpus/ipi/tlb_shootdown.h"
+#include "kernel/files/file.h"
+#include "kernel/fs/ramfs/node.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
 #include "kernel/vm/frame_shares.h"
@@ -111,6 +113,11 @@ bool AddressSpace::ParkedOrder::less(const sched::RbNode& a, const sched::RbNode
 
 AddressSpace::AddressSpace(std::uint64_t pml4) : tables_(g_table_frames, pml4) {}
 
+void AddressSpace::free_vma(Vma* v) {
+  if (v->file != nullptr) v->file->put();
+  delete v;
+}
+
 AddressSpace* AddressSpace::create() {
   const std::uint64_t pml4 = g_table_frames.alloc_table_frame();
   if (pml4 == 0) return nullptr;
@@ -165,7 +172,7 @@ void AddressSpace::destroy() {
   while (!vmas_.empty()) {
     Vma* v = vma_of(vmas_.first());
     vmas_.erase(v->node);
-    delete v;
+    free_vma(v);
   }
   delete this;
 }
@@ -234,6 +241,9 @@ bool AddressSpace::split(std::uint64_t at) {
   upper->end = v->end;
   upper->prot = v->prot;
   upper->kind = v->kind;
+  upper->file = v->file;
+  upper->offset = v->offset + (at - v->start);
+  if (upper->file != nullptr) upper->file->get();
   v->end = at;  // the tree is ordered by start, which did not change
   vmas_.insert(upper->node);
   return true;
@@ -332,7 +342,7 @@ int AddressSpace::remove_range(std::uint64_t start, std::uint64_t end) {
   for (Vma* v = first_ending_after(start); v != nullptr && v->start < end;) {
     Vma* next = vma_of(VmaTree::next(&v->node));
     vmas_.erase(v->node);
-    delete v;
+    free_vma(v);
     v = next;
   }
   release_pages(start, end);
@@ -341,7 +351,8 @@ int AddressSpace::remove_range(std::uint64_t start, std::uint64_t end) {
 
 klib::Result<std::uint64_t, int> AddressSpace::map(std::uint64_t addr, std::uint64_t length,
                                                    std::uint32_t prot, std::uint32_t kind,
-                                                   bool fixed, bool noreplace) {
+                                                   bool fixed, bool noreplace,
+                                                   FileBacking backing) {
   if (length == 0) return klib::make_error(kEINVAL);
   if (length > kUserEnd) return klib::make_error(kENOMEM);
   length = page_up(length);
@@ -369,6 +380,9 @@ klib::Result<std::uint64_t, int> AddressSpace::map(std::uint64_t addr, std::uint
   v->end = start + length;
   v->prot = prot;
   v->kind = kind;
+  v->file = backing.file;
+  v->offset = backing.offset;
+  if (v->file != nullptr) v->file->get();
   vmas_.insert(v->node);
   return start;
 }
@@ -399,6 +413,12 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
   const std::uint64_t end = addr + page_up(length);
   sched::MutexGuard guard(lock_);
   if (!covered(addr, end)) return kENOMEM;  // changing nothing
+  if ((prot & kProtWrite) != 0) {
+    for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
+         v = vma_of(VmaTree::next(&v->node))) {
+      if ((v->kind & kVmaNoWrite) != 0) return kEACCES;  // changing nothing either
+    }
+  }
   if (!split(addr) || !split(end)) return kENOMEM;
   if (prot == 0) {
     if (const int e = park_range(addr, end); e != 0) return e;
@@ -442,6 +462,14 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
   return 0;
 }
 
+int AddressSpace::sync(std::uint64_t addr, std::uint64_t length) {
+  if (addr % kPageSize != 0) return kEINVAL;
+  if (length == 0) return 0;
+  if (addr >= kUserEnd || length > kUserEnd - addr) return kENOMEM;
+  sched::MutexGuard guard(lock_);
+  return covered(addr, addr + page_up(length)) ? 0 : kENOMEM;
+}
+
 void AddressSpace::set_heap_start(std::uint64_t start) {
   sched::MutexGuard guard(lock_);
   heap_start_ = heap_end_ = page_up(start);
@@ -473,47 +501,81 @@ std::uint64_t AddressSpace::brk(std::uint64_t new_break) {
   return heap_end_;
 }
 
-bool AddressSpace::populate(std::uint64_t page, std::uint32_t prot, bool shared,
-                            std::uint64_t* phys) {
+FaultResult AddressSpace::populate(std::uint64_t page, const Vma& v, std::uint64_t* phys) {
   if (auto t = tables_.translate(page)) {
     *phys = t.value().phys & ~(kPageSize - 1);
-    return true;
+    return FaultResult::kRetry;
   }
   if (ParkedPage* parked = find_parked(page)) {
     // Back from PROT_NONE: the same frame, with its contents, under the region's rights now
     // (read-only while fork's copy-on-write still shares it).
-    paging::PageFlags flags = flags_for(prot);
-    if (!shared && frame_shared(parked->phys)) flags.writable = false;
+    paging::PageFlags flags = flags_for(v.prot);
+    if ((v.kind & kVmaShared) == 0 && frame_shared(parked->phys)) flags.writable = false;
     if (!tables_.map(page, parked->phys, kPageSize, flags, paging::PageSize::k4K)) {
-      return false;
+      return FaultResult::kSegv;
     }
     *phys = parked->phys;
     parked_.erase(parked->node);
     delete parked;
-    return true;
+    return FaultResult::kRetry;
   }
+  if (v.file != nullptr) return populate_file(page, v, phys);
   auto frame = mm::alloc_frames(1);
-  if (!frame) return false;
+  if (!frame) return FaultResult::kSegv;
   auto* words = mm::phys_to<std::uint64_t>(frame.value());
   for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
   // A not-present to present change needs no flush (Intel SDM vol. 3A 4.10.4.3).
-  if (!tables_.map(page, frame.value(), kPageSize, flags_for(prot), paging::PageSize::k4K)) {
+  if (!tables_.map(page, frame.value(), kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
     UserTableFrames::free_frame(frame.value());
-    return false;
+    return FaultResult::kSegv;
   }
   resident_.fetch_add(1, std::memory_order_relaxed);
   g_total_resident.fetch_add(1, std::memory_order_relaxed);
   *phys = frame.value();
-  return true;
+  return FaultResult::kRetry;
 }
 
-bool AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
+FaultResult AddressSpace::populate_file(std::uint64_t page, const Vma& v, std::uint64_t* phys) {
+  ramfs::Node* node = v.file->node();
+  if (node == nullptr) return FaultResult::kSegv;  // mmap maps regular files only
+  const std::uint64_t index = (v.offset + (page - v.start)) / kPageSize;
+  std::uint64_t frame;
+  if ((v.kind & kVmaShared) != 0) {
+    // The file's own page, with a mapper's reference taken under the node's lock: a truncate
+    // racing this fault cannot free it under us (it stays ours, detached from the file).
+    auto shared = node->share_page(index);
+    if (!shared) {
+      return shared.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
+    }
+    frame = shared.value();
+  } else {
+    // A private mapping gets a copy of the page as the file holds it at this first touch.
+    auto copy = mm::alloc_frames(1);
+    if (!copy) return FaultResult::kSegv;
+    auto read = node->copy_page(index, mm::phys_to<std::uint8_t>(copy.value()));
+    if (!read) {
+      UserTableFrames::free_frame(copy.value());
+      return read.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
+    }
+    frame = copy.value();
+  }
+  if (!tables_.map(page, frame, kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
+    drop_user_frame(frame);  // the file's reference keeps a shared page alive
+    return FaultResult::kSegv;
+  }
+  resident_.fetch_add(1, std::memory_order_relaxed);
+  g_total_resident.fetch_add(1, std::memory_order_relaxed);
+  *phys = frame;
+  return FaultResult::kRetry;
+}
+
+FaultResult AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
   sched::MutexGuard guard(lock_);
   Vma* v = find(addr);
-  if (v == nullptr) return false;
-  if (access.write && (v->prot & kProtWrite) == 0) return false;
-  if (access.exec && (v->prot & kProtExec) == 0) return false;
-  if (v->prot == 0) return false;
+  if (v == nullptr) return FaultResult::kSegv;
+  if (access.write && (v->prot & kProtWrite) == 0) return FaultResult::kSegv;
+  if (access.exec && (v->prot & kProtExec) == 0) return FaultResult::kSegv;
+  if (v->prot == 0) return FaultResult::kSegv;
   const std::uint64_t page = page_down(addr);
   if (access.present) {
     // A write to a read-only page of a private writable region: copy-on-write after fork.
@@ -521,23 +583,25 @@ bool AddressSpace::handle_fault(std::uint64_t addr, FaultAccess access) {
       auto t = tables_.translate(page);
       if (t && !t.value().flags.writable) {
         std::uint64_t phys;
-        return make_writable(page, *v, t.value().phys & ~(kPageSize - 1), &phys);
+        return make_writable(page, *v, t.value().phys & ~(kPageSize - 1), &phys)
+                   ? FaultResult::kRetry
+                   : FaultResult::kSegv;
       }
     }
     // Mapped, and the region allows the access: the tables were already changed to allow it
     // by another CPU (mprotect, a copy-on-write fault of another thread) and this CPU's TLB
     // entry was stale; drop it and retry.
     mm::arch::invlpg(page);
-    return true;
+    return FaultResult::kRetry;
   }
   std::uint64_t phys;
-  return populate(page, v->prot, (v->kind & kVmaShared) != 0, &phys);
+  return populate(page, *v, &phys);
 }
 
-bool AddressSpace::populate_shared(std::uint64_t page, std::uint32_t prot) {
-  if (prot != 0) {
+bool AddressSpace::populate_shared(std::uint64_t page, const Vma& v) {
+  if (v.prot != 0) {
     std::uint64_t phys;
-    return populate(page, prot, true, &phys);
+    return populate(page, v, &phys) == FaultResult::kRetry;
   }
   // PROT_NONE: a zeroed frame parked, shared below with the other parked pages.
   if (find_parked(page) != nullptr) return true;
@@ -624,16 +688,21 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
       copy->end = v.end;
       copy->prot = v.prot;
       copy->kind = v.kind;
+      copy->file = v.file;
+      copy->offset = v.offset;
+      if (copy->file != nullptr) copy->file->get();
       child->vmas_.insert(copy->node);
       const bool shared = (v.kind & kVmaShared) != 0;
+      // Anonymous MAP_SHARED memory has no backing object that a later first touch could find:
+      // every page of it is made now, so that both spaces map the same frame. A shared file
+      // mapping's untouched pages are found in the file by either space later.
+      const bool make_all = shared && v.file == nullptr;
       for (std::uint64_t page = v.start; page < v.end; page += kPageSize) {
-        if (!shared) {
+        if (!make_all) {
           page = skip_unmapped(tables_.pml4_phys(), page, v.end);
           if (page >= v.end) break;
         }
-        // MAP_SHARED memory has no backing object that a later first touch could find: every
-        // page of it is made now, so that both spaces map the same frame.
-        if (shared && !populate_shared(page, v.prot)) {
+        if (make_all && !populate_shared(page, v)) {
           ok = false;
           break;
         }
@@ -695,7 +764,7 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
     if (v == nullptr || v->prot == 0) return false;
     std::uint64_t phys;
     const std::uint64_t page = page_down(addr);
-    if (!populate(page, v->prot, (v->kind & kVmaShared) != 0, &phys)) return false;
+    if (populate(page, *v, &phys) != FaultResult::kRetry) return false;
     // A page fork still shares gets its own copy first (as a user write would).
     if ((v->prot & kProtWrite) != 0) {
       auto t = tables_.translate(page);
@@ -708,6 +777,23 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
     addr += chunk;
     size -= chunk;
   }
+  return true;
+}
+
+bool AddressSpace::shared_futex_key(std::uint64_t uaddr, std::uint64_t* key) {
+  sched::MutexGuard guard(lock_);
+  Vma* v = find(uaddr);
+  if (v == nullptr || (v->kind & kVmaShared) == 0 || v->prot == 0) return false;
+  const std::uint64_t page = page_down(uaddr);
+  std::uint64_t phys;
+  if (ParkedPage* parked = find_parked(page)) {
+    phys = parked->phys;
+  } else if (populate(page, *v, &phys) != FaultResult::kRetry) {
+    return false;
+  }
+  // Shared frames are never copied or moved while mapped: the key holds while any space maps
+  // the page.
+  *key = phys + uaddr % kPageSize;
   return true;
 }
 

@@ -19,6 +19,10 @@
 #include "smp/calls/tlb_shootdown.h"
 #include "smp/klib/result.h"
 
+namespace kfiles {
+class File;
+}
+
 namespace kvm {
 
 inline constexpr std::uint64_t kPageSize = 4096;
@@ -32,6 +36,9 @@ inline constexpr std::uint32_t kProtExec = 4;
 inline constexpr std::uint32_t kVmaShared = 1u << 0;  // MAP_SHARED: fork shares it writable
 inline constexpr std::uint32_t kVmaStack = 1u << 1;   // the main thread's stack
 inline constexpr std::uint32_t kVmaHeap = 1u << 2;    // the brk heap
+// A MAP_SHARED file mapping of a descriptor not open for writing: mprotect may never add
+// PROT_WRITE (EACCES, Linux's VM_MAYWRITE cleared).
+inline constexpr std::uint32_t kVmaNoWrite = 1u << 3;
 
 // The user range regions may occupy: page 0 stays unmapped (NULL faults), and the top page of
 // the lower half too (SYSRET's limit, user_mode.h).
@@ -50,6 +57,16 @@ struct Vma {
   std::uint64_t end = 0;    // exclusive, page-aligned
   std::uint32_t prot = 0;
   std::uint32_t kind = 0;
+  // File mappings: a reference to the open file (a regular file of the root file system) and
+  // the file offset of `start` (page-aligned). Anonymous memory: null and 0.
+  kfiles::File* file = nullptr;
+  std::uint64_t offset = 0;
+};
+
+// The file behind a new mapping (mmap of a descriptor), or none (anonymous memory).
+struct FileBacking {
+  kfiles::File* file = nullptr;  // the mapping takes its own reference
+  std::uint64_t offset = 0;      // page-aligned
 };
 
 // A populated page of a PROT_NONE range: x86 has no present-but-inaccessible entry the kernel
@@ -69,6 +86,10 @@ struct FaultAccess {
   bool present = false; // the page was mapped: a rights violation
 };
 
+// What a fault came to: the access can be retried, or the thread gets SIGSEGV (no region
+// allows it, or memory ran out) or SIGBUS (a file mapping's page wholly past the end of file).
+enum class FaultResult : std::uint8_t { kRetry, kSegv, kBus };
+
 class AddressSpace {
  public:
   // A new, empty address space with one reference; null when memory ran out.
@@ -80,18 +101,25 @@ class AddressSpace {
   // context, no spinlock held.
   void put();
 
-  // mmap of anonymous memory. `addr` is a hint, or with `fixed` the exact place (then
-  // replacing what is there, or failing with EEXIST when `noreplace`). Returns the address or
-  // a positive errno (EINVAL, ENOMEM, EEXIST).
+  // mmap of anonymous memory, or of `backing`'s file (its pages read from the file at first
+  // touch: copied for a private mapping, the file's own pages for kVmaShared). `addr` is a
+  // hint, or with `fixed` the exact place (then replacing what is there, or failing with
+  // EEXIST when `noreplace`). Returns the address or a positive errno (EINVAL, ENOMEM,
+  // EEXIST). The caller has checked the file: a regular file, open for the access asked.
   klib::Result<std::uint64_t, int> map(std::uint64_t addr, std::uint64_t length, std::uint32_t prot,
-                                       std::uint32_t kind, bool fixed, bool noreplace);
+                                       std::uint32_t kind, bool fixed, bool noreplace,
+                                       FileBacking backing = {});
   // munmap: errno or 0. Frames go back after the shootdown.
   int unmap(std::uint64_t addr, std::uint64_t length);
-  // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, as Linux).
+  // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, EACCES when PROT_WRITE
+  // is asked of a kVmaNoWrite region, as Linux).
   int protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot);
   // madvise(MADV_DONTNEED): private pages read as zero again; MAP_SHARED ones keep their
   // contents (Linux's shared memory object keeps them).
   int discard(std::uint64_t addr, std::uint64_t length);
+  // msync: 0 when [addr, addr + length) is mapped (a shared file mapping's pages are the file's
+  // own: nothing to write back), ENOMEM when part of it is not.
+  int sync(std::uint64_t addr, std::uint64_t length);
   // brk: sets the break (0: query) and returns the break in effect afterwards.
   std::uint64_t brk(std::uint64_t new_break);
   // Where the heap starts (set once, by the loader, right after the image).
@@ -106,24 +134,30 @@ class AddressSpace {
   klib::Result<AddressSpace*, int> fork();
 
   // A fault at `addr` by a thread of this space: populates the page when a region allows the
-  // access. Returns whether the access can be retried. Thread context, interrupts enabled.
-  bool handle_fault(std::uint64_t addr, FaultAccess access);
+  // access (for a file mapping: takes the file's node lock inside this space's lock).
+  // Thread context, interrupts enabled.
+  FaultResult handle_fault(std::uint64_t addr, FaultAccess access);
 
   // Kernel-side writes into this space (the loader): copies `size` bytes to `addr`, populating
   // pages of a region as needed, through the direct map (no user access, no SMAP window).
   // False when part of the range is outside every region or memory ran out.
   bool write(std::uint64_t addr, const void* data, std::uint64_t size);
 
-  // Calls fn(start, end, prot, kind) for every region in address order, under the lock
-  // (/proc/PID/maps). `fn` must not touch this space.
+  // Calls fn(const Vma&) for every region in address order, under the lock (/proc/PID/maps).
+  // `fn` must not touch this space.
   template <typename Fn>
   void for_each_region(Fn&& fn) {
     sched::MutexGuard guard(lock_);
     for (sched::RbNode* n = vmas_.first(); n != nullptr; n = VmaTree::next(n)) {
-      const Vma* v = reinterpret_cast<const Vma*>(n);
-      fn(v->start, v->end, v->prot, v->kind);
+      fn(*reinterpret_cast<const Vma*>(n));
     }
   }
+
+  // The key of the 32-bit word at `uaddr` for a futex without FUTEX_PRIVATE_FLAG: in a
+  // MAP_SHARED region, the physical address of the word (its page populated first), which every
+  // space mapping that page agrees on; elsewhere false (the caller keys by space and address).
+  // ENOMEM/EFAULT-type failures also give false: the private key then names the word.
+  bool shared_futex_key(std::uint64_t uaddr, std::uint64_t* key);
 
   std::uint64_t pml4_phys() const { return tables_.pml4_phys(); }
   smp::TlbCpuSet& cpus() { return cpus_; }
@@ -160,9 +194,15 @@ class AddressSpace {
   bool split(std::uint64_t at);               // false: out of memory
   int remove_range(std::uint64_t start, std::uint64_t end);  // regions and pages
   void release_pages(std::uint64_t start, std::uint64_t end);  // pages only, after a shootdown
-  bool populate(std::uint64_t page, std::uint32_t prot, bool shared, std::uint64_t* phys);
-  // Makes sure `page` of a MAP_SHARED region has a frame (mapped, or parked under PROT_NONE).
-  bool populate_shared(std::uint64_t page, std::uint32_t prot);
+  // Maps `page` of region `v` (already mapped: its frame): a parked page back, a file's page,
+  // or a zeroed frame. *phys: the frame.
+  FaultResult populate(std::uint64_t page, const Vma& v, std::uint64_t* phys);
+  FaultResult populate_file(std::uint64_t page, const Vma& v, std::uint64_t* phys);
+  // Makes sure `page` of an anonymous MAP_SHARED region has a frame (mapped, or parked under
+  // PROT_NONE).
+  bool populate_shared(std::uint64_t page, const Vma& v);
+  // A region's end: its file reference dropped, then the record freed.
+  static void free_vma(Vma* v);
   // A write to `page` (mapped read-only to frame `old` in region `v`, which allows writes):
   // copy-on-write. The frame goes on being used when no other space shares it, else the page
   // gets a copy. Sets *phys to the frame mapped writable now; false when memory ran out.

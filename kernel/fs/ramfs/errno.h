@@ -12,12 +12,14 @@ enum class Errno : std::int32_t {
   kEPERM = 1,          // hard link to a directory
   kENOENT = 2,         // no such name; empty path; symlink with an empty target
   kEIO = 5,
+  kENXIO = 6,          // a page of a mapping wholly past the end of its file
   kENOMEM = 12,        // operator new failed
   kEBUSY = 16,         // rmdir or rename of the root, or of "." / ".." in rename
   kEEXIST = 17,        // the name exists
   kEXDEV = 18,         // link or rename between two file systems
   kENOTDIR = 20,       // a path component or rename target is not a directory
   kEISDIR = 21,        // unlink of a directory; data I/O on a directory
+  kENODEV = 19,        // file pages that cannot be mapped (the host's heap store)
   kEINVAL = 22,        // a name with '/' or NUL; rmdir "."; a directory moved into itself
   kEFBIG = 27,         // past the maximum file size
   kEMLINK = 31,        // nlink would overflow

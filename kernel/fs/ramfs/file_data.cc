@@ -27,7 +27,7 @@ std::uint8_t* FileData::page_for_write(std::uint64_t index) {
   }
   Page& page = leaf[index % kFanout];
   if (page == nullptr) {
-    page = new (std::nothrow) std::uint8_t[kPageSize]();
+    page = page_store().alloc();
     if (page == nullptr) return nullptr;
     ++pages_;
   }
@@ -43,7 +43,7 @@ void FileData::free_from(std::uint64_t first) {
     bool empty = true;
     for (std::uint64_t i = 0; i < kFanout; ++i) {
       if (i >= from && leaf[i] != nullptr) {
-        delete[] leaf[i];
+        page_store().release(leaf[i]);
         leaf[i] = nullptr;
         --pages_;
       }
@@ -96,6 +96,16 @@ Result<std::size_t> FileData::write_at(std::uint64_t offset, const void* buf, st
   if (done == 0) return klib::make_error(Errno::kENOMEM);
   if (offset + done > size_) size_ = offset + done;
   return done;
+}
+
+Result<std::uint64_t> FileData::share_page(std::uint64_t index) {
+  if (index >= kFanout * kFanout || index * kPageSize >= size_) {
+    return klib::make_error(Errno::kENXIO);
+  }
+  std::uint8_t* page = page_for_write(index);
+  if (page == nullptr) return klib::make_error(Errno::kENOMEM);
+  if (!page_store().share(page)) return klib::make_error(Errno::kENODEV);
+  return page_store().physical(page);
 }
 
 Result<void> FileData::truncate(std::uint64_t size) {

@@ -1,13 +1,16 @@
 // A regular file's contents: page-sized chunks allocated on first write, found through a
 // two-level table (kFanout leaf tables of kFanout page pointers), so a sparse file costs only
 // the pages written plus one table page per 2 MiB touched. A hole reads as zeros.
-// Not synchronised: the owning node's lock guards every call (kernel/fs/ramfs/node.h).
+// Pages come from the page store (page_store.h): in the kernel, page frames that MAP_SHARED
+// mappings map too. Not synchronised: the owning node's lock guards every call
+// (kernel/fs/ramfs/node.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "kernel/fs/ramfs/errno.h"
+#include "kernel/fs/ramfs/page_store.h"
 
 namespace ramfs {
 
@@ -37,8 +40,15 @@ class FileData {
   // could be stored.
   Result<std::size_t> write_at(std::uint64_t offset, const void* buf, std::size_t len);
 
-  // Sets the size: shrinking frees the pages past it and zeroes the rest of the last page, so
-  // growing again reads zeros. EFBIG above kMaxSize. Never allocates.
+  // Page `index` for a shared mapping: allocated (zeroed) when it is a hole, with one more
+  // reference taken for the mapper (PageStore::share). Its physical address. ENXIO when the
+  // page lies wholly at or past the end (the mapper's SIGBUS), ENOMEM, ENODEV when the store
+  // cannot share pages.
+  Result<std::uint64_t> share_page(std::uint64_t index);
+
+  // Sets the size: shrinking gives up the pages past it (a page still mapped lives on in its
+  // mappings, no longer part of the file) and zeroes the rest of the last page, so growing
+  // again reads zeros. EFBIG above kMaxSize. Never allocates.
   Result<void> truncate(std::uint64_t size);
 
  private:

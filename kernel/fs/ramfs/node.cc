@@ -93,6 +93,23 @@ Result<std::size_t> Node::write_at(std::uint64_t offset, const void* buf, std::s
   return written;
 }
 
+Result<std::uint64_t> Node::share_page(std::uint64_t index) {
+  if (type_ != NodeType::kRegular) return klib::make_error(Errno::kENODEV);
+  smp::Guard guard{lock_};
+  return data_.share_page(index);
+}
+
+Result<void> Node::copy_page(std::uint64_t index, std::uint8_t* out) {
+  if (type_ != NodeType::kRegular) return klib::make_error(Errno::kENODEV);
+  constexpr std::uint64_t kPage = FileData::kPageSize;
+  if (index >= FileData::kMaxSize / kPage) return klib::make_error(Errno::kENXIO);
+  smp::Guard guard{lock_};
+  const std::size_t n = data_.read_at(index * kPage, out, kPage);
+  if (n == 0) return klib::make_error(Errno::kENXIO);
+  __builtin_memset(out + n, 0, kPage - n);
+  return klib::Ok{};
+}
+
 Result<void> Node::truncate(std::uint64_t size, std::int64_t now_ns) {
   if (type_ == NodeType::kDirectory) return klib::make_error(Errno::kEISDIR);
   if (type_ != NodeType::kRegular) return klib::make_error(Errno::kEINVAL);

@@ -85,6 +85,12 @@ class Node {
   // sets mtime and ctime to `now_ns` when something was written.
   Result<std::size_t> write_at(std::uint64_t offset, const void* buf, std::size_t len,
                                std::int64_t now_ns);
+  // share_page: page `index` of the file for a MAP_SHARED mapping, with a reference for the
+  // mapper; its physical address (FileData::share_page: ENXIO past the end, ENOMEM, ENODEV).
+  Result<std::uint64_t> share_page(std::uint64_t index);
+  // copy_page: page `index` of the file into `out` (kPageSize bytes, zeros past the end) for a
+  // private mapping. ENXIO when the page lies wholly at or past the end.
+  Result<void> copy_page(std::uint64_t index, std::uint8_t* out);
   // truncate: the new size (EFBIG above FileData::kMaxSize); mtime and ctime to `now_ns`.
   Result<void> truncate(std::uint64_t size, std::int64_t now_ns);
 
