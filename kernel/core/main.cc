@@ -37,6 +37,7 @@
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
+#include "kernel/tty/terminal.h"
 
 namespace core {
 namespace {
@@ -169,6 +170,7 @@ bool run_benchmarks() {
   }
   if (kthreads::running()) {
     kproc::init(g_options.core.proc_exit_delay_ms);
+    ktty::init(true);
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
     if (named || kproc::file_exists(init)) klog::info("boot complete; starting process 1");

@@ -114,13 +114,17 @@ LineDiscipline::ReadResult LineDiscipline::read(std::uint8_t* out, std::size_t m
       set_mark(line_end_, tail_, false);
       ++tail_;
       r.end_of_file = r.bytes == 0;
+      r.line_end = true;
       return r;
     }
     if (r.bytes == max) return r;  // the rest of the line stays for the next read
     out[r.bytes++] = at(tail_);
     set_mark(line_end_, tail_, false);
     ++tail_;
-    if (end) return r;
+    if (end) {
+      r.line_end = true;
+      return r;
+    }
   }
   return r;
 }

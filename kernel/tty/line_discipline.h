@@ -54,6 +54,7 @@ class LineDiscipline {
   struct ReadResult {
     std::size_t bytes = 0;     // copied to `out`
     bool end_of_file = false;  // canonical: an EOF at the start of the line was consumed
+    bool line_end = false;     // canonical: the line's end (its '\n', EOL or EOF) was reached
   };
   // Takes readable input into `out` (at most `max` bytes): in canonical mode up to and with the
   // end of one line (an EOF ending it is consumed, not copied), else what is buffered.
