@@ -69,7 +69,7 @@ void worker(void* arg) {
   for (;;) {
     const bool woken = t.worker_wait.wait_until(
         kthreads::scheduler(), kthreads::scheduler().now() + kWorkerWakeNs,
-        [&] { return t.serial_ring.has_data(); });
+        [&] { return t.serial_ring.has_data() || t.keyboard_ring.has_data(); });
     if (!woken) {
       // Nothing was signalled for a second: bytes in the UART now mean a lost interrupt.
       const std::size_t missed = drain_serial(t);
@@ -83,7 +83,8 @@ void worker(void* arg) {
     }
     std::uint8_t bytes[128];
     for (;;) {
-      const std::size_t n = t.serial_ring.pop(bytes, sizeof(bytes));
+      std::size_t n = t.serial_ring.pop(bytes, sizeof(bytes));
+      if (n == 0) n = translate_keyboard(t, bytes, sizeof(bytes));
       if (n == 0) break;
       receive(t, bytes, n);
       // A full ring made the handler leave bytes in the UART, whose interrupt then stays
@@ -117,7 +118,7 @@ void init(bool firmware_8042) {
   }
   __atomic_store_n(&g_terminal, t, __ATOMIC_RELEASE);  // published before any interrupt is routed
   start_serial_input(*t);
-  (void)firmware_8042;
+  start_keyboard_input(*t, firmware_8042);
 }
 
 void attach_init_session(int sid) {
@@ -266,7 +267,7 @@ Stats stats() {
   if (t == nullptr) return s;
   s.serial_bytes = t->serial_bytes.load();
   s.keyboard_bytes = t->keyboard_bytes.load();
-  s.ring_dropped = t->serial_ring.dropped();
+  s.ring_dropped = t->serial_ring.dropped() + t->keyboard_ring.dropped();
   s.signals = t->signals.load();
   s.missed_interrupts = t->missed.load();
   smp::Guard g{t->lock};

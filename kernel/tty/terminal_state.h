@@ -6,6 +6,7 @@
 
 #include "kernel/console/log.h"
 #include "kernel/tty/input_ring.h"
+#include "kernel/tty/keyboard_map.h"
 #include "kernel/tty/line_discipline.h"
 #include "sched/wait_queue.h"
 #include "smp/atomic.h"
@@ -42,8 +43,11 @@ struct Terminal {
   // sleeps until it moves past what it saw under the lock, so no arrival is missed.
   smp::Atomic<std::uint64_t> input_events{0};
   sched::WaitQueue readers;
-  // Interrupt handler -> worker: the UART's bytes.
+  // Interrupt handlers -> worker: the UART's bytes, the keyboard's scancodes (which the worker
+  // alone translates, with `keyboard`'s modifier state).
   InputRing serial_ring;
+  InputRing keyboard_ring;
+  KeyboardDecoder keyboard;
   sched::WaitQueue worker_wait;
   smp::Atomic<std::uint64_t> serial_bytes{0}, keyboard_bytes{0}, signals{0}, missed{0};
 };
@@ -66,5 +70,9 @@ std::int64_t check_background(int sig);
 // returns the count; routes COM1's receive interrupt. Called by init() once the worker runs.
 std::size_t drain_serial(Terminal& t);
 void start_serial_input(Terminal& t);
+// The keyboard (ps2_keyboard.cc): probes the i8042 (when `firmware_8042`) and routes IRQ 1;
+// translate_keyboard (worker only) turns waiting scancodes into at most `max` bytes.
+void start_keyboard_input(Terminal& t, bool firmware_8042);
+std::size_t translate_keyboard(Terminal& t, std::uint8_t* out, std::size_t max);
 
 }  // namespace ktty
