@@ -74,6 +74,12 @@ void add_console(Console& console) {
 
 void write_raw(const char* text, std::size_t length) { emit(text, length); }
 
+void write_terminal(const char* text, std::size_t length) {
+  if (g_panic_mode.load(std::memory_order_acquire)) return;  // the panic report has the screen
+  ConsoleLockGuard guard(g_lock);
+  for (Console* c = g_consoles; c != nullptr; c = c->next) c->write_bytes(text, length);
+}
+
 void with_console_lock(void (*fn)(void*), void* arg) {
   ConsoleLockGuard guard(g_lock);
   fn(arg);

@@ -43,6 +43,9 @@ void error(fmt::StringView f, const Args&... a) { line(Level::kError, f, a...); 
 class Console {
  public:
   virtual void write(const char* text, std::size_t length) = 0;
+  // The terminal's output, already processed (its line discipline turned "\n" into "\r\n"
+  // when ONLCR is on): a console that translates line ends in write() sends these as they are.
+  virtual void write_bytes(const char* text, std::size_t length) { write(text, length); }
   Console* next = nullptr;
 
  protected:
@@ -58,6 +61,10 @@ void write_raw(const char* text, std::size_t length);
 // drives one console directly and must not interleave with lines from other CPUs (the console
 // benchmark). fn must not log: the lock is not recursive. Waits at most as long as a line.
 void with_console_lock(void (*fn)(void*), void* arg);
+
+// The terminal's processed output to every console (Console::write_bytes), under the console
+// lock as a line: kernel lines and terminal output never interleave inside either.
+void write_terminal(const char* text, std::size_t length);
 
 // After a panic: stop taking the console lock (another CPU may hold it forever).
 void enter_panic_mode();

@@ -23,6 +23,7 @@ constexpr std::uint8_t kMcrLoopback = 0x1E;       // loop + OUT1 + OUT2 + RTS, D
 constexpr std::uint8_t kMcrNormal = 0x0B;         // DTR + RTS + OUT2
 constexpr std::uint8_t kLsrDataReady = 0x01;
 constexpr std::uint8_t kLsrThrEmpty = 0x20;
+constexpr std::uint8_t kIerReceivedData = 0x01;  // interrupt when received data is available
 constexpr std::uint16_t kDivisor115200 = 1;       // 115200 = 1.8432 MHz / 16 / 1
 
 // Upper bound on status polls. Each port read takes about a microsecond on real hardware
@@ -95,6 +96,11 @@ void Serial16550::put(char c) {
   write_reg(base_, Reg::kData, static_cast<std::uint8_t>(c));
 }
 
+void Serial16550::write_bytes(const char* text, std::size_t length) {
+  if (!present_) return;
+  for (std::size_t i = 0; i < length; ++i) put(text[i]);
+}
+
 void Serial16550::write(const char* text, std::size_t length) {
   if (!present_) return;
   for (std::size_t i = 0; i < length; ++i) {
@@ -115,6 +121,21 @@ namespace console {
 
 bool Serial16550::has_input() {
   return present_ && (read_reg(base_, Reg::kLineStatus) & kLsrDataReady) != 0;
+}
+
+std::size_t Serial16550::read_received(std::uint8_t* out, std::size_t max) {
+  if (!present_) return 0;
+  std::size_t n = 0;
+  while (n < max && (read_reg(base_, Reg::kLineStatus) & kLsrDataReady) != 0) {
+    out[n++] = read_reg(base_, Reg::kData);
+  }
+  return n;
+}
+
+bool Serial16550::enable_receive_interrupt() {
+  if (!present_) return false;
+  write_reg(base_, Reg::kInterruptEnable, kIerReceivedData);
+  return true;
 }
 
 int Serial16550::try_read() {

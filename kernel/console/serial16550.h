@@ -26,11 +26,21 @@ class Serial16550 final : public klog::Console {
   void write(const char* text, std::size_t length) override;
   std::uint64_t dropped_bytes() const { return dropped_; }
 
-  // A received byte, or -1 when none is waiting (or the port is absent). Polled: the line
-  // status register's data-ready bit. Callers serialise reads (the console's reader lock).
+  // Sends `text` as it is, byte for byte (the terminal did its own output processing).
+  void write_bytes(const char* text, std::size_t length) override;
+
+  // A received byte, or -1 when none is waiting (or the port is absent): the line status
+  // register's data-ready bit. Callers serialise reads (the terminal's input ring lock).
   int try_read();
   // Whether a received byte is waiting (the line status register, nothing consumed).
   bool has_input();
+  // Moves up to `max` received bytes to `out` (the receive FIFO holds 16); returns the count.
+  // For the interrupt handler and the terminal's worker, serialised by the caller.
+  std::size_t read_received(std::uint8_t* out, std::size_t max);
+  // Enables the "received data available" interrupt (IER bit 0; the FIFO trigger level is 14
+  // bytes and a character timeout raises it for fewer). The line goes to the PIC/IOAPIC through
+  // MCR.OUT2, which init() sets. False when the port is absent.
+  bool enable_receive_interrupt();
 
  private:
   bool wait_tx_ready();

@@ -28,6 +28,9 @@ void TextLayout::write(const char* text, std::size_t length, TextBackend& backen
       case '\r':
         column_ = 0;
         break;
+      case '\b':  // the terminal's erase echo: back one cell (the next character overwrites it)
+        if (column_ > 0) --column_;
+        break;
       case '\t': {
         // At least one space, up to the next stop, never past the end of the line.
         unsigned stop = (column_ / kTabWidth + 1) * kTabWidth;

@@ -37,6 +37,7 @@
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
+#include "kernel/tty/terminal.h"
 #include "kernel/vm/file_pages.h"
 
 namespace core {
@@ -170,6 +171,8 @@ bool run_benchmarks() {
   }
   if (kthreads::running()) {
     kproc::init(g_options.core.proc_exit_delay_ms);
+    const kfirmware::MachineTables& tables = kfirmware::machine_tables();
+    ktty::init(!tables.boot_flags_known || tables.has_8042);
     const bool named = g_options.core.init_path.length != 0;
     const fmt::StringView init = named ? g_options.core.init_path : fmt::StringView("/init");
     if (named || kproc::file_exists(init)) klog::info("boot complete; starting process 1");

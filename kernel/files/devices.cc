@@ -4,23 +4,18 @@
 
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/console/log.h"
-#include "kernel/console/serial16550.h"
-#include "kernel/proc/process.h"
-#include "kernel/proc/signal.h"
 #include "kernel/random/random.h"
-#include "kernel/threads/sleep_queue.h"
 #include "kernel/time/rtc.h"
+#include "kernel/tty/terminal.h"
 #include "smp/locks/guard.h"
 #include "smp/locks/locks.h"
 
 namespace kfiles {
 namespace {
 
-constexpr std::int64_t kEINTR = 4, kEFAULT = 14, kEAGAIN = 11;
+constexpr std::int64_t kEFAULT = 14;
 // Linux's MAX_RW_COUNT: one read or write moves at most this much.
 constexpr std::uint64_t kMaxRwCount = 0x7ffff000;
-// How often a console read polls the UART while no byte is there.
-constexpr std::uint64_t kInputPollNs = 10'000'000;
 // The device number of the devices' stat (devtmpfs-like).
 constexpr std::uint64_t kDevDevice = 5;
 
@@ -33,101 +28,24 @@ FileStat char_stat(std::uint32_t major, std::uint32_t minor, std::uint32_t permi
   return s;
 }
 
-// Console input: one reader at a time (a byte goes to exactly one of them).
-constinit smp::LockClass kConsoleInputClass{"console-input", smp::LockRank{0}};
-smp::TicketSpinLock<smp::NoIrqSave, kConsoleInputClass> g_input_lock;
-
-// struct termios of the kernel ABI (asm-generic/termbits.h): 4 flag words, c_line, 19 c_cc.
-struct KernelTermios {
-  std::uint32_t iflag, oflag, cflag, lflag;
-  std::uint8_t line;
-  std::uint8_t cc[19];
-};
-static_assert(sizeof(KernelTermios) == 36);
-
-struct WinSize {
-  std::uint16_t rows, columns, x_pixels, y_pixels;
-};
-
-constexpr std::uint64_t kTcgets = 0x5401;
-constexpr std::uint64_t kTiocgwinsz = 0x5413;
-
-class ConsoleFile final : public File {
+// The console terminal (kernel/tty/terminal.h) as an open file: /dev/console (5,1) and /dev/tty
+// (5,0) reach the one terminal.
+class TerminalFile final : public File {
  public:
-  ConsoleFile(std::uint32_t flags, std::uint32_t minor) : File(flags), minor_(minor) {}
+  TerminalFile(std::uint32_t flags, std::uint32_t minor) : File(flags), minor_(minor) {}
 
   std::int64_t read(std::uint64_t buffer, std::uint64_t count, std::uint64_t*) override {
-    if (count == 0) return 0;
-    if (!arch::user_range_ok(buffer, count)) return -kEFAULT;
-    if (count > kMaxRwCount) count = kMaxRwCount;
-    char chunk[64];
-    for (;;) {
-      std::uint64_t n = 0;
-      {
-        smp::Guard g{g_input_lock};
-        while (n < count && n < sizeof(chunk)) {
-          const int c = console::com1().try_read();
-          if (c < 0) break;
-          chunk[n++] = static_cast<char>(c == '\r' ? '\n' : c);
-        }
-      }
-      if (n != 0) {
-        if (!arch::copy_to_user(buffer, chunk, n)) return -kEFAULT;
-        return static_cast<std::int64_t>(n);
-      }
-      if (flags() & kNonblock) return -kEAGAIN;
-      const kproc::UserThread* t = kproc::current_user_thread();
-      if (t != nullptr && kproc::interrupted(*t)) return kproc::interrupted_result(*t);
-      kthreads::sleep_for(kInputPollNs);
-    }
+    return ktty::read(buffer, count, (flags() & kNonblock) != 0);
   }
-
   std::int64_t write(std::uint64_t buffer, std::uint64_t count, std::uint64_t*) override {
-    if (count > kMaxRwCount) count = kMaxRwCount;
-    char chunk[256];
-    std::uint64_t done = 0;
-    while (done < count) {
-      const std::uint64_t n = count - done < sizeof(chunk) ? count - done : sizeof(chunk);
-      if (!arch::copy_from_user(chunk, buffer + done, n)) {
-        return done != 0 ? static_cast<std::int64_t>(done) : -kEFAULT;
-      }
-      klog::write_raw(chunk, n);
-      done += n;
-    }
-    return static_cast<std::int64_t>(done);
+    return ktty::write(buffer, count);
   }
-
   std::int64_t ioctl(std::uint64_t command, std::uint64_t argument) override {
-    switch (command) {
-      case kTcgets: {
-        // A serial terminal in the state Linux's tty layer starts it in (cooked, echo).
-        KernelTermios t{};
-        t.iflag = 0x0500;  // ICRNL | IXON
-        t.oflag = 0x0005;  // OPOST | ONLCR
-        t.cflag = 0x00bf;  // B38400 | CS8 | CREAD
-        t.lflag = 0x8a3b;  // ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN
-        const std::uint8_t cc[] = {3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22};
-        for (unsigned i = 0; i < sizeof(cc); ++i) t.cc[i] = cc[i];
-        return arch::copy_to_user(argument, &t, sizeof(t)) ? 0 : -kEFAULT;
-      }
-      case kTiocgwinsz: {
-        const WinSize w{24, 80, 0, 0};
-        return arch::copy_to_user(argument, &w, sizeof(w)) ? 0 : -kEFAULT;
-      }
-      default:
-        return -25;  // ENOTTY
-    }
+    return ktty::ioctl(command, argument, readable());
   }
-
-  FileStat stat() override { return char_stat(5, minor_, 0620); }
-
-  // Input is polled from the UART (no receive interrupt yet): poll re-checks it every few ms.
-  std::uint32_t poll_events() override {
-    std::uint32_t e = kPollOut | kPollWrNorm;
-    if (console::com1().has_input()) e |= kPollIn | kPollRdNorm;
-    return e;
-  }
-  bool needs_polling() const override { return true; }
+  FileStat stat() override { return char_stat(5, minor_, minor_ == 0 ? 0666 : 0600); }
+  // The terminal's worker calls notify_poll when input arrives: no polling.
+  std::uint32_t poll_events() override { return ktty::poll_events(); }
 
  private:
   std::uint32_t minor_;
@@ -198,7 +116,13 @@ File* open_device(std::uint32_t major, std::uint32_t minor, std::uint32_t flags,
   } else if (major == 1 && (minor == 8 || minor == 9)) {
     f = new (std::nothrow) MemoryFile(flags, MemoryDevice::kRandom, minor);
   } else if (major == 5 && (minor == 0 || minor == 1)) {
-    f = new (std::nothrow) ConsoleFile(flags, minor);
+    // /dev/tty is the caller's controlling terminal (ENXIO without one); /dev/console may
+    // become it (terminal.h).
+    if (ktty::open(minor == 0, (flags & kNoCtty) != 0) != 0) {
+      *no_memory = false;
+      return nullptr;
+    }
+    f = new (std::nothrow) TerminalFile(flags, minor);
   } else {
     known = false;
   }
@@ -206,7 +130,7 @@ File* open_device(std::uint32_t major, std::uint32_t minor, std::uint32_t flags,
   return f;
 }
 
-File* open_console(std::uint32_t flags) { return new (std::nothrow) ConsoleFile(flags, 1); }
+File* open_console(std::uint32_t flags) { return new (std::nothrow) TerminalFile(flags, 1); }
 
 void populate_dev(ramfs::Filesystem& fs) {
   ramfs::NodeRef root = fs.root();

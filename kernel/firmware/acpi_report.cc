@@ -212,6 +212,8 @@ void read_timers(const acpi::RootTables& root, LogWarnings& warnings) {
                f.pm_timer_32bit ? 32 : 24, f.reset_supported ? "yes" : "no",
                f.boot_flags_valid ? (f.has_8042() ? "yes" : "no") : "unknown",
                f.boot_flags_valid ? (f.no_cmos_rtc() ? "no" : "yes") : "unknown");
+    g_tables.boot_flags_known = f.boot_flags_valid;
+    g_tables.has_8042 = f.has_8042();
     if (!f.pm_timer_present || f.hardware_reduced()) return;
     if (f.pm_timer.space_id != static_cast<std::uint8_t>(acpi::AddressSpace::kSystemIo) ||
         f.pm_timer.address == 0 || f.pm_timer.address > 0xFFFF) {

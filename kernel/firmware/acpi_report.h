@@ -21,6 +21,10 @@ struct MachineTables {
   bool pm_timer_present = false;
   std::uint16_t pm_timer_port = 0;
   bool pm_timer_32bit = false;
+  // FADT IAPC_BOOT_ARCH's 8042 flag, when the table has the field (revision 2 on): false means
+  // the firmware says there is no i8042 keyboard controller.
+  bool boot_flags_known = false;
+  bool has_8042 = false;
 };
 
 // Needs: mm::init() done (direct map and heap in place) and mm::reclaim_boot_memory() not yet

@@ -106,6 +106,10 @@ bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
   return f.io->device.route(f.pin, config);
 }
 
+std::uint32_t isa_irq_gsi(std::uint8_t irq) {
+  return apic::resolve_isa_irq(irq, g_overrides.data, g_overrides.size).gsi;
+}
+
 bool mask_gsi(std::uint32_t gsi) {
   const Found f = find(gsi);
   if (f.io == nullptr) return false;

@@ -30,6 +30,9 @@ std::uint32_t io_apic_init(const acpi::Topology& topology);
 // receives the GSI it resolved to.
 [[nodiscard]] bool route_isa_irq(std::uint8_t irq, arch::Vector v, klib::ApicId apic_id,
                                  std::uint32_t* gsi_out = nullptr);
+// The GSI ISA IRQ `irq` arrives on: the MADT's override for it, else the same number. A driver
+// picks its vector (arch::irq_vector) from this before routing.
+std::uint32_t isa_irq_gsi(std::uint8_t irq);
 [[nodiscard]] bool mask_gsi(std::uint32_t gsi);
 [[nodiscard]] bool unmask_gsi(std::uint32_t gsi);
 

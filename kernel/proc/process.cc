@@ -30,6 +30,7 @@
 #include "sched/sync/completion.h"
 #include "kernel/cpus/ipi/reschedule.h"
 #include "kernel/threads/kernel_scheduler.h"
+#include "kernel/tty/terminal.h"
 #include "sched/sync/semaphore.h"
 #include "smp/locks/guard.h"
 
@@ -431,6 +432,8 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
     g_init = p;
     g_init_process = p;
   }
+  // Its console (descriptors 0-2) is its session's controlling terminal (docs/terminal.md).
+  ktty::attach_init_session(p->sid);
   klog::info("init: starting {} as pid {} ({} arguments)", path, p->pid, argc - 1);
   UserThread initial;
   initial.start_rip = loaded.value().entry;
@@ -489,6 +492,7 @@ bool inherit(Process& parent, Process& child) {
     smp::Guard g{g_tree_lock};
     child.pgid = parent.pgid;
     child.sid = parent.sid;
+    child.tty_detached = parent.tty_detached;
   }
   return true;
 }
@@ -879,9 +883,10 @@ bool set_thread_affinity(int tid, const smp::CpuSet& affinity) {
 std::int64_t kill(int pid, int sig, const SignalInfo& info) {
   if (sig < 0 || sig > kSignalCount) return -22;  // EINVAL
   if (pid == -0x7fffffff - 1) return -3;          // INT_MIN: ESRCH, as Linux
+  // A kernel thread (the terminal's worker) has no process: it names groups explicitly.
   const UserThread* caller = current_user_thread();
   const Process* self = caller != nullptr ? caller->process : nullptr;
-  if (self == nullptr && (pid == 0 || pid == -1)) return -3;  // a kernel thread has no group
+  if (self == nullptr && (pid == 0 || pid == -1)) return -3;  // ESRCH
   int found = 0;
   smp::Guard g{g_tree_lock};
   // 0: the caller's group; < -1: group -pid; -1: everyone but process 1 and the caller.
@@ -977,7 +982,44 @@ std::int64_t new_session() {
     if (p->pgid == self->pid) return -1;  // EPERM
   }
   self->sid = self->pgid = self->pid;
+  self->tty_detached = false;
   return self->pid;
+}
+
+JobControlView job_control_view() {
+  Process* self = current_user_thread()->process;
+  JobControlView v;
+  smp::Guard g{g_tree_lock};
+  v.pid = self->pid;
+  v.pgid = self->pgid;
+  v.sid = self->sid;
+  v.tty_detached = self->tty_detached;
+  v.group_orphaned = true;
+  for (Process* p = g_all; p != nullptr && v.group_orphaned; p = p->next_process) {
+    if (p->pgid != self->pgid || p->zombie || p->parent == nullptr || p->parent == g_init) continue;
+    if (p->parent->pgid != p->pgid && p->parent->sid == p->sid) v.group_orphaned = false;
+  }
+  return v;
+}
+
+bool group_in_session(int pgid, int sid) {
+  smp::Guard g{g_tree_lock};
+  for (Process* p = g_all; p != nullptr; p = p->next_process) {
+    if (p->pgid == pgid && p->sid == sid && !p->zombie) return true;
+  }
+  return false;
+}
+
+bool session_leader_alive(int sid) {
+  smp::Guard g{g_tree_lock};
+  Process* p = find_locked(sid);
+  return p != nullptr && p->sid == sid && !p->zombie;
+}
+
+void detach_tty() {
+  Process* self = current_user_thread()->process;
+  smp::Guard g{g_tree_lock};
+  self->tty_detached = true;
 }
 
 std::int64_t session_of(int pid) {

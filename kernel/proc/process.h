@@ -138,6 +138,9 @@ struct Process {
   int pgid = 0;        // process group (tree lock)
   int sid = 0;         // session (tree lock)
   bool did_exec = false;  // tree lock: setpgid on a child that has exec'd is EACCES
+  // tree lock: gave up its session's controlling terminal (TIOCNOTTY by a non-leader);
+  // inherited by fork, cleared by setsid (kernel/tty/terminal.h).
+  bool tty_detached = false;
   // The program's arguments, NUL-separated, and its path, as exec was given them
   // (/proc/PID/cmdline, /proc/PID/exe). Replaced at exec under the tree lock.
   char cmdline[512] = {};
@@ -321,6 +324,25 @@ std::int64_t set_process_group(int pid, int pgid);
 std::int64_t process_group_of(int pid);
 std::int64_t new_session();
 std::int64_t session_of(int pid);
+
+// The calling process as the terminal's job-control checks see it (kernel/tty/terminal.h),
+// taken under the tree lock: its IDs, whether it leads its session, whether it gave up the
+// controlling terminal (TIOCNOTTY), and whether its process group is orphaned (no member has a
+// parent in another group of the same session, parents that are process 1 not counting, as
+// Linux's will_become_orphaned_pgrp).
+struct JobControlView {
+  int pid = 0, pgid = 0, sid = 0;
+  bool tty_detached = false;
+  bool group_orphaned = false;
+};
+JobControlView job_control_view();
+// Whether process group `pgid` has a live (not zombie) member in session `sid` (TIOCSPGRP).
+bool group_in_session(int pgid, int sid);
+// Whether the leader of session `sid` is alive (not a zombie): a session keeps its controlling
+// terminal until its leader exits.
+bool session_leader_alive(int sid);
+// TIOCNOTTY by a process that does not lead its session: it alone loses the terminal.
+void detach_tty();
 
 // What /proc shows of a process: a snapshot taken under the tree lock.
 struct ProcessSnapshot {

@@ -177,6 +177,55 @@ def busybox_session(name, smp):
                 forbid=NORMAL_FORBIDDEN, status=1)
 
 
+# The default initramfs's busybox shell (/init: exec /bin/sh on the console terminal) driven
+# over the serial port as a person would (kernel/tty, docs/terminal.md): each command is typed
+# at a fresh prompt. ^C goes to a foreground `sleep 100` once it runs (its `sh -c` parent says
+# so after ash made its group the foreground one), and the prompt must come back with $? 130.
+PROMPT = r"^/ # "
+TTY_READY = r"^\[info\] tty: console terminal on COM1, IRQ 4 -> GSI \d+ vector 0x[0-9a-f]+$"
+TTY_FORBIDDEN = NORMAL_FORBIDDEN + (r"tty: .*without an interrupt", r"can't access tty")
+INTERACTIVE_COMMANDS = (
+    "echo hello from the terminal",
+    "ls /",
+    "cat /proc/cpuinfo | grep -c processor",
+    "ps",
+    "seq 1 10000 | wc -l",
+    "seq 1 100 | grep 7 | sort -r | head -3 | tr '\\n' ,; echo",
+    "sh -c 'exit 3'; echo status=$?",
+    "sleep 100 & pid=$!; kill $pid; wait $pid; echo killed=$?",
+    "n=$(nproc); i=0; p=0; while [ $i -lt $n ]; do "
+    "[ \"$(taskset -c $i cat /proc/self/stat | cut -d' ' -f39)\" = $i ] && p=$((p+1)); "
+    "i=$((i+1)); done; echo placed=$p/$n",
+)
+
+
+def busybox_interactive(name, smp):
+    cpus = smp.split(",")[0]
+    steps = tuple((PROMPT, command + "\r") for command in INTERACTIVE_COMMANDS)
+    steps += ((PROMPT, "sh -c 'echo sleeping; exec sleep 100'\r"), (r"^sleeping$", "\x03"),
+              (PROMPT, "echo interrupted=$?\r"), (PROMPT, "poweroff -f\r"))
+    return Case(name=name, smp=smp, cmdline="qemu_exit", interact=steps,
+                expect=(TTY_READY, r"^hello from the terminal$",
+                        r"^bin\s+etc\s+linuxrc\s+sbin\s+usr$",
+                        # (a kernel warning line may come between the command and its output)
+                        rf"^/ # cat /proc/cpuinfo \| grep -c processor\n(\[warn\] .*\n)?{cpus}$",
+                        r"^\s*PID\s+USER\s+(TIME\s+)?COMMAND$", r"^\s*1 (0|root)\s+.*/bin/sh$",
+                        r"^10000$", r"^97,87,79,$", r"^status=3$", r"^killed=143$",
+                        rf"^placed={cpus}/{cpus}$", r"^sleeping\n\^C",
+                        r"^interrupted=130$", r"^\[info\] reboot: power down"),
+                forbid=TTY_FORBIDDEN, status=1, timeout=240.0)
+
+
+# Typed ahead: every line is sent as soon as the terminal exists, before the shell has started
+# or printed a prompt; the terminal keeps it until the shell reads it.
+def busybox_typeahead(name, smp):
+    keys = "echo typed ahead one\recho typed ahead $((40 + 2))\rpoweroff -f\r"
+    return Case(name=name, smp=smp, cmdline="qemu_exit", interact=((TTY_READY, keys),),
+                expect=(r"^typed ahead one$", r"^typed ahead 42$",
+                        r"^\[info\] reboot: power down"),
+                forbid=TTY_FORBIDDEN, status=1, timeout=180.0)
+
+
 CASES = [
     Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK, RAMFS_UNPACKED),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
@@ -197,6 +246,10 @@ CASES = [
     busybox_session("busybox-session-smp1", "1"),
     busybox_session("busybox-session-smp2", "2"),
     busybox_session("busybox-session-smp4", "4"),
+    busybox_interactive("busybox-interactive-smp1", "1"),
+    busybox_interactive("busybox-interactive-smp2", "2"),
+    busybox_interactive("busybox-interactive-smp4", "4"),
+    busybox_typeahead("busybox-typeahead-smp2", "2"),
     # A child's last thread stays in the kernel 5 ms after its parent could reap it: a switch
     # back to it must not touch the freed process (kernel/proc/process.cc, exit_thread).
     Case(name="user-exit-window-smp2", smp="2", archive="test",

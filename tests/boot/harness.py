@@ -53,6 +53,9 @@ class Case:
     qemu: str = "system"  # a key of QEMUS
     # Output after which waiting longer is pointless: stop QEMU and judge the log right away.
     give_up: tuple = (FIRMWARE_GAVE_UP,)
+    # Keystrokes for the serial port: (regex, text) pairs, in order. Each text is written to
+    # QEMU's serial input once its regex matches the log after where the previous one matched.
+    interact: tuple = ()
 
 
 def summary_passed(text):
@@ -257,7 +260,8 @@ class Runner:
             log.write(("harness: " + " ".join(cmd) + "\n").encode())
             log.flush()
             # Own session: the harness alone decides when QEMU stops, and kills the whole group.
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+            stdin = subprocess.PIPE if case.interact else subprocess.DEVNULL
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=log,
                                     stderr=subprocess.STDOUT, cwd=REPO, env=env,
                                     start_new_session=True)
         with self.lock:
@@ -290,6 +294,7 @@ class Runner:
         'gave up' (the firmware moved on to its shell) or 'interrupted'."""
         deadline = start + case.timeout
         matched_at = None
+        step, cursor = 0, 0
         while True:
             status = proc.poll()
             if status is not None:
@@ -300,6 +305,7 @@ class Runner:
             if now >= deadline:
                 return "timeout", None
             text = _read_clean(log_path)
+            step, cursor = _type_keys(case, proc, text, step, cursor)
             gave_up = any(re.search(p, text, re.MULTILINE) for p in case.give_up)
             if case.status is None and all(re.search(p, text, re.MULTILINE) for p in case.expect):
                 # Everything expected was seen: wait out the grace period (output that must
@@ -339,6 +345,23 @@ class Runner:
         if case.status is None and how == "exited":
             problems.append(f"QEMU exited (status {status}) before the expected output")
         return Result(case.name, not problems, seconds, "; ".join(problems), log_path)
+
+
+def _type_keys(case, proc, text, step, cursor):
+    """Writes the keystrokes of every interact step whose regex now matches the log after
+    `cursor`; returns the next step and cursor."""
+    while step < len(case.interact):
+        pattern, keys = case.interact[step]
+        m = re.compile(pattern, re.MULTILINE).search(text, cursor)
+        if not m:
+            break
+        try:
+            proc.stdin.write(keys.encode())
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return len(case.interact), cursor  # QEMU has gone: judge() reports the rest
+        step, cursor = step + 1, m.end()
+    return step, cursor
 
 
 def _status_meaning(status):
