@@ -94,6 +94,10 @@ FaultSignal signal_for(std::uint64_t vector) {
     case arch::Vector::kBreakpoint: return {5, "SIGTRAP"};
     case arch::Vector::kInvalidOpcode: return {4, "SIGILL"};
     case arch::Vector::kAlignmentCheck: return {7, "SIGBUS"};
+    // Linux sends SIGBUS for these two segment faults, SIGSEGV for #GP. (A push through a
+    // non-canonical rsp is a #SS on hardware; QEMU's TCG raises #GP for it, so no user test.)
+    case arch::Vector::kStackSegmentFault: return {7, "SIGBUS"};
+    case arch::Vector::kSegmentNotPresent: return {7, "SIGBUS"};
     default: return {11, "SIGSEGV"};
   }
 }
