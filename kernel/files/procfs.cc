@@ -96,15 +96,35 @@ void write_cpuinfo(fmt::Sink& out) {
   }
 }
 
+// The bytes `pid`'s regions span (proc(5)'s vsize), 0 for a zombie or a process gone.
+std::uint64_t mapped_bytes(int pid) {
+  kvm::AddressSpace* space = kproc::acquire_space(pid);
+  if (space == nullptr) return 0;
+  std::uint64_t bytes = 0;
+  space->for_each_region([&](const kvm::Vma& v) { bytes += v.end - v.start; });
+  space->put();
+  return bytes;
+}
+
+const char* state_text(char state) {
+  switch (state) {
+    case 'Z': return "Z (zombie)";
+    case 'T': return "T (stopped)";
+    case 'S': return "S (sleeping)";
+    default: return "R (running)";
+  }
+}
+
 void write_pid_stat(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
   constexpr std::uint64_t kNsPerTick = 1'000'000'000 / kTicksPerSecond;
   const std::uint64_t start_ticks = s.start_ns / kNsPerTick;
   // Fields 1..52 of proc(5); what is not tracked is 0. utime, stime, cutime, cstime (14..17)
   // in clock ticks.
-  fmt::format_to(out, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 {} {} {} {} 20 0 {} 0 {} 0 {} ", s.pid,
+  fmt::format_to(out, "{} ({}) {} {} {} {} 0 -1 0 0 0 0 0 {} {} {} {} 20 0 {} 0 {} {} {} ", s.pid,
                  s.name, s.state, s.ppid, s.pgid, s.sid, s.user_ns / kNsPerTick,
                  s.system_ns / kNsPerTick, s.children_user_ns / kNsPerTick,
-                 s.children_system_ns / kNsPerTick, s.threads, start_ticks, s.resident_pages);
+                 s.children_system_ns / kNsPerTick, s.threads, start_ticks, mapped_bytes(s.pid),
+                 s.resident_pages);
   // rsslim, 12 fields of addresses and signal sets, exit_signal 17, then processor (39).
   fmt::format_to(out, "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 {} 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
                  s.cpu);
@@ -112,9 +132,9 @@ void write_pid_stat(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
 
 void write_pid_status(fmt::Sink& out, const kproc::ProcessSnapshot& s) {
   fmt::format_to(out, "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\n", s.name,
-                 s.state == 'Z' ? "Z (zombie)" : s.state == 'T' ? "T (stopped)" : "R (running)", s.pid, s.pid, s.ppid);
-  fmt::format_to(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmRSS:\t{:8} kB\n",
-                 s.threads, s.resident_pages * 4);
+                 state_text(s.state), s.pid, s.pid, s.ppid);
+  fmt::format_to(out, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nThreads:\t{}\nVmSize:\t{:8} kB\nVmRSS:\t{:8} kB\n",
+                 s.threads, mapped_bytes(s.pid) / 1024, s.resident_pages * 4);
 }
 
 void write_maps(fmt::Sink& out, int pid) {

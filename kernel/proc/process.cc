@@ -956,10 +956,12 @@ std::int64_t set_process_group(int pid, int pgid) {
   if (target != self && target->sid != self->sid) return -1;  // EPERM: another session
   const int group = pgid == 0 ? target->pid : pgid;
   if (group != target->pid) {
-    // Joining a group: it must exist in the same session.
+    // Joining a group: it must exist in the same session. A zombie not yet reaped is still a
+    // member, as on Linux: in a shell's pipeline `seq 3 | wc`, seq (the group's leader) may have
+    // exited before wc joins its group.
     bool exists = false;
     for (Process* p = g_all; p != nullptr && !exists; p = p->next_process) {
-      exists = p->pgid == group && p->sid == target->sid && !p->zombie;
+      exists = p->pgid == group && p->sid == target->sid;
     }
     if (!exists) return -1;  // EPERM
   }
@@ -1005,7 +1007,7 @@ JobControlView job_control_view() {
 bool group_in_session(int pgid, int sid) {
   smp::Guard g{g_tree_lock};
   for (Process* p = g_all; p != nullptr; p = p->next_process) {
-    if (p->pgid == pgid && p->sid == sid && !p->zombie) return true;
+    if (p->pgid == pgid && p->sid == sid) return true;  // zombies are members until reaped
   }
   return false;
 }
@@ -1038,14 +1040,19 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     out->pgid = p->pgid;
     out->sid = p->sid;
     __builtin_memcpy(out->name, p->name, sizeof(out->name));
-    out->state = p->zombie ? 'Z' : p->stopped.load() ? 'T' : 'R';
     out->threads = p->live_threads.load();
+    bool runnable = false;  // a thread on a CPU or waiting for one (else all are asleep: S)
     {
       smp::Guard t{p->threads_lock};
       if (p->threads != nullptr && p->threads->kthread != nullptr) {
         out->cpu = platform::to_index(p->threads->kthread->cpu.load());
       }
+      for (const UserThread* u = p->threads; u != nullptr; u = u->next_in_process) {
+        const sched::ThreadState s = u->kthread != nullptr ? u->kthread->state.load() : sched::ThreadState::kNew;
+        runnable = runnable || (s != sched::ThreadState::kBlocked && s != sched::ThreadState::kExited);
+      }
     }
+    out->state = p->zombie ? 'Z' : p->stopped.load() ? 'T' : runnable ? 'R' : 'S';
     out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
     out->user_ns = p->user_ns.load(std::memory_order_relaxed);
     out->system_ns = p->system_ns.load(std::memory_order_relaxed);

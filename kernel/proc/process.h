@@ -336,7 +336,7 @@ struct JobControlView {
   bool group_orphaned = false;
 };
 JobControlView job_control_view();
-// Whether process group `pgid` has a live (not zombie) member in session `sid` (TIOCSPGRP).
+// Whether process group `pgid` has a member in session `sid`, zombies included (TIOCSPGRP).
 bool group_in_session(int pgid, int sid);
 // Whether the leader of session `sid` is alive (not a zombie): a session keeps its controlling
 // terminal until its leader exits.
@@ -348,7 +348,7 @@ void detach_tty();
 struct ProcessSnapshot {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
   char name[16] = {};
-  char state = 'R';  // R running or runnable, S sleeping, T stopped (job control), Z zombie
+  char state = 'R';  // R running or runnable, S every thread asleep, T stopped (job control), Z zombie
   std::uint32_t threads = 0;
   std::uint32_t cpu = 0;  // where its first thread last ran
   std::uint64_t resident_pages = 0;

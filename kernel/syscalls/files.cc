@@ -1,5 +1,5 @@
 // Descriptor system calls: read, write, readv, writev, pread64, pwrite64, lseek, ioctl, close,
-// dup, dup2, dup3, fcntl, fstat, getdents64, ftruncate. Each looks its descriptor up once (a
+// dup, dup2, dup3, fcntl, fstat, getdents64, ftruncate, fsync, fdatasync, syncfs, sync. Each looks its descriptor up once (a
 // counted reference: a close on another CPU meanwhile only drops the table's reference).
 #include <new>
 
@@ -241,6 +241,27 @@ PLEIADES_SYSCALL(sys_ftruncate) {
   if (static_cast<std::int64_t>(args.a1) < 0) return error(kEINVAL);
   if (!f->writable()) return error(kEINVAL);
   return f->truncate(args.a1);
+}
+
+// Every file system here lives in memory: there is nothing to write back, so syncing a file of
+// one succeeds once the descriptor is checked. As Linux, files without a sync operation (pipes,
+// terminals, devices, /proc) give EINVAL to fsync and fdatasync; syncfs takes any descriptor.
+PLEIADES_SYSCALL(sys_fsync) {
+  (void)frame;
+  kfiles::FileRef f = file_of(args.a0);
+  if (!f) return error(kEBADF);
+  return f->node() != nullptr ? 0 : error(kEINVAL);
+}
+
+PLEIADES_SYSCALL(sys_syncfs) {
+  (void)frame;
+  return file_of(args.a0) ? 0 : error(kEBADF);
+}
+
+PLEIADES_SYSCALL(sys_sync) {
+  (void)frame;
+  (void)args;
+  return 0;
 }
 
 }  // namespace ksys

@@ -102,6 +102,9 @@ PLEIADES_SYSCALL(sys_dup2);
 PLEIADES_SYSCALL(sys_fcntl);
 PLEIADES_SYSCALL(sys_truncate);
 PLEIADES_SYSCALL(sys_ftruncate);
+PLEIADES_SYSCALL(sys_fsync);  // also fdatasync
+PLEIADES_SYSCALL(sys_syncfs);
+PLEIADES_SYSCALL(sys_sync);
 PLEIADES_SYSCALL(sys_getcwd);
 PLEIADES_SYSCALL(sys_chdir);
 PLEIADES_SYSCALL(sys_fchdir);

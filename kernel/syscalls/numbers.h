@@ -71,6 +71,7 @@ inline constexpr unsigned kDup2 = 33;
 inline constexpr unsigned kFcntl = 72;
 inline constexpr unsigned kTruncate = 76;
 inline constexpr unsigned kFtruncate = 77;
+inline constexpr unsigned kFsync = 74, kFdatasync = 75, kSync = 162, kSyncfs = 306;
 inline constexpr unsigned kGetcwd = 79;
 inline constexpr unsigned kChdir = 80;
 inline constexpr unsigned kFchdir = 81;

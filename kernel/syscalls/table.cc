@@ -105,6 +105,9 @@ struct Table {
     handlers[nr::kFcntl] = &sys_fcntl;
     handlers[nr::kTruncate] = &sys_truncate;
     handlers[nr::kFtruncate] = &sys_ftruncate;
+    handlers[nr::kFsync] = handlers[nr::kFdatasync] = &sys_fsync;
+    handlers[nr::kSyncfs] = &sys_syncfs;
+    handlers[nr::kSync] = &sys_sync;
     handlers[nr::kGetcwd] = &sys_getcwd;
     handlers[nr::kChdir] = &sys_chdir;
     handlers[nr::kFchdir] = &sys_fchdir;

@@ -203,16 +203,24 @@ def busybox_interactive(name, smp):
     cpus = smp.split(",")[0]
     steps = tuple((PROMPT, command + "\r") for command in INTERACTIVE_COMMANDS)
     steps += ((PROMPT, "sh -c 'echo sleeping; exec sleep 100'\r"), (r"^sleeping$", "\x03"),
-              (PROMPT, "echo interrupted=$?\r"), (PROMPT, "poweroff -f\r"))
+              (PROMPT, "echo interrupted=$?\r"),
+              # ^Z stops the foreground job, fg continues it in the foreground (its CONT trap
+              # says so), then ^C ends it.
+              (PROMPT, "sh -c 'trap \"echo continued\" CONT; echo napping; "
+                       "while :; do sleep 1; done'\r"),
+              (r"^napping$", "\x1a"), (r"Stopped", ""), (PROMPT, "jobs\r"), (PROMPT, "fg\r"),
+              (r"^continued$", "\x03"), (PROMPT, "echo resumed=$?\r"),
+              (PROMPT, "poweroff -f\r"))
     return Case(name=name, smp=smp, cmdline="qemu_exit", interact=steps,
                 expect=(TTY_READY, r"^hello from the terminal$",
                         r"^bin\s+etc\s+linuxrc\s+sbin\s+usr$",
                         # (a kernel warning line may come between the command and its output)
                         rf"^/ # cat /proc/cpuinfo \| grep -c processor\n(\[warn\] .*\n)?{cpus}$",
-                        r"^\s*PID\s+USER\s+(TIME\s+)?COMMAND$", r"^\s*1 (0|root)\s+.*/bin/sh$",
+                        r"^\s*PID\s+USER\s+(TIME\s+)?COMMAND$", r"^\s*1 (0|root)\s+.*/init$", r"^\s*\d+ (0|root)\s+.*/bin/sh$",
                         r"^10000$", r"^97,87,79,$", r"^status=3$", r"^killed=143$",
                         rf"^placed={cpus}/{cpus}$", r"^sleeping\n\^C",
-                        r"^interrupted=130$", r"^\[info\] reboot: power down"),
+                        r"^interrupted=130$", r"^napping\n\^Z", r"^\[1\]\+\s+Stopped",
+                        r"^continued$", r"^resumed=130$", r"^\[info\] reboot: power down"),
                 forbid=TTY_FORBIDDEN, status=1, timeout=240.0)
 
 

@@ -1,8 +1,9 @@
 /* Files and paths in the root file system: create, write, read back, lseek, pread/pwrite,
  * O_APPEND, O_EXCL, O_TRUNC, O_DIRECTORY, stat/fstat/lstat, getdents64 (through readdir),
  * mkdir, rename, unlink (an unlinked file stays readable while open), rmdir, symlink and
- * readlink, chdir and getcwd, dup/dup2/dup3 and fcntl, truncate, /dev/null and /dev/zero, and
- * the errors Linux gives for each misuse. Works in a fresh directory under /tmp. */
+ * readlink, chdir and getcwd, dup/dup2/dup3 and fcntl, truncate, /dev/null and /dev/zero,
+ * fsync/fdatasync/syncfs/sync, and the errors Linux gives for each misuse. Works in a fresh
+ * directory under /tmp. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,7 @@ static const char *at(const char *name) {
 }
 
 int main(void) {
-    tap_plan(31);
+    tap_plan(40);
     snprintf(dir, sizeof dir, "/tmp/files_test.%d", (int)getpid());
     tap_eq(mkdir(dir, 0755), 0, "mkdir %s", dir);
     tap_fails_with(mkdir(dir, 0755), EEXIST, "mkdir of an existing directory: EEXIST");
@@ -95,6 +96,26 @@ int main(void) {
     close(fd);
     fd = open("/dev/null", O_RDWR);
     tap_ok(zero && write(fd, "x", 1) == 1 && read(fd, buf, 1) == 0, "/dev/zero reads zeros; /dev/null swallows and ends");
+    tap_fails_with(fsync(fd), EINVAL, "fsync of /dev/null: EINVAL (no sync operation)");
     close(fd);
+
+    /* fsync, fdatasync, syncfs, sync: a file and a directory sync; a pipe cannot. */
+    char synced[64];
+    snprintf(synced, sizeof synced, "/tmp/files_test.%d.synced", (int)getpid());
+    fd = open(synced, O_CREAT | O_RDWR, 0600);
+    int dfd = open("/tmp", O_RDONLY | O_DIRECTORY);
+    tap_ok(write(fd, "x", 1) == 1 && fsync(fd) == 0 && fdatasync(fd) == 0 && fsync(dfd) == 0,
+           "fsync and fdatasync of a file, fsync of a directory");
+    int p[2];
+    tap_ok(pipe(p) == 0, "pipe");
+    tap_fails_with(fsync(p[0]), EINVAL, "fsync of a pipe: EINVAL");
+    tap_fails_with(fdatasync(p[1]), EINVAL, "fdatasync of a pipe: EINVAL");
+    tap_ok(syncfs(p[0]) == 0 && syncfs(fd) == 0, "syncfs through a pipe and through a file");
+    tap_fails_with(fsync(-1), EBADF, "fsync of -1: EBADF");
+    tap_fails_with(syncfs(12345), EBADF, "syncfs of a closed descriptor: EBADF");
+    sync(); /* returns nothing; reaching the next point is the check */
+    tap_ok(unlink(synced) == 0 && close(fd) == 0 && close(dfd) == 0, "sync returned");
+    close(p[0]);
+    close(p[1]);
     return tap_done();
 }

@@ -1,5 +1,6 @@
 /* Process groups and sessions: setpgid, getpgid, getpgrp, setsid, getsid with Linux's errors,
- * kill to the caller's group (pid 0) and to a group (-pgid), and waitpid for a group. */
+ * kill to the caller's group (pid 0) and to a group (-pgid), waitpid for a group, and a group
+ * that only a zombie holds. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ int main(int argc, char **argv) {
         if (pid < 0 || waitpid(pid, &status, 0) != pid) return 1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
     }
-    tap_plan(13);
+    tap_plan(16);
     pid_t me = getpid();
     /* A child is in its parent's session. (The ID can be 0 on Linux when the session leader is
      * outside our PID namespace, as in a container; compare rather than test for > 0.) */
@@ -80,5 +81,26 @@ int main(int argc, char **argv) {
     tap_fails_with(setpgid(pid, pid), EACCES, "setpgid on a child that has exec'd: EACCES");
     tap_ok(waitpid(-me, &status, 0) == pid && WEXITSTATUS(status) == 5,
            "waitpid(-pgid) reaps a child of our group");
+
+    /* A group whose only member is a zombie (exited, not yet reaped) still exists, as in a
+     * shell's pipeline whose first process ends before the next one joins its group. */
+    pid_t leader = fork();
+    if (leader == 0) _exit(setpgid(0, 0) == 0 ? 0 : 1);
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    tap_ok(leader > 0 && waitid(P_PID, leader, &info, WEXITED | WNOWAIT) == 0 &&
+               info.si_status == 0 && getpgid(leader) == leader,
+           "a child made a group of its own and exited (a zombie)");
+    pid_t joiner = fork();
+    if (joiner == 0) {
+        struct timespec t = {5, 0};
+        nanosleep(&t, NULL); /* ended by the parent's SIGKILL below */
+        _exit(0);
+    }
+    tap_ok(setpgid(joiner, leader) == 0 && getpgid(joiner) == leader,
+           "another child joins the zombie's group");
+    kill(joiner, SIGKILL);
+    tap_ok(waitpid(joiner, &status, 0) == joiner && waitpid(leader, &status, 0) == leader,
+           "both reaped");
     return tap_done();
 }
