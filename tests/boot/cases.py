@@ -14,9 +14,11 @@ or on a program that printed fewer points than it planned.
 """
 
 import os
+import re
 
 import tap
 from harness import Case, summary_passed
+from keyboard import Key, Keyboard
 
 # Lines that only appear when something went wrong.
 PANIC = r"PANIC"
@@ -234,6 +236,32 @@ def busybox_typeahead(name, smp):
                 forbid=TTY_FORBIDDEN, status=1, timeout=180.0)
 
 
+# The PS/2 keyboard (kernel/tty/ps2_keyboard.cc, keyboard_map.cc): keys pressed on QEMU's
+# emulated keyboard through its monitor (nothing is written to the serial port) reach the shell
+# as the US layout says: every printable ASCII character (the apostrophe quotes the others), with
+# and without Shift; Caps Lock, which Shift undoes for letters; Backspace erasing; Enter; and
+# Ctrl-C interrupting a foreground `sleep 100`.
+KEYBOARD_TEXT = ("!@#$%^&*()_+{}|:\"<>?~ -=[]\\;,./` 0123456789 abcdefghijklmnopqrstuvwxyz "
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+CAPS_LOCK = Key("caps_lock")
+
+
+def keyboard_case(name, smp):
+    steps = ((PROMPT, Keyboard((f"echo '{KEYBOARD_TEXT}'\r",))),
+             (PROMPT, Keyboard(("echo ", CAPS_LOCK, "caps Ab", CAPS_LOCK, " off\r"))),
+             (PROMPT, Keyboard(("echo erasx", Key("backspace"), "ed\r"))),
+             (PROMPT, Keyboard(("sh -c 'echo sleeping; exec sleep 100'\r",))),
+             (r"^sleeping$", Keyboard((Key("ctrl-c"),))),
+             (PROMPT, Keyboard(("echo status=$?\r",))),
+             (PROMPT, Keyboard(("poweroff -f\r",))))
+    return Case(name=name, smp=smp, cmdline="qemu_exit", interact=steps,
+                expect=(TTY_READY,
+                        r"^\[info\] tty: PS/2 keyboard, IRQ 1 -> GSI \d+ vector 0x[0-9a-f]+$",
+                        "^" + re.escape(KEYBOARD_TEXT) + "$", r"^CAPS aB off$", r"^erased$",
+                        r"^sleeping\n\^C", r"^status=130$", r"^\[info\] reboot: power down"),
+                forbid=TTY_FORBIDDEN, status=1, timeout=240.0)
+
+
 CASES = [
     Case(name="test-smp1", smp="1", expect=(TESTS_PASSED, INITRAMFS_OK, RAMFS_UNPACKED),
          forbid=NORMAL_FORBIDDEN, status=1, checks=(summary_passed,)),
@@ -258,6 +286,7 @@ CASES = [
     busybox_interactive("busybox-interactive-smp2", "2"),
     busybox_interactive("busybox-interactive-smp4", "4"),
     busybox_typeahead("busybox-typeahead-smp2", "2"),
+    keyboard_case("keyboard-smp2", "2"),
     # A child's last thread stays in the kernel 5 ms after its parent could reap it: a switch
     # back to it must not touch the freed process (kernel/proc/process.cc, exit_thread).
     Case(name="user-exit-window-smp2", smp="2", archive="test",

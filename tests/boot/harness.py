@@ -14,12 +14,16 @@ import fnmatch
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+
+from keyboard import Keyboard, KeyboardError, type_keys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ANSI_ESCAPE = re.compile(r"\x1b(\[[0-9;?=]*[A-Za-z]|[()][A-Za-z0-9]|[=>])")
@@ -53,9 +57,13 @@ class Case:
     qemu: str = "system"  # a key of QEMUS
     # Output after which waiting longer is pointless: stop QEMU and judge the log right away.
     give_up: tuple = (FIRMWARE_GAVE_UP,)
-    # Keystrokes for the serial port: (regex, text) pairs, in order. Each text is written to
-    # QEMU's serial input once its regex matches the log after where the previous one matched.
+    # Keystrokes: (regex, keys) pairs, in order. Each is sent once its regex matches the log
+    # after where the previous one matched: text to QEMU's serial input, a Keyboard
+    # (keyboard.py) to the emulated PS/2 keyboard through the QEMU monitor.
     interact: tuple = ()
+
+    def uses_keyboard(self):
+        return any(isinstance(keys, Keyboard) for _, keys in self.interact)
 
 
 def summary_passed(text):
@@ -253,7 +261,11 @@ class Runner:
                 f.write(f"harness: {e}\n")
             return Result(case.name, False, time.monotonic() - start, f"setup: {e}", log_path)
 
-        cmd = self.command(case, workdir, kernel, initramfs)
+        # The monitor's socket for Keyboard steps, in a directory of its own under /tmp: a Unix
+        # socket path has at most 107 bytes, which a build directory's path could exceed.
+        monitor_dir = tempfile.mkdtemp(prefix="pleiades-monitor-") if case.uses_keyboard() else None
+        monitor = os.path.join(monitor_dir, "monitor.sock") if monitor_dir else None
+        cmd = self.command(case, workdir, kernel, initramfs, monitor)
         env = dict(os.environ, PLEIADES_BUILD=self.build_dir)
         env.pop("DISPLAY", None)  # never open a window in a test
         with open(log_path, "wb") as log:
@@ -269,29 +281,34 @@ class Runner:
                 _kill_group(proc)
             self.children.add(proc)
         try:
-            outcome = self.watch(case, proc, log_path, start)
+            outcome = self.watch(case, proc, log_path, start, monitor)
         finally:
             _kill_group(proc)
             with self.lock:
                 self.children.discard(proc)
+            if monitor_dir:
+                shutil.rmtree(monitor_dir, ignore_errors=True)
         return self.judge(case, outcome, log_path, time.monotonic() - start)
 
     @staticmethod
-    def command(case, workdir, kernel, initramfs=None):
-        """The scripts/run command line that boots `case` (QEMU arguments after --)."""
+    def command(case, workdir, kernel, initramfs=None, monitor=None):
+        """The scripts/run command line that boots `case` (QEMU arguments after --), with the
+        QEMU monitor on the Unix socket `monitor` when given."""
         initramfs_args = ["--initramfs", initramfs] if initramfs else ["--no-initramfs"]
         cmd = [os.path.join(REPO, "scripts", "run"), "--no-deps", "--no-build", "--raw-status",
                "--workdir", workdir, "--kernel", kernel, *initramfs_args, "--machine", case.machine,
                "--smp", case.smp, "--mem", case.mem, "--cmdline", case.cmdline,
                *QEMUS[case.qemu]]
-        if case.qemu_args:
-            cmd += ["--", *case.qemu_args]
+        monitor_args = ("-monitor", f"unix:{monitor},server,nowait") if monitor else ()
+        if case.qemu_args or monitor_args:
+            cmd += ["--", *case.qemu_args, *monitor_args]
         return cmd
 
-    def watch(self, case, proc, log_path, start):
+    def watch(self, case, proc, log_path, start, monitor=None):
         """Wait for QEMU to end, the deadline, or (status=None) all expected patterns + grace.
         Returns (how, status): how is 'exited' (status is QEMU's), 'timeout', 'matched',
-        'gave up' (the firmware moved on to its shell) or 'interrupted'."""
+        'gave up' (the firmware moved on to its shell), 'interrupted' or 'keyboard' (status
+        says what went wrong typing on the keyboard through `monitor`)."""
         deadline = start + case.timeout
         matched_at = None
         step, cursor = 0, 0
@@ -305,7 +322,12 @@ class Runner:
             if now >= deadline:
                 return "timeout", None
             text = _read_clean(log_path)
-            step, cursor = _type_keys(case, proc, text, step, cursor)
+            try:
+                step, cursor = _type_keys(case, proc, text, step, cursor, monitor)
+            except KeyboardError as e:
+                if proc.poll() is not None:
+                    continue  # QEMU has gone: reported as its exit
+                return "keyboard", str(e)
             gave_up = any(re.search(p, text, re.MULTILINE) for p in case.give_up)
             if case.status is None and all(re.search(p, text, re.MULTILINE) for p in case.expect):
                 # Everything expected was seen: wait out the grace period (output that must
@@ -323,6 +345,8 @@ class Runner:
         problems = []
         if how == "interrupted":
             problems.append("interrupted")
+        if how == "keyboard":
+            problems.append(f"keyboard: {status}")
         if how == "timeout":
             problems.append(f"timeout after {case.timeout:g} s")
         for pattern in case.expect:
@@ -347,14 +371,19 @@ class Runner:
         return Result(case.name, not problems, seconds, "; ".join(problems), log_path)
 
 
-def _type_keys(case, proc, text, step, cursor):
-    """Writes the keystrokes of every interact step whose regex now matches the log after
-    `cursor`; returns the next step and cursor."""
+def _type_keys(case, proc, text, step, cursor, monitor=None):
+    """Sends the keystrokes of every interact step whose regex now matches the log after
+    `cursor` (text to the serial port, a Keyboard through the monitor at `monitor`); returns
+    the next step and cursor. Raises KeyboardError when the keyboard could not be typed on."""
     while step < len(case.interact):
         pattern, keys = case.interact[step]
         m = re.compile(pattern, re.MULTILINE).search(text, cursor)
         if not m:
             break
+        if isinstance(keys, Keyboard):
+            type_keys(monitor, keys)
+            step, cursor = step + 1, m.end()
+            continue
         try:
             proc.stdin.write(keys.encode())
             proc.stdin.flush()

@@ -1,19 +1,23 @@
 #!/usr/bin/env python3
 """Unit tests of the boot-test harness itself (no QEMU): log cleaning, the summary check,
-kernel mutations, the initramfs archive choice, the TAP reader and the verdicts.
+kernel mutations, the initramfs archive choice, the TAP reader, typing through a (fake) QEMU
+monitor and the verdicts.
 Run: python3 tests/boot/harness_test.py"""
 
 import os
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cases  # noqa: E402
 import harness  # noqa: E402
+import keyboard  # noqa: E402
 import tap  # noqa: E402
 
 
@@ -299,6 +303,98 @@ class TapTest(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stdout)
         self.assertEqual((report.problems, report.failed, len(report.streams)), ([], [], 1))
         self.assertEqual(len(report.points), report.streams[0].plan)
+
+
+class FakeMonitor:
+    """A QEMU human monitor on a Unix socket, for one connection: greets, echoes each command
+    line as QEMU's readline does (ending in CR LF), answers "invalid parameter: KEY" to a
+    `sendkey` of a key in `refuse`, and prompts. The commands it got are in `commands`."""
+
+    def __init__(self, path, refuse=()):
+        self.refuse, self.commands = set(refuse), []
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(path)
+        self.server.listen(1)
+        self.server.settimeout(10)  # a test that never connects fails, not hangs
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.start()
+
+    def serve(self):
+        try:
+            conn, _ = self.server.accept()
+        except socket.timeout:
+            return
+        with conn:
+            conn.settimeout(10)
+            conn.sendall(b"QEMU 7.2.22 monitor - type 'help' for more information\r\n(qemu) ")
+            data = b""
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+                while b"\n" in data:
+                    line, data = data.split(b"\n", 1)
+                    self.commands.append(line.decode())
+                    key = line.decode().split()[1]
+                    reply = f"invalid parameter: {key}\r\n" if key in self.refuse else ""
+                    conn.sendall(b"s\x1b[K\x1b[D" + line + b"\x1b[K\r\n" + reply.encode()
+                                 + b"(qemu) ")
+
+    def close(self):
+        self.thread.join()
+        self.server.close()
+
+
+class KeyboardTest(unittest.TestCase):
+    def test_us_layout_keys(self):
+        keys = keyboard.key_names(keyboard.Keyboard(("aZ9 !~|'\r", keyboard.Key("ctrl-c"))))
+        self.assertEqual(keys, ["a", "shift-z", "9", "spc", "shift-1", "shift-grave_accent",
+                                "shift-backslash", "apostrophe", "ret", "ctrl-c"])
+        with self.assertRaises(ValueError):
+            keyboard.key_names(keyboard.Keyboard(("caf\u00e9",)))
+
+    def test_every_printable_ascii_character_has_a_key(self):
+        text = "".join(chr(c) for c in range(0x20, 0x7f))
+        self.assertEqual(len(keyboard.key_names(keyboard.Keyboard((text,)))), len(text))
+
+    def test_reply_is_what_follows_the_echo(self):
+        echo = b"s\x1b[K\x1b[Dsendkey nosuch\x1b[K\r\n"
+        self.assertEqual(keyboard.command_reply(echo + b"(qemu) "), "")
+        self.assertEqual(keyboard.command_reply(echo + b"invalid parameter: nosuch\r\n(qemu) "),
+                         "invalid parameter: nosuch")
+
+    def test_types_one_sendkey_a_key(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            monitor = FakeMonitor(os.path.join(tmp, "m.sock"))
+            keyboard.type_keys(os.path.join(tmp, "m.sock"),
+                               keyboard.Keyboard(("A", keyboard.Key("ctrl-c"))))
+            monitor.close()
+        hold = keyboard.KEY_HOLD_MS
+        self.assertEqual(monitor.commands, [f"sendkey shift-a {hold}", f"sendkey ctrl-c {hold}"])
+
+    def test_refused_key_and_missing_monitor_are_errors(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "m.sock")
+            monitor = FakeMonitor(path, refuse={"b"})
+            with self.assertRaisesRegex(keyboard.KeyboardError,
+                                        "refused 'sendkey b .*': invalid parameter: b"):
+                keyboard.type_keys(path, keyboard.Keyboard(("abc",)))
+            monitor.close()
+            self.assertEqual(len(monitor.commands), 2)  # nothing after the refused key
+            with self.assertRaisesRegex(keyboard.KeyboardError, "nowhere.sock"):
+                keyboard.type_keys(os.path.join(tmp, "nowhere.sock"), keyboard.Keyboard(("a",)))
+
+    def test_monitor_on_its_socket_after_the_qemu_arguments(self):
+        case = cases.keyboard_case("k", "2")
+        self.assertTrue(case.uses_keyboard())
+        cmd = harness.Runner.command(case, "/w", "/k.elf", None, "/tmp/m/monitor.sock")
+        self.assertEqual(cmd[cmd.index("--"):],
+                         ["--", "-monitor", "unix:/tmp/m/monitor.sock,server,nowait"])
+        serial = cases.busybox_typeahead("t", "2")
+        self.assertFalse(serial.uses_keyboard())
+        self.assertNotIn("--", harness.Runner.command(serial, "/w", "/k.elf"))
+
 
 
 if __name__ == "__main__":
