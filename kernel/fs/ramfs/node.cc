@@ -113,10 +113,17 @@ Result<void> Node::copy_page(std::uint64_t index, std::uint8_t* out) {
 Result<void> Node::truncate(std::uint64_t size, std::int64_t now_ns) {
   if (type_ == NodeType::kDirectory) return klib::make_error(Errno::kEISDIR);
   if (type_ != NodeType::kRegular) return klib::make_error(Errno::kEINVAL);
-  smp::Guard guard{lock_};
-  TRY_OK(data_.truncate(size));
-  mtime_ns_ = now_ns;
-  ctime_ns_ = now_ns;
+  bool shrank;
+  {
+    smp::Guard guard{lock_};
+    shrank = size < data_.size();
+    TRY_OK(data_.truncate(size));
+    mtime_ns_ = now_ns;
+    ctime_ns_ = now_ns;
+  }
+  // Outside the lock: the store's mappings take their own locks (an address space's mutex,
+  // which is taken before a node lock, never inside one).
+  if (shrank) page_store().shrunk(*this, size);
   return klib::Ok{};
 }
 

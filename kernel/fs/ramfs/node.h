@@ -92,6 +92,7 @@ class Node {
   // private mapping. ENXIO when the page lies wholly at or past the end.
   Result<void> copy_page(std::uint64_t index, std::uint8_t* out);
   // truncate: the new size (EFBIG above FileData::kMaxSize); mtime and ctime to `now_ns`.
+  // A shrink then tells the page store (PageStore::shrunk), outside the lock.
   Result<void> truncate(std::uint64_t size, std::int64_t now_ns);
 
   // A symlink's target (EINVAL for other types): up to `len` bytes copied into `buf`, no NUL

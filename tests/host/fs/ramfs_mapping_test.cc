@@ -38,6 +38,18 @@ class CountingStore final : public PageStore {
   std::uint64_t physical(const std::uint8_t* page) override {
     return reinterpret_cast<std::uint64_t>(page);
   }
+  void shrunk(ramfs::Node& node, std::uint64_t size) override {
+    std::lock_guard<std::mutex> g(lock_);
+    ++shrinks_;
+    last_shrunk_ = &node;
+    last_size_ = size;
+  }
+  int shrinks() {
+    std::lock_guard<std::mutex> g(lock_);
+    return shrinks_;
+  }
+  ramfs::Node* last_shrunk() { return last_shrunk_; }
+  std::uint64_t last_size() { return last_size_; }
   // A mapper gives its reference back.
   void unmap(std::uint64_t phys) { drop(reinterpret_cast<std::uint8_t*>(phys)); }
   std::size_t live() {
@@ -62,6 +74,9 @@ class CountingStore final : public PageStore {
   }
   std::mutex lock_;
   std::map<std::uint8_t*, int> refs_;
+  int shrinks_ = 0;
+  ramfs::Node* last_shrunk_ = nullptr;
+  std::uint64_t last_size_ = 0;
 };
 
 // Installs the counting store before the file system exists, and puts the previous one back
@@ -135,6 +150,18 @@ TEST_F(RamfsMapping, TruncateLeavesAMappedPageToItsMapper) {
   EXPECT_EQ(contents(*f).substr(kPage, 4), std::string(4, '\0'));
   store_.unmap(shared.value());
   EXPECT_EQ(store_.live(), pages - 1);
+}
+
+TEST_F(RamfsMapping, OnlyAShrinkTellsTheStore) {
+  NodeRef f = file("f");
+  put(*f, 0, std::string(3 * kPage, 'q'));
+  ASSERT_TRUE(f->truncate(5 * kPage, 2).ok());  // growing
+  ASSERT_TRUE(f->truncate(5 * kPage, 2).ok());  // the same size
+  EXPECT_EQ(store_.shrinks(), 0);
+  ASSERT_TRUE(f->truncate(kPage + 1, 3).ok());
+  EXPECT_EQ(store_.shrinks(), 1);
+  EXPECT_EQ(store_.last_shrunk(), f.get());
+  EXPECT_EQ(store_.last_size(), kPage + 1);
 }
 
 TEST_F(RamfsMapping, CopyPageFillsPastTheEndWithZeros) {
