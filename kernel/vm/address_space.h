@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/mmu/page_tables.h"
+#include "kernel/vm/file_mappers.h"
 #include "sched/rbtree.h"
 #include "sched/sync/mutex.h"
 #include "smp/atomic.h"
@@ -94,18 +95,18 @@ struct FaultAccess {
 // allows it, or memory ran out) or SIGBUS (a file mapping's page wholly past the end of file).
 enum class FaultResult : std::uint8_t { kRetry, kSegv, kBus };
 
-class AddressSpace {
+class AddressSpace final : public FileMapper {
  public:
   // A new, empty address space with one reference; null when memory ran out.
   static AddressSpace* create();
 
   void get();
   // A reference unless the last one is already gone (the space is ending): false then.
-  bool try_get();
+  bool try_get() override;
   // Drops a reference; the last one switches every CPU that still has this space loaded (a
   // lazy kernel thread) back to the kernel's tables and frees the frames and tables. Thread
   // context, no spinlock held.
-  void put();
+  void put() override;
 
   // mmap of anonymous memory, or of `backing`'s file (its pages read from the file at first
   // touch: copied for a private mapping, the file's own pages for kVmaShared). `addr` is a
@@ -126,7 +127,7 @@ class AddressSpace {
   // The file behind `node` shrank to `size`: the pages of every region mapping it that lie
   // wholly past the end are unmapped (and shot down), private copies included, so their next
   // access gets SIGBUS as on Linux. Thread context, no spinlock or address-space mutex held.
-  void drop_file_pages(const ramfs::Node* node, std::uint64_t size);
+  void drop_file_pages(const ramfs::Node* node, std::uint64_t size) override;
   // msync: 0 when [addr, addr + length) is mapped (a shared file mapping's pages are the file's
   // own: nothing to write back), ENOMEM when part of it is not.
   int sync(std::uint64_t addr, std::uint64_t length);

@@ -2,9 +2,9 @@
 
 #include <new>
 
-#include "kernel/vm/address_space.h"
 #include "smp/locks/guard.h"
 #include "smp/locks/locks.h"
+#include "smp/locks/thread_annotations.h"
 
 namespace kvm {
 namespace {
@@ -14,20 +14,22 @@ namespace {
 constinit smp::LockClass kFileMappersClass{"file-mappers", smp::LockRank{54}};
 using MappersLock = smp::TicketSpinLock<smp::NoIrqSave, kFileMappersClass>;
 
+MappersLock g_lock;
+
+// A record's key (node, space) is set before it is linked and never changes.
 struct Record {
   const ramfs::Node* node = nullptr;
-  AddressSpace* space = nullptr;
-  std::uint32_t regions = 0;  // regions of `space` mapping `node`
-  std::uint32_t pins = 0;     // walks standing on this record
-  Record* next = nullptr;
+  FileMapper* space = nullptr;
+  std::uint32_t regions TA_GUARDED(g_lock) = 0;  // regions of `space` mapping `node`
+  std::uint32_t pins TA_GUARDED(g_lock) = 0;     // walks standing on this record
+  Record* next TA_GUARDED(g_lock) = nullptr;
 };
 
 // Buckets by node: a file is mapped by few spaces, and most files by none.
 constexpr std::uint32_t kBuckets = 64;
 
-MappersLock g_lock;
-Record* g_buckets[kBuckets];  // g_lock
-std::uint64_t g_records = 0;  // g_lock
+Record* g_buckets[kBuckets] TA_GUARDED(g_lock);
+std::uint64_t g_records TA_GUARDED(g_lock) = 0;
 
 std::uint32_t bucket_of(const ramfs::Node* node) {
   // Nodes are heap objects: drop the low bits every allocation shares, then fold.
@@ -36,7 +38,7 @@ std::uint32_t bucket_of(const ramfs::Node* node) {
 }
 
 // Unlinks `r` (no regions, no pins) from its bucket. g_lock held; the caller frees it after.
-void unlink(Record* r) {
+void unlink(Record* r) TA_REQ(g_lock) {
   for (Record** at = &g_buckets[bucket_of(r->node)]; *at != nullptr; at = &(*at)->next) {
     if (*at == r) {
       *at = r->next;
@@ -47,7 +49,7 @@ void unlink(Record* r) {
 }
 
 // The first live record of `node` in its bucket from `from` on (null: none).
-Record* next_live(Record* from, const ramfs::Node* node) {
+Record* next_live(Record* from, const ramfs::Node* node) TA_REQ(g_lock) {
   for (Record* r = from; r != nullptr; r = r->next) {
     if (r->node == node && r->regions != 0) return r;
   }
@@ -56,7 +58,7 @@ Record* next_live(Record* from, const ramfs::Node* node) {
 
 }  // namespace
 
-bool note_file_mapping(const ramfs::Node* node, AddressSpace* space) {
+bool note_file_mapping(const ramfs::Node* node, FileMapper* space) {
   auto* fresh = new (std::nothrow) Record;  // allocated before the lock, freed after if unused
   bool found = false, linked = false;
   {
@@ -85,7 +87,7 @@ bool note_file_mapping(const ramfs::Node* node, AddressSpace* space) {
   return found || linked;
 }
 
-void forget_file_mapping(const ramfs::Node* node, AddressSpace* space) {
+void forget_file_mapping(const ramfs::Node* node, FileMapper* space) {
   Record* dead = nullptr;
   {
     smp::Guard g{g_lock};
@@ -101,9 +103,9 @@ void forget_file_mapping(const ramfs::Node* node, AddressSpace* space) {
   delete dead;
 }
 
-void unmap_file_tail(ramfs::Node& node, std::uint64_t size) {
+void unmap_file_tail(const ramfs::Node& node, std::uint64_t size) {
   Record* r;
-  AddressSpace* space = nullptr;
+  FileMapper* space = nullptr;
   {
     smp::Guard g{g_lock};
     r = next_live(g_buckets[bucket_of(&node)], &node);

@@ -29,19 +29,34 @@ class Node;
 
 namespace kvm {
 
-class AddressSpace;
+// What the registry needs of a space that maps files: AddressSpace in the kernel, a fake in the
+// host tests (tests/host/vm), which is what keeps this file a pure library (kernel_vm).
+class FileMapper {
+ public:
+  // A reference unless the last one is already gone (the space is ending): false then.
+  virtual bool try_get() = 0;
+  // Drops a reference taken by try_get (the last one ends the space).
+  virtual void put() = 0;
+  // The file behind `node` shrank to `size`: the space drops its pages of it wholly past the
+  // end, under its own lock. Called with no lock of this registry held.
+  virtual void drop_file_pages(const ramfs::Node* node, std::uint64_t size) = 0;
+
+ protected:
+  ~FileMapper() = default;
+};
 
 // One more region of `space` maps `node`. Under `space`'s mutex (fork: the parent's and the
-// child's). False when memory ran out (nothing changed).
-[[nodiscard]] bool note_file_mapping(const ramfs::Node* node, AddressSpace* space);
+// child's). False when memory ran out (nothing changed). Takes the file-mappers lock.
+[[nodiscard]] bool note_file_mapping(const ramfs::Node* node, FileMapper* space);
 
 // One region fewer. Under `space`'s mutex, or once `space` is past its last reference (its
-// end); the pair must have been noted.
-void forget_file_mapping(const ramfs::Node* node, AddressSpace* space);
+// end); the pair must have been noted. Takes the file-mappers lock.
+void forget_file_mapping(const ramfs::Node* node, FileMapper* space);
 
 // `node` shrank to `size`: every space mapping it drops its pages wholly past the end
-// (AddressSpace::drop_file_pages). Thread context, no spinlock or address-space mutex held.
-void unmap_file_tail(ramfs::Node& node, std::uint64_t size);
+// (FileMapper::drop_file_pages), one at a time. Thread context, no spinlock or address-space
+// mutex held. Takes the file-mappers lock between the visits, never across one.
+void unmap_file_tail(const ramfs::Node& node, std::uint64_t size);
 
 // Records alive (leak checks: 0 once every process is gone).
 std::uint64_t file_mapping_records();
