@@ -7,8 +7,9 @@
 // and go (mmap, split, fork, munmap, the end of a space). A shrink walks the records of its node
 // and has each space drop the pages past the end under that space's mutex.
 //
-// Why no mapping is missed: the file's size changes first (under its node lock), so a fault
-// from then on sees the new size; a page mapped before is in a space the walk visits after.
+// Why no mapping is missed: the file withholds the pages it cuts from mappings first (under its
+// node lock, Node::truncate), so a fault from then on gets none of them; a page mapped before
+// is in a space the walk visits after.
 // fork notes its child while it holds the parent's mutex and the child's, and a new record
 // goes at the tail of its bucket: a walk that has not yet visited the parent reaches the child
 // after it (and waits for the child's mutex until the copy is complete); a walk that visited

@@ -28,7 +28,9 @@ class FramePageStore final : public ramfs::PageStore {
   std::uint64_t physical(const std::uint8_t* page) override {
     return mm::direct_map_to_phys(page);
   }
-  void shrunk(ramfs::Node& node, std::uint64_t size) override { unmap_file_tail(node, size); }
+  void shrinking(ramfs::Node& node, std::uint64_t size) override {
+    unmap_file_tail(node, size);
+  }
 };
 
 FramePageStore g_store;
