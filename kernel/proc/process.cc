@@ -11,6 +11,7 @@
 #include "kernel/proc/process_tree.h"
 #include "kernel/proc/signal.h"
 #include "kernel/proc/user_entry.h"
+#include "kernel/vm/file_mappers.h"
 #include "kernel/vm/frame_shares.h"
 #include "smp/klib/words.h"
 
@@ -836,15 +837,17 @@ int wait_for_init_end() {
   const mm::HeapStats heap = mm::kernel_heap()->stats();
   const std::uint64_t user_pages = kvm::total_resident_pages();
   const bool ok = g_live_threads.load() == 0 && g_live_processes.load() == 0 &&
-                  user_pages == 0 && kvm::shared_frames() == 0 && futex_waiters() == 0 &&
+                  user_pages == 0 && kvm::shared_frames() == 0 &&
+                  kvm::file_mapping_records() == 0 && futex_waiters() == 0 &&
                   kfiles::live_files() == g_baseline.files &&
                   kthreads::live_threads() == g_baseline.kernel_threads;
   klog::info("user: leak check {}: processes {}, user threads {}, user pages {}, shared frames {}, "
+             "file mappers {}, "
              "futex waiters {}, open files {} (before init {}), kernel threads {} (before init {}); "
              "heap objects {}+{} (before {}+{}), free memory {} KiB (before {} KiB), not judged: "
              "the root file system keeps what programs wrote, and stacks and slabs stay cached",
              ok ? "ok" : "FAILED", g_live_processes.load(), g_live_threads.load(), user_pages,
-             kvm::shared_frames(),
+             kvm::shared_frames(), kvm::file_mapping_records(),
              futex_waiters(), kfiles::live_files(), g_baseline.files, kthreads::live_threads(), g_baseline.kernel_threads,
              heap.small_in_use, heap.large_in_use, g_baseline.heap_small, g_baseline.heap_large,
              mm::stats().free_bytes / 1024, g_baseline.free_bytes / 1024);

@@ -14,6 +14,7 @@
 #include "kernel/fs/ramfs/node.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
+#include "kernel/vm/file_mappers.h"
 #include "kernel/vm/frame_shares.h"
 #include "kernel/abi/errno.h"
 #include "kernel/arch/x86_64/user_copy.h"
@@ -113,8 +114,20 @@ bool AddressSpace::ParkedOrder::less(const sched::RbNode& a, const sched::RbNode
 
 AddressSpace::AddressSpace(std::uint64_t pml4) : tables_(g_table_frames, pml4) {}
 
+bool AddressSpace::adopt_file(Vma& v, kfiles::File* file) {
+  v.file = nullptr;
+  if (file == nullptr) return true;
+  if (!note_file_mapping(file->node(), this)) return false;
+  file->get();
+  v.file = file;
+  return true;
+}
+
 void AddressSpace::free_vma(Vma* v) {
-  if (v->file != nullptr) v->file->put();
+  if (v->file != nullptr) {
+    forget_file_mapping(v->file->node(), this);
+    v->file->put();
+  }
   delete v;
 }
 
@@ -128,6 +141,14 @@ AddressSpace* AddressSpace::create() {
 }
 
 void AddressSpace::get() { refs_.fetch_add(1, std::memory_order_relaxed); }
+
+bool AddressSpace::try_get() {
+  std::uint32_t refs = refs_.load(std::memory_order_relaxed);
+  do {
+    if (refs == 0) return false;  // destroy() runs or ran: never revive it
+  } while (!refs_.compare_exchange_weak(refs, refs + 1, std::memory_order_relaxed));
+  return true;
+}
 
 void AddressSpace::put() {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
@@ -241,9 +262,11 @@ bool AddressSpace::split(std::uint64_t at) {
   upper->end = v->end;
   upper->prot = v->prot;
   upper->kind = v->kind;
-  upper->file = v->file;
   upper->offset = v->offset + (at - v->start);
-  if (upper->file != nullptr) upper->file->get();
+  if (!adopt_file(*upper, v->file)) {
+    delete upper;
+    return false;
+  }
   v->end = at;  // the tree is ordered by start, which did not change
   vmas_.insert(upper->node);
   return true;
@@ -380,9 +403,11 @@ klib::Result<std::uint64_t, int> AddressSpace::map(std::uint64_t addr, std::uint
   v->end = start + length;
   v->prot = prot;
   v->kind = kind;
-  v->file = backing.file;
   v->offset = backing.offset;
-  if (v->file != nullptr) v->file->get();
+  if (!adopt_file(*v, backing.file)) {
+    delete v;
+    return klib::make_error(kENOMEM);
+  }
   vmas_.insert(v->node);
   return start;
 }
@@ -460,6 +485,20 @@ int AddressSpace::discard(std::uint64_t addr, std::uint64_t length) {
     p = stop;
   }
   return 0;
+}
+
+void AddressSpace::drop_file_pages(const ramfs::Node* node, std::uint64_t size) {
+  const std::uint64_t first_gone = page_up(size);  // file offset of the first page wholly past
+  sched::MutexGuard guard(lock_);
+  for (sched::RbNode* n = vmas_.first(); n != nullptr; n = VmaTree::next(n)) {
+    Vma* v = vma_of(n);
+    if (v->file == nullptr || v->file->node() != node) continue;
+    const std::uint64_t span = v->end - v->start;
+    if (v->offset + span <= first_gone) continue;  // wholly before the new end
+    const std::uint64_t from =
+        first_gone <= v->offset ? v->start : v->start + (first_gone - v->offset);
+    release_pages(from, v->end);
+  }
 }
 
 int AddressSpace::sync(std::uint64_t addr, std::uint64_t length) {
@@ -542,7 +581,8 @@ FaultResult AddressSpace::populate_file(std::uint64_t page, const Vma& v, std::u
   std::uint64_t frame;
   if ((v.kind & kVmaShared) != 0) {
     // The file's own page, with a mapper's reference taken under the node's lock: a truncate
-    // racing this fault cannot free it under us (it stays ours, detached from the file).
+    // racing this fault cannot free it under us (it stays ours, detached from the file, until
+    // that truncate's unmapping takes it out: it waits for our mutex, drop_file_pages).
     auto shared = node->share_page(index);
     if (!shared) {
       return shared.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
@@ -673,6 +713,10 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
   bool ok = true;
   {
     sched::MutexGuard guard(lock_);
+    // The child is locked while it is built: a file shrinking meanwhile finds it among the
+    // file's mappers as soon as its regions are noted, and must wait for the pages it will
+    // drop (file_mappers.h). Nobody else knows the child: this never waits.
+    sched::MutexGuard child_guard(child->lock_);
     child->heap_start_ = heap_start_;
     child->heap_end_ = heap_end_;
     // The range of the parent's pages made read-only, shot down once at the end.
@@ -688,9 +732,12 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
       copy->end = v.end;
       copy->prot = v.prot;
       copy->kind = v.kind;
-      copy->file = v.file;
       copy->offset = v.offset;
-      if (copy->file != nullptr) copy->file->get();
+      if (!child->adopt_file(*copy, v.file)) {
+        delete copy;
+        ok = false;
+        break;
+      }
       child->vmas_.insert(copy->node);
       const bool shared = (v.kind & kVmaShared) != 0;
       // Anonymous MAP_SHARED memory has no backing object that a later first touch could find:

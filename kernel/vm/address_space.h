@@ -6,13 +6,15 @@
 //
 // Memory is populated on first touch (handle_fault); frames are returned only after every CPU
 // that may cache them has flushed (the shootdown of unmap/protect, the switch-away before
-// destroy). Lock order: the address-space mutex, then the frame allocator's spinlock; the
-// shootdown runs under the mutex (a sleeping lock, so no spinning CPU misses its IPI).
+// destroy). Lock order: the address-space mutex, then the file-mappers, frame-share and frame
+// allocator spinlocks; the shootdown runs under the mutex (a sleeping lock, so no spinning CPU
+// misses its IPI).
 #pragma once
 
 #include <cstdint>
 
 #include "kernel/arch/x86_64/mmu/page_tables.h"
+#include "kernel/vm/file_mappers.h"
 #include "sched/rbtree.h"
 #include "sched/sync/mutex.h"
 #include "smp/atomic.h"
@@ -21,6 +23,9 @@
 
 namespace kfiles {
 class File;
+}
+namespace ramfs {
+class Node;
 }
 
 namespace kvm {
@@ -90,16 +95,18 @@ struct FaultAccess {
 // allows it, or memory ran out) or SIGBUS (a file mapping's page wholly past the end of file).
 enum class FaultResult : std::uint8_t { kRetry, kSegv, kBus };
 
-class AddressSpace {
+class AddressSpace final : public FileMapper {
  public:
   // A new, empty address space with one reference; null when memory ran out.
   static AddressSpace* create();
 
   void get();
+  // A reference unless the last one is already gone (the space is ending): false then.
+  bool try_get() override;
   // Drops a reference; the last one switches every CPU that still has this space loaded (a
   // lazy kernel thread) back to the kernel's tables and frees the frames and tables. Thread
   // context, no spinlock held.
-  void put();
+  void put() override;
 
   // mmap of anonymous memory, or of `backing`'s file (its pages read from the file at first
   // touch: copied for a private mapping, the file's own pages for kVmaShared). `addr` is a
@@ -117,6 +124,10 @@ class AddressSpace {
   // madvise(MADV_DONTNEED): private pages read as zero again; MAP_SHARED ones keep their
   // contents (Linux's shared memory object keeps them).
   int discard(std::uint64_t addr, std::uint64_t length);
+  // The file behind `node` shrank to `size`: the pages of every region mapping it that lie
+  // wholly past the end are unmapped (and shot down), private copies included, so their next
+  // access gets SIGBUS as on Linux. Thread context, no spinlock or address-space mutex held.
+  void drop_file_pages(const ramfs::Node* node, std::uint64_t size) override;
   // msync: 0 when [addr, addr + length) is mapped (a shared file mapping's pages are the file's
   // own: nothing to write back), ENOMEM when part of it is not.
   int sync(std::uint64_t addr, std::uint64_t length);
@@ -201,8 +212,11 @@ class AddressSpace {
   // Makes sure `page` of an anonymous MAP_SHARED region has a frame (mapped, or parked under
   // PROT_NONE).
   bool populate_shared(std::uint64_t page, const Vma& v);
-  // A region's end: its file reference dropped, then the record freed.
-  static void free_vma(Vma* v);
+  // A file region's start in this space: its reference to the file taken and the space noted
+  // as a mapper of it (file_mappers.h). False (nothing taken) when memory ran out.
+  bool adopt_file(Vma& v, kfiles::File* file);
+  // A region's end: its file reference and mapper record dropped, then the record freed.
+  void free_vma(Vma* v);
   // A write to `page` (mapped read-only to frame `old` in region `v`, which allows writes):
   // copy-on-write. The frame goes on being used when no other space shares it, else the page
   // gets a copy. Sets *phys to the frame mapped writable now; false when memory ran out.

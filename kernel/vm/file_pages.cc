@@ -3,6 +3,7 @@
 #include "kernel/core/panic.h"
 #include "kernel/fs/ramfs/page_store.h"
 #include "kernel/mm/mm.h"
+#include "kernel/vm/file_mappers.h"
 #include "kernel/vm/frame_shares.h"
 
 namespace kvm {
@@ -26,6 +27,9 @@ class FramePageStore final : public ramfs::PageStore {
   bool share(std::uint8_t* page) override { return share_frame(mm::direct_map_to_phys(page)); }
   std::uint64_t physical(const std::uint8_t* page) override {
     return mm::direct_map_to_phys(page);
+  }
+  void shrinking(ramfs::Node& node, std::uint64_t size) override {
+    unmap_file_tail(node, size);
   }
 };
 

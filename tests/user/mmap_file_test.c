@@ -4,7 +4,8 @@
  * errors Linux gives: EINVAL (offset not page-aligned), EACCES (the descriptor's mode does not
  * allow the mapping or a later mprotect), ENODEV (a pipe, a directory), EBADF; /dev/zero mapped
  * as anonymous memory, private and shared across fork; /proc/self/maps naming the file; and
- * SIGBUS for a page wholly past the end of file (in children: child.h). Works in a fresh
+ * SIGBUS for a page wholly past the end of file, also one that was mapped before the file was
+ * cut, in every process and private copies included (in children: child.h). Works in a fresh
  * directory under /tmp. Run without arguments; a mode argument is one child. */
 #include "child.h"
 #include "tap.h"
@@ -83,22 +84,90 @@ static int maps_lines_naming(const char *name) {
   return n;
 }
 
-/* waits for `pid` (bounded); its exit status, or -1. */
-static int wait_exit(pid_t pid) {
-  int status = 0;
+/* waits for `pid` (bounded: SIGKILL after kTimeoutMs); 1 with its wait status in *status, or
+ * 0 when it had to be killed or could not be waited for. */
+static int wait_bounded(pid_t pid, int *status) {
   for (int i = 0; i < kTimeoutMs; ++i) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
+    pid_t r = waitpid(pid, status, WNOHANG);
     if (r == pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      return 1;
     }
     if (r < 0) {
-      return -1;
+      return 0;
     }
     usleep(1000);
   }
   kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
+  waitpid(pid, status, 0);
+  return 0;
+}
+
+/* waits for `pid` (bounded); its exit status, or -1. */
+static int wait_exit(pid_t pid) {
+  int status = 0;
+  if (!wait_bounded(pid, &status)) {
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A child whose file shrinks under a mapping that it and a grandchild (after fork) both have
+ * populated: page 2 of a 3-page file, written by us before the fork (for MAP_PRIVATE: our
+ * private copy, which the fork shares). Once the file is cut to kFileSize bytes, the
+ * grandchild's access and then ours must raise SIGBUS (Linux's truncate takes the pages past
+ * the end out of every mapping, private copies included). Exits non-zero (a failure) if a step
+ * fails or the grandchild was not killed by SIGBUS, 0 if we survive. */
+static int truncate_child(int flags) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  char own[64];
+  snprintf(own, sizeof own, "/tmp/mmap_file_trunc.%d", (int)getpid());
+  int fd = make_file(own);
+  unlink(own);
+  if (fd < 0 || ftruncate(fd, 3 * kPage) != 0) {
+    return 3;
+  }
+  volatile char *p = mmap(NULL, 3 * kPage, PROT_READ | PROT_WRITE, flags, fd, 0);
+  int ready[2], go[2];
+  if (p == MAP_FAILED || pipe(ready) != 0 || pipe(go) != 0) {
+    return 4;
+  }
+  p[2 * kPage + 10] = 'x';
+  pid_t pid = fork();
+  if (pid < 0) {
+    return 5;
+  }
+  /* The pipes bound both waits: each side's read returns 0 once the other has ended (and
+   * child_run kills this child at its deadline). */
+  if (pid == 0) {
+    close(ready[0]);
+    close(go[1]);
+    char c;
+    if (p[2 * kPage + 10] != 'x') { /* mapped here too before the cut */
+      _exit(6);
+    }
+    if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1) {
+      _exit(7);
+    }
+    (void)p[2 * kPage + 10];
+    _exit(0);
+  }
+  close(ready[1]);
+  close(go[0]);
+  char c;
+  if (read(ready[0], &c, 1) != 1) { /* 0 when the grandchild ended without a word */
+    return 8;
+  }
+  if (ftruncate(fd, kFileSize) != 0 || write(go[1], "g", 1) != 1) {
+    return 9;
+  }
+  int status = 0;
+  if (!wait_bounded(pid, &status) || !WIFSIGNALED(status) || WTERMSIG(status) != SIGBUS) {
+    return 10;
+  }
+  (void)p[2 * kPage + 10];
+  return 0;
 }
 
 static void private_mappings(int fd) {
@@ -183,6 +252,46 @@ static void shared_mappings(int fd) {
   tap_eq(maps_lines_naming(path), 0, "and no more once it is unmapped");
 }
 
+/* A file that shrinks takes its pages past the new end out of every mapping, private copies
+ * included, and keeps the tail of its last page zeroed: after it grows back, those pages read
+ * the file again (zeros), not what the mappings held. (The SIGBUS on access before it grows
+ * back: truncate_child.) */
+static void truncation(void) {
+  char own[128];
+  snprintf(own, sizeof own, "%s/t", dir);
+  int fd = make_file(own);
+  tap_ok(fd >= 0 && ftruncate(fd, 3 * kPage) == 0, "a file of 3 pages");
+  char *s = mmap(NULL, 3 * kPage, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  char *p = mmap(NULL, 3 * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  if (fd < 0 || s == MAP_FAILED || p == MAP_FAILED) {
+    tap_ok(0, "MAP_SHARED and MAP_PRIVATE mappings of it");
+    tap_ok(0, "(no mappings)");
+    tap_ok(0, "(no mappings)");
+    tap_ok(0, "(no mappings)");
+    if (fd >= 0) {
+      close(fd);
+    }
+    unlink(own);
+    return;
+  }
+  s[kPage + 150] = 'q';     /* in the last page after the cut, past its end */
+  s[2 * kPage + 10] = 'S';  /* the file's page 2, through the shared mapping */
+  p[2 * kPage + 20] = 'P';  /* a private copy of page 2, taken with the 'S' in it */
+  tap_ok(p[2 * kPage + 10] == 'S' && p[2 * kPage + 20] == 'P' && s[2 * kPage + 20] == 0,
+         "page 2: 'S' written through MAP_SHARED, 'P' only in the private copy");
+  int cut = ftruncate(fd, kFileSize) == 0;
+  int grown = ftruncate(fd, 3 * kPage) == 0;
+  tap_ok(cut && grown, "cut to %d bytes, then grown back to 3 pages", kFileSize);
+  tap_ok(s[kPage + 99] == 'Z' && s[kPage + 150] == 0,
+         "the last page stayed in the file: its part past the cut reads zeros");
+  tap_ok(s[2 * kPage + 10] == 0 && p[2 * kPage + 10] == 0 && p[2 * kPage + 20] == 0,
+         "page 2 left both mappings, the private copy too: it reads the file's zeros again");
+  munmap(s, 3 * kPage);
+  munmap(p, 3 * kPage);
+  close(fd);
+  unlink(own);
+}
+
 static void access_errors(int fd) {
   int ro = open(path, O_RDONLY);
   int wo = open(path, O_WRONLY);
@@ -262,9 +371,15 @@ int main(int argc, char **argv) {
     if (strcmp(argv[1], "bus_private") == 0) {
       return bus_child(MAP_PRIVATE);
     }
+    if (strcmp(argv[1], "truncate_shared") == 0) {
+      return truncate_child(MAP_SHARED);
+    }
+    if (strcmp(argv[1], "truncate_private") == 0) {
+      return truncate_child(MAP_PRIVATE);
+    }
     return 2;
   }
-  tap_plan(39);
+  tap_plan(46);
   /* What the checks depend on, set here: no inherited blocked signals. */
   sigset_t none;
   sigemptyset(&none);
@@ -286,6 +401,11 @@ int main(int argc, char **argv) {
                       "a MAP_SHARED page wholly past the end of file: SIGBUS");
   child_expect_signal(argv[0], "bus_private", SIGBUS, kTimeoutMs,
                       "a MAP_PRIVATE page wholly past the end of file: SIGBUS");
+  truncation();
+  child_expect_signal(argv[0], "truncate_shared", SIGBUS, kTimeoutMs,
+                      "a MAP_SHARED page two processes mapped, after the file was cut: SIGBUS");
+  child_expect_signal(argv[0], "truncate_private", SIGBUS, kTimeoutMs,
+                      "a MAP_PRIVATE copy two processes shared, after the file was cut: SIGBUS");
   close(fd);
   tap_eq(unlink(path), 0, "unlink the file");
   tap_eq(rmdir(dir), 0, "rmdir %s", dir);

@@ -93,9 +93,14 @@ Result<std::size_t> Node::write_at(std::uint64_t offset, const void* buf, std::s
   return written;
 }
 
+bool Node::withheld(std::uint64_t index) const {
+  return unmapping_ != 0 && index >= unmap_from_;
+}
+
 Result<std::uint64_t> Node::share_page(std::uint64_t index) {
   if (type_ != NodeType::kRegular) return klib::make_error(Errno::kENODEV);
   smp::Guard guard{lock_};
+  if (withheld(index)) return klib::make_error(Errno::kENXIO);
   return data_.share_page(index);
 }
 
@@ -104,6 +109,7 @@ Result<void> Node::copy_page(std::uint64_t index, std::uint8_t* out) {
   constexpr std::uint64_t kPage = FileData::kPageSize;
   if (index >= FileData::kMaxSize / kPage) return klib::make_error(Errno::kENXIO);
   smp::Guard guard{lock_};
+  if (withheld(index)) return klib::make_error(Errno::kENXIO);
   const std::size_t n = data_.read_at(index * kPage, out, kPage);
   if (n == 0) return klib::make_error(Errno::kENXIO);
   __builtin_memset(out + n, 0, kPage - n);
@@ -113,11 +119,32 @@ Result<void> Node::copy_page(std::uint64_t index, std::uint8_t* out) {
 Result<void> Node::truncate(std::uint64_t size, std::int64_t now_ns) {
   if (type_ == NodeType::kDirectory) return klib::make_error(Errno::kEISDIR);
   if (type_ != NodeType::kRegular) return klib::make_error(Errno::kEINVAL);
+  constexpr std::uint64_t kPage = FileData::kPageSize;
+  {
+    smp::Guard guard{lock_};
+    if (size >= data_.size()) {  // growing (or the same): nothing mapped has to go
+      TRY_OK(data_.truncate(size));
+      mtime_ns_ = now_ns;
+      ctime_ns_ = now_ns;
+      return klib::Ok{};
+    }
+    // A shrink, in three steps. First, mappings get no page wholly past the new end any more.
+    const std::uint64_t from = (size + kPage - 1) / kPage;
+    if (unmapping_ == 0 || from < unmap_from_) unmap_from_ = from;
+    ++unmapping_;
+  }
+  // Then the mappings that have such pages let them go (Linux's unmap_mapping_range). Outside
+  // the lock: they take their own locks (an address space's mutex, which is taken before a node
+  // lock, never inside one).
+  page_store().shrinking(*this, size);
+  // Last, the cut: a write or truncate that grew the file meanwhile comes before it, and no
+  // mapping got one of its pages meanwhile, so none holds a page the cut leaves stale.
   smp::Guard guard{lock_};
-  TRY_OK(data_.truncate(size));
+  auto cut = data_.truncate(size);  // a shrink is within kMaxSize: cannot fail
+  if (--unmapping_ == 0) unmap_from_ = 0;
   mtime_ns_ = now_ns;
   ctime_ns_ = now_ns;
-  return klib::Ok{};
+  return cut;
 }
 
 Result<std::size_t> Node::readlink(char* buf, std::size_t len) const {

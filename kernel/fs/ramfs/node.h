@@ -87,11 +87,16 @@ class Node {
                                std::int64_t now_ns);
   // share_page: page `index` of the file for a MAP_SHARED mapping, with a reference for the
   // mapper; its physical address (FileData::share_page: ENXIO past the end, ENOMEM, ENODEV).
+  // ENXIO too while a shrink that cuts the page is unmapping it (truncate).
   Result<std::uint64_t> share_page(std::uint64_t index);
   // copy_page: page `index` of the file into `out` (kPageSize bytes, zeros past the end) for a
-  // private mapping. ENXIO when the page lies wholly at or past the end.
+  // private mapping. ENXIO when the page lies wholly at or past the end, or while a shrink
+  // that cuts it is unmapping it.
   Result<void> copy_page(std::uint64_t index, std::uint8_t* out);
   // truncate: the new size (EFBIG above FileData::kMaxSize); mtime and ctime to `now_ns`.
+  // A shrink withholds the pages wholly past the new end from mappings (share_page and
+  // copy_page), has the page store take them out of every mapping (PageStore::shrinking,
+  // called without the node lock), and only then cuts the file. Takes the node lock twice.
   Result<void> truncate(std::uint64_t size, std::int64_t now_ns);
 
   // A symlink's target (EINVAL for other types): up to `len` bytes copied into `buf`, no NUL
@@ -113,6 +118,8 @@ class Node {
   ~Node();
 
   void ref() { refs_.fetch_add(1, std::memory_order_relaxed); }  // needs a reference held
+  // Page `index` is held back from mappings by a shrink in progress (truncate). Node lock.
+  bool withheld(std::uint64_t index) const TA_REQ(lock_);
   // The link count and parent of a node no other CPU can reach yet (being created): no lock.
   void init_unpublished(std::uint32_t nlink, Node* parent) TA_NO_ANALYSIS {
     nlink_ = nlink;
@@ -141,6 +148,10 @@ class Node {
   // Written under both this lock and the file system's rename lock; read under either (the
   // readers under the rename lock alone are exempt from the analysis).
   Node* parent_ TA_GUARDED(lock_) = nullptr;
+  // kRegular: shrinks whose mappings are being unmapped (truncate), and the lowest page index
+  // they cut from; pages at or past it are withheld from mappings until the count is 0.
+  std::uint32_t unmapping_ TA_GUARDED(lock_) = 0;
+  std::uint64_t unmap_from_ TA_GUARDED(lock_) = 0;
 
   // kSymlink: set at creation, never changed.
   char* target_ = nullptr;

@@ -12,6 +12,7 @@ class HeapPageStore final : public PageStore {
   void release(std::uint8_t* page) override { delete[] page; }
   bool share(std::uint8_t*) override { return false; }
   std::uint64_t physical(const std::uint8_t*) override { return 0; }
+  void shrinking(Node&, std::uint64_t) override {}  // nothing shares its pages: no mapping to end
 };
 
 HeapPageStore g_heap_store;

@@ -5,8 +5,9 @@
 // A page is 4 KiB, zeroed when allocated. The file holds one reference to each of its pages;
 // share() adds one for a mapper under the owning node's lock, and release() drops the file's
 // own when the file lets the page go (truncate, the last link and open file gone). A store
-// frees a page only when the last reference is gone, so a page still mapped after a truncate
-// lives on in the mappings.
+// frees a page only when the last reference is gone. When a file shrinks, shrinking() tells the
+// store before the file lets its pages go, and the store's mappings then let go of the pages
+// past the new end (Linux's unmap_mapping_range): their next access gets SIGBUS.
 //
 // The default store is the heap, which cannot share (share() is false): the kernel installs
 // one backed by page frames at boot (kvm::install_file_page_store), before any file exists.
@@ -15,6 +16,8 @@
 #include <cstdint>
 
 namespace ramfs {
+
+class Node;
 
 class PageStore {
  public:
@@ -29,6 +32,10 @@ class PageStore {
   virtual bool share(std::uint8_t* page) = 0;
   // Where the page is physically, for page tables (0 for a store that cannot share).
   virtual std::uint64_t physical(const std::uint8_t* page) = 0;
+  // `node` (a regular file) is shrinking to `size` bytes: mappings of its pages wholly past the
+  // new end must go. The node hands out no such page meanwhile and cuts the file after this
+  // returns. Called by Node::truncate with no node lock held.
+  virtual void shrinking(Node& node, std::uint64_t size) = 0;
 
  protected:
   ~PageStore() = default;

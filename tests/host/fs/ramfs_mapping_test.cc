@@ -1,11 +1,13 @@
 // The file pages mappings use (kernel/fs/ramfs/page_store.h): share_page hands out the file's
 // own page with a reference for the mapper, ENXIO wholly past the end, ENODEV from a store that
 // cannot share; copy_page fills a private copy with zeros past the end; a truncate lets go of
-// the file's reference only, so a page still mapped lives on until its mapper gives it back; and
+// the file's reference only, so a page still mapped lives on until its mapper gives it back; a
+// shrink tells the store first and withholds the pages it cuts from mappings meanwhile; and
 // host threads sharing, writing and truncating one file at once leave every page accounted for.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -38,6 +40,28 @@ class CountingStore final : public PageStore {
   std::uint64_t physical(const std::uint8_t* page) override {
     return reinterpret_cast<std::uint64_t>(page);
   }
+  void shrinking(ramfs::Node& node, std::uint64_t size) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> g(lock_);
+      ++shrinks_;
+      last_shrunk_ = &node;
+      last_size_ = size;
+      hook = std::move(on_shrinking_);
+    }
+    if (hook) hook();  // as the kernel's mappings would, with no node lock held
+  }
+  // Runs once, inside the next shrinking() call.
+  void on_shrinking(std::function<void()> hook) {
+    std::lock_guard<std::mutex> g(lock_);
+    on_shrinking_ = std::move(hook);
+  }
+  int shrinks() {
+    std::lock_guard<std::mutex> g(lock_);
+    return shrinks_;
+  }
+  ramfs::Node* last_shrunk() { return last_shrunk_; }
+  std::uint64_t last_size() { return last_size_; }
   // A mapper gives its reference back.
   void unmap(std::uint64_t phys) { drop(reinterpret_cast<std::uint8_t*>(phys)); }
   std::size_t live() {
@@ -62,6 +86,10 @@ class CountingStore final : public PageStore {
   }
   std::mutex lock_;
   std::map<std::uint8_t*, int> refs_;
+  int shrinks_ = 0;
+  ramfs::Node* last_shrunk_ = nullptr;
+  std::uint64_t last_size_ = 0;
+  std::function<void()> on_shrinking_;
 };
 
 // Installs the counting store before the file system exists, and puts the previous one back
@@ -135,6 +163,59 @@ TEST_F(RamfsMapping, TruncateLeavesAMappedPageToItsMapper) {
   EXPECT_EQ(contents(*f).substr(kPage, 4), std::string(4, '\0'));
   store_.unmap(shared.value());
   EXPECT_EQ(store_.live(), pages - 1);
+}
+
+TEST_F(RamfsMapping, OnlyAShrinkTellsTheStore) {
+  NodeRef f = file("f");
+  put(*f, 0, std::string(3 * kPage, 'q'));
+  ASSERT_TRUE(f->truncate(5 * kPage, 2).ok());  // growing
+  ASSERT_TRUE(f->truncate(5 * kPage, 2).ok());  // the same size
+  EXPECT_EQ(store_.shrinks(), 0);
+  ASSERT_TRUE(f->truncate(kPage + 1, 3).ok());
+  EXPECT_EQ(store_.shrinks(), 1);
+  EXPECT_EQ(store_.last_shrunk(), f.get());
+  EXPECT_EQ(store_.last_size(), kPage + 1);
+}
+
+TEST_F(RamfsMapping, AShrinkWithholdsThePagesItCutsUntilTheMappingsLetGo) {
+  NodeRef f = file("f");
+  put(*f, 0, std::string(3 * kPage, 'w'));
+  std::vector<std::uint8_t> out(kPage, 0);
+  bool ran = false;
+  store_.on_shrinking([&] {
+    ran = true;
+    // While the mappings let go, no mapping gets a page wholly past the new end, though the
+    // file still holds them (read() still sees them until the cut).
+    auto shared = f->share_page(2);
+    EXPECT_FALSE(shared.ok());
+    if (!shared.ok()) {
+      EXPECT_EQ(shared.error(), Errno::kENXIO);
+    }
+    auto copied = f->copy_page(2, out.data());
+    EXPECT_FALSE(copied.ok());
+    if (!copied.ok()) {
+      EXPECT_EQ(copied.error(), Errno::kENXIO);
+    }
+    EXPECT_EQ(f->stat().size, 3 * kPage);
+    // A write that grows the file meanwhile comes before the cut; its pages are withheld too.
+    put(*f, 4 * kPage, "late");
+    EXPECT_FALSE(f->share_page(4).ok());
+    // The page the new end falls in is not withheld.
+    auto last = f->share_page(1);
+    ASSERT_TRUE(last.ok());
+    store_.unmap(last.value());
+    ASSERT_TRUE(f->copy_page(0, out.data()).ok());
+  });
+  ASSERT_TRUE(f->truncate(kPage + 1, 2).ok());
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(f->stat().size, kPage + 1);  // the cut came last
+  // Done: pages past the end are ENXIO for being past it; grown back, they are handed out.
+  ASSERT_TRUE(f->truncate(3 * kPage, 3).ok());
+  auto again = f->share_page(2);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(reinterpret_cast<const char*>(again.value())[0], 0);
+  store_.unmap(again.value());
+  ASSERT_TRUE(f->copy_page(2, out.data()).ok());
 }
 
 TEST_F(RamfsMapping, CopyPageFillsPastTheEndWithZeros) {
