@@ -380,8 +380,12 @@ TEST(SmpScheduler, DirectedYieldHandsTheCpuToTheNamedThread) {
 // positive lag, yields in a loop on the same CPU until the worker is done. The clock stands
 // still during the loop (a yield loop that costs no measurable time), so only the yield rule
 // can hand the CPU back: before the fix the joiner was picked again forever.
-TEST(SmpScheduler, JoinerYieldingOnTheWorkersCpuLetsThePreemptedWorkerFinish) {
-  sched::test::BugRecorder bugs;
+struct JoinOutcome {
+  bool joiner_ran_first = false;
+  std::uint64_t yields = 0;
+};
+
+JoinOutcome run_join_scenario() {
   constexpr std::uint64_t kGiveUp = 200'000;  // yields before the test declares starvation
   HostMachine m(2);
   m.use_manual_clock();
@@ -430,8 +434,22 @@ TEST(SmpScheduler, JoinerYieldingOnTheWorkersCpuLetsThePreemptedWorkerFinish) {
     }
   }, std::chrono::seconds(60));
   m.shutdown();
-  EXPECT_TRUE(joiner_ran_first.load()) << "the woken joiner preempts the long-running worker";
-  EXPECT_LE(yields.load(), 16u) << "the joiner yielded while the runnable worker never ran";
+  return {joiner_ran_first.load(), yields.load()};
+}
+
+// The scenario needs the woken joiner to run before the worker finishes. That depends on the
+// lag the joiner gained while queued, which depends on whether the host thread driving the clock
+// ticked before the joiner first ran (a joiner picked at once has none, and the worker may then
+// keep the CPU through its wake-up: seen 2 times in 300 runs under load). Such a run does not
+// test the yield rule, so it is run again, up to 5 times.
+TEST(SmpScheduler, JoinerYieldingOnTheWorkersCpuLetsThePreemptedWorkerFinish) {
+  sched::test::BugRecorder bugs;
+  JoinOutcome outcome;
+  for (int attempt = 0; attempt < 5 && !outcome.joiner_ran_first; ++attempt) {
+    outcome = run_join_scenario();
+  }
+  EXPECT_TRUE(outcome.joiner_ran_first) << "the woken joiner preempts the long-running worker";
+  EXPECT_LE(outcome.yields, 16u) << "the joiner yielded while the runnable worker never ran";
   EXPECT_TRUE(bugs.reports().empty());
 }
 
