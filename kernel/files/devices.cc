@@ -89,6 +89,7 @@ class MemoryFile final : public File {
   }
 
   FileStat stat() override { return char_stat(1, minor_, 0666); }
+  bool offset_ignored() const override { return true; }
 
  private:
   MemoryDevice kind_;

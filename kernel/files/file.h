@@ -91,6 +91,10 @@ class File {
   // Whether the file has a position (regular files, directories); reads and writes of one that
   // has not ignore `pos` (pipes, terminals, devices).
   virtual bool seekable() const { return false; }
+  // A file without a position that still takes pread and pwrite, ignoring the offset, and whose
+  // lseek answers 0 whatever it is asked (Linux's /dev/null and /dev/zero: null_lseek;
+  // /dev/random and /dev/urandom: noop_llseek, their position never moves).
+  virtual bool offset_ignored() const { return false; }
   // Reads up to `length` bytes to user memory at `buffer` from `*pos`, advancing it. Returns the
   // count or -errno. May block (a terminal, a pipe) unless O_NONBLOCK.
   virtual std::int64_t read(std::uint64_t buffer, std::uint64_t length, std::uint64_t* pos) = 0;

@@ -36,7 +36,7 @@ std::int64_t transfer(kfiles::File& f, bool write, std::uint64_t buffer, std::ui
   if (length > kMaxRwCount) length = kMaxRwCount;
   if (!arch::user_range_ok(buffer, length)) return error(kEFAULT);
   if (at != nullptr) {
-    if (!f.seekable()) return error(kESPIPE);
+    if (!f.seekable() && !f.offset_ignored()) return error(kESPIPE);
     std::uint64_t pos = *at;
     return write ? f.write(buffer, length, &pos) : f.read(buffer, length, &pos);
   }
@@ -131,6 +131,7 @@ PLEIADES_SYSCALL(sys_lseek) {
   (void)frame;
   kfiles::FileRef f = file_of(args.a0);
   if (!f) return error(kEBADF);
+  if (f->offset_ignored()) return 0;
   if (!f->seekable()) return error(kESPIPE);
   const auto offset = static_cast<std::int64_t>(args.a1);
   sched::MutexGuard g(f->position_lock);

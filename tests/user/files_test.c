@@ -27,7 +27,7 @@ static const char *at(const char *name) {
 }
 
 int main(void) {
-    tap_plan(40);
+    tap_plan(42);
     snprintf(dir, sizeof dir, "/tmp/files_test.%d", (int)getpid());
     tap_eq(mkdir(dir, 0755), 0, "mkdir %s", dir);
     tap_fails_with(mkdir(dir, 0755), EEXIST, "mkdir of an existing directory: EEXIST");
@@ -97,6 +97,14 @@ int main(void) {
     fd = open("/dev/null", O_RDWR);
     tap_ok(zero && write(fd, "x", 1) == 1 && read(fd, buf, 1) == 0, "/dev/zero reads zeros; /dev/null swallows and ends");
     tap_fails_with(fsync(fd), EINVAL, "fsync of /dev/null: EINVAL (no sync operation)");
+    tap_ok(lseek(fd, 100, SEEK_SET) == 0 && pwrite(fd, "x", 1, 50) == 1 && pread(fd, buf, 1, 7) == 0,
+           "/dev/null: lseek answers 0, pwrite swallows, pread ends");
+    close(fd);
+    fd = open("/dev/zero", O_RDONLY);
+    memset(buf, 1, 8);
+    tap_ok(pread(fd, buf, 8, 4096) == 8 && memcmp(buf, "\0\0\0\0\0\0\0\0", 8) == 0 &&
+               lseek(fd, 5, SEEK_CUR) == 0,
+           "/dev/zero: pread gives zeros at any offset, lseek answers 0");
     close(fd);
 
     /* fsync, fdatasync, syncfs, sync: a file and a directory sync; a pipe cannot. */
