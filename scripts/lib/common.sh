@@ -5,12 +5,14 @@
 # PLEIADES_ROOT  repository root (the parent of scripts/)
 # PLEIADES_BUILD build directory used by scripts/run and scripts/test (default: build/)
 # PLEIADES_QEMU10_DIR  where scripts/lib/fetch-qemu10 unpacks QEMU 10 (default: $PLEIADES_BUILD/qemu10)
+# PLEIADES_LINUX_DIR   where scripts/lib/fetch-linux puts Debian's Linux kernel (default: $PLEIADES_BUILD/linux)
 
 PLEIADES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PLEIADES_BUILD="${PLEIADES_BUILD:-$PLEIADES_ROOT/build}"
 PLEIADES_LOADER="$PLEIADES_BUILD/efi/BOOTX64.EFI"
 PLEIADES_KERNEL="$PLEIADES_BUILD/kernel/kernel.elf"
 PLEIADES_QEMU10_DIR="${PLEIADES_QEMU10_DIR:-$PLEIADES_BUILD/qemu10}"
+PLEIADES_LINUX_DIR="${PLEIADES_LINUX_DIR:-$PLEIADES_BUILD/linux}"
 
 # die MESSAGE...: print "<script>: MESSAGE" on stderr and exit 2.
 die() {
