@@ -203,6 +203,7 @@ const cmdline::BootOptions& options() { return g_options; }
 
 extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   using namespace core;
+  ktime::set_entry_tsc(arch::rdtsc());  // the start of the boot figures ("to /init")
   // Per-CPU block first: it is one MSR write, and everything after may ask which CPU it is.
   arch::init_boot_cpu_local();
 

@@ -435,7 +435,9 @@ bool start_init(fmt::StringView path, fmt::StringView arguments) {
   }
   // Its console (descriptors 0-2) is its session's controlling terminal (docs/terminal.md).
   ktty::attach_init_session(p->sid);
-  klog::info("init: starting {} as pid {} ({} arguments)", path, p->pid, argc - 1);
+  const std::uint64_t since_entry_us = ktime::since_entry_ns() / 1000;
+  klog::info("init: starting {} as pid {} ({} arguments), {}.{:03} ms after the kernel's entry", path,
+             p->pid, argc - 1, since_entry_us / 1000, since_entry_us % 1000);
   UserThread initial;
   initial.start_rip = loaded.value().entry;
   initial.start_rsp = loaded.value().stack_pointer;

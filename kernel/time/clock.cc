@@ -181,6 +181,20 @@ void delay_ns(std::uint64_t ns) {
 
 void delay_us(std::uint64_t us) { delay_ns(us * 1000); }
 
+namespace {
+std::uint64_t g_entry_tsc = 0;
+}  // namespace
+
+void set_entry_tsc(std::uint64_t tsc) { g_entry_tsc = tsc; }
+
+std::uint64_t since_entry_ns() {
+  if (g_tsc_hz == 0) return 0;
+  // Whole seconds, then the rest: no 128-bit division in the kernel, and the rest times 10^9
+  // stays below 2^64 for any rate init() accepts (at most 10 GHz).
+  const std::uint64_t cycles = arch::rdtsc() - g_entry_tsc;
+  return cycles / g_tsc_hz * 1'000'000'000u + cycles % g_tsc_hz * 1'000'000'000u / g_tsc_hz;
+}
+
 std::uint64_t tsc_hz() { return g_tsc_hz; }
 TscSource tsc_source() { return g_source; }
 bool tsc_invariant() { return g_invariant; }

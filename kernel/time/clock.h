@@ -41,6 +41,12 @@ bool tsc_synchronized();
 void delay_ns(std::uint64_t ns);
 void delay_us(std::uint64_t us);
 
+// The TSC when kernel_main began (set once by it, first thing), and the nanoseconds since then
+// by the TSC rate (after init()): the boot figures of docs/boot-flow.md and scripts/bench
+// --vs-linux ("kernel start to /init").
+void set_entry_tsc(std::uint64_t tsc);
+std::uint64_t since_entry_ns();
+
 // The TSC rate in Hz and its source (after init()).
 std::uint64_t tsc_hz();
 TscSource tsc_source();
