@@ -10,9 +10,14 @@
 //   Larson/0           larson-style churn: 4096 shared slots of random sizes 16..1024; per
 //                      iteration a thread allocates a block of random size and swaps it into a
 //                      random slot, freeing what was there (with 2 threads, half the frees are
-//                      of the other thread's blocks); counters held_per_live / held_kib
-//   Footprint/SIZE     16384 blocks of SIZE allocated then freed per iteration; counters
-//                      held_per_live / held_kib measured once with all of them live
+//                      of the other thread's blocks)
+//   Footprint/SIZE     16384 blocks of SIZE allocated, then freed, per iteration
+//
+// Memory overhead, the counters held_per_live (bytes the allocator holds beyond its start per
+// byte live), held_kib and rss_per_live (the same from the process's resident set, one measure
+// for all), comes from a fresh child process per allocator (footprint.h): on
+// Footprint/SIZE rows with 65536 blocks of SIZE live, on Larson rows after a one-thread churn
+// of 2^20 replacements in the 4096 slots.
 //   FramePair/0        the frame allocator (ours only): a ring of 64 frames per thread, free
 //                      the oldest and allocate one per iteration
 //
@@ -27,9 +32,11 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include "bench/alloc/allocator.h"
+#include "bench/alloc/footprint.h"
 #include "bench/alloc/frame_bench.h"
 #include "smp/platform/host/platform_host.h"
 
@@ -42,6 +49,8 @@ constexpr std::size_t kSlots = 4096;         // Larson's shared slots
 constexpr std::size_t kLarsonMin = 16;
 constexpr std::size_t kLarsonMax = 1024;
 constexpr std::size_t kFootprintBlocks = 16384;
+constexpr std::size_t kFootprintLiveBlocks = 65536;  // the overhead figure's live set
+constexpr std::size_t kLarsonChurn = std::size_t{1} << 20;  // replacements before measuring
 // A spinning thread that sees no progress for this long gives up and fails the benchmark (no
 // wait without a deadline); far above any real stall on a loaded host.
 constexpr std::chrono::seconds kStallLimit{10};
@@ -62,11 +71,11 @@ void* allocate_stamped(Allocator& a, std::size_t size) {
   return p;
 }
 
-void set_footprint(benchmark::State& state, Allocator& a, std::uint64_t base, std::uint64_t live) {
-  const std::uint64_t held = a.held_bytes();
-  const double extra = held > base ? static_cast<double>(held - base) : 0.0;
-  state.counters["held_per_live"] = live ? extra / static_cast<double>(live) : 0.0;
-  state.counters["held_kib"] = extra / 1024.0;
+void set_footprint(benchmark::State& state, const Footprint& f) {
+  if (!f.error.empty() || f.live == 0) return;
+  state.counters["held_per_live"] = static_cast<double>(f.held) / static_cast<double>(f.live);
+  state.counters["held_kib"] = static_cast<double>(f.held) / 1024.0;
+  state.counters["rss_per_live"] = static_cast<double>(f.resident) / static_cast<double>(f.live);
 }
 
 void same_thread(benchmark::State& state, Allocator* a, std::size_t size) {
@@ -165,14 +174,10 @@ std::atomic<void*> g_slots[kSlots];
 
 std::size_t larson_size(std::uint64_t r) { return kLarsonMin + r % (kLarsonMax - kLarsonMin + 1); }
 
-void larson(benchmark::State& state, Allocator* a) {
+void larson(benchmark::State& state, Allocator* a, const Footprint* f) {
   bind_cpu(state.thread_index());
-  std::uint64_t base = 0;
-  // Thread 0 fills the slots while the others wait at the loop's start barrier; nobody has
-  // allocated yet, so `base` is the allocator's footprint without this run.
+  // Thread 0 fills the slots while the others wait at the loop's start barrier.
   if (state.thread_index() == 0) {
-    a->trim();
-    base = a->held_bytes();
     std::uint64_t seed = 1;
     for (auto& slot : g_slots) slot.store(allocate_stamped(*a, larson_size(next_random(seed))));
   }
@@ -187,41 +192,74 @@ void larson(benchmark::State& state, Allocator* a) {
     void* old = g_slots[r % kSlots].exchange(p, std::memory_order_acq_rel);
     a->release(old);
   }
-  // The loop ends at a barrier: every thread is done with the slots when thread 0 counts them.
+  // The loop ends at a barrier: every thread is done with the slots when thread 0 frees them.
   if (state.thread_index() == 0) {
-    std::uint64_t live = 0;
-    for (auto& slot : g_slots) {
-      void* p = slot.load();
-      if (p) live += *static_cast<std::uint64_t*>(p);
-    }
-    set_footprint(state, *a, base, live);
     for (auto& slot : g_slots) a->release(slot.exchange(nullptr));
+    set_footprint(state, *f);
   }
   if (failed) state.SkipWithError("an allocation failed");
   state.SetItemsProcessed(state.iterations());
 }
 
-void footprint(benchmark::State& state, Allocator* a, std::size_t size) {
+void footprint(benchmark::State& state, Allocator* a, std::size_t size, const Footprint* f) {
   bind_cpu(0);
   static void* blocks[kFootprintBlocks];
   bool failed = false;
-  auto fill = [&] {
+  for (auto _ : state) {
     for (auto& p : blocks) {
       p = allocate_stamped(*a, size);
       failed |= p == nullptr;
     }
-  };
-  a->trim();
-  const std::uint64_t base = a->held_bytes();
-  fill();
-  set_footprint(state, *a, base, kFootprintBlocks * size);
-  for (void* p : blocks) a->release(p);
-  for (auto _ : state) {
-    fill();
     for (void* p : blocks) a->release(p);
   }
   if (failed) state.SkipWithError("an allocation failed");
+  set_footprint(state, *f);
   state.SetItemsProcessed(state.iterations() * kFootprintBlocks);
+}
+
+// The footprint children's workloads (footprint.h): they leave their blocks allocated.
+std::uint64_t fill_blocks(Allocator& a, std::size_t size) {
+  for (std::size_t i = 0; i < kFootprintLiveBlocks; ++i) {
+    if (!allocate_stamped(a, size)) return 0;
+  }
+  return kFootprintLiveBlocks * size;
+}
+
+std::uint64_t larson_churn(Allocator& a, std::size_t) {
+  std::vector<void*> slots(kSlots);
+  std::uint64_t seed = 1, live = 0;
+  for (auto& p : slots) {
+    const std::size_t size = larson_size(next_random(seed));
+    p = allocate_stamped(a, size);
+    if (!p) return 0;
+    live += size;
+  }
+  for (std::size_t i = 0; i < kLarsonChurn; ++i) {
+    const std::uint64_t r = next_random(seed);
+    const std::size_t size = larson_size(r >> 16);
+    void* p = allocate_stamped(a, size);
+    if (!p) return 0;
+    void*& slot = slots[r % kSlots];
+    live = live - *static_cast<std::uint64_t*>(slot) + size;
+    a.release(slot);
+    slot = p;
+  }
+  return live;
+}
+
+// Figures measured before the benchmarks run (benchmarks read them through pointers).
+std::vector<std::unique_ptr<Footprint>> g_footprints;
+
+const Footprint* measure(Allocator* a, Workload work, std::size_t arg, const char* what) {
+  g_footprints.push_back(std::make_unique<Footprint>());
+  if (a) {
+    *g_footprints.back() = measure_footprint(*a, work, arg);
+    if (!g_footprints.back()->error.empty()) {
+      std::fprintf(stderr, "alloc_bench: %s footprint (%s): %s\n", a->name(), what,
+                   g_footprints.back()->error.c_str());
+    }
+  }
+  return g_footprints.back().get();
 }
 
 // Registers every scenario for one allocator; `missing` (non-empty) makes each a skipped row
@@ -247,10 +285,12 @@ void register_all(const std::string& name, Allocator* a, const std::string& miss
         [a, size](benchmark::State& s) { same_thread(s, a, size); }, true);
   }
   add("CrossThread/0", [a](benchmark::State& s) { cross_thread(s, a); }, false);
-  add("Larson/0", [a](benchmark::State& s) { larson(s, a); }, true);
+  const Footprint* churn = measure(a, larson_churn, 0, "larson churn");
+  add("Larson/0", [a, churn](benchmark::State& s) { larson(s, a, churn); }, true);
   for (std::size_t size : kSizes) {
+    const Footprint* f = measure(a, fill_blocks, size, "blocks");
     add("Footprint/" + std::to_string(size),
-        [a, size](benchmark::State& s) { footprint(s, a, size); }, false);
+        [a, size, f](benchmark::State& s) { footprint(s, a, size, f); }, false);
   }
 }
 
