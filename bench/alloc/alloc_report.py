@@ -93,8 +93,13 @@ def report(results_dir):
 
     def label(key):
         scenario, arg, threads = key
+        if scenario == "CrossThread":
+            return "CrossThread, producer + consumer"
         text = scenario if arg == "0" else f"{scenario} {arg} B"
         return f"{text}, {threads} thr"
+
+    def base_label(key):
+        return label(key).rsplit(", ", 1)[0]
 
     lines = ["# Allocator benchmarks (alloc_bench)", ""]
     machine = os.path.join(results_dir, "machine.txt")
@@ -163,7 +168,7 @@ def report(results_dir):
                 cells.append(f"{e['held_per_live']:.2f} / {e.get('rss_per_live', 0):.2f}")
             else:
                 cells.append(cell(e))
-        lines.append(f"| {label(key)[:-7]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {base_label(key)} | " + " | ".join(cells) + " |")
     lines.append("")
 
     lines += ["2-thread scaling: throughput with 2 threads / with 1 (2.00 = perfect).", "",
@@ -182,7 +187,7 @@ def report(results_dir):
                 cells.append(f"{b['items_per_second'] / a['items_per_second']:.2f}")
             else:
                 cells.append(cell(a) if isinstance(a, str) else "")
-        lines.append(f"| {label(key)[:-7]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {base_label(key)} | " + " | ".join(cells) + " |")
     lines.append("")
 
     notes = [(k, v) for k, v in sorted(context.items()) if k.startswith(("held:", "missing:"))]

@@ -50,15 +50,19 @@ Allocators load_allocators() {
       all.missing.push_back({name, why});
     }
   };
+  // The package to install, named only when the library is not there at all.
+  auto hint = [](const std::string& why, const char* package) {
+    if (why.find("cannot open shared object file") == std::string::npos) return why;
+    return why + " (install " + package + ": scripts/deps)";
+  };
   std::string why;
   accept(make_our_heap(), "ours:heap", "");
   auto mimalloc = make_mimalloc(why);
-  accept(std::move(mimalloc), "mimalloc", why + (why.empty() ? "" : " (install libmimalloc-dev)"));
+  accept(std::move(mimalloc), "mimalloc", hint(why, "libmimalloc-dev"));
   auto jemalloc = make_jemalloc(why);
-  accept(std::move(jemalloc), "jemalloc", why + (why.empty() ? "" : " (install libjemalloc-dev)"));
+  accept(std::move(jemalloc), "jemalloc", hint(why, "libjemalloc-dev"));
   auto tcmalloc = make_tcmalloc(why);
-  accept(std::move(tcmalloc), "tcmalloc",
-         why + (why.empty() ? "" : " (install libgoogle-perftools-dev)"));
+  accept(std::move(tcmalloc), "tcmalloc", hint(why, "libgoogle-perftools-dev"));
   // glibc last: its check then also shows that loading the others left the process's own
   // malloc in place.
   accept(make_glibc(why), "glibc", why);
