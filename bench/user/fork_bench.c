@@ -30,7 +30,9 @@ static void fork_wait(void (*child)(const char *), const char *arg) {
   }
   int status = 0;
   if (bench_child_wait(pid, &status) != pid) bench_fail("fork", "waitpid failed");
-  if (!bench_child_ok("fork", arg ? arg : "the child", status)) bench_fail("fork", "a child failed");
+  if (!bench_child_ok("fork", arg ? arg : "the child", status)) {
+    bench_fail("fork", "a child failed");
+  }
 }
 
 static void exit_at_once(const char *arg) {

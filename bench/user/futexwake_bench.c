@@ -71,7 +71,8 @@ static uint64_t attempts; /* the waker's count: the waiter's `armed` follows it 
 static uint64_t delay_ns = kFirstDelayNs;
 static uint64_t misses;
 
-/* wait_for: spins until *value reaches `target` (the other thread is on the other CPU). */
+/* wait_for: spins until *value reaches `target` (the other thread is on the other CPU, so
+ * spinning costs it nothing; `pause` is the spin-wait hint). */
 static void wait_for(_Atomic uint64_t *value, uint64_t target) {
   while (atomic_load(value) < target) __asm__ volatile("pause");
 }
@@ -120,7 +121,8 @@ int main(void) {
   /* Warm-up and calibration: the wake-ups that fit in one repetition's time. */
   one_wake();
   int count = 0;
-  for (uint64_t start = bench_now_ns(); count < kMaxSamples && bench_now_ns() - start < kTargetNs;) {
+  const uint64_t start = bench_now_ns();
+  while (count < kMaxSamples && bench_now_ns() - start < kTargetNs) {
     one_wake();
     ++count;
   }

@@ -25,7 +25,7 @@ static volatile uint64_t sink[kMaxThreads];
 static void *work(void *arg) {
   int index = (int)(intptr_t)arg;
   uint64_t x = 0x9e3779b97f4a7c15ull + (uint64_t)index; /* any nonzero seed */
-  for (uint64_t i = 0; i < kWork; ++i) {
+  for (uint64_t i = 0; i < kWork; ++i) { /* Marsaglia's xorshift64 (shifts 13, 7, 17) */
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -58,7 +58,7 @@ int main(void) {
     snprintf(param, sizeof param, "%d threads", n);
     if (n > cpus) {
       char why[48];
-      snprintf(why, sizeof why, "%d CPUs", cpus);
+      snprintf(why, sizeof why, "%d CPU%s", cpus, cpus == 1 ? "" : "s");
       bench_skip("spin_threads", param, why);
       continue;
     }
