@@ -46,8 +46,12 @@ static uint64_t scale(uint64_t count, uint64_t took, uint64_t max_ops) {
   return scaled < 1 ? 1 : (scaled > (double)max_ops ? max_ops : (uint64_t)scaled);
 }
 
-double bench_measure(const char *name, const char *param, bench_op op, void *arg, int reps,
-                     uint64_t max_ops) {
+double bench_median(double *values, int n) {
+  qsort(values, (size_t)n, sizeof values[0], compare);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+struct bench_result bench_run(bench_op op, void *arg, int reps, uint64_t max_ops) {
   if (reps < 1) reps = 1;
   if (reps > kMaxReps) reps = kMaxReps;
   /* A warm-up op first (threads started, pages and caches in place), then calibration:
@@ -77,16 +81,45 @@ double bench_measure(const char *name, const char *param, bench_op op, void *arg
     op(arg, count);
     per_op[r] = (double)(bench_now_ns() - start) / (double)count;
   }
-  qsort(per_op, (size_t)reps, sizeof per_op[0], compare);
-  double median = reps % 2 ? per_op[reps / 2] : (per_op[reps / 2 - 1] + per_op[reps / 2]) / 2;
+  struct bench_result result;
+  result.median_ns = bench_median(per_op, reps);
+  result.min_ns = per_op[0]; /* sorted by bench_median */
+  result.ops = count;
+  result.reps = reps;
+  return result;
+}
+
+/* kernel_name: "SYSNAME RELEASE" of uname into buf, or "? ?". */
+static const char *kernel_name(char *buf, size_t size) {
   struct utsname u;
   if (uname(&u) != 0) {
-    snprintf(u.sysname, sizeof u.sysname, "?");
-    snprintf(u.release, sizeof u.release, "?");
+    snprintf(buf, size, "? ?");
+  } else {
+    snprintf(buf, size, "%s %s", u.sysname, u.release);
   }
+  return buf;
+}
+
+void bench_print(const char *name, const char *param, const struct bench_result *result,
+                 const char *extra) {
+  char kernel[2 * sizeof(((struct utsname *)0)->release) + 2];
   printf("{\"bench\": \"%s\", \"param\": \"%s\", \"ns_per_op\": %.1f, \"ops\": %llu, "
-         "\"reps\": %d, \"min_ns_per_op\": %.1f, \"kernel\": \"%s %s\"}\n",
-         name, param, median, (unsigned long long)count, reps, per_op[0], u.sysname, u.release);
+         "\"reps\": %d, \"min_ns_per_op\": %.1f%s, \"kernel\": \"%s\"}\n",
+         name, param, result->median_ns, (unsigned long long)result->ops, result->reps,
+         result->min_ns, extra ? extra : "", kernel_name(kernel, sizeof kernel));
   fflush(stdout);
-  return median;
+}
+
+void bench_skip(const char *name, const char *param, const char *why) {
+  char kernel[2 * sizeof(((struct utsname *)0)->release) + 2];
+  printf("{\"bench\": \"%s\", \"param\": \"%s\", \"skipped\": \"%s\", \"kernel\": \"%s\"}\n",
+         name, param, why, kernel_name(kernel, sizeof kernel));
+  fflush(stdout);
+}
+
+double bench_measure(const char *name, const char *param, bench_op op, void *arg, int reps,
+                     uint64_t max_ops) {
+  struct bench_result result = bench_run(op, arg, reps, max_ops);
+  bench_print(name, param, &result, NULL);
+  return result.median_ns;
 }

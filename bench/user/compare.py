@@ -6,8 +6,9 @@
 
 Writes OUT_DIR/pleiades-smpN.jsonl and OUT_DIR/host-smpN.jsonl (the JSON lines found, in
 order) and OUT_DIR/user-bench-smpN.md (a Markdown table: the median ns per op on each, and
-the ratio Pleiades / host; a row one side lacks shows "(none)"). Exits 1 when the serial log has no
-result.
+the ratio Pleiades / host; a row one side lacks shows "(none)", a row a program skipped (one CPU
+for a cross-CPU figure: a line with "skipped" and no "ns_per_op") shows why). Exits 1 when the
+serial log has no result.
 """
 
 import argparse
@@ -32,6 +33,22 @@ def results(path):
             except json.JSONDecodeError:
                 print(f"compare: {path}: not JSON: {line!r}", file=sys.stderr)
     return found
+
+
+def figure(row):
+    """The table cell of one result: its median, or why the program skipped it."""
+    if "ns_per_op" not in row:
+        return f"(skipped: {row.get('skipped', '?')})"
+    return f"{row['ns_per_op']:.1f}"
+
+
+def ratio(ours, host):
+    """The ratio cell: ours / host, empty when either side has no figure."""
+    if "ns_per_op" not in ours or "ns_per_op" not in host:
+        return ""
+    if host["ns_per_op"] <= 0:
+        return "inf"
+    return f"{ours['ns_per_op'] / host['ns_per_op']:.2f}"
 
 
 def main():
@@ -71,15 +88,13 @@ def main():
         seen.add(key)
         h = host_by_key.get(key)
         if h is None:
-            lines.append(f"| {key[0]} | {key[1]} | {r['ns_per_op']:.1f} | (none) | |")
+            lines.append(f"| {key[0]} | {key[1]} | {figure(r)} | (none) | |")
             continue
-        ratio = r["ns_per_op"] / h["ns_per_op"] if h["ns_per_op"] > 0 else float("inf")
-        lines.append(f"| {key[0]} | {key[1]} | {r['ns_per_op']:.1f} | {h['ns_per_op']:.1f} | "
-                     f"{ratio:.2f} |")
+        lines.append(f"| {key[0]} | {key[1]} | {figure(r)} | {figure(h)} | {ratio(r, h)} |")
     for h in host:
         key = (h["bench"], h["param"])
         if key not in seen:
-            lines.append(f"| {key[0]} | {key[1]} | (none) | {h['ns_per_op']:.1f} | |")
+            lines.append(f"| {key[0]} | {key[1]} | (none) | {figure(h)} | |")
     table = "\n".join(lines) + "\n"
     path = os.path.join(args.out_dir, f"user-bench-smp{args.smp}.md")
     with open(path, "w", encoding="utf-8") as f:
