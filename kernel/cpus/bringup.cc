@@ -223,7 +223,7 @@ ApStartState& ap_start_state() { return g_start; }
 
 BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
                                    const cmdline::SmpOptions& opts) {
-
+  const std::uint64_t started_ns = ktime::now_ns();  // the stage profile's start
   arch::CpuLocal& bsp = arch::boot_cpu_local();
   bsp.apic_id = kinterrupts::current_id();  // the full (x2)APIC ID now that the APIC is set up
   bsp.tsc_hz = ktime::tsc_hz();
@@ -307,6 +307,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     return boot_cpu_only(r, "identity mapping of the trampoline page failed");
   }
 
+  const std::uint64_t prepared_ns = ktime::now_ns();
   const bool long_init = needs_long_init_delay();
   bringup::Timing timing;
   timing.init_delay_ns = long_init ? 10'000'000 : 0;
@@ -328,6 +329,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     klog::error("smp: unmapping the trampoline page at {:#x} failed (wiped)", info.trampoline_page);
   }
 
+  const std::uint64_t waves_done_ns = ktime::now_ns();
   r.targets = n;
   r.elapsed_ns = s.last_online_ns > s.first_init_ns ? s.last_online_ns - s.first_init_ns : 0;
   // No "all but self" shorthand while any AP may still be abandoned (it would reach a parked
@@ -340,9 +342,11 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   // Release every online AP at once. Each joins (claims kRunning with the join handshake) or,
   // if it has not within the deadline, is claimed abandoned and parks when it gets there; so
   // when we return, cpu_online() holds for exactly the APs that will ever run kernel code.
+  const std::uint64_t synced_ns = ktime::now_ns();
   g_start.released.store(true, std::memory_order_release);
   const bringup::JoinSummary joins =
       bringup::await_joins(targets, n, ktime::now_ns(), port, timing);
+  const std::uint64_t joined_ns = ktime::now_ns();
   r.online = 1 + joins.joined;
   r.failed = s.failed + unusable + joins.abandoned;
   // A fake ID names no CPU, so only the listed ones decide whether the shorthand is safe.
@@ -350,6 +354,13 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
 
   klog::info("smp: {} of {} CPUs online in {} ms ({} waves, {} retried)", r.online,
              r.listed + plan.fake, ms(r.elapsed_ns), s.waves, s.retried);
+  // Where the wall time went (docs/smp.md "Bring-up stages"); the whole is what Linux's "smp:
+  // Bringing up secondary CPUs" to "smp: Brought up" spans (scripts/bench --vs-linux).
+  const auto us = [](std::uint64_t from, std::uint64_t to) { return (to - from) / 1000; };
+  klog::info("smp: bring-up took {} us: prepare {} us, start waves {} us, TSC check {} us, "
+             "release and join {} us", us(started_ns, joined_ns), us(started_ns, prepared_ns),
+             us(prepared_ns, waves_done_ns), us(waves_done_ns, synced_ns),
+             us(synced_ns, joined_ns));
   report_cpu(bsp);
   for (std::uint32_t i = 0; i < n; ++i) {
     if (targets[i].outcome == bringup::Outcome::kOnline) {
