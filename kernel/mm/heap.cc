@@ -234,6 +234,7 @@ HeapStats Heap::stats() {
   IrqSpinGuard guard(large_lock_);
   s.large_in_use = large_in_use_;
   s.large_pages = large_pages_;
+  s.table_pages = large_table_pages_;
   return s;
 }
 

@@ -74,6 +74,7 @@ struct HeapStats {
   std::uint64_t cached_objects;  // free small objects held in magazines (per CPU and depot)
   std::uint64_t magazines;       // magazines allocated (each one object of the magazine class)
   std::uint64_t drains;          // drain() calls, low-memory ones included
+  std::uint64_t table_pages;     // pages of the large-block table (kept; never shrinks)
 };
 
 class Heap {
@@ -205,6 +206,7 @@ class Heap {
   std::size_t large_tombstones_ = 0;
   std::uint64_t large_in_use_ = 0;
   std::uint64_t large_pages_ = 0;
+  std::uint64_t large_table_pages_ = 0;
   // Counters summed by stats(); relaxed: each is a count, not a guard for other data.
   std::atomic<std::uint64_t> slab_pages_{0};
   std::atomic<std::uint64_t> faults_{0};

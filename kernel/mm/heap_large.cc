@@ -32,7 +32,10 @@ Heap::LargeEntry* Heap::find_large(std::uintptr_t key) {
 }
 
 bool Heap::grow_large_table() {
-  const std::size_t capacity = large_capacity_ == 0 ? 256 : large_capacity_ * 2;
+  // Double when live entries fill a quarter; otherwise tombstones made it look full, and a
+  // rehash at the same size clears them (the table does not grow with churn alone).
+  std::size_t capacity = large_capacity_ == 0 ? 256 : large_capacity_;
+  if ((large_used_ + 1) * 4 > capacity) capacity *= 2;
   auto* table = static_cast<LargeEntry*>(
       pages_.alloc_pages(table_pages(capacity, sizeof(LargeEntry)), PageSource::kPageSize));
   if (!table) return false;
@@ -46,6 +49,7 @@ bool Heap::grow_large_table() {
   if (large_) pages_.free_pages(large_, table_pages(large_capacity_, sizeof(LargeEntry)));
   large_ = table;
   large_capacity_ = capacity;
+  large_table_pages_ = table_pages(capacity, sizeof(LargeEntry));
   large_tombstones_ = 0;
   return true;
 }
