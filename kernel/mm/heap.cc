@@ -88,6 +88,7 @@ void* Heap::cache_allocate(std::size_t class_index) {
     smp::IrqGuard irq;  // pins this CPU: its cache is ours until the guard ends
     CpuCache& cache = this_cpu_cache();
     IrqSpinGuard guard(cache.lock);
+    platform::interleave_point();  // explorer: another CPU or an interrupt may act here
     Magazine*& loaded = cache.loaded[class_index];
     if (loaded == nullptr || loaded->count == 0) {
       Magazine*& previous = cache.previous[class_index];
@@ -147,6 +148,7 @@ void Heap::cache_free(void* p, Slab* slab) {
     smp::IrqGuard irq;  // pins this CPU: its cache is ours until the guard ends
     CpuCache& cache = this_cpu_cache();
     IrqSpinGuard guard(cache.lock);
+    platform::interleave_point();  // explorer: another CPU or an interrupt may act here
     Magazine*& loaded = cache.loaded[class_index];
     if (loaded == nullptr || loaded->count == rounds) {
       Magazine*& previous = cache.previous[class_index];
@@ -255,6 +257,7 @@ void Heap::drain() {
     for (std::size_t c = 0; c < kClassCount; ++c) {
       if (taken[2 * c] == nullptr && taken[2 * c + 1] == nullptr) continue;
       IrqSpinGuard guard(classes_[c].lock);
+      platform::interleave_point();  // explorer: the CPU drained may allocate again here
       for (Magazine* m : {taken[2 * c], taken[2 * c + 1]}) {
         if (m == nullptr) continue;
         flush_magazine(m, c);

@@ -3,6 +3,7 @@
 #include "kernel/mm/heap.h"
 
 #include "kernel/mm/heap_layout.h"
+#include "smp/platform/platform.h"
 
 namespace mm {
 
@@ -54,6 +55,7 @@ void* Heap::refill_and_pop(CpuCache& cache, std::size_t class_index) {
   SlabClass& cls = classes_[class_index];
   Magazine*& loaded = cache.loaded[class_index];
   IrqSpinGuard guard(cls.lock);
+  platform::interleave_point();  // explorer: another CPU may be waiting for the depot here
   if (Magazine* full = cls.full) {
     cls.full = full->next;
     --cls.full_count;
@@ -99,6 +101,7 @@ void Heap::exchange_full(CpuCache& cache, std::size_t class_index) {
   Magazine*& loaded = cache.loaded[class_index];
   Magazine*& previous = cache.previous[class_index];
   IrqSpinGuard guard(cls.lock);
+  platform::interleave_point();  // explorer: another CPU may be waiting for the depot here
   if (loaded != nullptr) {
     Magazine* full = previous;
     previous = loaded;
