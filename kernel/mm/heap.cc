@@ -92,7 +92,10 @@ void* Heap::cache_allocate(std::size_t class_index) {
     Magazine*& loaded = cache.loaded[class_index];
     if (loaded == nullptr || loaded->count == 0) {
       Magazine*& previous = cache.previous[class_index];
-      if (previous != nullptr && previous->count > 0) swap_pointers(loaded, previous);
+      // A previous with objects, or an empty one when none is loaded (the refill fills it).
+      if (previous != nullptr && (previous->count > 0 || loaded == nullptr)) {
+        swap_pointers(loaded, previous);
+      }
     }
     if (loaded != nullptr && loaded->count > 0) {
       object = loaded->rounds[--loaded->count];
@@ -139,16 +142,45 @@ void* Heap::allocate(std::size_t size, std::size_t alignment) {
   return p;
 }
 
-void Heap::cache_free(void* p, Slab* slab) {
-  const std::size_t class_index = slab->class_index;
-  const std::uint32_t rounds = classes_[class_index].rounds;
-  mark_free(p);  // before it is visible to anyone else
+Heap::Slab* Heap::known_small_slab_of(CpuCache& cache, const void* p) {
+  // kSlabSize-aligned pointers are headers, never objects (small_slab_of says why).
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  if ((address & (kSlabSize - 1)) == 0) return nullptr;
+  const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
+  std::uintptr_t& known = cache.known[(base / kSlabSize) % kKnownRegions];
+  if (known != base) {
+    // Not seen yet: ask the page source (its lock) whether reading the header is safe. Its
+    // memory stays its own, so the answer is kept.
+    if (!pages_.contains(reinterpret_cast<const void*>(base))) return nullptr;
+    known = base;
+  }
+  return checked_small_slab(reinterpret_cast<Slab*>(base), p);
+}
+
+Heap::FreeResult Heap::cache_free(void* p, std::size_t size, std::size_t alignment,
+                                  HeapFault& fault) {
   bool slow = false;
   {
     smp::IrqGuard irq;  // pins this CPU: its cache is ours until the guard ends
     CpuCache& cache = this_cpu_cache();
     IrqSpinGuard guard(cache.lock);
     platform::interleave_point();  // explorer: another CPU or an interrupt may act here
+    Slab* slab = known_small_slab_of(cache, p);
+    if (slab == nullptr) return FreeResult::kNotSmall;
+    const std::size_t class_index = slab->class_index;
+    const std::uint32_t rounds = classes_[class_index].rounds;
+    const auto* word = static_cast<const std::uint64_t*>(p);
+    if (size > slab->object_size || alignment > slab->object_size) {
+      fault = HeapFault::kSizeMismatch;
+      return FreeResult::kFault;
+    }
+    // Free markers on the object: held in a magazine, or (a first word that is a free-list
+    // link) in its slab. The slab's bitmap decides, under the class lock.
+    if (word[1] == kPoison && confirm_double_free(p, slab)) {
+      fault = HeapFault::kDoubleFree;
+      return FreeResult::kFault;
+    }
+    mark_free(p);
     Magazine*& loaded = cache.loaded[class_index];
     if (loaded == nullptr || loaded->count == rounds) {
       Magazine*& previous = cache.previous[class_index];
@@ -172,26 +204,19 @@ void Heap::cache_free(void* p, Slab* slab) {
                            std::memory_order_relaxed);
   }
   if (slow) report_late_fault();
+  return FreeResult::kFreed;
 }
 
 void Heap::free(void* p, std::size_t size, std::size_t alignment) {
   if (p == nullptr) return;
-  if (Slab* slab = small_slab_of(p)) {
-    if (size > slab->object_size || alignment > slab->object_size) {
+  HeapFault fault = HeapFault::kUnknownPointer;
+  switch (cache_free(p, size, alignment, fault)) {
+    case FreeResult::kFreed: return;
+    case FreeResult::kFault:
       faults_.fetch_add(1, std::memory_order_relaxed);
-      report(HeapFault::kSizeMismatch, p);
+      report(fault, p);
       return;
-    }
-    // Free markers on the object: held in a magazine, or (a first word that is a free-list
-    // link) in its slab. The slab's bitmap decides, under the class lock.
-    const auto* word = static_cast<const std::uint64_t*>(p);
-    if (word[1] == kPoison && confirm_double_free(p, slab)) {
-      faults_.fetch_add(1, std::memory_order_relaxed);
-      report(HeapFault::kDoubleFree, p);
-      return;
-    }
-    cache_free(p, slab);
-    return;
+    case FreeResult::kNotSmall: break;
   }
   bool mismatch = false;
   bool freed;

@@ -85,6 +85,8 @@ class Heap {
   static constexpr std::size_t kClassCount = 8;  // 16, 32, ..., 2048
   // CPU caches; a CPU number beyond shares a slot (correct: the slot's lock serialises them).
   static constexpr std::uint32_t kCpuSlots = smp::kMaxCpus;
+  // Regions each CPU remembers as the page source's (CpuCache::known).
+  static constexpr std::size_t kKnownRegions = 8;
 
   Heap(PageSource& pages, HeapFaultHook hook);
   Heap(const Heap&) = delete;
@@ -133,6 +135,10 @@ class Heap {
     IrqSpinLock lock;
     Magazine* loaded[kClassCount] = {};
     Magazine* previous[kClassCount] = {};
+    // 16 KiB regions this CPU has already seen the page source own (direct-mapped by address),
+    // so a free reads a slab header without asking the page source, whose check takes the
+    // frame allocator's lock.
+    std::uintptr_t known[kKnownRegions] = {};
     // Small objects allocated minus freed through this cache (negative when this CPU frees
     // more than it allocates). Written under `lock`, read by stats() without it.
     std::atomic<std::int64_t> handed_out{0};
@@ -147,7 +153,13 @@ class Heap {
   // Front end (heap.cc).
   void* try_allocate(std::size_t size, std::size_t alignment);
   void* cache_allocate(std::size_t class_index);
-  void cache_free(void* p, Slab* slab);
+  enum class FreeResult : std::uint8_t { kFreed, kFault, kNotSmall };
+  // Frees the small object `p` into this CPU's magazines after the checks; kNotSmall when `p`
+  // is no object of a user class (the caller tries the large blocks), kFault with `fault` set.
+  FreeResult cache_free(void* p, std::size_t size, std::size_t alignment, HeapFault& fault);
+  // small_slab_of for a free, under `cache`'s lock: asks the page source whether the 16 KiB
+  // region around `p` is its memory only the first time this CPU meets that region.
+  Slab* known_small_slab_of(CpuCache& cache, const void* p);
   CpuCache& this_cpu_cache();
 
   // Depot (heap_depot.cc). refill_and_pop and exchange_full run with the CPU cache lock held
@@ -178,6 +190,8 @@ class Heap {
   Slab* slab_of(const void* p) const;
   // The slab of a user class of which `p` is an object boundary; nullptr otherwise.
   Slab* small_slab_of(const void* p) const;
+  // small_slab_of's checks on a header the caller knows is safe to read.
+  Slab* checked_small_slab(Slab* slab, const void* p) const;
   // True when the object `p` of `slab` (second word kPoison) is free: in its slab or a magazine.
   bool confirm_double_free(void* p, Slab* slab);
 

@@ -159,8 +159,15 @@ Heap::Slab* Heap::small_slab_of(const void* p) const {
   // A kSlabSize-aligned pointer is a header, never an object: it may be a large block whose
   // first bytes happen to look like one.
   if ((reinterpret_cast<std::uintptr_t>(p) & (kSlabSize - 1)) == 0) return nullptr;
-  Slab* slab = slab_of(p);
-  if (slab == nullptr || slab->class_index >= kClassCount) return nullptr;
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  auto* slab = reinterpret_cast<Slab*>(address & ~(std::uintptr_t{kSlabSize} - 1));
+  // Read the candidate header only when it is memory the page source owns.
+  if (!pages_.contains(slab)) return nullptr;
+  return checked_small_slab(slab, p);
+}
+
+Heap::Slab* Heap::checked_small_slab(Slab* slab, const void* p) const {
+  if (!slab->valid() || slab->class_index >= kClassCount) return nullptr;
   const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(p) -
                                 reinterpret_cast<std::uintptr_t>(slab);
   if (offset < slab->first_offset || (offset - slab->first_offset) % slab->object_size != 0) {
