@@ -104,7 +104,7 @@ void stress_run() {
       if (held[k] != nullptr) release(held[k], self);
       held[k] = p;
     }
-    if ((ops & 15) == 0) take_mail(self, n);
+    if ((ops & 3) == 0) take_mail(self, n);
   }
   for (void*& p : held) {
     if (p != nullptr) release(p, self);
