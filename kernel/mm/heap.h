@@ -24,8 +24,9 @@
 //
 // Pure: pages come from a PageSource, so host tests run the same code; host threads play CPUs
 // through the platform seam (platform::current_cpu). Thread and interrupt safe: every lock is
-// IRQ-saving. Lock order: CPU cache lock, class lock, magazine class lock, page source locks;
-// the large-block lock, then page source locks (docs/locking.md).
+// IRQ-saving. Lock order: CPU cache lock, class lock, magazine class lock, page source locks
+// (a free asks the page source under the CPU cache lock about a region it has not met); the
+// large-block lock, then page source locks (docs/locking.md).
 #pragma once
 
 #include <atomic>
