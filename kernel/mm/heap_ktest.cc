@@ -146,7 +146,7 @@ KTEST(mm_heap_stress_every_cpu) {
     g_bad[c].store(0);
   }
   g_cpus.store(n, std::memory_order_release);
-  heap->drain();
+  mm::drain_kernel_heap();
   const mm::HeapStats before = heap->stats();
   const std::uint64_t free_before = mm::stats().free_bytes;
 
@@ -168,7 +168,7 @@ KTEST(mm_heap_stress_every_cpu) {
     received += g_received[c].load();
     bad += g_bad[c].load();
   }
-  heap->drain();
+  mm::drain_kernel_heap();
   const mm::HeapStats after = heap->stats();
   const std::uint64_t free_after = mm::stats().free_bytes;
   klog::info("heap stress: {} CPUs, {} allocations, {} freed on another CPU, {} drains, "
