@@ -1,16 +1,15 @@
+// The heap's front end: the per-CPU magazine fast paths, the checks on free, stats and drain.
+// The depot is heap_depot.cc, the slabs heap_slab.cc, large blocks heap_large.cc.
 #include "kernel/mm/heap.h"
+
+#include "kernel/mm/heap_layout.h"
+#include "smp/irq_guard.h"
 
 namespace mm {
 
+using namespace heap_detail;
+
 namespace {
-
-constexpr std::uint64_t kSlabMagic = 0x534c41424d41474full;  // "SLABMAGO"; XORed with the address
-constexpr std::uint64_t kPoison = 0xdeadbeefdeadbeefull;     // second word of a free object
-constexpr std::uintptr_t kEmpty = 0;
-constexpr std::uintptr_t kTombstone = 1;  // user pointers are page aligned, never 1
-constexpr std::size_t kMaxObjects = Heap::kSlabSize / Heap::kMinSmall;
-
-constexpr std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) & ~(a - 1); }
 
 std::size_t class_index_for(std::size_t bytes) {
   std::size_t index = 0;
@@ -18,29 +17,17 @@ std::size_t class_index_for(std::size_t bytes) {
   return index;
 }
 
-std::size_t hash(std::uintptr_t key, std::size_t capacity) {
-  // Keys are page aligned: drop the zero bits, then a multiplicative hash (capacity is 2^n).
-  return static_cast<std::size_t>(((key >> 12) * 0x9e3779b97f4a7c15ull) >> 20) & (capacity - 1);
+// Largest request the large path tries: beyond any direct map, and far from overflowing.
+constexpr std::size_t kMaxLarge = std::size_t{1} << 46;
+
+template <typename T>
+void swap_pointers(T*& a, T*& b) {
+  T* t = a;
+  a = b;
+  b = t;
 }
 
 }  // namespace
-
-// Lives at the start of each kSlabSize-aligned slab; objects follow at first_offset.
-struct Heap::Slab {
-  std::uint64_t magic;
-  Slab* next;
-  Slab* prev;
-  void* free_head;  // first free object; its first word links to the next
-  std::uint32_t class_index;
-  std::uint32_t object_size;
-  std::uint32_t first_offset;
-  std::uint32_t capacity;
-  std::uint32_t in_use;
-  std::uint32_t on_partial;  // 1 while linked in partial_[class_index]
-  std::uint64_t allocated[kMaxObjects / 64];  // bit per object: set while handed out
-
-  bool valid() const { return magic == (kSlabMagic ^ reinterpret_cast<std::uintptr_t>(this)); }
-};
 
 const char* describe(HeapFault fault) {
   switch (fault) {
@@ -52,272 +39,278 @@ const char* describe(HeapFault fault) {
   return "?";
 }
 
+Heap::Heap(PageSource& pages, HeapFaultHook hook) : pages_(pages), hook_(hook) {
+  static_assert(sizeof(Magazine) == 512, "a magazine is one object of the 512-byte size");
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    // One magazine holds at most a slab's worth, so the big classes do not hoard many slabs.
+    const std::size_t size = kMinSmall << c;
+    const std::size_t capacity = (kSlabSize - align_up(sizeof(Slab), size)) / size;
+    classes_[c].rounds = static_cast<std::uint32_t>(capacity < kMagazineRounds ? capacity
+                                                                               : kMagazineRounds);
+  }
+}
+
 void Heap::report(HeapFault fault, const void* p) {
   if (hook_) hook_(fault, p);
 }
 
-Heap::Slab* Heap::new_slab(std::size_t class_index) {
-  void* block = pages_.alloc_pages(kSlabSize / PageSource::kPageSize, kSlabSize);
-  if (!block) return nullptr;
-  auto* slab = static_cast<Slab*>(block);
-  const auto size = static_cast<std::uint32_t>(kMinSmall << class_index);
-  slab->magic = kSlabMagic ^ reinterpret_cast<std::uintptr_t>(slab);
-  slab->next = slab->prev = nullptr;
-  slab->class_index = static_cast<std::uint32_t>(class_index);
-  slab->object_size = size;
-  slab->first_offset = static_cast<std::uint32_t>(align_up(sizeof(Slab), size));
-  slab->capacity = static_cast<std::uint32_t>((kSlabSize - slab->first_offset) / size);
-  slab->in_use = 0;
-  slab->on_partial = 0;
-  for (auto& word : slab->allocated) word = 0;
-  // Thread the free list back to front so objects go out in address order.
-  void* head = nullptr;
-  auto* base = static_cast<std::uint8_t*>(block) + slab->first_offset;
-  for (std::uint32_t i = slab->capacity; i-- > 0;) {
-    auto* object = reinterpret_cast<std::uint64_t*>(base + std::size_t{i} * size);
-    object[0] = reinterpret_cast<std::uintptr_t>(head);
-    object[1] = kPoison;
-    head = object;
-  }
-  slab->free_head = head;
-  stats_.slab_pages += kSlabSize / PageSource::kPageSize;
-  return slab;
+void Heap::note_late_fault(HeapFault fault, const void* p) {
+  faults_.fetch_add(1, std::memory_order_relaxed);
+  std::uintptr_t none = 0;
+  // Relaxed: the value is the whole message; nothing else is published with it.
+  late_fault_.compare_exchange_strong(none, reinterpret_cast<std::uintptr_t>(p) |
+                                                static_cast<std::uintptr_t>(fault),
+                                      std::memory_order_relaxed);
 }
 
-void* Heap::allocate_small(std::size_t class_index, HeapFault& fault, const void*& fault_at) {
-  Slab* slab = partial_[class_index];
-  if (!slab) {
-    slab = empty_[class_index];
-    empty_[class_index] = nullptr;
-    if (!slab) slab = new_slab(class_index);
-    if (!slab) return nullptr;
-    slab->next = nullptr;
-    slab->prev = nullptr;
-    partial_[class_index] = slab;
-    slab->on_partial = 1;
+void Heap::report_late_fault() {
+  if (late_fault_.load(std::memory_order_relaxed) == 0) return;
+  const std::uintptr_t v = late_fault_.exchange(0, std::memory_order_relaxed);
+  if (v != 0) report(static_cast<HeapFault>(v & 15), reinterpret_cast<const void*>(v & ~std::uintptr_t{15}));
+}
+
+Heap::CpuCache& Heap::this_cpu_cache() {
+  // Interrupts are off (the caller's guard), so the CPU cannot change until the caller is done.
+  const std::uint32_t slot = platform::to_index(platform::current_cpu()) % kCpuSlots;
+  std::uint32_t used = cpu_slots_used_.load(std::memory_order_relaxed);
+  // Release pairs with drain()'s acquire: a drain that sees the slot counted sees it
+  // initialised (it always is: the array is constructed with the heap).
+  while (slot >= used && !cpu_slots_used_.compare_exchange_weak(used, slot + 1,
+                                                               std::memory_order_release)) {
   }
-  auto* object = static_cast<std::uint64_t*>(slab->free_head);
-  if (object[1] != kPoison) {
-    // Someone wrote to this object after freeing it. Report it; the object is still handed out
-    // (with a fresh value) because the list link in word 0 may be intact.
-    fault = HeapFault::kUseAfterFree;
-    fault_at = object;
-    ++stats_.faults;
+  return cpus_[slot];
+}
+
+void* Heap::cache_allocate(std::size_t class_index) {
+  void* object;
+  bool slow = false;
+  {
+    smp::IrqGuard irq;  // pins this CPU: its cache is ours until the guard ends
+    CpuCache& cache = this_cpu_cache();
+    IrqSpinGuard guard(cache.lock);
+    platform::interleave_point();  // explorer: another CPU or an interrupt may act here
+    Magazine*& loaded = cache.loaded[class_index];
+    if (loaded == nullptr || loaded->count == 0) {
+      Magazine*& previous = cache.previous[class_index];
+      // A previous with objects, or an empty one when none is loaded (the refill fills it).
+      if (previous != nullptr && (previous->count > 0 || loaded == nullptr)) {
+        swap_pointers(loaded, previous);
+      }
+    }
+    if (loaded != nullptr && loaded->count > 0) {
+      object = loaded->rounds[--loaded->count];
+    } else {
+      slow = true;
+      object = refill_and_pop(cache, class_index);
+      if (object == nullptr) return nullptr;
+    }
+    cache.handed_out.store(cache.handed_out.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
   }
-  slab->free_head = reinterpret_cast<void*>(object[0]);
-  const std::size_t index =
-      (reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(slab) -
-       slab->first_offset) / slab->object_size;
-  slab->allocated[index / 64] |= 1ull << (index % 64);
-  ++slab->in_use;
-  if (slab->in_use == slab->capacity) {
-    // Full: off the partial list until something is freed.
-    partial_[class_index] = slab->next;
-    if (slab->next) slab->next->prev = nullptr;
-    slab->next = nullptr;
-    slab->on_partial = 0;
+  const bool intact = marked_free(object);
+  auto* word = static_cast<std::uint64_t*>(object);
+  word[0] = 0;
+  word[1] = 0;
+  if (slow) report_late_fault();
+  if (!intact) {
+    // Written after it was freed. Still handed out: the write hurt nobody else.
+    faults_.fetch_add(1, std::memory_order_relaxed);
+    report(HeapFault::kUseAfterFree, object);
   }
-  ++stats_.small_in_use;
-  object[0] = 0;
-  object[1] = 0;
   return object;
 }
 
-Heap::LargeEntry* Heap::find_large(std::uintptr_t key) {
-  if (large_capacity_ == 0) return nullptr;
-  for (std::size_t i = hash(key, large_capacity_), n = 0; n < large_capacity_;
-       i = (i + 1) & (large_capacity_ - 1), ++n) {
-    if (large_[i].key == kEmpty) return nullptr;
-    if (large_[i].key == key) return &large_[i];
-  }
-  return nullptr;
-}
-
-bool Heap::grow_large_table() {
-  const std::size_t capacity = large_capacity_ == 0 ? 256 : large_capacity_ * 2;
-  const std::size_t bytes = capacity * sizeof(LargeEntry);
-  const std::size_t table_pages = align_up(bytes, PageSource::kPageSize) / PageSource::kPageSize;
-  auto* table = static_cast<LargeEntry*>(pages_.alloc_pages(table_pages, PageSource::kPageSize));
-  if (!table) return false;
-  for (std::size_t i = 0; i < capacity; ++i) table[i] = LargeEntry{kEmpty, 0};
-  for (std::size_t i = 0; i < large_capacity_; ++i) {
-    if (large_[i].key == kEmpty || large_[i].key == kTombstone) continue;
-    std::size_t j = hash(large_[i].key, capacity);
-    while (table[j].key != kEmpty) j = (j + 1) & (capacity - 1);
-    table[j] = large_[i];
-  }
-  if (large_) {
-    const std::size_t old_pages =
-        align_up(large_capacity_ * sizeof(LargeEntry), PageSource::kPageSize) / PageSource::kPageSize;
-    pages_.free_pages(large_, old_pages);
-  }
-  large_ = table;
-  large_capacity_ = capacity;
-  large_tombstones_ = 0;
-  return true;
-}
-
-bool Heap::insert_large(std::uintptr_t key, std::size_t pages) {
-  // Keep the table at most half full (tombstones included) so probes stay short.
-  if ((large_used_ + large_tombstones_ + 1) * 2 > large_capacity_ && !grow_large_table()) {
-    return false;
-  }
-  std::size_t i = hash(key, large_capacity_);
-  while (large_[i].key != kEmpty && large_[i].key != kTombstone) i = (i + 1) & (large_capacity_ - 1);
-  if (large_[i].key == kTombstone) --large_tombstones_;
-  large_[i] = LargeEntry{key, pages};
-  ++large_used_;
-  return true;
-}
-
-void* Heap::allocate_large(std::size_t size, std::size_t alignment) {
-  if (size > (std::size_t{1} << 46)) return nullptr;  // beyond any direct map: do not overflow
-  const std::size_t pages = align_up(size, PageSource::kPageSize) / PageSource::kPageSize;
-  const std::size_t align = alignment < PageSource::kPageSize ? PageSource::kPageSize : alignment;
-  void* block = pages_.alloc_pages(pages, align);
-  if (!block) return nullptr;
-  if (!insert_large(reinterpret_cast<std::uintptr_t>(block), pages)) {
-    pages_.free_pages(block, pages);
-    return nullptr;
-  }
-  ++stats_.large_in_use;
-  stats_.large_pages += pages;
-  return block;
+void* Heap::try_allocate(std::size_t size, std::size_t alignment) {
+  const std::size_t need = size > alignment ? size : alignment;
+  if (need <= kMaxSmall) return cache_allocate(class_index_for(need));
+  IrqSpinGuard guard(large_lock_);
+  return allocate_large(size, alignment);
 }
 
 void* Heap::allocate(std::size_t size, std::size_t alignment) {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) return nullptr;
   if (alignment < kMinSmall) alignment = kMinSmall;
   if (size == 0) size = 1;
-  HeapFault fault = HeapFault::kUseAfterFree;
-  const void* fault_at = nullptr;
-  void* result;
-  {
-    IrqSpinGuard guard(lock_);
-    const std::size_t need = size > alignment ? size : alignment;
-    result = need <= kMaxSmall ? allocate_small(class_index_for(need), fault, fault_at)
-                               : allocate_large(size, alignment);
+  if (size > kMaxLarge) return nullptr;
+  void* p = try_allocate(size, alignment);
+  if (p == nullptr) {
+    // Out of pages: free objects cached on every CPU may hold whole slabs. Give them back
+    // and try once more.
+    drain();
+    p = try_allocate(size, alignment);
   }
-  if (fault_at) report(fault, fault_at);
-  return result;
+  return p;
 }
 
-Heap::Slab* Heap::slab_of(const void* p) const {
+Heap::Slab* Heap::known_small_slab_of(CpuCache& cache, const void* p) {
+  // kSlabSize-aligned pointers are headers, never objects (small_slab_of says why).
   const auto address = reinterpret_cast<std::uintptr_t>(p);
-  auto* slab = reinterpret_cast<Slab*>(address & ~(std::uintptr_t{kSlabSize} - 1));
-  // Read the candidate header only when it is memory the page source owns.
-  if (!pages_.contains(slab) || !slab->valid()) return nullptr;
-  return slab;
+  if ((address & (kSlabSize - 1)) == 0) return nullptr;
+  const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
+  std::uintptr_t& known = cache.known[(base / kSlabSize) % kKnownRegions];
+  if (known != base) {
+    // Not seen yet: ask the page source (its lock) whether reading the header is safe. Its
+    // memory stays its own, so the answer is kept.
+    if (!pages_.contains(reinterpret_cast<const void*>(base))) return nullptr;
+    known = base;
+  }
+  return checked_small_slab(reinterpret_cast<Slab*>(base), p);
 }
 
-bool Heap::free_small(void* p, std::size_t size, std::size_t alignment, HeapFault& fault) {
-  Slab* slab = slab_of(p);
-  if (!slab) {
-    fault = HeapFault::kUnknownPointer;
-    return false;
-  }
-  const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(p) -
-                                reinterpret_cast<std::uintptr_t>(slab);
-  if (offset < slab->first_offset || (offset - slab->first_offset) % slab->object_size != 0) {
-    fault = HeapFault::kUnknownPointer;  // header or interior pointer
-    return false;
-  }
-  const std::size_t index = (offset - slab->first_offset) / slab->object_size;
-  if (index >= slab->capacity) {
-    fault = HeapFault::kUnknownPointer;
-    return false;
-  }
-  if ((slab->allocated[index / 64] & (1ull << (index % 64))) == 0) {
-    fault = HeapFault::kDoubleFree;
-    return false;
-  }
-  if (size > slab->object_size || alignment > slab->object_size) {
-    fault = HeapFault::kSizeMismatch;
-    return false;
-  }
-  slab->allocated[index / 64] &= ~(1ull << (index % 64));
-  auto* object = static_cast<std::uint64_t*>(p);
-  object[0] = reinterpret_cast<std::uintptr_t>(slab->free_head);
-  object[1] = kPoison;
-  slab->free_head = object;
-  --slab->in_use;
-  --stats_.small_in_use;
-  Slab*& partial = partial_[slab->class_index];
-  if (!slab->on_partial) {
-    slab->prev = nullptr;
-    slab->next = partial;
-    if (partial) partial->prev = slab;
-    partial = slab;
-    slab->on_partial = 1;
-  }
-  if (slab->in_use == 0) {
-    // Empty: keep one per class for the next burst, give the rest back.
-    if (slab->prev) slab->prev->next = slab->next;
-    else partial = slab->next;
-    if (slab->next) slab->next->prev = slab->prev;
-    slab->on_partial = 0;
-    slab->next = slab->prev = nullptr;
-    Slab*& cached = empty_[slab->class_index];
-    if (!cached) {
-      cached = slab;
-    } else {
-      slab->magic = 0;  // a stale pointer into it must not pass as a slab later
-      stats_.slab_pages -= kSlabSize / PageSource::kPageSize;
-      pages_.free_pages(slab, kSlabSize / PageSource::kPageSize);
+Heap::FreeResult Heap::cache_free(void* p, std::size_t size, std::size_t alignment,
+                                  HeapFault& fault) {
+  bool slow = false;
+  {
+    smp::IrqGuard irq;  // pins this CPU: its cache is ours until the guard ends
+    CpuCache& cache = this_cpu_cache();
+    IrqSpinGuard guard(cache.lock);
+    platform::interleave_point();  // explorer: another CPU or an interrupt may act here
+    Slab* slab = known_small_slab_of(cache, p);
+    if (slab == nullptr) return FreeResult::kNotSmall;
+    const std::size_t class_index = slab->class_index;
+    const std::uint32_t rounds = classes_[class_index].rounds;
+    const auto* word = static_cast<const std::uint64_t*>(p);
+    if (size > slab->object_size || alignment > slab->object_size) {
+      fault = HeapFault::kSizeMismatch;
+      return FreeResult::kFault;
     }
+    // Free markers on the object: held in a magazine, or (a first word that is a free-list
+    // link) in its slab. The slab's bitmap decides, under the class lock.
+    if (word[1] == kPoison && confirm_double_free(p, slab)) {
+      fault = HeapFault::kDoubleFree;
+      return FreeResult::kFault;
+    }
+    mark_free(p);
+    Magazine*& loaded = cache.loaded[class_index];
+    if (loaded == nullptr || loaded->count == rounds) {
+      Magazine*& previous = cache.previous[class_index];
+      if (previous != nullptr && previous->count < rounds) {
+        swap_pointers(loaded, previous);
+      } else {
+        slow = true;
+        exchange_full(cache, class_index);
+      }
+    }
+    if (loaded != nullptr) {
+      loaded->rounds[loaded->count++] = p;
+    } else {
+      // No memory for a magazine: the object goes straight back to its slab.
+      slow = true;
+      SlabClass& cls = classes_[class_index];
+      IrqSpinGuard class_guard(cls.lock);
+      slab_return(p, slab);
+    }
+    cache.handed_out.store(cache.handed_out.load(std::memory_order_relaxed) - 1,
+                           std::memory_order_relaxed);
   }
-  return true;
+  if (slow) report_late_fault();
+  return FreeResult::kFreed;
 }
 
 void Heap::free(void* p, std::size_t size, std::size_t alignment) {
-  if (!p) return;
+  if (p == nullptr) return;
   HeapFault fault = HeapFault::kUnknownPointer;
-  bool ok = false;
-  {
-    IrqSpinGuard guard(lock_);
-    const auto key = reinterpret_cast<std::uintptr_t>(p);
-    if (LargeEntry* entry = find_large(key)) {
-      if (size > entry->pages * PageSource::kPageSize ||
-          (alignment != 0 && (key & (alignment - 1)) != 0)) {
-        fault = HeapFault::kSizeMismatch;
-      } else {
-        const std::size_t pages = entry->pages;
-        entry->key = kTombstone;
-        entry->pages = 0;
-        --large_used_;
-        ++large_tombstones_;
-        --stats_.large_in_use;
-        stats_.large_pages -= pages;
-        pages_.free_pages(p, pages);
-        ok = true;
-      }
-    } else {
-      ok = free_small(p, size, alignment, fault);
-    }
-    if (!ok) ++stats_.faults;
+  switch (cache_free(p, size, alignment, fault)) {
+    case FreeResult::kFreed: return;
+    case FreeResult::kFault:
+      faults_.fetch_add(1, std::memory_order_relaxed);
+      report(fault, p);
+      return;
+    case FreeResult::kNotSmall: break;
   }
-  if (!ok) report(fault, p);
+  bool mismatch = false;
+  bool freed;
+  {
+    IrqSpinGuard guard(large_lock_);
+    freed = free_large(p, size, alignment, mismatch);
+  }
+  if (freed) return;
+  faults_.fetch_add(1, std::memory_order_relaxed);
+  report(mismatch ? HeapFault::kSizeMismatch : HeapFault::kUnknownPointer, p);
 }
 
 std::size_t Heap::usable_size(const void* p) {
-  if (!p) return 0;
-  IrqSpinGuard guard(lock_);
+  if (p == nullptr) return 0;
+  if (Slab* slab = small_slab_of(p)) {
+    IrqSpinGuard guard(classes_[slab->class_index].lock);
+    if (!slab->is_out(slab->index_of(p)) || marked_free(p)) return 0;
+    return slab->object_size;
+  }
+  IrqSpinGuard guard(large_lock_);
   if (LargeEntry* entry = find_large(reinterpret_cast<std::uintptr_t>(p))) {
     return entry->pages * PageSource::kPageSize;
   }
-  Slab* slab = slab_of(p);
-  if (!slab) return 0;
-  const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(p) -
-                                reinterpret_cast<std::uintptr_t>(slab);
-  if (offset < slab->first_offset || (offset - slab->first_offset) % slab->object_size != 0) return 0;
-  const std::size_t index = (offset - slab->first_offset) / slab->object_size;
-  if (index >= slab->capacity || (slab->allocated[index / 64] & (1ull << (index % 64))) == 0) return 0;
-  return slab->object_size;
+  return 0;
 }
 
 HeapStats Heap::stats() {
-  IrqSpinGuard guard(lock_);
-  return stats_;
+  HeapStats s = {};
+  std::int64_t handed_out = 0;
+  const std::uint32_t used = cpu_slots_used_.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < used; ++i) {
+    handed_out += cpus_[i].handed_out.load(std::memory_order_relaxed);
+  }
+  std::uint64_t out = 0;
+  for (std::size_t c = 0; c < kClassCount; ++c) out += classes_[c].out.load(std::memory_order_relaxed);
+  s.small_in_use = handed_out > 0 ? static_cast<std::uint64_t>(handed_out) : 0;
+  s.cached_objects = out > s.small_in_use ? out - s.small_in_use : 0;
+  s.slab_pages = slab_pages_.load(std::memory_order_relaxed);
+  s.faults = faults_.load(std::memory_order_relaxed);
+  s.magazines = magazines_.load(std::memory_order_relaxed);
+  s.drains = drains_.load(std::memory_order_relaxed);
+  IrqSpinGuard guard(large_lock_);
+  s.large_in_use = large_in_use_;
+  s.large_pages = large_pages_;
+  s.table_pages = large_table_pages_;
+  return s;
+}
+
+void Heap::drain() {
+  drains_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint32_t used = cpu_slots_used_.load(std::memory_order_acquire);
+  for (std::uint32_t i = 0; i < used; ++i) {
+    Magazine* taken[2 * kClassCount];
+    {
+      IrqSpinGuard guard(cpus_[i].lock);
+      for (std::size_t c = 0; c < kClassCount; ++c) {
+        taken[2 * c] = cpus_[i].loaded[c];
+        taken[2 * c + 1] = cpus_[i].previous[c];
+        cpus_[i].loaded[c] = nullptr;
+        cpus_[i].previous[c] = nullptr;
+      }
+    }
+    for (std::size_t c = 0; c < kClassCount; ++c) {
+      if (taken[2 * c] == nullptr && taken[2 * c + 1] == nullptr) continue;
+      IrqSpinGuard guard(classes_[c].lock);
+      platform::interleave_point();  // explorer: the CPU drained may allocate again here
+      for (Magazine* m : {taken[2 * c], taken[2 * c + 1]}) {
+        if (m == nullptr) continue;
+        flush_magazine(m, c);
+        release_magazine(m);
+      }
+    }
+  }
+  for (std::size_t c = 0; c < kClassCount; ++c) {
+    SlabClass& cls = classes_[c];
+    IrqSpinGuard guard(cls.lock);
+    while (Magazine* m = cls.full) {
+      cls.full = m->next;
+      flush_magazine(m, c);
+      release_magazine(m);
+    }
+    while (Magazine* m = cls.empties) {
+      cls.empties = m->next;
+      release_magazine(m);
+    }
+    cls.full_count = 0;
+    cls.empty_count = 0;
+    release_empty_slabs(c);
+  }
+  {
+    IrqSpinGuard guard(classes_[kMagazineClass].lock);
+    release_empty_slabs(kMagazineClass);
+  }
+  report_late_fault();
 }
 
 }  // namespace mm

@@ -7,20 +7,34 @@
 // Larger or more aligned requests take whole pages from the PageSource; a hash table keyed by
 // the returned pointer remembers their size.
 //
+// Three layers for small objects (Bonwick and Adams, "Magazines and Vmem", 2001; the design and
+// its costs in docs/memory-layout.md "Heap"):
+//   - per CPU and class, two magazines (`loaded` and `previous`, stacks of free objects) under
+//     that CPU's own lock, which only that CPU takes (a drain from another CPU aside);
+//   - per class, a depot of full and empty magazines and the slabs, under the class lock;
+//   - the page source.
+// A free goes into the freeing CPU's magazine, whichever CPU allocated the object.
+//
 // Checks on free, reported through the fault hook (the kernel's hook panics): a pointer that is
 // neither a live large block nor an object boundary in a slab with a valid header is foreign;
-// a slab object whose allocation bit is already clear is a double free; a sized or aligned
-// delete that does not match the block is a size mismatch; a freed object whose poison was
-// overwritten before it was handed out again is a use-after-free write.
+// a small object freed while it is free (in a magazine or a slab) is a double free; a sized or
+// aligned delete that does not match the block is a size mismatch; a freed object whose two
+// free markers were overwritten before it was handed out again (or went back to its slab) is a
+// use-after-free write.
 //
-// Pure: pages come from a PageSource, so host tests run the same code. Thread safe: one
-// IRQ-saving spinlock (lock order: heap lock, then the page source's locks).
+// Pure: pages come from a PageSource, so host tests run the same code; host threads play CPUs
+// through the platform seam (platform::current_cpu). Thread and interrupt safe: every lock is
+// IRQ-saving. Lock order: CPU cache lock, class lock, magazine class lock, page source locks
+// (a free asks the page source under the CPU cache lock about a region it has not met); the
+// large-block lock, then page source locks (docs/locking.md).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
 #include "kernel/mm/irq_spinlock.h"
+#include "smp/cpu_set.h"
 
 namespace mm {
 
@@ -48,15 +62,20 @@ enum class HeapFault : std::uint8_t {
 
 const char* describe(HeapFault fault);
 
-// Called (without the heap lock held) for every detected fault; the operation is then skipped.
+// Called (without any heap lock held) for every detected fault; the operation is then skipped.
 using HeapFaultHook = void (*)(HeapFault fault, const void* pointer);
 
+// A snapshot; exact when no other CPU uses the heap meanwhile.
 struct HeapStats {
-  std::uint64_t small_in_use;    // live small objects
+  std::uint64_t small_in_use;    // live small objects (handed out, not freed)
   std::uint64_t large_in_use;    // live large blocks
-  std::uint64_t slab_pages;      // pages held by slabs (in use or cached)
+  std::uint64_t slab_pages;      // pages held by slabs (in use, cached, or holding magazines)
   std::uint64_t large_pages;     // pages held by large blocks
   std::uint64_t faults;          // faults reported so far
+  std::uint64_t cached_objects;  // free small objects held in magazines (per CPU and depot)
+  std::uint64_t magazines;       // magazines allocated (each one object of the magazine class)
+  std::uint64_t drains;          // drain() calls, low-memory ones included
+  std::uint64_t table_pages;     // pages of the large-block table (kept; never shrinks)
 };
 
 class Heap {
@@ -65,17 +84,22 @@ class Heap {
   static constexpr std::size_t kMinSmall = 16;
   static constexpr std::size_t kMaxSmall = 2048;
   static constexpr std::size_t kClassCount = 8;  // 16, 32, ..., 2048
+  // CPU caches; a CPU number beyond shares a slot (correct: the slot's lock serialises them).
+  static constexpr std::uint32_t kCpuSlots = smp::kMaxCpus;
+  // Regions each CPU remembers as the page source's (CpuCache::known).
+  static constexpr std::size_t kKnownRegions = 8;
 
-  Heap(PageSource& pages, HeapFaultHook hook) : pages_(pages), hook_(hook) {}
+  Heap(PageSource& pages, HeapFaultHook hook);
   Heap(const Heap&) = delete;
   Heap& operator=(const Heap&) = delete;
 
   // `size` bytes (0 counts as 1) aligned to `alignment` (a power of two; smaller than 16 means
-  // 16). nullptr when memory is exhausted or the alignment is not a power of two.
+  // 16). nullptr when memory is exhausted (after draining every cache once) or the alignment is
+  // not a power of two. Any context, interrupt handlers included.
   void* allocate(std::size_t size, std::size_t alignment = kMinSmall);
 
   // Frees `p` (nullptr is ignored). `size` and `alignment` are what the caller allocated with,
-  // or 0 when unknown; when given they are checked.
+  // or 0 when unknown; when given they are checked. Any CPU may free any block.
   void free(void* p, std::size_t size = 0, std::size_t alignment = 0);
 
   // The bytes usable at `p` (its size class or its pages); 0 for a pointer that is not live.
@@ -83,33 +107,129 @@ class Heap {
 
   HeapStats stats();
 
+  // Returns every cached free object (every CPU's magazines and the depots) to its slab, frees
+  // the magazines, and gives every empty slab back to the page source. Afterwards the heap holds
+  // only pages with live objects (and the large table). Takes each CPU cache lock in turn, then
+  // the class locks; never called with a heap lock held. allocate() calls it when the page
+  // source runs dry; the kernel may call it when memory runs low elsewhere.
+  void drain();
+
  private:
   struct Slab;
+  struct Magazine;
+  // One size class's shared layer: its depot and its slabs.
+  struct alignas(64) SlabClass {
+    IrqSpinLock lock;
+    std::uint32_t rounds = 0;          // objects a magazine of this class holds
+    std::uint32_t full_count = 0;      // magazines on `full`
+    std::uint32_t empty_count = 0;     // magazines on `empties`
+    Magazine* full = nullptr;          // depot: full magazines
+    Magazine* empties = nullptr;       // depot: empty magazines
+    Slab* partial = nullptr;           // slabs with at least one free object
+    Slab* empty = nullptr;             // one cached empty slab
+    // Objects taken out of this class's slabs (in magazines or handed out). Written under
+    // `lock`, read by stats() without it.
+    std::atomic<std::uint64_t> out{0};
+  };
+  // One CPU's magazines. Its lock is taken by that CPU (and by drain() on any CPU).
+  struct alignas(64) CpuCache {
+    IrqSpinLock lock;
+    Magazine* loaded[kClassCount] = {};
+    Magazine* previous[kClassCount] = {};
+    // 16 KiB regions this CPU has already seen the page source own (direct-mapped by address),
+    // so a free reads a slab header without asking the page source, whose check takes the
+    // frame allocator's lock.
+    std::uintptr_t known[kKnownRegions] = {};
+    // Small objects allocated minus freed through this cache (negative when this CPU frees
+    // more than it allocates). Written under `lock`, read by stats() without it.
+    std::atomic<std::int64_t> handed_out{0};
+  };
   struct LargeEntry {
     std::uintptr_t key;  // user pointer; kEmpty / kTombstone mark free slots
     std::size_t pages;
   };
+  // Index of the magazines' own slab class (after the user classes).
+  static constexpr std::size_t kMagazineClass = kClassCount;
 
+  // Front end (heap.cc).
+  void* try_allocate(std::size_t size, std::size_t alignment);
+  void* cache_allocate(std::size_t class_index);
+  enum class FreeResult : std::uint8_t { kFreed, kFault, kNotSmall };
+  // Frees the small object `p` into this CPU's magazines after the checks; kNotSmall when `p`
+  // is no object of a user class (the caller tries the large blocks), kFault with `fault` set.
+  FreeResult cache_free(void* p, std::size_t size, std::size_t alignment, HeapFault& fault);
+  // small_slab_of for a free, under `cache`'s lock: asks the page source whether the 16 KiB
+  // region around `p` is its memory only the first time this CPU meets that region.
+  Slab* known_small_slab_of(CpuCache& cache, const void* p);
+  CpuCache& this_cpu_cache();
+
+  // Depot (heap_depot.cc). refill_and_pop and exchange_full run with the CPU cache lock held
+  // and take the class lock; the others need the class lock held (release_magazine takes the
+  // magazine class lock).
+  // An object for `cache`, whose magazines of the class are both empty or absent: a full
+  // magazine from the depot, or one filled from the slabs. nullptr when out of pages.
+  void* refill_and_pop(CpuCache& cache, std::size_t class_index);
+  // Makes room in `cache`'s loaded magazine (full or absent, previous full or absent): the
+  // full one goes to previous and the old previous to the depot (or back to the slabs when
+  // the depot is full), and an empty magazine is loaded. Loaded stays null without memory.
+  void exchange_full(CpuCache& cache, std::size_t class_index);
+  Magazine* take_empty_magazine(SlabClass& cls);
+  void release_magazine(Magazine* magazine);
+  // Returns every object of `magazine` to its slab; the magazine is left empty.
+  void flush_magazine(Magazine* magazine, std::size_t class_index);
+
+  // Slab layer (heap_slab.cc): called with the class lock held, but for the lookups
+  // (slab_of, small_slab_of: no lock) and confirm_double_free (takes it).
   Slab* new_slab(std::size_t class_index);
-  void* allocate_small(std::size_t class_index, HeapFault& fault, const void*& fault_at);
-  void* allocate_large(std::size_t size, std::size_t alignment);
-  bool free_small(void* p, std::size_t size, std::size_t alignment, HeapFault& fault);
+  // One object out of the class's slabs (a new slab when none has room); nullptr when out of
+  // pages. Its free markers are left as the slab had them.
+  void* slab_take(std::size_t class_index);
+  // `object` back to `slab`; empty slabs beyond one cached per class go to the page source.
+  void slab_return(void* object, Slab* slab);
+  void release_empty_slabs(std::size_t class_index);
+  // The slab whose header precedes `p`, if its header is valid.
   Slab* slab_of(const void* p) const;
+  // The slab of a user class of which `p` is an object boundary; nullptr otherwise.
+  Slab* small_slab_of(const void* p) const;
+  // small_slab_of's checks on a header the caller knows is safe to read.
+  Slab* checked_small_slab(Slab* slab, const void* p) const;
+  // True when the object `p` of `slab` (second word kPoison) is free: in its slab or a magazine.
+  bool confirm_double_free(void* p, Slab* slab);
+
+  // Large blocks (heap_large.cc), under large_lock_.
+  void* allocate_large(std::size_t size, std::size_t alignment);
+  // Frees the large block `p`: false when it is not one; `mismatch` set when the size or
+  // alignment given does not fit it (then it stays allocated).
+  bool free_large(void* p, std::size_t size, std::size_t alignment, bool& mismatch);
   LargeEntry* find_large(std::uintptr_t key);
   bool insert_large(std::uintptr_t key, std::size_t pages);
   bool grow_large_table();
+
   void report(HeapFault fault, const void* p);
+  // A fault found on a slow path with locks held: counted now, reported by the next
+  // report_late_fault() once the locks are dropped (one is kept; a later one is counted only).
+  void note_late_fault(HeapFault fault, const void* p);
+  void report_late_fault();
 
   PageSource& pages_;
   HeapFaultHook hook_;
-  IrqSpinLock lock_;
-  Slab* partial_[kClassCount] = {};  // slabs with at least one free object
-  Slab* empty_[kClassCount] = {};    // one cached empty slab per class
+  std::atomic<std::uint32_t> cpu_slots_used_{0};  // 1 + the highest slot ever touched
+  IrqSpinLock large_lock_;
   LargeEntry* large_ = nullptr;      // open-addressing table, large_capacity_ slots
   std::size_t large_capacity_ = 0;
   std::size_t large_used_ = 0;       // live entries
   std::size_t large_tombstones_ = 0;
-  HeapStats stats_ = {};
+  std::uint64_t large_in_use_ = 0;
+  std::uint64_t large_pages_ = 0;
+  std::uint64_t large_table_pages_ = 0;
+  // Counters summed by stats(); relaxed: each is a count, not a guard for other data.
+  std::atomic<std::uint64_t> slab_pages_{0};
+  std::atomic<std::uint64_t> faults_{0};
+  std::atomic<std::uint64_t> magazines_{0};
+  std::atomic<std::uint64_t> drains_{0};
+  std::atomic<std::uintptr_t> late_fault_{0};  // pointer | HeapFault (objects are 16-aligned)
+  SlabClass classes_[kClassCount + 1];  // the user classes, then the magazine class
+  CpuCache cpus_[kCpuSlots];
 };
 
 }  // namespace mm

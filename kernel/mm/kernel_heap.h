@@ -8,4 +8,9 @@ namespace mm {
 // The heap behind operator new; nullptr before mm::init has built it.
 Heap* kernel_heap();
 
+// Gives every free object cached on any CPU, and every empty slab, back to the frame allocator
+// (Heap::drain). For a frame allocation that failed outside the heap (the heap drains itself
+// when its own allocation fails). Any context; no heap lock may be held. Nothing before mm::init.
+void drain_kernel_heap();
+
 }  // namespace mm

@@ -33,6 +33,14 @@ void release(void* p, std::size_t size, std::size_t alignment) {
   heap->free(p, size, alignment);
 }
 
+}  // namespace
+
+void mm::drain_kernel_heap() {
+  if (mm::Heap* heap = mm::kernel_heap()) heap->drain();
+}
+
+namespace {
+
 constexpr std::size_t kDefault = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 std::size_t align(std::align_val_t a) { return static_cast<std::size_t>(a); }
 

@@ -1,0 +1,86 @@
+// The heap's in-memory layouts, shared by its parts (heap.cc front end, heap_depot.cc,
+// heap_slab.cc, heap_large.cc): the slab header, the magazine, and the markers a free object
+// carries. Private to kernel/mm's heap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernel/mm/heap.h"
+
+namespace mm::heap_detail {
+
+constexpr std::uint64_t kSlabMagic = 0x534c41424d41474full;  // "SLABMAGO"; XORed with the address
+// Second word of every free object (in a slab or a magazine): overwritten means a write after
+// free.
+constexpr std::uint64_t kPoison = 0xdeadbeefdeadbeefull;
+// First word of a free object held in a magazine: its own address XORed with this, so a live
+// object matches it (and kPoison beside it) only by a 2^-128 accident.
+constexpr std::uint64_t kFreeTag = 0x6d6167617a696e65ull;  // "magazine"
+constexpr std::uintptr_t kEmpty = 0;
+constexpr std::uintptr_t kTombstone = 1;  // large-block keys are page aligned, never 1
+constexpr std::size_t kMaxObjects = Heap::kSlabSize / Heap::kMinSmall;
+// Rounds of a magazine: 62 makes a magazine exactly 512 bytes, one object of its own class.
+constexpr std::uint32_t kMagazineRounds = 62;
+// Depot bounds per class: more full magazines than this are flushed to the slabs, more empty
+// ones freed, so a burst of frees on one CPU does not keep its memory cached for ever.
+constexpr std::uint32_t kDepotFullMax = 4;
+constexpr std::uint32_t kDepotEmptyMax = 4;
+
+constexpr std::size_t align_up(std::size_t v, std::size_t a) { return (v + a - 1) & ~(a - 1); }
+
+inline std::uint64_t free_tag(const void* object) {
+  return reinterpret_cast<std::uintptr_t>(object) ^ kFreeTag;
+}
+
+// True when `object` carries the markers of a free object held in a magazine.
+inline bool marked_free(const void* object) {
+  const auto* word = static_cast<const std::uint64_t*>(object);
+  return word[0] == free_tag(object) && word[1] == kPoison;
+}
+
+// Marks `object` free for a magazine.
+inline void mark_free(void* object) {
+  auto* word = static_cast<std::uint64_t*>(object);
+  word[0] = free_tag(object);
+  word[1] = kPoison;
+}
+
+}  // namespace mm::heap_detail
+
+namespace mm {
+
+// At the start of each kSlabSize-aligned slab; objects follow at first_offset. The first five
+// fields after `magic` never change while the slab lives, so a free reads them without a lock.
+struct Heap::Slab {
+  std::uint64_t magic;
+  std::uint32_t class_index;  // kMagazineClass for the magazines' own slabs
+  std::uint32_t object_size;
+  std::uint32_t first_offset;
+  std::uint32_t capacity;
+  // Under the class lock:
+  Slab* next;
+  Slab* prev;
+  void* free_head;  // first free object; its first word links to the next
+  std::uint32_t in_use;
+  std::uint32_t on_partial;  // 1 while linked in the class's partial list
+  std::uint64_t allocated[heap_detail::kMaxObjects / 64];  // bit per object: set while out of the slab
+
+  bool valid() const {
+    return magic == (heap_detail::kSlabMagic ^ reinterpret_cast<std::uintptr_t>(this));
+  }
+  std::size_t index_of(const void* object) const {
+    return (reinterpret_cast<std::uintptr_t>(object) - reinterpret_cast<std::uintptr_t>(this) -
+            first_offset) / object_size;
+  }
+  bool is_out(std::size_t index) const { return (allocated[index / 64] >> (index % 64)) & 1; }
+};
+
+// A stack of free objects of one class. Owned by one CPU (loaded or previous) or the depot.
+struct Heap::Magazine {
+  Magazine* next;  // depot list link
+  std::uint32_t count;
+  std::uint32_t unused;
+  void* rounds[heap_detail::kMagazineRounds];
+};
+}  // namespace mm
