@@ -247,3 +247,40 @@ KTEST(mm_frame_caches_every_cpu_with_cross_cpu_frees) {
              stress.rounds.load(), stress.cpus, during.refills - before.refills,
              during.drains - before.drains);
 }
+
+namespace {
+
+void alloc_and_free_one_frame(void* p) {
+  auto* ok = static_cast<std::atomic<bool>*>(p);
+  auto frame = mm::alloc_frames(1);
+  ok->store(frame.ok() && mm::free_frames(frame.value(), 1).ok(), std::memory_order_release);
+}
+
+}  // namespace
+
+// A CPU that goes idle with frames in its cache gives them back once it has been idle for
+// mm::kFrameCacheIdleNs (its idle loop calls mm::frame_cache_idle()).
+KTEST(mm_frame_cache_drained_by_an_idle_cpu) {
+  if (!kthreads::running()) KSKIP("scheduler not running (boot with `sched`)");
+  if (kthreads::online_cpu_count() < 2) KSKIP("needs two CPUs");
+  ktest::InterruptsOn irqs;
+  const std::uint32_t cpu = kthreads::last_online_cpu();
+  const platform::CpuNumber number{cpu};
+  const std::uint64_t idle_drains_before = mm::frame_cache_stats(number).idle_drains;
+  std::atomic<bool> ok{false};
+  kthreads::ThreadOptions o;
+  o.name = "frame-idle";
+  o.affinity = smp::CpuSet::only(cpu);
+  auto t = kthreads::create_thread(o, &alloc_and_free_one_frame, &ok);
+  KCHECK(static_cast<bool>(t));
+  KCHECK(kthreads::join(t.value(), 5'000 * kMs));
+  KCHECK(ok.load(std::memory_order_acquire));
+  // The thread left at least the frame it freed in that CPU's cache; the CPU is idle now.
+  const bool drained = wait_until(
+      [&] {
+        return mm::frame_cache_stats(number).idle_drains > idle_drains_before &&
+               mm::frame_cache_stats(number).cached == 0;
+      },
+      5'000 * kMs);
+  KCHECK(drained);
+}
