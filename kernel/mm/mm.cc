@@ -230,6 +230,14 @@ klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::u
       below == FrameAllocator::kNoLimit) {
     return cache->alloc();
   }
+  {
+    auto run = frames().alloc_contiguous(pages, alignment, below);
+    if (run || run.error() != FrameError::kOutOfMemory || cache == nullptr) return run;
+  }
+  // The frames this run needs (below a limit, or next to each other) may sit in per-CPU caches:
+  // once they are back in the bitmap, look again (Linux drains its per-CPU lists when a
+  // higher-order allocation fails).
+  if (cache->drain_all() == 0) return klib::make_error(FrameError::kOutOfMemory);
   return frames().alloc_contiguous(pages, alignment, below);
 }
 

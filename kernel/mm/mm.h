@@ -48,7 +48,8 @@ Stats stats();
 // --- Physical frames (after init). Lock: the frame allocator's IRQ-saving leaf spinlock. ---
 
 // `pages` contiguous 4 KiB frames aligned to `alignment` (power of two >= 4096, 0 = 4096),
-// ending at or below `below`. For stacks, per-CPU blocks, DMA buffers.
+// ending at or below `below`. For stacks, per-CPU blocks, DMA buffers. A run or limited request
+// that finds no room drains the per-CPU frame caches and looks once more.
 klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages,
                                                      std::uint64_t alignment = 0,
                                                      std::uint64_t below = FrameAllocator::kNoLimit);

@@ -284,3 +284,36 @@ KTEST(mm_frame_cache_drained_by_an_idle_cpu) {
       5'000 * kMs);
   KCHECK(drained);
 }
+
+// A limited request finds no free frame below its limit in the bitmap, but one sits in this
+// CPU's frame cache: the request drains the caches and gets it.
+KTEST(mm_limited_request_drains_the_frame_caches) {
+  constexpr std::uint64_t kLimit = 16ull << 20;
+  constexpr std::size_t kMaxHeld = 8192;  // 32 MiB of frames: more than lies below the limit
+  auto* held = new (std::nothrow) std::uint64_t[kMaxHeld];
+  KCHECK(held != nullptr);
+  mm::drain_frame_caches();
+  std::size_t count = 0;
+  while (count < kMaxHeld) {
+    auto low = mm::alloc_frames(1, 0, kLimit);
+    if (!low) break;
+    held[count++] = low.value();
+  }
+  const bool exhausted = count > 0 && count < kMaxHeld;
+  bool refilled = false;
+  if (exhausted) {
+    const std::uint64_t cached_before = mm::frame_cache_totals().cached;
+    // Into this CPU's cache (interrupts are off: the test stays on its CPU), not the bitmap.
+    refilled = mm::free_frames(held[--count], 1).ok() &&
+               mm::frame_cache_totals().cached == cached_before + 1;
+    auto again = mm::alloc_frames(1, 0, kLimit);
+    if (again) held[count++] = again.value();
+    KCHECK(again.ok());
+  }
+  bool freed = true;
+  while (count > 0) freed = mm::free_frames(held[--count], 1).ok() && freed;
+  delete[] held;
+  KCHECK(exhausted);
+  KCHECK(refilled);
+  KCHECK(freed);
+}
