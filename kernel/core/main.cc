@@ -275,6 +275,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   kcpus::init_cross_cpu_services(g_options.services);
 
   mm::reclaim_boot_memory();
+  mm::start_frame_caches();  // every CPU is started: one cache each
 
   print_banner(info, command_line());
   // Before the scheduler: the report's backtrace then ends in kernel_main, as the fault tests

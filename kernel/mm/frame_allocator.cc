@@ -14,9 +14,29 @@ constexpr bool is_ram_region(MemoryClass cls) {
   return cls == MemoryClass::kUsable || cls == MemoryClass::kReclaimable;
 }
 
-bool test_bit(const std::uint64_t* map, std::uint64_t i) { return (map[i / 64] >> (i % 64)) & 1; }
-void set_bit(std::uint64_t* map, std::uint64_t i) { map[i / 64] |= 1ull << (i % 64); }
-void clear_bit(std::uint64_t* map, std::uint64_t i) { map[i / 64] &= ~(1ull << (i % 64)); }
+// Every bitmap word is accessed atomically (relaxed): enter_cache and leave_cache read and
+// change bits without lock_, while holders of lock_ change other bits of the same word. The
+// ordering between a frame's owner and its next user comes from whoever hands the frame over.
+std::atomic_ref<std::uint64_t> word_ref(const std::uint64_t* map, std::uint64_t w) {
+  // atomic_ref of a const word is not C++20; the loads below never write through it.
+  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t*>(map)[w]);
+}
+std::uint64_t load_word(const std::uint64_t* map, std::uint64_t w) {
+  return word_ref(map, w).load(std::memory_order_relaxed);
+}
+void store_word(std::uint64_t* map, std::uint64_t w, std::uint64_t v) {
+  word_ref(map, w).store(v, std::memory_order_relaxed);
+}
+bool test_bit(const std::uint64_t* map, std::uint64_t i) { return (load_word(map, i / 64) >> (i % 64)) & 1; }
+// Both return whether the bit was set before.
+bool set_bit(std::uint64_t* map, std::uint64_t i) {
+  const std::uint64_t bit = 1ull << (i % 64);
+  return word_ref(map, i / 64).fetch_or(bit, std::memory_order_relaxed) & bit;
+}
+bool clear_bit(std::uint64_t* map, std::uint64_t i) {
+  const std::uint64_t bit = 1ull << (i % 64);
+  return word_ref(map, i / 64).fetch_and(~bit, std::memory_order_relaxed) & bit;
+}
 
 }  // namespace
 
@@ -38,7 +58,7 @@ std::uint64_t FrameAllocator::metadata_bytes(const NormalizedMap& map) {
   std::size_t regions = 0;
   for (std::size_t i = 0; i < map.count && regions < kMaxRegions; ++i) {
     if (!is_ram_region(map.ranges[i].cls)) continue;
-    bytes += words_for(map.ranges[i].size / kFrame) * sizeof(std::uint64_t);
+    bytes += 2 * words_for(map.ranges[i].size / kFrame) * sizeof(std::uint64_t);  // free, cached
     ++regions;
   }
   return align_up(bytes, kFrame);
@@ -70,15 +90,18 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::place_metadata(
 }
 
 klib::Result<void, FrameError> FrameAllocator::add_pin(std::uint64_t base, std::uint64_t end) {
-  if (pinned_count_ == kMaxPinned) return make_error(FrameError::kTooManyPinned);
+  const std::size_t count = pinned_count_.load(std::memory_order_relaxed);  // we hold lock_
+  if (count == kMaxPinned) return make_error(FrameError::kTooManyPinned);
   base &= ~(kFrame - 1);
   end = align_up(end, kFrame);
-  pinned_[pinned_count_++] = PhysRange{base, end - base};
+  pinned_[count] = PhysRange{base, end - base};
+  pinned_count_.store(count + 1, std::memory_order_release);  // the entry before the count
   return klib::Ok{};
 }
 
 bool FrameAllocator::pinned(std::uint64_t phys) const {
-  for (std::size_t i = 0; i < pinned_count_; ++i) {
+  const std::size_t count = pinned_count_.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < count; ++i) {
     if (phys >= pinned_[i].base && phys < pinned_[i].end()) return true;
   }
   return false;
@@ -87,11 +110,12 @@ bool FrameAllocator::pinned(std::uint64_t phys) const {
 std::uint64_t FrameAllocator::bring_online(Region& region) {
   // Whole words first (boot time matters with gigabytes of RAM), then punch out pinned frames.
   const std::uint64_t full_words = region.frames / 64;
-  for (std::uint64_t w = 0; w < full_words; ++w) region.bitmap[w] = ~0ull;
+  for (std::uint64_t w = 0; w < full_words; ++w) store_word(region.bitmap, w, ~0ull);
   for (std::uint64_t f = full_words * 64; f < region.frames; ++f) set_bit(region.bitmap, f);
   std::uint64_t added = region.frames;
   const std::uint64_t region_end = region.base + region.frames * kFrame;
-  for (std::size_t i = 0; i < pinned_count_; ++i) {
+  const std::size_t pins = pinned_count_.load(std::memory_order_relaxed);  // we hold lock_
+  for (std::size_t i = 0; i < pins; ++i) {
     const std::uint64_t lo = pinned_[i].base < region.base ? region.base : pinned_[i].base;
     const std::uint64_t hi = pinned_[i].end() > region_end ? region_end : pinned_[i].end();
     for (std::uint64_t p = lo; p < hi; p += kFrame) {
@@ -102,8 +126,8 @@ std::uint64_t FrameAllocator::bring_online(Region& region) {
     }
   }
   region.free += added;
-  region.online = true;
   region.hint = 0;
+  region.online.store(true, std::memory_order_release);  // after the bitmap: enter_cache reads
   managed_frames_ += added;
   free_frames_ += added;
   return added;
@@ -140,8 +164,9 @@ klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
     region.frames = r.size / kFrame;
     region.bitmap = words;
     region.reclaimable = r.cls == MemoryClass::kReclaimable;
-    for (std::uint64_t w = 0; w < words_for(region.frames); ++w) words[w] = 0;
-    words += words_for(region.frames);
+    region.cached = words + words_for(region.frames);
+    for (std::uint64_t w = 0; w < 2 * words_for(region.frames); ++w) words[w] = 0;
+    words += 2 * words_for(region.frames);
     if (region.reclaimable) pending_bytes_ += r.size;
     else bring_online(region);
   }
@@ -169,26 +194,85 @@ void FrameAllocator::take(Region& region, std::uint64_t first, std::uint64_t cou
   free_frames_ -= count;
 }
 
-klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc() {
-  IrqSpinGuard guard(lock_);
+bool FrameAllocator::take_one(std::uint64_t& phys, bool to_cache) {
   // Walk regions downward from the hint: single frames come from high memory first, so the
   // scarce low memory stays available for below-limit requests.
   for (std::size_t n = 0; n < region_count_; ++n) {
     const std::size_t index = (region_hint_ + region_count_ - n) % region_count_;
     Region& region = regions_[index];
-    if (!region.online || region.free == 0) continue;
+    if (!region.online.load(std::memory_order_relaxed) || region.free == 0) continue;
     const std::uint64_t words = words_for(region.frames);
     for (std::uint64_t k = 0; k < words; ++k) {
       const std::uint64_t w = (region.hint + k) % words;
-      if (region.bitmap[w] == 0) continue;
-      const std::uint64_t frame = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(region.bitmap[w]));
+      const std::uint64_t bits = load_word(region.bitmap, w);
+      if (bits == 0) continue;
+      const std::uint64_t frame = w * 64 + static_cast<std::uint64_t>(__builtin_ctzll(bits));
+      // Cached before no longer free: a racing double free (enter_cache) sees one bit set.
+      if (to_cache) set_bit(region.cached, frame);
       take(region, frame, 1);
       region.hint = w;
       region_hint_ = index;
-      return region.base + frame * kFrame;
+      phys = region.base + frame * kFrame;
+      return true;
     }
   }
-  return make_error(FrameError::kOutOfMemory);
+  return false;
+}
+
+klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc() {
+  IrqSpinGuard guard(lock_);
+  std::uint64_t phys = 0;
+  if (!take_one(phys, false)) return make_error(FrameError::kOutOfMemory);
+  return phys;
+}
+
+std::size_t FrameAllocator::take_batch(std::uint64_t* out, std::size_t count) {
+  IrqSpinGuard guard(lock_);
+  std::size_t taken = 0;
+  while (taken < count && take_one(out[taken], true)) ++taken;
+  cached_frames_.fetch_add(taken, std::memory_order_relaxed);
+  return taken;
+}
+
+std::size_t FrameAllocator::return_batch(const std::uint64_t* frames, std::size_t count) {
+  IrqSpinGuard guard(lock_);
+  std::size_t skipped = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    Region* region = find_region(frames[i]);
+    const std::uint64_t f = region ? (frames[i] - region->base) / kFrame : 0;
+    if (!region || !test_bit(region->cached, f)) {
+      ++skipped;
+      continue;
+    }
+    // Free before no longer cached: a racing double free sees one of the two bits set.
+    set_bit(region->bitmap, f);
+    clear_bit(region->cached, f);
+    ++region->free;
+    ++free_frames_;
+  }
+  cached_frames_.fetch_sub(count - skipped, std::memory_order_relaxed);
+  return skipped;
+}
+
+klib::Result<void, FrameError> FrameAllocator::enter_cache(std::uint64_t phys) {
+  if ((phys & (kFrame - 1)) != 0) return make_error(FrameError::kBadArgument);
+  // regions_' bases and sizes do not change after init; online and the pins are atomic.
+  Region* region = find_region(phys);
+  if (!region || !region->online.load(std::memory_order_acquire) || pinned(phys)) {
+    return make_error(FrameError::kForeignFrame);
+  }
+  const std::uint64_t f = (phys - region->base) / kFrame;
+  if (test_bit(region->bitmap, f)) return make_error(FrameError::kDoubleFree);
+  if (set_bit(region->cached, f)) return make_error(FrameError::kDoubleFree);
+  cached_frames_.fetch_add(1, std::memory_order_relaxed);
+  return klib::Ok{};
+}
+
+void FrameAllocator::leave_cache(std::uint64_t phys) {
+  Region* region = find_region(phys);
+  // Only frames a cache holds get here (the cache's own invariant): find_region cannot fail.
+  clear_bit(region->cached, (phys - region->base) / kFrame);
+  cached_frames_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 bool FrameAllocator::run_free(const Region& region, std::uint64_t first, std::uint64_t count,
@@ -217,13 +301,13 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::ui
   // that a "below 1 MiB" request will need. Regions above the limit fail the check at once.
   for (std::size_t n = 0; n < region_count_; ++n) {
     Region& region = regions_[region_count_ - 1 - n];
-    if (!region.online || region.free < pages) continue;
+    if (!region.online.load(std::memory_order_relaxed) || region.free < pages) continue;
     const std::uint64_t region_end = region.base + region.frames * kFrame;
     std::uint64_t start = align_up(region.base, alignment);
     while (start >= region.base && start < region_end && region_end - start >= bytes) {
       if (below != kNoLimit && (start > below || below - start < bytes)) break;
       const std::uint64_t first = (start - region.base) / kFrame;
-      if (region.bitmap[first / 64] == 0) {
+      if (load_word(region.bitmap, first / 64) == 0) {
         // 64 busy frames at once: skip the whole word instead of probing each aligned start.
         start = align_up(region.base + (first / 64 + 1) * 64 * kFrame, alignment);
         continue;
@@ -247,13 +331,17 @@ klib::Result<void, FrameError> FrameAllocator::free_contiguous(std::uint64_t phy
   }
   IrqSpinGuard guard(lock_);
   Region* region = find_region(phys);
-  if (!region || !region->online) return make_error(FrameError::kForeignFrame);
+  if (!region || !region->online.load(std::memory_order_relaxed)) {
+    return make_error(FrameError::kForeignFrame);
+  }
   const std::uint64_t first = (phys - region->base) / kFrame;
   if (pages > region->frames - first) return make_error(FrameError::kForeignFrame);
   // Check everything before changing anything, so a bad free leaves the allocator intact.
   for (std::uint64_t f = first; f < first + pages; ++f) {
     if (pinned(region->base + f * kFrame)) return make_error(FrameError::kForeignFrame);
-    if (test_bit(region->bitmap, f)) return make_error(FrameError::kDoubleFree);
+    if (test_bit(region->bitmap, f) || test_bit(region->cached, f)) {
+      return make_error(FrameError::kDoubleFree);
+    }
   }
   for (std::uint64_t f = first; f < first + pages; ++f) set_bit(region->bitmap, f);
   region->free += pages;
@@ -277,7 +365,10 @@ std::uint64_t FrameAllocator::reclaim() {
   reclaimed_ = true;
   std::uint64_t added = 0;
   for (std::size_t i = 0; i < region_count_; ++i) {
-    if (regions_[i].reclaimable && !regions_[i].online) added += bring_online(regions_[i]);
+    Region& region = regions_[i];
+    if (region.reclaimable && !region.online.load(std::memory_order_relaxed)) {
+      added += bring_online(region);
+    }
   }
   reclaimed_frames_ = added;
   pending_bytes_ = 0;
@@ -287,21 +378,25 @@ std::uint64_t FrameAllocator::reclaim() {
 bool FrameAllocator::manages(std::uint64_t phys) const {
   IrqSpinGuard guard(lock_);
   const Region* region = find_region(phys);
-  return region && region->online && !pinned(phys);
+  return region && region->online.load(std::memory_order_relaxed) && !pinned(phys);
 }
 
 bool FrameAllocator::is_free(std::uint64_t phys) const {
   IrqSpinGuard guard(lock_);
   const Region* region = find_region(phys);
-  return region && region->online && test_bit(region->bitmap, (phys - region->base) / kFrame);
+  if (!region || !region->online.load(std::memory_order_relaxed)) return false;
+  const std::uint64_t f = (phys - region->base) / kFrame;
+  return test_bit(region->bitmap, f) || test_bit(region->cached, f);
 }
 
 FrameStats FrameAllocator::stats() const {
   IrqSpinGuard guard(lock_);
+  const std::uint64_t cached = cached_frames_.load(std::memory_order_relaxed);
   return FrameStats{
       .total_ram_bytes = total_ram_,
       .usable_bytes = managed_frames_ * kFrame,
-      .free_bytes = free_frames_ * kFrame,
+      .free_bytes = (free_frames_ + cached) * kFrame,
+      .cached_bytes = cached * kFrame,
       .reclaimed_bytes = reclaimed_frames_ * kFrame,
       .pending_bytes = pending_bytes_,
       .unmanaged_bytes = unmanaged_bytes_,

@@ -10,10 +10,19 @@
 // Per-region bitmaps (rather than one over the whole span) keep sparse maps cheap: RAM above
 // 4 GiB next to a hole of terabytes costs nothing for the hole.
 //
+// Per-CPU caches (frame_cache.h) hold free frames outside the bitmap. A second bitmap per
+// region marks them ("cached"), so a frame is in exactly one of three states: free here (free bit
+// set), cached on some CPU (cached bit set), or handed out (neither). Frees into a cache are
+// checked against both bits without the lock (enter_cache), so a double free is still exact.
+//
 // Pure: the caller provides the metadata memory, so host tests run it on fake physical
-// addresses. Thread safe: every public function takes lock_ (an IRQ-saving leaf spinlock).
+// addresses. Thread safe: every public function takes lock_ (an IRQ-saving leaf spinlock),
+// except enter_cache / leave_cache, which change one frame's cached bit with an atomic operation.
+// Bitmap words are read and written through std::atomic_ref (relaxed): those two read them
+// without the lock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -38,7 +47,8 @@ const char* describe(FrameError error);
 struct FrameStats {
   std::uint64_t total_ram_bytes;   // usable + reclaimable + kept RAM in the firmware map
   std::uint64_t usable_bytes;      // frames the allocator manages (free or handed out)
-  std::uint64_t free_bytes;        // currently free
+  std::uint64_t free_bytes;        // currently free: in the bitmap or cached on a CPU
+  std::uint64_t cached_bytes;      // of those, held in per-CPU caches (frame_cache.h)
   std::uint64_t reclaimed_bytes;   // added by reclaim()
   std::uint64_t pending_bytes;     // reclaimable memory not yet reclaimed
   std::uint64_t unmanaged_bytes;   // usable memory ignored (more regions than kMaxRegions)
@@ -55,7 +65,7 @@ class FrameAllocator {
   FrameAllocator(const FrameAllocator&) = delete;
   FrameAllocator& operator=(const FrameAllocator&) = delete;
 
-  // Bytes of bitmap needed to manage `map` (a page multiple).
+  // Bytes of bitmaps (free and cached) needed to manage `map` (a page multiple).
   static std::uint64_t metadata_bytes(const NormalizedMap& map);
 
   // A page-aligned physical place for `bytes` of metadata in usable memory that overlaps none of
@@ -98,8 +108,23 @@ class FrameAllocator {
   // True when `phys` lies in an online region and is not pinned: RAM the allocator manages,
   // free or handed out.
   bool manages(std::uint64_t phys) const;
-  // True when the frame at `phys` is currently free (false for unmanaged frames).
+  // True when the frame at `phys` is currently free, in the bitmap or in a per-CPU cache (false
+  // for unmanaged frames).
   bool is_free(std::uint64_t phys) const;
+
+  // ---- For the per-CPU caches (frame_cache.h) -------------------------------------------------
+
+  // Moves up to `count` free frames into `out`, marked cached: one acquisition of the lock for
+  // the batch. Returns how many (0 when no frame is free). Takes lock_.
+  std::size_t take_batch(std::uint64_t* out, std::size_t count);
+  // Gives back `count` cached frames (from take_batch or enter_cache) to the bitmap. Takes lock_.
+  // A frame that is not cached is a caller bug: reported by the return value (frames skipped).
+  std::size_t return_batch(const std::uint64_t* frames, std::size_t count);
+  // A handed-out frame is being freed into a cache: checks it as free() would (kBadArgument,
+  // kForeignFrame, kDoubleFree) and marks it cached. No lock: the bits are atomic.
+  klib::Result<void, FrameError> enter_cache(std::uint64_t phys);
+  // A cached frame is handed out from its cache: clears its cached bit. No lock.
+  void leave_cache(std::uint64_t phys);
 
   FrameStats stats() const;
 
@@ -109,8 +134,11 @@ class FrameAllocator {
     std::uint64_t frames;
     std::uint64_t free;      // set bits
     std::uint64_t* bitmap;   // ceil(frames / 64) words, bit set = free
+    std::uint64_t* cached;   // ceil(frames / 64) words, bit set = held in a per-CPU cache
     std::uint64_t hint;      // word index where the last single-frame scan stopped
-    bool online;             // usable from init, or reclaimable after reclaim()
+    // Usable from init, or reclaimable after reclaim(). Atomic: enter_cache reads it without the
+    // lock (release in bring_online, after the bitmap is written).
+    std::atomic<bool> online;
     bool reclaimable;        // comes online in reclaim()
   };
 
@@ -124,6 +152,8 @@ class FrameAllocator {
   bool run_free(const Region& region, std::uint64_t first, std::uint64_t count,
                 std::uint64_t& blocker) const;
   void take(Region& region, std::uint64_t first, std::uint64_t count);
+  // One free frame into `phys` (marked cached first when `to_cache`); false if none. lock_ held.
+  bool take_one(std::uint64_t& phys, bool to_cache);
 
   mutable IrqSpinLock lock_;
   bool initialized_ = false;
@@ -131,11 +161,14 @@ class FrameAllocator {
   Region regions_[kMaxRegions] = {};
   std::size_t region_count_ = 0;
   PhysRange pinned_[kMaxPinned] = {};
-  std::size_t pinned_count_ = 0;
+  // Written under lock_, read by enter_cache without it: an entry is written once, before the
+  // count that covers it is published (release / acquire).
+  std::atomic<std::size_t> pinned_count_{0};
   std::size_t region_hint_ = 0;
   std::uint64_t total_ram_ = 0;
   std::uint64_t managed_frames_ = 0;
   std::uint64_t free_frames_ = 0;
+  std::atomic<std::uint64_t> cached_frames_{0};  // relaxed: a statistic
   std::uint64_t reclaimed_frames_ = 0;
   std::uint64_t pending_bytes_ = 0;
   std::uint64_t unmanaged_bytes_ = 0;

@@ -2,6 +2,7 @@
 // heap) to the machine (kernel_space) and to the rest of the kernel (mm.h).
 #include "kernel/mm/mm.h"
 
+#include <atomic>
 #include <new>
 
 #include "kernel/arch/x86_64/cpu.h"
@@ -11,6 +12,7 @@
 #include "kernel/mm/kernel_heap.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/memory_map.h"
+#include "smp/platform/platform.h"
 
 namespace mm {
 namespace {
@@ -37,6 +39,9 @@ alignas(FrameAllocator) unsigned char g_frames_storage[sizeof(FrameAllocator)];
 alignas(FramePageSource) unsigned char g_source_storage[sizeof(FramePageSource)];
 alignas(Heap) unsigned char g_heap_storage[sizeof(Heap)];
 FrameAllocator* g_frames = nullptr;
+alignas(FrameCache) unsigned char g_cache_storage[sizeof(FrameCache)];
+// Published (release) once built; read (acquire) by every single-frame allocation and free.
+std::atomic<FrameCache*> g_cache{nullptr};
 Heap* g_heap = nullptr;
 bool g_reclaimed = false;
 
@@ -181,13 +186,65 @@ Stats stats() {
                .reclaimed_bytes = s.reclaimed_bytes};
 }
 
+void start_frame_caches() {
+  if (g_cache.load(std::memory_order_relaxed) != nullptr) return;
+  const std::uint32_t cpus = platform::cpu_count();
+  auto* slots = new (std::nothrow) CpuFrameCache[cpus];
+  if (slots == nullptr) {
+    klog::warn("mm: no memory for {} per-CPU frame caches: frames come from the bitmap", cpus);
+    return;
+  }
+  auto* cache = new (g_cache_storage) FrameCache(frames(), slots, cpus);
+  g_cache.store(cache, std::memory_order_release);  // the slots before the pointer
+  klog::info("mm: per-CPU frame caches on {} CPUs ({} frames each, batches of {})", cpus,
+             CpuFrameCache::kCapacity, CpuFrameCache::kBatch);
+}
+
+void frame_cache_idle() {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  if (cache == nullptr) return;
+  const std::uint64_t idle_cycles =
+      platform::cycles_per_second() / (1'000'000'000 / kFrameCacheIdleNs);
+  cache->drain_if_idle(platform::cycles(), idle_cycles);
+}
+
+std::size_t drain_frame_caches() {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  return cache ? cache->drain_all() : 0;
+}
+
+CpuFrameCacheStats frame_cache_stats(klib::CpuNumber cpu) {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  return cache ? cache->cpu_stats(cpu) : CpuFrameCacheStats{};
+}
+
+CpuFrameCacheStats frame_cache_totals() {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  return cache ? cache->total_stats() : CpuFrameCacheStats{};
+}
+
 klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::uint64_t alignment,
                                                      std::uint64_t below) {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  if (cache != nullptr && pages == 1 && (alignment == 0 || alignment == FrameAllocator::kFrameSize) &&
+      below == FrameAllocator::kNoLimit) {
+    return cache->alloc();
+  }
+  {
+    auto run = frames().alloc_contiguous(pages, alignment, below);
+    if (run || run.error() != FrameError::kOutOfMemory || cache == nullptr) return run;
+  }
+  // The frames this run needs (below a limit, or next to each other) may sit in per-CPU caches:
+  // once they are back in the bitmap, look again (Linux drains its per-CPU lists when a
+  // higher-order allocation fails).
+  if (cache->drain_all() == 0) return klib::make_error(FrameError::kOutOfMemory);
   return frames().alloc_contiguous(pages, alignment, below);
 }
 
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages) {
-  auto freed = frames().free_contiguous(phys, pages);
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  auto freed = cache != nullptr && pages == 1 ? cache->free(phys)
+                                              : frames().free_contiguous(phys, pages);
   if (!freed) klog::error("mm: free_frames({:#x}, {}): {}", phys, pages, describe(freed.error()));
   return freed;
 }

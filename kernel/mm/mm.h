@@ -8,6 +8,7 @@
 #include "kernel/boot/boot_info.h"
 #include "smp/klib/result.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/frame_cache.h"
 #include "kernel/arch/x86_64/mmu/page_tables.h"
 
 namespace mm {
@@ -39,7 +40,7 @@ void reclaim_boot_memory();
 struct Stats {
   std::uint64_t total_bytes;   // every range in the firmware map that is RAM
   std::uint64_t usable_bytes;  // RAM the kernel may allocate (free + in use by the kernel)
-  std::uint64_t free_bytes;    // currently free in the frame allocator
+  std::uint64_t free_bytes;    // currently free in the frame allocator (or its per-CPU caches)
   std::uint64_t reclaimed_bytes;  // returned by reclaim_boot_memory()
 };
 Stats stats();
@@ -47,12 +48,30 @@ Stats stats();
 // --- Physical frames (after init). Lock: the frame allocator's IRQ-saving leaf spinlock. ---
 
 // `pages` contiguous 4 KiB frames aligned to `alignment` (power of two >= 4096, 0 = 4096),
-// ending at or below `below`. For stacks, per-CPU blocks, DMA buffers.
+// ending at or below `below`. For stacks, per-CPU blocks, DMA buffers. A run or limited request
+// that finds no room drains the per-CPU frame caches and looks once more.
 klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages,
                                                      std::uint64_t alignment = 0,
                                                      std::uint64_t below = FrameAllocator::kNoLimit);
 // Returns frames from alloc_frames. kDoubleFree / kForeignFrame are reported, nothing changes.
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages);
+// Single frames (pages 1, alignment 0 or 4096, no limit) go through this CPU's frame cache
+// (frame_cache.h) once start_frame_caches() has run; their free goes back to the freeing CPU's.
+
+// Starts the per-CPU frame caches for the CPUs platform::cpu_count() reports (boot CPU, after
+// every CPU is started; their slots come from the heap). Without memory for them it logs and
+// the kernel goes on without caches.
+void start_frame_caches();
+// From a CPU's idle loop: gives this CPU's cached frames back when its cache went unused for
+// kFrameCacheIdleNs. Interrupts off or on.
+void frame_cache_idle();
+inline constexpr std::uint64_t kFrameCacheIdleNs = 100'000'000;  // 100 ms, see docs/memory-layout.md
+// Gives every CPU's cached frames back to the bitmap (tests, low-memory reports). Any CPU.
+std::size_t drain_frame_caches();
+// The counters of `cpu`'s cache, and their sum (all zero before start_frame_caches()).
+CpuFrameCacheStats frame_cache_stats(klib::CpuNumber cpu);
+CpuFrameCacheStats frame_cache_totals();
+
 // Keeps [phys, phys + size) out of reclaim_boot_memory(): for loader memory the kernel goes on
 // using. Only before reclaim_boot_memory().
 klib::Result<void, FrameError> pin_boot_memory(std::uint64_t phys, std::uint64_t size);

@@ -13,6 +13,7 @@
 #include "kernel/cpus/cpus.h"
 #include "kernel/cpus/ipi/call_function.h"
 #include "kernel/cpus/ipi/reschedule.h"
+#include "kernel/mm/mm.h"
 #include "kernel/time/clock.h"
 #include "kernel/time/lapic_timer.h"
 #include "sched/current_scheduler.h"
@@ -63,6 +64,8 @@ std::uint64_t next_timer_event() {
 }
 
 void idle_wait(const std::atomic<bool>& need_resched, void*) {
+  // A CPU idle for long gives its cached free frames back (kernel/mm/frame_cache.h).
+  mm::frame_cache_idle();
   arch::cli();
   if (need_resched.load(std::memory_order_relaxed)) {
     arch::sti();
