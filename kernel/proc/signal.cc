@@ -236,6 +236,18 @@ void kick_thread(UserThread& t) {
   if (t.kthread->on_cpu.load()) kcpus::send_reschedule(t.kthread->cpu.load());
 }
 
+void change_action(Process& p, int sig, const SignalAction* incoming, SignalAction* previous) {
+  smp::Guard t{p.threads_lock};  // the order of a signal to one thread: threads, then actions
+  smp::Guard a{p.actions_lock};
+  *previous = p.actions[sig - 1];
+  if (incoming == nullptr) return;
+  p.actions[sig - 1] = *incoming;
+  const std::uint64_t handler = incoming->handler;
+  if (handler != kSigIgn && !(handler == kSigDfl && (kDefaultIgnored & bit(sig)) != 0)) return;
+  p.shared_pending.fetch_and(~bit(sig));
+  for (UserThread* u = p.threads; u != nullptr; u = u->next_in_process) u->pending.fetch_and(~bit(sig));
+}
+
 bool send_to_process(Process& p, int sig, const SignalInfo& info) {
   if (sig < 1 || sig > kSignalCount) return false;
   if (ignored(p, sig, nullptr)) return true;  // dropped at once, as Linux

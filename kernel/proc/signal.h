@@ -37,6 +37,12 @@ void kick_thread(UserThread& t);
 // tgkill/tkill: pending for that one thread. Needs `t` kept alive: the caller holds its
 // process's threads_lock (or is `t`).
 bool send_to_thread(UserThread& t, int sig, const SignalInfo& info);
+// rt_sigaction's change of `sig`'s action in `p`: *previous gets the old one; when `incoming` is
+// not null it becomes the action, and if it ignores the signal (SIG_IGN, or SIG_DFL for SIGCHLD,
+// SIGCONT, SIGURG, SIGWINCH) every pending instance is discarded, from the process and each of
+// its threads, as Linux's do_sigaction: a signal blocked while it was sent must not wake a
+// sleeper once nothing would act on it.
+void change_action(Process& p, int sig, const SignalAction* incoming, SignalAction* previous);
 // A fault's signal (SIGSEGV, SIGILL, ...): if the thread blocks it or ignores it, the default
 // action (terminate) is restored first, as Linux's force_sig.
 void force_fault_signal(UserThread& t, int sig, const SignalInfo& info);

@@ -8,6 +8,7 @@
 #include "kernel/mm/mm.h"
 #include "kernel/proc/load_average.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal.h"
 #include "kernel/time/clock.h"
 #include "kernel/syscalls/handlers.h"
 #include "smp/locks/guard.h"
@@ -148,11 +149,7 @@ PLEIADES_SYSCALL(sys_rt_sigaction) {
     incoming.mask &= ~kUnblockable;
   }
   kproc::SignalAction previous;
-  {
-    smp::Guard g{process().actions_lock};
-    previous = process().actions[signal - 1];
-    if (act != 0) process().actions[signal - 1] = incoming;
-  }
+  kproc::change_action(process(), static_cast<int>(signal), act != 0 ? &incoming : nullptr, &previous);
   if (old != 0 && !arch::copy_to_user(old, &previous, sizeof(previous))) return error(kEFAULT);
   return 0;
 }

@@ -194,7 +194,10 @@ INTERACTIVE_COMMANDS = (
     "seq 1 10000 | wc -l",
     "seq 1 100 | grep 7 | sort -r | head -3 | tr '\\n' ,; echo",
     "sh -c 'exit 3'; echo status=$?",
-    "sleep 100 & pid=$!; kill $pid; wait $pid; echo killed=$?",
+    # SIGKILL: an interactive ash ignores SIGTERM, and its forked child does so until it resets
+    # its signals, so a SIGTERM sent at once may be dropped there (on Linux too) and the job
+    # would sleep on. (Pleiades once let such a dropped-while-blocked signal cut the sleep short.)
+    "sleep 100 & pid=$!; kill -KILL $pid; wait $pid; echo killed=$?",
     "n=$(nproc); i=0; p=0; while [ $i -lt $n ]; do "
     "[ \"$(taskset -c $i cat /proc/self/stat | cut -d' ' -f39)\" = $i ] && p=$((p+1)); "
     "i=$((i+1)); done; echo placed=$p/$n",
@@ -219,7 +222,7 @@ def busybox_interactive(name, smp):
                         # (a kernel warning line may come between the command and its output)
                         rf"^/ # cat /proc/cpuinfo \| grep -c processor\n(\[warn\] .*\n)?{cpus}$",
                         r"^\s*PID\s+USER\s+(TIME\s+)?COMMAND$", r"^\s*1 (0|root)\s+.*/init$", r"^\s*\d+ (0|root)\s+.*/bin/sh$",
-                        r"^10000$", r"^97,87,79,$", r"^status=3$", r"^killed=143$",
+                        r"^10000$", r"^97,87,79,$", r"^status=3$", r"^killed=137$",
                         rf"^placed={cpus}/{cpus}$", r"^sleeping\n\^C",
                         r"^interrupted=130$", r"^napping\n\^Z", r"^\[1\]\+\s+Stopped",
                         r"^continued$", r"^resumed=130$", r"^\[info\] reboot: power down"),

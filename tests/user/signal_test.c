@@ -1,7 +1,8 @@
 /* Signals: handlers with siginfo (kill, raise, pthread_kill to a thread spinning on another
  * CPU), blocking and sigpending, SIG_IGN, default termination seen by the parent, a SIGSEGV
  * handler that siglongjmps out, the FPU state kept across a handler, sigaltstack, EINTR and
- * SA_RESTART for a read blocked on a pipe, sigsuspend, SIGCHLD, and SIGKILL's refusals. */
+ * SA_RESTART for a read blocked on a pipe, sigsuspend, SIGCHLD, SIGKILL's refusals, and a blocked
+ * pending signal discarded when its action becomes SIG_IGN. */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -95,7 +96,7 @@ int main(int argc, char **argv) {
         return 0; /* not reached */
     }
     if (argc > 1 && strcmp(argv[1], "exit3") == 0) return 3;
-    tap_plan(17);
+    tap_plan(20);
     main_thread = pthread_self();
 
     struct sigaction sa;
@@ -212,5 +213,32 @@ int main(int argc, char **argv) {
            "SIGCHLD on a child's exit (status %#x)", status);
 
     tap_fails_with(sigaction(SIGKILL, &sa, NULL), EINVAL, "SIGKILL cannot be caught: EINVAL");
+
+    /* A signal pending while blocked is discarded when its action becomes SIG_IGN (Linux's
+     * do_sigaction): unblocked later, it neither runs a handler set after nor cuts a sleep. */
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    kill(getpid(), SIGTERM);
+    sigset_t waiting;
+    sigpending(&waiting);
+    int was_pending = sigismember(&waiting, SIGTERM);
+    signal(SIGTERM, SIG_IGN);
+    sigpending(&waiting);
+    tap_ok(was_pending && !sigismember(&waiting, SIGTERM),
+           "a blocked SIGTERM is pending, and gone once its action is SIG_IGN");
+    sigprocmask(SIG_UNBLOCK, &term, NULL);
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    tap_eq(nanosleep(&nap, NULL), 0, "after that, a 50 ms nanosleep is not interrupted");
+    signal(SIGTERM, on_plain);
+    got = 0;
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    kill(getpid(), SIGTERM);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGTERM, on_plain);
+    sigprocmask(SIG_UNBLOCK, &term, NULL);
+    tap_eq(got, 0, "a handler set again after SIG_IGN does not see the discarded signal");
+    signal(SIGTERM, SIG_DFL);
     return tap_done();
 }
