@@ -24,6 +24,7 @@ const char* describe(Reason reason) {
     case Reason::kEntryTooShort: return "entry shorter than the minimum for its type";
     case Reason::kEntryCrossesEnd: return "entry crosses the end of the table";
     case Reason::kTrailingBytes: return "bytes after the last whole entry";
+    case Reason::kBadDistance: return "distance not 10 to itself or not above 10 to another";
     case Reason::kStorageTooSmall: return "storage smaller than the counting pass reported";
   }
   return "unknown reason";

@@ -68,6 +68,8 @@ enum class Reason : std::uint8_t {
   kEntryTooShort,           // entry length below the minimum for its type (value: the type)
   kEntryCrossesEnd,         // entry extends past the table's length
   kTrailingBytes,           // warning: bytes after the last whole entry
+  // SLIT.
+  kBadDistance,             // not 10 to itself or not above 10 to another (value: distance)
   // Topology.
   kStorageTooSmall,         // caller's storage smaller than the counting pass said
 };

@@ -7,6 +7,7 @@
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/root_tables.h"
+#include "acpi/slit.h"
 #include "acpi/srat.h"
 #include "acpi/topology.h"
 #include "kernel/firmware/boot_apic_id.h"
@@ -292,12 +293,32 @@ void print_numa(const acpi::Srat& srat) {
   delete[] domains;
 }
 
+// The SLIT's distances, one line per locality (at most 16 printed per line), or why it is not
+// used: Linux ignores a matrix that is not 10 on the diagonal and above 10 elsewhere.
+void print_distances(const acpi::Slit& slit) {
+  acpi::Error bad;
+  if (!slit.usable(&bad)) return log_error(klog::Level::kWarn, "SLIT ignored", bad);
+  const std::uint64_t n = slit.localities();
+  klog::info("acpi: slit: {} localities", n);
+  for (std::uint64_t i = 0; i < n && i < 64; ++i) {
+    char text[120];
+    fmt::FixedBuffer line(text, sizeof(text));
+    fmt::format_to(line, "acpi:   distances from {}:", i);
+    for (std::uint64_t j = 0; j < n && j < 16; ++j) fmt::format_to(line, " {}", slit.distance(i, j));
+    klog::info("{}{}", fmt::StringView(line.c_str(), line.size()), n > 16 ? " ..." : "");
+  }
+}
+
 void read_numa(const acpi::RootTables& root, LogWarnings& warnings) {
   acpi::Table table;
   if (!find_optional(root, "SRAT", warnings, table)) return;  // no SRAT: one node
   auto srat = acpi::Srat::from_table(table);
   if (!srat.ok()) return log_error(klog::Level::kError, "SRAT", srat.error());
   print_numa(srat.value());
+  if (!find_optional(root, "SLIT", warnings, table)) return;  // no SLIT: local, then the rest
+  auto slit = acpi::Slit::from_table(table);
+  if (!slit.ok()) return log_error(klog::Level::kError, "SLIT", slit.error());
+  print_distances(slit.value());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // libFuzzer target over the ACPI library's entry points. Each input is used two ways:
-//  1. as one table, handed to every table parser (MADT + topology, SRAT, HPET, FADT, MCFG) and to
+//  1. as one table, handed to every table parser (MADT + topology, SRAT, SLIT, HPET, FADT, MCFG) and to
 //     the RSDP parser, which must only ever read the bytes given;
 //  2. as physical memory starting at kImageBase, with an RSDP expected at its start, walked the
 //     way the kernel walks firmware memory: RSDP -> XSDT/RSDT -> every table by index and by
@@ -16,6 +16,7 @@
 #include "acpi/mcfg.h"
 #include "acpi/root_tables.h"
 #include "acpi/rsdp.h"
+#include "acpi/slit.h"
 #include "acpi/srat.h"
 #include "acpi/topology.h"
 
@@ -73,6 +74,13 @@ void use_table(const acpi::Table& t) {
       if (!more.ok() || !more.value()) break;
     }
   }
+  if (auto slit = acpi::Slit::from_table(t); slit.ok()) {
+    // Every distance is inside the table: the matrix fit was checked.
+    acpi::Error bad;
+    const bool usable = slit.value().usable(&bad);
+    const std::uint64_t n = slit.value().localities();
+    if (n > 0 && slit.value().distance(n - 1, n - 1) == 0 && usable) __builtin_trap();
+  }
   (void)acpi::parse_hpet(t);
   (void)acpi::parse_fadt(t);
   if (auto mcfg = acpi::Mcfg::from_table(t, &g_ignore); mcfg.ok()) {
@@ -95,7 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::uint32_t i = 0; i < root.value().entry_count(); ++i) {
     if (auto t = root.value().table_at(i, &g_ignore); t.ok()) use_table(t.value());
   }
-  for (const char* sig : {"APIC", "SRAT", "HPET", "FACP", "MCFG"}) {
+  for (const char* sig : {"APIC", "SRAT", "SLIT", "HPET", "FACP", "MCFG"}) {
     for (std::uint32_t instance = 0; instance < 2; ++instance) {
       if (auto t = root.value().find(sig, instance, &g_ignore); t.ok()) use_table(t.value());
     }

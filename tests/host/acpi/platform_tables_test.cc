@@ -1,4 +1,4 @@
-// HPET, FADT (every size), SRAT and MCFG.
+// HPET, FADT (every size), SRAT, SLIT and MCFG.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -6,6 +6,7 @@
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/mcfg.h"
+#include "acpi/slit.h"
 #include "acpi/srat.h"
 #include "tests/host/acpi/table_builder.h"
 
@@ -213,6 +214,63 @@ TEST(AcpiSrat, MalformedEntries) {
   auto r = acpi::Srat::parse(too_short.data(), too_short.size(), nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().reason, acpi::Reason::kTableTooShort);
+}
+
+Bytes make_slit(std::uint64_t count, const std::vector<std::uint8_t>& matrix) {
+  TableBuilder t("SLIT", 1);
+  t.u64(count);
+  for (std::uint8_t d : matrix) t.u8(d);
+  return t.finish();
+}
+
+TEST(AcpiSlit, DecodesTheMatrixRowByRow) {
+  Bytes b = make_slit(3, {10, 20, 30, 21, 10, 25, 31, 26, 10});
+  auto s = acpi::Slit::parse(b.data(), b.size(), nullptr);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value().localities(), 3u);
+  EXPECT_EQ(s.value().distance(0, 1), 20);
+  EXPECT_EQ(s.value().distance(1, 0), 21);
+  EXPECT_EQ(s.value().distance(2, 1), 26);
+  EXPECT_EQ(s.value().distance(2, 2), 10);
+  acpi::Error bad;
+  EXPECT_TRUE(s.value().usable(&bad));
+}
+
+TEST(AcpiSlit, MatrixLargerThanTheTableIsAnError) {
+  Bytes short_matrix = make_slit(3, {10, 20, 20, 10});
+  auto s = acpi::Slit::parse(short_matrix.data(), short_matrix.size(), nullptr);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().reason, acpi::Reason::kTableTooShort);
+  EXPECT_EQ(s.error().value, 3u);
+  // A count whose square overflows 64 bits must not wrap into "fits".
+  Bytes huge = make_slit(0x100000001ull, {10});
+  auto h = acpi::Slit::parse(huge.data(), huge.size(), nullptr);
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().reason, acpi::Reason::kTableTooShort);
+  Bytes no_count = TableBuilder("SLIT", 1).u32(1).finish();
+  auto n = acpi::Slit::parse(no_count.data(), no_count.size(), nullptr);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().reason, acpi::Reason::kTableTooShort);
+}
+
+TEST(AcpiSlit, UnusableMatricesNameTheFirstBadEntry) {
+  acpi::Error bad;
+  Bytes diagonal = make_slit(2, {10, 20, 20, 11});
+  auto d = acpi::Slit::parse(diagonal.data(), diagonal.size(), nullptr);
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE(d.value().usable(&bad));
+  EXPECT_EQ(bad.reason, acpi::Reason::kBadDistance);
+  EXPECT_EQ(bad.offset, 44u + 3u);
+  EXPECT_EQ(bad.value, 11u);
+  Bytes remote_local = make_slit(2, {10, 10, 20, 10});
+  auto r = acpi::Slit::parse(remote_local.data(), remote_local.size(), nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.value().usable(&bad));
+  EXPECT_EQ(bad.offset, 44u + 1u);
+  Bytes empty = make_slit(0, {});
+  auto e = acpi::Slit::parse(empty.data(), empty.size(), nullptr);
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(e.value().usable(&bad));
 }
 
 TEST(AcpiMcfg, DecodesRangesAndWarnsAboutTrailingBytes) {
