@@ -309,16 +309,69 @@ void print_distances(const acpi::Slit& slit) {
   }
 }
 
+// Keeps the NUMA layout in g_tables (heap storage; the SLIT's bytes copied, the firmware's
+// memory is not ours to keep pointing into) and prints each node's nearest-first order.
+void keep_numa(const acpi::Srat& srat, const acpi::Slit* slit) {
+  auto sizes = acpi::measure_numa(srat);
+  if (!sizes.ok()) return log_error(klog::Level::kError, "SRAT", sizes.error());
+  acpi::Numa& numa = g_tables.numa;
+  const std::uint32_t nodes = sizes.value().nodes();
+  numa.processors = {new (std::nothrow) acpi::NumaProcessor[sizes.value().processors + 1],
+                     sizes.value().processors, 0};
+  numa.ranges = {new (std::nothrow) acpi::NumaRange[sizes.value().ranges + 1], sizes.value().ranges, 0};
+  numa.nodes = {new (std::nothrow) std::uint32_t[nodes + 1], nodes, 0};
+  auto* order = new (std::nothrow) std::uint32_t[nodes + 1];
+  acpi::Slit copy;
+  const acpi::Slit* kept = nullptr;
+  if (slit != nullptr && slit->usable(nullptr)) {
+    auto* bytes = new (std::nothrow) std::uint8_t[slit->table().length];
+    if (bytes != nullptr) {
+      __builtin_memcpy(bytes, slit->table().bytes, slit->table().length);
+      acpi::Table t = slit->table();
+      t.bytes = bytes;
+      if (auto c = acpi::Slit::from_table(t); c.ok()) {
+        copy = c.value();
+        kept = &copy;
+      }
+    }
+  }
+  if (numa.processors.data == nullptr || numa.ranges.data == nullptr || numa.nodes.data == nullptr ||
+      order == nullptr) {
+    return klog::error("acpi: no memory for the NUMA layout ({} nodes)", nodes);
+  }
+  if (auto built = acpi::build_numa(srat, kept, numa); !built.ok()) {
+    return log_error(klog::Level::kError, "SRAT", built.error());
+  }
+  g_tables.numa_ok = true;
+  for (std::uint32_t i = 0; i < numa.nodes.size; ++i) {
+    char text[160];
+    fmt::FixedBuffer line(text, sizeof(text));
+    fmt::format_to(line, "acpi:   node {} nearest first:", numa.nodes[i]);
+    const std::uint32_t n = numa.nearest_first(numa.nodes[i], order, nodes);
+    for (std::uint32_t k = 0; k < n; ++k) fmt::format_to(line, " {}", order[k]);
+    klog::info("{}{}", fmt::StringView(line.c_str(), line.size()), line.truncated() ? "..." : "");
+  }
+  delete[] order;
+}
+
 void read_numa(const acpi::RootTables& root, LogWarnings& warnings) {
   acpi::Table table;
   if (!find_optional(root, "SRAT", warnings, table)) return;  // no SRAT: one node
   auto srat = acpi::Srat::from_table(table);
   if (!srat.ok()) return log_error(klog::Level::kError, "SRAT", srat.error());
   print_numa(srat.value());
-  if (!find_optional(root, "SLIT", warnings, table)) return;  // no SLIT: local, then the rest
-  auto slit = acpi::Slit::from_table(table);
-  if (!slit.ok()) return log_error(klog::Level::kError, "SLIT", slit.error());
-  print_distances(slit.value());
+  acpi::Slit slit;
+  bool have_slit = false;
+  if (find_optional(root, "SLIT", warnings, table)) {  // no SLIT: local, then the rest
+    if (auto s = acpi::Slit::from_table(table); s.ok()) {
+      slit = s.value();
+      have_slit = true;
+      print_distances(slit);
+    } else {
+      log_error(klog::Level::kError, "SLIT", s.error());
+    }
+  }
+  keep_numa(srat.value(), have_slit ? &slit : nullptr);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "acpi/numa.h"
 #include "acpi/topology.h"
 #include "kernel/boot/boot_info.h"
 
@@ -25,6 +26,10 @@ struct MachineTables {
   // the firmware says there is no i8042 keyboard controller.
   bool boot_flags_known = false;
   bool has_8042 = false;
+  // The SRAT's nodes and the SLIT's distances (heap copies, kept): numa_ok false without a
+  // well-formed SRAT (one node then).
+  bool numa_ok = false;
+  acpi::Numa numa;
 };
 
 // Needs: mm::init() done (direct map and heap in place) and mm::reclaim_boot_memory() not yet

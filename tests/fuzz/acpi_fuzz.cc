@@ -13,6 +13,7 @@
 #include "acpi/fadt.h"
 #include "acpi/hpet.h"
 #include "acpi/madt.h"
+#include "acpi/numa.h"
 #include "acpi/mcfg.h"
 #include "acpi/root_tables.h"
 #include "acpi/rsdp.h"
@@ -72,6 +73,22 @@ void use_table(const acpi::Table& t) {
     for (;;) {
       auto more = cursor.next(e);
       if (!more.ok() || !more.value()) break;
+    }
+    // The NUMA layout: storage of the measured sizes must be enough, and every node order must
+    // name each node once, the starting one first.
+    if (auto sizes = acpi::measure_numa(srat.value()); sizes.ok()) {
+      std::vector<acpi::NumaProcessor> p(sizes.value().processors);
+      std::vector<acpi::NumaRange> r(sizes.value().ranges);
+      std::vector<std::uint32_t> n(sizes.value().nodes()), order(sizes.value().nodes());
+      acpi::Numa numa;
+      numa.processors = {p.data(), static_cast<std::uint32_t>(p.size()), 0};
+      numa.ranges = {r.data(), static_cast<std::uint32_t>(r.size()), 0};
+      numa.nodes = {n.data(), static_cast<std::uint32_t>(n.size()), 0};
+      if (!acpi::build_numa(srat.value(), nullptr, numa).ok()) __builtin_trap();
+      for (std::uint32_t i = 0; i < numa.nodes.size; ++i) {
+        const std::uint32_t count = numa.nearest_first(numa.nodes[i], order.data(), numa.nodes.size);
+        if (count != numa.nodes.size || order[0] != numa.nodes[i]) __builtin_trap();
+      }
     }
   }
   if (auto slit = acpi::Slit::from_table(t); slit.ok()) {
