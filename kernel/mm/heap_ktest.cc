@@ -27,6 +27,7 @@ std::uint8_t pattern(std::size_t size) { return static_cast<std::uint8_t>(size *
 
 std::atomic<void*> g_mail[kMax][kMax][kSlots];  // [receiver][sender][slot]
 std::atomic<bool> g_looping_done[kMax];         // the CPU left its allocation loop
+std::atomic<bool> g_runs[kMax];                 // this CPU takes part (online and tracked)
 std::atomic<bool> g_finished[kMax];             // ... and freed everything it was sent
 std::atomic<std::uint64_t> g_ops[kMax];
 std::atomic<std::uint64_t> g_sent[kMax];
@@ -97,7 +98,10 @@ void stress_run() {
     static_cast<std::uint8_t*>(p)[size - 1] = pattern(size);
     ++ops;
     const std::uint32_t to = static_cast<std::uint32_t>((r >> 8) % n);
-    if ((r & 3) == 0 && to != self && send(self, to, p)) {
+    // Only to CPUs that take part: a listed CPU that never came online (a failed start, a fake
+    // APIC ID) would never empty its mailbox.
+    if ((r & 3) == 0 && to != self && g_runs[to].load(std::memory_order_relaxed) &&
+        send(self, to, p)) {
       // handed over
     } else {
       const std::uint32_t k = static_cast<std::uint32_t>((r >> 32) % kHeld);
@@ -138,6 +142,7 @@ KTEST(mm_heap_stress_every_cpu) {
       for (auto& slot : row) slot.store(nullptr);
     // A CPU that is not online (or not tracked) counts as done from the start.
     const bool runs = c < n && online.contains(platform::CpuNumber{c});
+    g_runs[c].store(runs);
     g_looping_done[c].store(!runs);
     g_finished[c].store(!runs);
     g_ops[c].store(0);
