@@ -16,10 +16,19 @@ class FramePageSource final : public PageSource {
   FramePageSource(FrameAllocator& frames, std::uintptr_t direct_map_offset)
       : frames_(frames), offset_(direct_map_offset) {}
 
+  // Zeroed, every byte, as Debian's Linux zeroes every page it allocates (init_on_alloc), so
+  // a heap block never shows what the frame held before. It matters for speed too: under
+  // QEMU's TCG a frame that once held executed code (the firmware's boot-services code, a
+  // freed program's text) keeps its translations until a store covers them, and until then
+  // every store to the page takes the emulator's self-modifying-code path. A process whose
+  // thread record landed on such a page paid 5 to 15 times the usual cost for each system
+  // call (docs/vs-linux.md). Whole-page writes, as this one, clear the page for good.
   void* alloc_pages(std::size_t pages, std::size_t alignment) override {
     auto phys = frames_.alloc_contiguous(pages, alignment);
     if (!phys) return nullptr;
-    return reinterpret_cast<void*>(phys.value() + offset_);
+    void* block = reinterpret_cast<void*>(phys.value() + offset_);
+    __builtin_memset(block, 0, pages * kPageSize);
+    return block;
   }
 
   void free_pages(void* block, std::size_t pages) override {

@@ -56,6 +56,24 @@ TEST_F(HeapTest, ManySizesDistinctWritableAndInArena) {
   EXPECT_EQ(s.large_pages, 0u);
 }
 
+// The page source hands out every byte zeroed, whatever the frames held (frame_page_source.h:
+// Linux's init_on_alloc, and QEMU's translations of code that once lay in the frame).
+TEST(FramePageSourceTest, BlocksAreZeroedWhateverTheFramesHeld) {
+  constexpr std::size_t kBytes = 4 << 20;
+  test::HostArena arena(kBytes);
+  FramePageSource source(arena.frames, arena.offset());
+  std::memset(reinterpret_cast<void*>(test::HostArena::kPhysBase + arena.offset()), 0xcc, kBytes);
+  for (std::size_t pages : {std::size_t{1}, std::size_t{3}, std::size_t{16}}) {
+    auto* block = static_cast<std::uint8_t*>(source.alloc_pages(pages, PageSource::kPageSize));
+    ASSERT_NE(block, nullptr);
+    for (std::size_t i = 0; i < pages * PageSource::kPageSize; ++i) {
+      ASSERT_EQ(block[i], 0) << pages << " pages, byte " << i;
+    }
+    std::memset(block, 0x5a, pages * PageSource::kPageSize);  // dirty again for the next round
+    source.free_pages(block, pages);
+  }
+}
+
 TEST_F(HeapTest, Alignment) {
   for (std::size_t align = 1; align <= 0x200000; align <<= 1) {
     for (std::size_t size : {std::size_t{1}, std::size_t{24}, std::size_t{3000}, align}) {
