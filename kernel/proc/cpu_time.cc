@@ -30,13 +30,16 @@ void charge(UserThread& t, std::uint64_t now, bool system) {
   }
   const std::uint64_t spent = now - t.cpu_mark_ns;
   t.cpu_mark_ns = now;
+  // The thread's own counters have one writer, the CPU running it (interrupts off), so a
+  // plain store does; the process's and the CPU's are shared.
   if (system) {
-    t.system_ns.fetch_add(spent, std::memory_order_relaxed);
+    t.system_ns.store(t.system_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
     t.process->system_ns.fetch_add(spent, std::memory_order_relaxed);
   } else {
-    t.user_ns.fetch_add(spent, std::memory_order_relaxed);
+    t.user_ns.store(t.user_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
     t.process->user_ns.fetch_add(spent, std::memory_order_relaxed);
-    this_cpu().user_ns.fetch_add(spent, std::memory_order_relaxed);
+    CpuCounters& cpu = this_cpu();
+    cpu.user_ns.store(cpu.user_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
   }
 }
 

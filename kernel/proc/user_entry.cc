@@ -140,7 +140,36 @@ void on_user_exception(arch::InterruptFrame& frame, std::uint64_t cr2) {
   force_fault_signal(*t, sig.number, info);
 }
 
+// Whether the way back to user mode has nothing to do: the common case after a system call.
+// Interrupts off, so whatever changes after this check (a signal, a stop, an exit, a
+// reschedule, an affinity change) kicks this CPU, and the kick brings the thread back through
+// the full path below as soon as user mode enables interrupts.
+bool nothing_to_do(const UserThread& t, const arch::InterruptFrame& frame) {
+  const Process& p = *t.process;
+  if (p.exiting.load(std::memory_order_acquire) || p.stopped.load(std::memory_order_acquire) ||
+      t.killed.load(std::memory_order_acquire)) {
+    return false;
+  }
+  // Pending signals, blocked ones too (rare: they take the full path, which leaves them).
+  if ((t.pending.load() | p.shared_pending.load()) != 0 || t.restore_saved_mask) return false;
+  if (frame.vector == arch::kSyscallVector && static_cast<std::int64_t>(frame.rax) == kRestartSys) {
+    return false;
+  }
+  if ((p.cpu_timer_deadline[0].load(std::memory_order_relaxed) |
+       p.cpu_timer_deadline[1].load(std::memory_order_relaxed)) != 0) {
+    return false;
+  }
+  if (kthreads::need_resched_here()) return false;
+  // This CPU is online (the thread runs on it): in the affinity means usable.
+  const smp::CpuSet& affinity = kthreads::current()->affinity;
+  return affinity.empty() || affinity.contains(platform::CpuNumber{arch::current_cpu_index()});
+}
+
 void on_exit_to_user(arch::InterruptFrame& frame) {
+  if (UserThread* t = current_user_thread(); t != nullptr && nothing_to_do(*t, frame)) {
+    charge_return_to_user(*t);
+    return;
+  }
   for (;;) {
     UserThread* t = current_user_thread();
     if (t != nullptr && (t->process->exiting.load(std::memory_order_acquire) ||

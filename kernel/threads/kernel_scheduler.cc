@@ -191,6 +191,7 @@ extern "C" void ksched_preempt_point() {
 }
 
 void preempt_point() { ksched_preempt_point(); }
+bool need_resched_here() { return this_cpu_need_resched(); }
 
 void request() { g_requested.store(true, std::memory_order_relaxed); }
 void set_tickless_idle(bool on) { g_nohz = on; }

@@ -66,6 +66,8 @@ sched::Thread* current();
 // preemption is allowed. Called after wake-ups, whose runqueue locks restore interrupts only
 // after dropping the preemption count (so preempt_enable could not act on them).
 void preempt_point();
+// Whether this CPU's need_resched is set (a switch is due). Interrupts off.
+bool need_resched_here();
 
 // CPUs served by the scheduler and the number of them online in it.
 std::uint32_t cpu_count();
