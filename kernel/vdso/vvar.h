@@ -55,14 +55,14 @@ static inline int pleiades_vvar_snapshot(const struct pleiades_vvar* v, struct p
       __builtin_ia32_pause();
       continue;
     }
-    out->mode = __atomic_load_n(&v->clock_mode, __ATOMIC_RELAXED);
-    out->mult = __atomic_load_n(&v->tsc_mult, __ATOMIC_RELAXED);
-    out->shift = __atomic_load_n(&v->tsc_shift, __ATOMIC_RELAXED);
-    out->realtime_offset_ns = __atomic_load_n(&v->realtime_offset_ns, __ATOMIC_RELAXED);
-    /* The field loads complete before `seq` is read again (an acquire fence: no later load
-     * moves above it); with the writer's release fence after its odd count, a field of a newer
-     * update implies a changed `seq` here. */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    /* Acquire on every field (plain MOVs on x86): a field of a newer update implies its odd
+     * count, stored before it, is seen by the re-read of `seq` below, which then differs; it
+     * also keeps that re-read below the field loads (a trailing acquire fence's job, which
+     * ThreadSanitizer cannot check; smp/locks/seqlock.h does the same). */
+    out->mode = __atomic_load_n(&v->clock_mode, __ATOMIC_ACQUIRE);
+    out->mult = __atomic_load_n(&v->tsc_mult, __ATOMIC_ACQUIRE);
+    out->shift = __atomic_load_n(&v->tsc_shift, __ATOMIC_ACQUIRE);
+    out->realtime_offset_ns = __atomic_load_n(&v->realtime_offset_ns, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&v->seq, __ATOMIC_RELAXED) == seq) return 1;
   }
   return 0;
