@@ -209,11 +209,16 @@ TEST(VdsoRun, GetcpuNamesThePinnedCpu) {
   LoadedVdso v;
   cpu_set_t allowed;
   ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
-  // RDTSCP only where the host has it (Linux sets IA32_TSC_AUX as this kernel does).
+  // RDTSCP and RDPID only where the host has them (Linux sets IA32_TSC_AUX as this kernel does).
   unsigned eax, ebx, ecx, edx;
   __asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0x80000001u), "c"(0u));
   std::vector<std::uint32_t> modes = {PLEIADES_VGETCPU_NONE};
   if (edx & (1u << 27)) modes.push_back(PLEIADES_VGETCPU_RDTSCP);
+  __asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0u), "c"(0u));
+  if (eax >= 7) {
+    __asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7u), "c"(0u));
+    if (ecx & (1u << 22)) modes.push_back(PLEIADES_VGETCPU_RDPID);
+  }
   for (std::uint32_t mode : modes) {
     v.vvar().getcpu_mode = mode;
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
