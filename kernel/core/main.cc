@@ -171,7 +171,8 @@ bool run_benchmarks() {
     power::power_off();
   }
   if (kthreads::running()) {
-    kvdso::init();  // before the first program: every CPU online, cross-CPU calls working
+    // Before the first program: every CPU online, cross-CPU calls working.
+    kvdso::init(g_options.core.vdso_clock);
     kproc::init(g_options.core.proc_exit_delay_ms);
     const kfirmware::MachineTables& tables = kfirmware::machine_tables();
     ktty::init(!tables.boot_flags_known || tables.has_8042);

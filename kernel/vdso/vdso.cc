@@ -36,6 +36,7 @@ kvm::SpecialPages g_vdso_pages;
 kvm::SpecialPages g_vvar_pages;
 pleiades_vvar* g_vvar = nullptr;  // the vvar frame through the direct map
 bool g_available = false;
+bool g_user_clock = true;  // vdso_clock (kernel command line)
 
 std::uint32_t getcpu_mode() {
   const bool rdpid = arch::cpuid(0).eax >= kCpuidStructuredFeatures &&
@@ -58,7 +59,8 @@ bool set_tsc_aux_everywhere() {
 }
 
 const char* clock_mode_name(std::uint32_t mode) {
-  return mode == PLEIADES_VCLOCK_TSC ? "TSC in user space" : "system call (TSCs not synchronised)";
+  if (mode == PLEIADES_VCLOCK_TSC) return "TSC in user space";
+  return g_user_clock ? "system call (TSCs not synchronised)" : "system call (vdso_clock=off)";
 }
 
 const char* getcpu_mode_name(std::uint32_t mode) {
@@ -78,14 +80,15 @@ void publish_clock() {
   // The TSC in user space gives exactly now_ns() only while now_ns() is that plain conversion:
   // once the TSCs are found to disagree, now_ns() clamps through a kernel variable, and every
   // call goes to the kernel.
-  p.mode = ktime::tsc_synchronized() ? PLEIADES_VCLOCK_TSC : PLEIADES_VCLOCK_NONE;
+  p.mode = g_user_clock && ktime::tsc_synchronized() ? PLEIADES_VCLOCK_TSC : PLEIADES_VCLOCK_NONE;
   p.mult = conversion.mult;
   p.shift = conversion.shift;
   p.realtime_offset_ns = ktime::realtime_offset_ns();
   publish_clock(*g_vvar, p);
 }
 
-void init() {
+void init(bool user_clock) {
+  g_user_clock = user_clock;
   const auto size = static_cast<std::size_t>(pleiades_vdso_image_end - pleiades_vdso_image_start);
   auto checked = check_image(pleiades_vdso_image_start, size);
   if (!checked) {

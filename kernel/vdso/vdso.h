@@ -17,11 +17,12 @@ namespace kvdso {
 // process: checks the embedded image (a broken one is reported, naming what is wrong, and
 // programs then run without a vDSO: musl makes system calls), copies it into frames, allocates
 // the vvar page, sets IA32_TSC_AUX to the CPU number on every CPU where RDPID or RDTSCP can read
-// it, and publishes the clock (publish_clock).
-void init();
+// it, and publishes the clock (publish_clock). `user_clock` false (vdso_clock=off) makes the
+// page send every clock call to the system call for good.
+void init(bool user_clock);
 
 // Writes the clock's current parameters (the TSC conversion, the wall-clock offset, whether the
-// TSC may be read in user space at all) into the vvar page under its sequence count. Call after
+// TSC may be read in user space at all: the TSCs synchronised and vdso_clock not off) into the vvar page under its sequence count. Call after
 // anything of those changes. One caller at a time (the boot CPU at init; serialised by whoever
 // changes the clock later).
 void publish_clock();
