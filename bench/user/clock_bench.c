@@ -1,6 +1,6 @@
 /* Reading the clock: one op is one clock_gettime(CLOCK_MONOTONIC). "libc": musl's
- * clock_gettime, which on Linux reads the clock in user space through the vDSO when the kernel
- * offers one (Pleiades offers none: the call is a system call there); "syscall": the system
+ * clock_gettime, which reads the clock in user space through the vDSO when the kernel offers
+ * one (Linux and Pleiades do); "syscall": the system
  * call itself (syscall(SYS_clock_gettime)), on every kernel. The gap between the two rows on
  * Linux is what a vDSO saves. */
 #include "bench.h"

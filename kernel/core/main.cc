@@ -38,6 +38,7 @@
 #include "kernel/proc/process.h"
 #include "kernel/random/random.h"
 #include "kernel/tty/terminal.h"
+#include "kernel/vdso/vdso.h"
 #include "kernel/vm/file_pages.h"
 
 namespace core {
@@ -170,6 +171,8 @@ bool run_benchmarks() {
     power::power_off();
   }
   if (kthreads::running()) {
+    // Before the first program: every CPU online, cross-CPU calls working.
+    kvdso::init(g_options.core.vdso_clock);
     kproc::init(g_options.core.proc_exit_delay_ms);
     const kfirmware::MachineTables& tables = kfirmware::machine_tables();
     ktty::init(!tables.boot_flags_known || tables.has_8042);

@@ -99,7 +99,8 @@ klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in,
   const std::uint64_t counted = arg_bytes + env_bytes + execfn_bytes + (argc + envc) * kWord;
   if (counted > kMaxArgBytes) return fail(StackErrorKind::kArgumentsTooLong, counted);
 
-  const std::uint32_t aux_count = kMaxAuxEntries - (in.minsigstksz != 0 ? 0 : 1);
+  const std::uint32_t aux_count =
+      kMaxAuxEntries - (in.minsigstksz != 0 ? 0 : 1) - (in.sysinfo_ehdr != 0 ? 0 : 1);
   const std::uint64_t above =  // from the top down to the random bytes
       kEndMarker + execfn_bytes + env_bytes + arg_bytes + kPlatformBytes + kRandomBytes;
   const std::uint64_t words = 1 + (argc + 1) + (envc + 1) + 2 * std::uint64_t{aux_count};
@@ -140,6 +141,7 @@ klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in,
   // In Linux's order (ARCH_DLINFO first, then create_elf_tables'); AT_BASE is 0: no
   // interpreter. AT_FLAGS is 0 as on Linux.
   const std::uint64_t aux[][2] = {
+      {kAtSysinfoEhdr, in.sysinfo_ehdr},
       {kAtMinsigstksz, in.minsigstksz},
       {kAtHwcap, in.hwcap},
       {kAtPagesz, kPageSize},
@@ -165,6 +167,7 @@ klib::Result<StackLayout, StackError> build_initial_stack(const StackInput& in,
   std::uint64_t pair = out.auxv;
   for (const auto& entry : aux) {
     if (entry[0] == kAtMinsigstksz && in.minsigstksz == 0) continue;
+    if (entry[0] == kAtSysinfoEhdr && in.sysinfo_ehdr == 0) continue;
     stack.put_word(pair, entry[0]);
     stack.put_word(pair + kWord, entry[1]);
     pair += 2 * kWord;

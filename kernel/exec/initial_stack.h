@@ -45,6 +45,7 @@ enum AuxType : std::uint64_t {
   kAtRandom = 25,
   kAtHwcap2 = 26,
   kAtExecfn = 31,
+  kAtSysinfoEhdr = 33,
   kAtMinsigstksz = 51,
 };
 
@@ -57,7 +58,7 @@ inline constexpr std::uint32_t kMaxArgStrings = 8192;
 inline constexpr std::uint64_t kClockTicks = 100;
 inline constexpr std::uint64_t kRandomBytes = 16;
 // Auxv pairs written at most (AT_NULL included).
-inline constexpr std::uint32_t kMaxAuxEntries = 20;
+inline constexpr std::uint32_t kMaxAuxEntries = 21;
 
 // The program values the auxiliary vector carries, as user addresses (bias added).
 struct ProgramValues {
@@ -82,6 +83,7 @@ struct StackInput {
   std::uint64_t hwcap = 0;        // CPUID.1:EDX, as Linux's ELF_HWCAP on x86
   std::uint64_t hwcap2 = 0;       // Linux's HWCAP2_* bits (ring3mwait, fsgsbase)
   std::uint64_t minsigstksz = 0;  // AT_MINSIGSTKSZ when nonzero; left out when 0
+  std::uint64_t sysinfo_ehdr = 0; // AT_SYSINFO_EHDR (the vDSO's address) when nonzero; left out when 0
   std::uint32_t uid = 0, euid = 0, gid = 0, egid = 0;
   bool secure = false;  // AT_SECURE
   std::uint8_t random[kRandomBytes] = {};

@@ -147,12 +147,13 @@ void write_maps(fmt::Sink& out, int pid) {
     fmt::format_to(out, "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {}", v.start, v.end,
                    (v.prot & kvm::kProtRead) ? 'r' : '-', (v.prot & kvm::kProtWrite) ? 'w' : '-',
                    (v.prot & kvm::kProtExec) ? 'x' : '-', (v.kind & kvm::kVmaShared) ? 's' : 'p',
-                   v.offset, st.dev >> 8, st.dev & 0xff, st.ino);
+                   v.file != nullptr ? v.offset : 0, st.dev >> 8, st.dev & 0xff, st.ino);
     if (v.file != nullptr && v.file->path()[0] != '\0') {
       fmt::format_to(out, "    {}", v.file->path());
     }
     if (v.kind & kvm::kVmaHeap) fmt::format_to(out, "    [heap]");
     if (v.kind & kvm::kVmaStack) fmt::format_to(out, "    [stack]");
+    if (v.special != nullptr) fmt::format_to(out, "    {}", v.special->name);
     fmt::format_to(out, "\n");
   });
   space->put();

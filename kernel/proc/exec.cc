@@ -10,6 +10,7 @@
 #include "kernel/fs/ramfs/filesystem.h"
 #include "kernel/fs/ramfs/path.h"
 #include "kernel/random/random.h"
+#include "kernel/vdso/vdso.h"
 
 namespace kproc {
 namespace {
@@ -222,6 +223,9 @@ klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, co
   auto stack = space.map(kvm::kStackTop - kvm::kStackSize, kvm::kStackSize,
                          kvm::kProtRead | kvm::kProtWrite, kvm::kVmaStack, true, true);
   if (!stack) return klib::make_error(make_error(stack.error(), "{}: cannot map the stack", args.path));
+  // [vvar] and [vdso] above the stack; 0 when the kernel has no usable vDSO.
+  auto vdso = kvdso::map_into(space);
+  if (!vdso) return klib::make_error(make_error(vdso.error(), "{}: cannot map the vDSO", args.path));
   std::uint64_t strings = args.path.length + 1 + 64;
   for (std::uint32_t i = 0; i < args.argc; ++i) strings += args.argv[i].length + 1;
   for (std::uint32_t i = 0; i < args.envc; ++i) strings += args.envp[i].length + 1;
@@ -241,6 +245,7 @@ klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, co
   in.execfn = args.path;
   in.program = kexec::program_values(image, bias);
   in.hwcap = arch::cpuid(1).edx;
+  in.sysinfo_ehdr = vdso.value();
   krandom::fill(in.random, sizeof(in.random));
   in.stack_top = kvm::kStackTop;
   auto layout = kexec::build_initial_stack(in, buffer, bytes);

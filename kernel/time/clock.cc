@@ -147,9 +147,15 @@ void init() {
   (void)init_this_cpu_timer();
 }
 
+TscConversion tsc_conversion() {
+  return TscConversion{g_mult.load(std::memory_order_relaxed), kMultShift};
+}
+
 std::uint64_t now_ns() {
-  const unsigned __int128 product =
-      static_cast<unsigned __int128>(arch::rdtsc()) * g_mult.load(std::memory_order_relaxed);
+  // Ordered: the TSC is read after every earlier load has completed, so a time read here is
+  // never older than one this CPU saw earlier (from another CPU's clock read, through memory).
+  const unsigned __int128 product = static_cast<unsigned __int128>(arch::rdtsc_ordered()) *
+                                    g_mult.load(std::memory_order_relaxed);
   const auto ns = static_cast<std::uint64_t>(product >> kMultShift);
   if (!g_clamped.load(std::memory_order_relaxed)) return ns;
   // Relaxed is enough: g_last_ns only grows, and a call that happens after another (on any CPU)

@@ -29,6 +29,15 @@ void set_pm_timer(std::uint16_t io_port, bool is_32bit);
 // it, a 1 GHz assumption (timeouts err long).
 std::uint64_t now_ns();
 
+// The conversion now_ns() applies to the TSC while the TSCs agree: ns = (TSC * mult) >> shift,
+// the 128-bit product's low 64 bits (the vDSO computes the same, kernel/vdso/vvar.h). The
+// fallback before init(), the measured rate after it.
+struct TscConversion {
+  std::uint64_t mult;
+  std::uint32_t shift;
+};
+TscConversion tsc_conversion();
+
 // The TSCs of the CPUs disagree (the bring-up check found a warp it could not correct): from now
 // on now_ns() is monotonic across CPUs through one shared last value (an atomic read, and a
 // compare-and-swap when time advanced, per call). A CPU whose TSC is behind sees time stand still

@@ -94,6 +94,8 @@ bool init_wall_clock() {
   return false;
 }
 
-std::uint64_t realtime_ns() { return now_ns() + g_offset_ns.load(std::memory_order_relaxed); }
+std::uint64_t realtime_ns() { return now_ns() + realtime_offset_ns(); }
+
+std::uint64_t realtime_offset_ns() { return g_offset_ns.load(std::memory_order_relaxed); }
 
 }  // namespace ktime

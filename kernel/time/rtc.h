@@ -16,6 +16,8 @@ bool init_wall_clock();
 // Nanoseconds since 1970-01-01 00:00:00 UTC (assuming the RTC keeps UTC, as Linux does by
 // default on PCs).
 std::uint64_t realtime_ns();
+// realtime_ns() - now_ns() (mod 2^64): what the vvar page publishes (kernel/vdso).
+std::uint64_t realtime_offset_ns();
 
 // Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm).
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day);

@@ -263,6 +263,7 @@ bool AddressSpace::split(std::uint64_t at) {
   upper->prot = v->prot;
   upper->kind = v->kind;
   upper->offset = v->offset + (at - v->start);
+  upper->special = v->special;
   if (!adopt_file(*upper, v->file)) {
     delete upper;
     return false;
@@ -423,6 +424,26 @@ bool AddressSpace::covered(std::uint64_t start, std::uint64_t end) {
   return reached >= end;
 }
 
+int AddressSpace::map_special(std::uint64_t addr, const SpecialPages& pages, std::uint32_t prot,
+                              std::uint32_t kind) {
+  const std::uint64_t length = pages.count * kPageSize;
+  if (addr % kPageSize != 0 || length == 0 || addr < kUserBottom || addr > kUserEnd - length) {
+    return kEINVAL;
+  }
+  sched::MutexGuard guard(lock_);
+  if (vmas_.size() >= kMaxRegions - 2) return kENOMEM;
+  if (!range_free(addr, addr + length)) return kEEXIST;
+  auto* v = new (std::nothrow) Vma;
+  if (v == nullptr) return kENOMEM;
+  v->start = addr;
+  v->end = addr + length;
+  v->prot = prot;
+  v->kind = kind;
+  v->special = &pages;
+  vmas_.insert(v->node);
+  return 0;
+}
+
 int AddressSpace::unmap(std::uint64_t addr, std::uint64_t length) {
   if (addr % kPageSize != 0 || length == 0) return kEINVAL;
   if (addr >= kUserEnd || length > kUserEnd - addr) return kEINVAL;
@@ -442,6 +463,12 @@ int AddressSpace::protect(std::uint64_t addr, std::uint64_t length, std::uint32_
     for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
          v = vma_of(VmaTree::next(&v->node))) {
       if ((v->kind & kVmaNoWrite) != 0) return kEACCES;  // changing nothing either
+    }
+  }
+  if ((prot & kProtExec) != 0) {
+    for (Vma* v = first_ending_after(addr); v != nullptr && v->start < end;
+         v = vma_of(VmaTree::next(&v->node))) {
+      if ((v->kind & kVmaNoExec) != 0) return kEACCES;
     }
   }
   if (!split(addr) || !split(end)) return kENOMEM;
@@ -559,6 +586,7 @@ FaultResult AddressSpace::populate(std::uint64_t page, const Vma& v, std::uint64
     return FaultResult::kRetry;
   }
   if (v.file != nullptr) return populate_file(page, v, phys);
+  if (v.special != nullptr) return populate_special(page, v, phys);
   auto frame = mm::alloc_frames(1);
   if (!frame) return FaultResult::kSegv;
   auto* words = mm::phys_to<std::uint64_t>(frame.value());
@@ -601,6 +629,26 @@ FaultResult AddressSpace::populate_file(std::uint64_t page, const Vma& v, std::u
   }
   if (!tables_.map(page, frame, kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
     drop_user_frame(frame);  // the file's reference keeps a shared page alive
+    return FaultResult::kSegv;
+  }
+  resident_.fetch_add(1, std::memory_order_relaxed);
+  g_total_resident.fetch_add(1, std::memory_order_relaxed);
+  *phys = frame;
+  return FaultResult::kRetry;
+}
+
+FaultResult AddressSpace::populate_special(std::uint64_t page, const Vma& v, std::uint64_t* phys) {
+  const std::uint64_t index = (v.offset + (page - v.start)) / kPageSize;
+  if (index >= v.special->count) return FaultResult::kBus;  // as Linux's special_mapping_fault
+  const std::uint64_t frame = v.special->frames[index];
+  // One more mapper of a kernel frame: never the last, so no path ever frees it.
+  if (!share_frame(frame)) return FaultResult::kSegv;
+  // Never writable: the frame is the kernel's, shared by every space; a write the region
+  // allows copies it first (make_writable).
+  paging::PageFlags flags = flags_for(v.prot);
+  flags.writable = false;
+  if (!tables_.map(page, frame, kPageSize, flags, paging::PageSize::k4K)) {
+    (void)release_frame(frame);
     return FaultResult::kSegv;
   }
   resident_.fetch_add(1, std::memory_order_relaxed);
@@ -733,6 +781,7 @@ klib::Result<AddressSpace*, int> AddressSpace::fork() {
       copy->prot = v.prot;
       copy->kind = v.kind;
       copy->offset = v.offset;
+      copy->special = v.special;
       if (!child->adopt_file(*copy, v.file)) {
         delete copy;
         ok = false;
@@ -808,7 +857,8 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
   const auto* src = static_cast<const std::uint8_t*>(data);
   while (size > 0) {
     Vma* v = find(addr);
-    if (v == nullptr || v->prot == 0) return false;
+    // Never into the kernel's own pages (the loader has no business there).
+    if (v == nullptr || v->prot == 0 || v->special != nullptr) return false;
     std::uint64_t phys;
     const std::uint64_t page = page_down(addr);
     if (populate(page, *v, &phys) != FaultResult::kRetry) return false;

@@ -44,6 +44,8 @@ inline constexpr std::uint32_t kVmaHeap = 1u << 2;    // the brk heap
 // A MAP_SHARED file mapping of a descriptor not open for writing: mprotect may never add
 // PROT_WRITE (EACCES, Linux's VM_MAYWRITE cleared).
 inline constexpr std::uint32_t kVmaNoWrite = 1u << 3;
+// mprotect may never add PROT_EXEC (EACCES, Linux's VM_MAYEXEC clear): the vvar page.
+inline constexpr std::uint32_t kVmaNoExec = 1u << 4;
 
 // The user range regions may occupy: page 0 stays unmapped (NULL faults), and the top page of
 // the lower half too (SYSRET's limit, user_mode.h).
@@ -56,6 +58,16 @@ inline constexpr std::uint64_t kMmapTop = kStackTop - kStackSize - (1ull << 30);
 // Regions per address space (Linux's vm.max_map_count).
 inline constexpr std::uint32_t kMaxRegions = 65530;
 
+// Pages the kernel owns and lends to user spaces (the vDSO's, the vvar page; Linux's
+// vm_special_mapping). Their frames are never freed: a space maps one as one more mapper of it
+// (frame_shares.h), the kernel being the first, so the page is always shared and a write (after
+// mprotect added PROT_WRITE) gets a private copy.
+struct SpecialPages {
+  const char* name = nullptr;              // "[vdso]", "[vvar]" in /proc/PID/maps
+  const std::uint64_t* frames = nullptr;   // physical address of each page
+  std::uint64_t count = 0;
+};
+
 struct Vma {
   sched::RbNode node;  // first: found by cast
   std::uint64_t start = 0;  // page-aligned
@@ -66,6 +78,8 @@ struct Vma {
   // the file offset of `start` (page-aligned). Anonymous memory: null and 0.
   kfiles::File* file = nullptr;
   std::uint64_t offset = 0;
+  // Kernel pages (then `offset` is the byte offset into them of `start`), or null.
+  const SpecialPages* special = nullptr;
 };
 
 // The file behind a new mapping (mmap of a descriptor), or none (anonymous memory).
@@ -116,10 +130,15 @@ class AddressSpace final : public FileMapper {
   klib::Result<std::uint64_t, int> map(std::uint64_t addr, std::uint64_t length, std::uint32_t prot,
                                        std::uint32_t kind, bool fixed, bool noreplace,
                                        FileBacking backing = {});
+  // Maps `pages` at exactly [addr, addr + pages.count pages) with `prot` and `kind` (kVmaNoWrite,
+  // kVmaNoExec), populated on touch. EEXIST when the range is not free, EINVAL when it is not
+  // page-aligned user memory, ENOMEM. `pages` must outlive every space (the kernel's own).
+  int map_special(std::uint64_t addr, const SpecialPages& pages, std::uint32_t prot,
+                  std::uint32_t kind);
   // munmap: errno or 0. Frames go back after the shootdown.
   int unmap(std::uint64_t addr, std::uint64_t length);
   // mprotect: errno or 0 (ENOMEM when part of the range is not mapped, EACCES when PROT_WRITE
-  // is asked of a kVmaNoWrite region, as Linux).
+  // is asked of a kVmaNoWrite region or PROT_EXEC of a kVmaNoExec one, as Linux).
   int protect(std::uint64_t addr, std::uint64_t length, std::uint32_t prot);
   // madvise(MADV_DONTNEED): private pages read as zero again; MAP_SHARED ones keep their
   // contents (Linux's shared memory object keeps them).
@@ -209,6 +228,7 @@ class AddressSpace final : public FileMapper {
   // or a zeroed frame. *phys: the frame.
   FaultResult populate(std::uint64_t page, const Vma& v, std::uint64_t* phys);
   FaultResult populate_file(std::uint64_t page, const Vma& v, std::uint64_t* phys);
+  FaultResult populate_special(std::uint64_t page, const Vma& v, std::uint64_t* phys);
   // Makes sure `page` of an anonymous MAP_SHARED region has a frame (mapped, or parked under
   // PROT_NONE).
   bool populate_shared(std::uint64_t page, const Vma& v);

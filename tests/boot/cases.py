@@ -282,6 +282,12 @@ CASES = [
     user_tests("user-tests-smp4", "4"),
     user_fuzz("user-fuzz-smp2", "2"),
     user_fuzz("user-fuzz-smp4", "4"),
+    # vdso_test with the vDSO's clock sent to the system call: the fallback path end to end.
+    Case(name="vdso-syscall-smp2", smp="2", archive="test",
+         cmdline="qemu_exit vdso_clock=off init=/tests/vdso_test",
+         expect=(r"^\[info\] vdso: 1 page\(s\) \+ vvar; clock: system call \(vdso_clock=off\)",
+                 init_exited("vdso_test"), LEAK_CHECK_OK),
+         forbid=NORMAL_FORBIDDEN, status=1, checks=(tap.check_passed,)),
     busybox_session("busybox-session-smp1", "1"),
     busybox_session("busybox-session-smp2", "2"),
     busybox_session("busybox-session-smp4", "4"),

@@ -73,6 +73,15 @@ inline std::uint64_t rdtsc() {
   return (static_cast<std::uint64_t>(hi) << 32) | lo;
 }
 
+// RDTSC after LFENCE: the read waits for every earlier instruction to complete locally (Intel
+// SDM vol. 2B, RDTSC; on AMD LFENCE is dispatch-serialising too), as Linux's rdtsc_ordered(). For
+// clock readings that must not be older than a value seen before them.
+inline std::uint64_t rdtsc_ordered() {
+  std::uint32_t lo, hi;
+  asm volatile("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+  return (static_cast<std::uint64_t>(hi) << 32) | lo;
+}
+
 struct CpuidResult {
   std::uint32_t eax, ebx, ecx, edx;
 };

@@ -182,6 +182,23 @@ TEST(InitialStack, AlignedForEveryShape) {
   }
 }
 
+// The vDSO's address comes first, before AT_MINSIGSTKSZ, as Linux's ARCH_DLINFO puts it; a
+// kernel without a vDSO leaves the entry out (the tests above).
+TEST(InitialStack, SysinfoEhdrLeadsTheVector) {
+  Input input({"prog"}, {});
+  input.in.minsigstksz = 3632;
+  input.in.sysinfo_ehdr = 0x7ffffffe4000;
+  std::vector<std::uint8_t> buffer(8192);
+  auto built = kexec::build_initial_stack(input.in, buffer.data(), buffer.size());
+  ASSERT_TRUE(built.ok());
+  const Parsed p = read_back(UserView{buffer, kTop}, built.value().rsp);
+  ASSERT_GE(p.auxv.size(), 2u);
+  EXPECT_EQ(p.auxv[0], (std::pair<std::uint64_t, std::uint64_t>{kexec::kAtSysinfoEhdr, 0x7ffffffe4000}));
+  EXPECT_EQ(p.auxv[1].first, kexec::kAtMinsigstksz);
+  EXPECT_EQ(built.value().aux_count, kexec::kMaxAuxEntries);
+  EXPECT_EQ(p.auxv.size() + 1, kexec::kMaxAuxEntries);
+}
+
 TEST(InitialStack, EmptyArgvGetsAnEmptyArgv0) {
   Input input({}, {"A=1"});
   std::vector<std::uint8_t> buffer(4096);
