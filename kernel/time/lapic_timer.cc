@@ -195,6 +195,14 @@ std::uint64_t init_this_cpu_timer() {
   return mean;
 }
 
+std::uint64_t init_this_cpu_timer_at_boot_rate() {
+  // g_boot_hz was written before this AP was started (the start-up IPIs follow a full fence).
+  if (arch::current_cpu_index() == 0 || g_boot_hz == 0) return init_this_cpu_timer();
+  // After INIT the timer is stopped and its LVT masked; every arming sets the divider.
+  this_cpu().hz = g_boot_hz;
+  return g_boot_hz;
+}
+
 std::uint32_t timers_on_boot_rate() { return g_borrowed.load(std::memory_order_relaxed); }
 
 std::uint64_t lapic_timer_hz() { return this_cpu().hz; }
