@@ -149,8 +149,8 @@ RoundResult run_checker_round(TscSyncMailbox& box, std::uint32_t cpu, std::int64
                               TscSyncWake wake = {});
 
 // Target side: if the mailbox holds a round for `cpu` that is not yet answered (`ready` differs),
-// serves it (bounded by `t`, with the round's window_cycles if shorter) and returns true; otherwise returns false at once. Called in a loop
-// by an AP waiting to be released.
+// serves it (bounded by `t`, with the round's window_cycles if shorter) and returns true;
+// otherwise returns false at once. Called in a loop by an AP waiting to be released.
 bool serve_target_round(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& port,
                         const TscSyncTiming& t);
 

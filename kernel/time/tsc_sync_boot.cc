@@ -69,24 +69,26 @@ class KernelSyncPort final : public TscSyncPort {
 
 // How many low APIC ID bits number the CPUs within a package (SDM vol. 3A, "Identifying
 // Topology Levels": the shift of the highest level of CPUID leaf 0x1F, else of leaf 0xB; without
-// either, leaf 1 EBX[23:16], the package's addressable IDs, when HTT is set). -1: unknown.
-int package_shift() {
+// either, leaf 1 EBX[23:16], the package's addressable IDs, when HTT is set; 0 without HTT).
+unsigned package_shift() {
   const std::uint32_t max_leaf = arch::cpuid(0).eax;
   for (const std::uint32_t leaf : {0x1Fu, 0xBu}) {
     if (max_leaf < leaf || arch::cpuid(leaf, 0).ebx == 0) continue;
-    int shift = -1;
+    bool found = false;
+    unsigned shift = 0;
     // Subleaves end with level type 0; eight bounds a CPUID that never says so.
     for (std::uint32_t sub = 0; sub < 8; ++sub) {
       const arch::CpuidResult r = arch::cpuid(leaf, sub);
       if (((r.ecx >> 8) & 0xFF) == 0) break;
-      shift = static_cast<int>(r.eax & 0x1F);
+      shift = r.eax & 0x1F;
+      found = true;
     }
-    if (shift >= 0) return shift;
+    if (found) return shift;
   }
   const arch::CpuidResult l1 = arch::cpuid(1);
   if ((l1.edx & (1u << 28)) == 0) return 0;  // no HTT: one logical CPU per package
   const std::uint32_t ids = (l1.ebx >> 16) & 0xFF;
-  int shift = 0;
+  unsigned shift = 0;
   while (shift < 8 && (1u << shift) < ids) ++shift;
   return shift;
 }
@@ -122,7 +124,7 @@ const char* verdict_name(SyncVerdict v) {
 
 void check_tsc_sync(const TscSyncCpus& cpus) {
   KernelSyncPort port;
-  const int shift = package_shift();
+  const unsigned shift = package_shift();  // at most 31
   const std::uint32_t boot_apic = cpus.apic_id(cpus.ctx, 0);
   const bool can_adjust = has_tsc_adjust();
   const std::uint64_t start = now_ns();
@@ -133,7 +135,7 @@ void check_tsc_sync(const TscSyncCpus& cpus) {
     ++checked;
     const std::uint64_t cpu_start = now_ns();
     const std::uint32_t apic = cpus.apic_id(cpus.ctx, cpu);
-    const bool same_package = shift >= 0 && (shift >= 32 || (apic >> shift) == (boot_apic >> shift));
+    const bool same_package = (apic >> shift) == (boot_apic >> shift);
     const TscSyncTiming t = timing(same_package ? kSamePackageWindowNs : kWindowNs);
     const CpuSyncReport r =
         check_cpu_tsc(g_box, cpu, port, t, can_adjust, TscSyncWake{cpus.wake, cpus.ctx});
@@ -187,8 +189,7 @@ void check_tsc_sync(const TscSyncCpus& cpus) {
 
 bool serve_tsc_sync(std::uint32_t cpu) {
   KernelSyncPort port;
-  // The target's window: its side ends when the checker's does (the round closes) or by the
-  // longer limit, whichever comes first.
+  // The longest window; serve_target_round shortens it to the round's (the checker's).
   return serve_target_round(g_box, cpu, port, timing());
 }
 

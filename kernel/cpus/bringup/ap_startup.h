@@ -51,8 +51,9 @@ struct Target {
   bool abandoned = false;       // failed in kernel code or not joined: claimed, never INITed
   std::uint64_t online_ns = 0;  // port time when seen online
   // The stage profile (docs/smp.md "Bring-up stages"): port time its last start round's SIPIs
-  // were done (after the gap that follows the first), and when it was first seen in the trampoline, in kernel code and (after the release)
-  // joined; 0: not seen. A stage skipped between two polls gets the later one's time.
+  // were done (after the gap that follows the first), and when it was first seen in the
+  // trampoline, in kernel code and (after the release) joined; 0: not seen. A stage skipped
+  // between two polls gets the later one's time.
   std::uint64_t sipi_ns = 0;
   std::uint64_t arrived_ns = 0;
   std::uint64_t in_kernel_ns = 0;
