@@ -82,7 +82,7 @@ extern "C" void smp_ap_entry(void* arg) {
   advance(local, CpuStage::kDescriptors, CpuStage::kApic);
 
   local.tsc_hz = ktime::tsc_hz();
-  local.lapic_timer_hz = ktime::init_this_cpu_timer();
+  local.lapic_timer_hz = ktime::init_this_cpu_timer_at_boot_rate();
   advance(local, CpuStage::kApic, CpuStage::kTimer);
 
   advance(local, CpuStage::kTimer, CpuStage::kOnline);
@@ -90,10 +90,17 @@ extern "C" void smp_ap_entry(void* arg) {
   // once. No deadline on our side: whether this CPU is used is the boot CPU's decision. Once
   // this CPU is online the boot CPU never claims it before the release, so the claim can only
   // meet the join below.
+  // It waits halted, not spinning: the boot CPU sends a wake-up IPI (the test vector, whose
+  // handler only counts it) after posting a TSC round for this CPU and after the release. A
+  // spinning wait would take the host CPU from the CPUs still starting when the machine is
+  // virtual (dozens of virtual CPUs on a few host cores), and burns power on hardware.
   while (!start.released.load(std::memory_order_acquire)) {
-    // The boot CPU's TSC check, when it asks us.
-    ktime::serve_tsc_sync(platform::to_index(local.cpu_number));
-    arch::pause();
+    // The boot CPU's TSC check, when it asks us; then look again before halting.
+    if (ktime::serve_tsc_sync(platform::to_index(local.cpu_number))) continue;
+    // Interrupts are off here, so a wake-up sent after the checks above stays pending, and
+    // sti's one-instruction shadow makes "sti; hlt" atomic: it ends the halt. Interrupts go off
+    // again before the next look (nothing before the release may run with them on).
+    asm volatile("sti; hlt; cli" : : : "memory");
   }
   // The join: kRunning if the boot CPU is still waiting for us; if it gave up first (a virtual
   // CPU its host did not run in time), park for good: counted failed, never in the scheduler,

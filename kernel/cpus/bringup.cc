@@ -25,6 +25,7 @@
 #include "kernel/time/clock.h"
 #include "kernel/time/tsc_sync_boot.h"
 #include "smp/cpu_set.h"
+#include "smp/klib/format.h"
 
 namespace kcpus {
 namespace {
@@ -157,6 +158,55 @@ void report_cpu(const arch::CpuLocal& l) {
              mhz(l.tsc_hz), mhz(l.lapic_timer_hz));
 }
 
+// The default log level gets one line for all online CPUs (logical number:APIC ID, then the
+// rates where every CPU agrees with the boot CPU); each CPU's own line is at debug level, or at
+// info for a CPU whose rates differ. Under an emulator every serial byte is a trap to the host:
+// 16 CPUs' lines were about 900 bytes.
+void report_online(const arch::CpuLocal& bsp, const arch::CpuLocal* locals,
+                   const bringup::Target* targets, std::uint32_t n) {
+  constexpr std::uint32_t kIdsPerLine = 32;  // keeps a line well inside the log's line buffer
+  const auto same = [&](const arch::CpuLocal& l) {
+    return mhz(l.tsc_hz) == mhz(bsp.tsc_hz) && mhz(l.lapic_timer_hz) == mhz(bsp.lapic_timer_hz);
+  };
+  std::uint32_t shown = 0;
+  for (std::uint32_t first = 0; first <= n; first += kIdsPerLine) {
+    // 32 pairs of two 10-digit numbers, a colon and a space each.
+    char ids[kIdsPerLine * 22 + 1];
+    fmt::FixedBuffer text(ids, sizeof(ids));
+    for (std::uint32_t i = first; i <= n && i < first + kIdsPerLine; ++i) {
+      if (i != 0 && targets[i - 1].outcome != bringup::Outcome::kOnline) continue;
+      const arch::CpuLocal& l = i == 0 ? bsp : locals[i - 1];
+      fmt::format_to(text, text.size() == 0 ? "{}:{}" : " {}:{}", l.cpu_number, l.apic_id);
+      ++shown;
+    }
+    if (text.size() != 0) klog::info("smp: online (cpu:apic): {}", text.c_str());
+  }
+  klog::info("smp: {} CPUs online; tsc {} MHz, lapic timer {} MHz (every CPU where no line "
+             "below says otherwise)", shown, mhz(bsp.tsc_hz), mhz(bsp.lapic_timer_hz));
+  const klog::Level own = klog::Level::kDebug;
+  klog::line(own, "smp: cpu {} apic {} tsc {} MHz lapic timer {} MHz", bsp.cpu_number,
+             bsp.apic_id, mhz(bsp.tsc_hz), mhz(bsp.lapic_timer_hz));
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (targets[i].outcome != bringup::Outcome::kOnline) continue;
+    const arch::CpuLocal& l = locals[i];
+    klog::line(same(l) ? own : klog::Level::kInfo,
+               "smp: cpu {} apic {} tsc {} MHz lapic timer {} MHz", l.cpu_number, l.apic_id,
+               mhz(l.tsc_hz), mhz(l.lapic_timer_hz));
+  }
+}
+
+// Debug level: when the boot CPU saw the AP at each step, from the first INIT of the bring-up
+// (its last start round's SIPIs, the trampoline, kernel code, online) and after the release
+// (joined). Polled, so each is the first poll that saw it.
+void report_profile(const arch::CpuLocal& l, const bringup::Target& t, std::uint64_t base_ns,
+                    std::uint64_t released_ns) {
+  const auto at = [&](std::uint64_t ns) { return ns > base_ns ? (ns - base_ns) / 1000 : 0; };
+  klog::debug("smp: cpu {} apic {}: SIPI +{} us, trampoline +{} us, kernel +{} us, online +{} "
+              "us; released +{} us, joined +{} us", l.cpu_number, l.apic_id, at(t.sipi_ns),
+              at(t.arrived_ns), at(t.in_kernel_ns), at(t.online_ns), at(released_ns),
+              at(t.joined_ns));
+}
+
 void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
   const auto stage = static_cast<CpuStage>(t.stage);
   if (stage == CpuStage::kFeatureMismatch) {
@@ -208,6 +258,10 @@ bool prepare_cpu(arch::CpuLocal& l, platform::CpuNumber number, platform::ApicId
   return true;
 }
 
+// An online AP halted in its wait for the release (smp_ap_entry): one IPI ends the halt. The
+// test vector's handler is installed before any AP starts and only counts the IPI.
+void wake_waiting_ap(std::uint32_t cpu) { send_test_ipi(platform::CpuNumber{cpu}); }
+
 BringupResult boot_cpu_only(BringupResult r, const char* why) {
   platform::kernel::set_cpu_count(1);
   set_all_listed_cpus_online(r.listed <= 1);
@@ -258,6 +312,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   const bool x2apic = kinterrupts::x2apic_mode();
 
   const std::uint32_t total = n + 1;
+  const std::uint64_t planned_ns = ktime::now_ns();
   auto* targets = new (std::nothrow) bringup::Target[n];
   // Value-initialised (the `()`): every counter, flag and pointer of a block starts at zero.
   auto* locals = new (std::nothrow) arch::CpuLocal[n]();
@@ -267,6 +322,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
     return boot_cpu_only(r, "out of memory for the per-CPU data");
   }
   table[0] = &bsp;
+  const std::uint64_t blocks_ns = ktime::now_ns();
   std::uint32_t unusable = 0;
   for (std::uint32_t i = 0; i < n; ++i) {
     const bool fake = i >= listed_aps;
@@ -287,6 +343,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   }
   set_cpu_table(table, total);
   platform::kernel::set_cpu_count(total);
+  const std::uint64_t stacks_ns = ktime::now_ns();
 
   g_start.control = arch::read_control_registers();
   g_start.features = read_cpu_features();
@@ -308,18 +365,27 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   }
 
   const std::uint64_t prepared_ns = ktime::now_ns();
+  const auto us = [](std::uint64_t from, std::uint64_t to) { return (to - from) / 1000; };
+  klog::debug("smp: prepare: plan {} us, per-CPU blocks {} us, {} stacks {} us, trampoline page "
+              "{} us", us(started_ns, planned_ns), us(planned_ns, blocks_ns),
+              n * (1 + arch::kIstStackCount), us(blocks_ns, stacks_ns),
+              us(stacks_ns, prepared_ns));
   const bool long_init = needs_long_init_delay();
   bringup::Timing timing;
   timing.init_delay_ns = long_init ? 10'000'000 : 0;
   const std::uint32_t wave = opts.mode == StartMode::kSerial ? 1 : arch::TrampolinePage::kSlotCount;
-  klog::info("smp: starting {} CPUs ({}, INIT delay {} us, {} trampoline at {:#x})", n,
+  // Debug level: a line on a scrolling framebuffer console costs up to 0.1 s under an emulator
+  // (the bring-up profile measured it), and this one is inside the timed stages.
+  klog::debug("smp: starting {} CPUs ({}, INIT delay {} us, {} trampoline at {:#x})", n,
              start_mode_name(opts.mode), timing.init_delay_ns / 1000,
              leaf_b ? "x2APIC-ID" : "8-bit-ID", info.trampoline_page);
 
   // Targets already failed (unaddressable) are skipped by the sequencer: it only starts pending
   // ones. It works on the array in place; compact pending ones would change the numbering.
   KernelPort port(page.value(), table + 1, boot_table);  // table[i + 1] = target i
+  const std::uint64_t announced_ns = ktime::now_ns();
   const bringup::Summary s = bringup::start_all(targets, n, wave, port, timing);
+  const std::uint64_t started_all_ns = ktime::now_ns();
   port.end_waves();
   const std::uint32_t stray = page.value().unknown_arrivals();
   page.value().wipe();
@@ -330,20 +396,36 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   }
 
   const std::uint64_t waves_done_ns = ktime::now_ns();
+  klog::debug("smp: start waves: log line {} us, INIT to last online {} us, sequencer {} us, "
+              "trampoline wiped and unmapped {} us", us(prepared_ns, announced_ns),
+              s.last_online_ns > s.first_init_ns ? us(s.first_init_ns, s.last_online_ns) : 0,
+              us(announced_ns, started_all_ns), us(started_all_ns, waves_done_ns));
   r.targets = n;
   r.elapsed_ns = s.last_online_ns > s.first_init_ns ? s.last_online_ns - s.first_init_ns : 0;
   // No "all but self" shorthand while any AP may still be abandoned (it would reach a parked
   // CPU); decided below once every AP has joined or been given up on.
   set_all_listed_cpus_online(false);
   // Before the release, while the online APs wait in serve_tsc_sync: their TSCs against ours.
-  ktime::check_tsc_sync(total, [](const void* t, std::uint32_t cpu) {
+  ktime::TscSyncCpus sync_cpus;
+  sync_cpus.count = total;
+  sync_cpus.ctx = targets;
+  sync_cpus.online = [](const void* t, std::uint32_t cpu) {
     return static_cast<const bringup::Target*>(t)[cpu - 1].outcome == bringup::Outcome::kOnline;
-  }, targets);
+  };
+  sync_cpus.apic_id = [](const void*, std::uint32_t cpu) {
+    return platform::to_raw(cpu_local(platform::CpuNumber{cpu})->apic_id);
+  };
+  sync_cpus.wake = [](const void*, std::uint32_t cpu) { wake_waiting_ap(cpu); };
+  ktime::check_tsc_sync(sync_cpus);
   // Release every online AP at once. Each joins (claims kRunning with the join handshake) or,
   // if it has not within the deadline, is claimed abandoned and parks when it gets there; so
   // when we return, cpu_online() holds for exactly the APs that will ever run kernel code.
   const std::uint64_t synced_ns = ktime::now_ns();
   g_start.released.store(true, std::memory_order_release);
+  // The online APs wait halted (smp_ap_entry): wake each to see the release.
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (targets[i].outcome == bringup::Outcome::kOnline) wake_waiting_ap(i + 1);
+  }
   const bringup::JoinSummary joins =
       bringup::await_joins(targets, n, ktime::now_ns(), port, timing);
   const std::uint64_t joined_ns = ktime::now_ns();
@@ -356,15 +438,14 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
              r.listed + plan.fake, ms(r.elapsed_ns), s.waves, s.retried);
   // Where the wall time went (docs/smp.md "Bring-up stages"); the whole is what Linux's "smp:
   // Bringing up secondary CPUs" to "smp: Brought up" spans (scripts/bench --vs-linux).
-  const auto us = [](std::uint64_t from, std::uint64_t to) { return (to - from) / 1000; };
   klog::info("smp: bring-up took {} us: prepare {} us, start waves {} us, TSC check {} us, "
              "release and join {} us", us(started_ns, joined_ns), us(started_ns, prepared_ns),
              us(prepared_ns, waves_done_ns), us(waves_done_ns, synced_ns),
              us(synced_ns, joined_ns));
-  report_cpu(bsp);
+  report_online(bsp, locals, targets, n);
   for (std::uint32_t i = 0; i < n; ++i) {
     if (targets[i].outcome == bringup::Outcome::kOnline) {
-      report_cpu(locals[i]);
+      report_profile(locals[i], targets[i], s.first_init_ns, synced_ns);
       if (targets[i].rounds > 1) {
         klog::warn("smp: cpu {} apic {} needed {} start rounds", i + 1, locals[i].apic_id,
                    targets[i].rounds);

@@ -25,6 +25,8 @@ constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
 // kCalibrationRuns runs may agree; failing that, an AP takes the boot CPU's rate.
 constexpr std::uint64_t kCalibrationNs = 10'000'000;
 constexpr std::uint32_t kCalibrationRuns = 12;
+// An AP's check of the boot CPU's rate (init_this_cpu_timer_at_boot_rate): one run this long.
+constexpr std::uint64_t kRateCheckNs = 1'000'000;
 constexpr std::uint64_t kAgreementDivisor = 100;
 // The longest an idle CPU sleeps without its tick (one-shot), even with no timer queued, unless
 // set_max_idle_sleep_ns changes it: a wake-up lost to a firmware or hypervisor bug then costs at
@@ -111,15 +113,15 @@ std::uint32_t count_for(std::uint64_t ns) {
   return count == 0 ? 1 : static_cast<std::uint32_t>(count);
 }
 
-// One calibration run: timer counts per second, or 0.
-std::uint64_t calibrate_once(apic::LocalApicDevice& dev) {
+// One calibration run of `ns` (kCalibrationNs unless a check): timer counts per second, or 0.
+std::uint64_t calibrate_once(apic::LocalApicDevice& dev, std::uint64_t ns = kCalibrationNs) {
   // Masked one-shot from the largest count: it counts down without interrupting.
   dev.timer_divide_by_1();
   dev.timer_start_one_shot(arch::Vector::kTimer, kMaxCount);
   dev.mask_lvt(apic::Register::kLvtTimer);
   const std::uint64_t t0 = arch::rdtsc();
   const std::uint32_t c0 = dev.timer_current_count();
-  delay_ns(kCalibrationNs);
+  delay_ns(ns);
   const std::uint32_t c1 = dev.timer_current_count();
   const std::uint64_t t1 = arch::rdtsc();
   dev.timer_stop();
@@ -193,6 +195,23 @@ std::uint64_t init_this_cpu_timer() {
   klog::line(cpu_number == 0 ? klog::Level::kInfo : klog::Level::kDebug,
              "lapic timer: CPU {}: {} kHz (divide 1, {} runs)", cpu_number, mean / 1000, done);
   return mean;
+}
+
+std::uint64_t init_this_cpu_timer_at_boot_rate() {
+  // g_boot_hz was written before this AP was started (the start-up IPIs follow a full fence).
+  const std::uint32_t cpu_number = arch::current_cpu_index();
+  if (cpu_number == 0 || g_boot_hz == 0) return init_this_cpu_timer();
+  // One short run: at >= 1 MHz a 1 ms run counts >= 1000, enough to tell 1% apart.
+  const std::uint64_t hz = calibrate_once(kinterrupts::this_cpu_device(), kRateCheckNs);
+  const std::uint64_t diff = hz > g_boot_hz ? hz - g_boot_hz : g_boot_hz - hz;
+  if (hz == 0 || diff > g_boot_hz / kAgreementDivisor) {
+    klog::debug("lapic timer: CPU {}: {} Hz in a {} us check, boot CPU {} Hz: calibrating",
+                cpu_number, hz, kRateCheckNs / 1000, g_boot_hz);
+    return init_this_cpu_timer();
+  }
+  // calibrate_once left the timer stopped and its LVT masked; every arming sets the divider.
+  this_cpu().hz = g_boot_hz;
+  return g_boot_hz;
 }
 
 std::uint32_t timers_on_boot_rate() { return g_borrowed.load(std::memory_order_relaxed); }

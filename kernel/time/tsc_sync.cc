@@ -176,15 +176,17 @@ SyncDecision decide_tsc_sync(const WarpSide& checker, const WarpSide& target, bo
 }
 
 RoundResult run_checker_round(TscSyncMailbox& box, std::uint32_t cpu, std::int64_t adjust,
-                              TscSyncPort& port, const TscSyncTiming& t) {
+                              TscSyncPort& port, const TscSyncTiming& t, TscSyncWake wake) {
   RoundResult r;
   std::uint32_t round = static_cast<std::uint32_t>(
       box.request.load(std::memory_order_relaxed) >> kRequestRoundShift) + 1;
   if (round == 0) round = 1;
   const std::uint64_t request = (std::uint64_t{round} << kRequestRoundShift) | cpu;
   box.go.store(go_word(round, adjust), std::memory_order_relaxed);
+  box.window_cycles.store(t.window_cycles, std::memory_order_relaxed);
   // Release: a target that sees this request also sees the correction above.
   box.request.store(request, std::memory_order_release);
+  if (wake.fn != nullptr) wake.fn(wake.ctx, cpu);
   // No separate start signal: the window itself waits (answer_cycles) for the target's first
   // turn, which saves a round trip per check.
   r.checker = run_warp_window(box, tag(round, kCheckerSide), port, t, request);
@@ -220,19 +222,23 @@ bool serve_target_round(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& por
     box.adjust_failed.store(round, std::memory_order_release);
     return true;
   }
-  const WarpSide mine = run_warp_window(box, tag(round, kTargetSide), port, t, request);
+  // Written before the request too; a later round's value only shortens this closed round.
+  TscSyncTiming mine_t = t;
+  const std::uint64_t window = box.window_cycles.load(std::memory_order_relaxed);
+  if (window != 0 && window < mine_t.window_cycles) mine_t.window_cycles = window;
+  const WarpSide mine = run_warp_window(box, tag(round, kTargetSide), port, mine_t, request);
   publish_result(box, round, mine);
   return true;
 }
 
 CpuSyncReport check_cpu_tsc(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& port,
-                            const TscSyncTiming& t, bool can_adjust) {
+                            const TscSyncTiming& t, bool can_adjust, TscSyncWake wake) {
   CpuSyncReport rep;
   std::int64_t adjust = 0;
   unsigned adjustments = 0;
   bool retried_inconclusive = false;
   for (;;) {
-    const RoundResult r = run_checker_round(box, cpu, adjust, port, t);
+    const RoundResult r = run_checker_round(box, cpu, adjust, port, t, wake);
     ++rep.rounds;
     if (!r.answered && !retried_inconclusive && adjust == 0) {
       // A virtual CPU can be descheduled for longer than the deadline: once more.

@@ -93,6 +93,9 @@ struct TscSyncMailbox {
   // (round & 0xFFFF) << 48 | the TSC_ADJUST change (48-bit two's complement) the target makes
   // before its window, written before `request`: a target that sees a round reads its change.
   std::atomic<std::uint64_t> go{0};
+  // The checker's window_cycles for the round, written before `request`: the target's window
+  // is as long as the checker's.
+  std::atomic<std::uint64_t> window_cycles{0};
   std::atomic<std::uint32_t> adjust_failed{0};  // a round whose correction the target could not make
   // The target's WarpSide, published seqlock-style: result_round 0 while written, then the round.
   std::atomic<std::uint32_t> result_round{0};
@@ -132,14 +135,22 @@ struct RoundResult {
   WarpSide target;
 };
 
+// Called by the checker right after it has posted a round for `cpu`, for a target that waits
+// halted until woken (an interrupt); null when the target polls.
+struct TscSyncWake {
+  void (*fn)(const void* ctx, std::uint32_t cpu) = nullptr;
+  const void* ctx = nullptr;
+};
+
 // Checker side of one round with CPU `cpu`: asks it to add `adjust` to its TSC first (0: no
-// change), runs the window with it, collects its side. Bounded by `t`.
+// change), wakes it, runs the window with it, collects its side. Bounded by `t`.
 RoundResult run_checker_round(TscSyncMailbox& box, std::uint32_t cpu, std::int64_t adjust,
-                              TscSyncPort& port, const TscSyncTiming& t);
+                              TscSyncPort& port, const TscSyncTiming& t,
+                              TscSyncWake wake = {});
 
 // Target side: if the mailbox holds a round for `cpu` that is not yet answered (`ready` differs),
-// serves it (bounded by `t`) and returns true; otherwise returns false at once. Called in a loop
-// by an AP waiting to be released.
+// serves it (bounded by `t`, with the round's window_cycles if shorter) and returns true;
+// otherwise returns false at once. Called in a loop by an AP waiting to be released.
 bool serve_target_round(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& port,
                         const TscSyncTiming& t);
 
@@ -156,6 +167,6 @@ struct CpuSyncReport {
   std::uint64_t handoffs = 0;    // of the last round, both sides
 };
 CpuSyncReport check_cpu_tsc(TscSyncMailbox& box, std::uint32_t cpu, TscSyncPort& port,
-                            const TscSyncTiming& t, bool can_adjust);
+                            const TscSyncTiming& t, bool can_adjust, TscSyncWake wake = {});
 
 }  // namespace ktime

@@ -11,9 +11,11 @@ namespace {
 
 constexpr std::uint64_t kNsPerMs = 1'000'000;
 // A window ends after 1000 hand-overs each way (a hand-over is a cache-line transfer, ~0.1-0.2
-// us on hardware: about 0.2 ms) or after 20 ms, Linux's window for CPUs in different packages
-// (arch/x86/kernel/tsc_sync.c, loop_timeout), where a busy emulator host may get only a few.
+// us on hardware: about 0.2 ms) or after Linux's time limit (arch/x86/kernel/tsc_sync.c,
+// loop_timeout): 2 ms for CPUs in one package (they share the TSC's clock), 20 ms for CPUs in
+// different packages, where a busy emulator host may get only a few hand-overs.
 constexpr std::uint64_t kEnoughHandoffs = 1000;
+constexpr std::uint64_t kSamePackageWindowNs = 2 * kNsPerMs;
 constexpr std::uint64_t kWindowNs = 20 * kNsPerMs;
 constexpr std::uint64_t kAnswerNs = 100 * kNsPerMs;
 // A window iteration (lock, two TSC reads, unlock) takes tens of ns at least: 10^7 ends a window
@@ -65,10 +67,36 @@ class KernelSyncPort final : public TscSyncPort {
   }
 };
 
-TscSyncTiming timing() {
+// How many low APIC ID bits number the CPUs within a package (SDM vol. 3A, "Identifying
+// Topology Levels": the shift of the highest level of CPUID leaf 0x1F, else of leaf 0xB; without
+// either, leaf 1 EBX[23:16], the package's addressable IDs, when HTT is set; 0 without HTT).
+unsigned package_shift() {
+  const std::uint32_t max_leaf = arch::cpuid(0).eax;
+  for (const std::uint32_t leaf : {0x1Fu, 0xBu}) {
+    if (max_leaf < leaf || arch::cpuid(leaf, 0).ebx == 0) continue;
+    bool found = false;
+    unsigned shift = 0;
+    // Subleaves end with level type 0; eight bounds a CPUID that never says so.
+    for (std::uint32_t sub = 0; sub < 8; ++sub) {
+      const arch::CpuidResult r = arch::cpuid(leaf, sub);
+      if (((r.ecx >> 8) & 0xFF) == 0) break;
+      shift = r.eax & 0x1F;
+      found = true;
+    }
+    if (found) return shift;
+  }
+  const arch::CpuidResult l1 = arch::cpuid(1);
+  if ((l1.edx & (1u << 28)) == 0) return 0;  // no HTT: one logical CPU per package
+  const std::uint32_t ids = (l1.ebx >> 16) & 0xFF;
+  unsigned shift = 0;
+  while (shift < 8 && (1u << shift) < ids) ++shift;
+  return shift;
+}
+
+TscSyncTiming timing(std::uint64_t window_ns = kWindowNs) {
   TscSyncTiming t;
   const std::uint64_t hz = tsc_hz();
-  t.window_cycles = hz / 1000 * (kWindowNs / kNsPerMs);
+  t.window_cycles = hz / 1000 * (window_ns / kNsPerMs);
   t.answer_cycles = hz / 1000 * (kAnswerNs / kNsPerMs);
   t.enough_handoffs = kEnoughHandoffs;
   t.max_loops = kMaxLoops;
@@ -94,19 +122,23 @@ const char* verdict_name(SyncVerdict v) {
 
 }  // namespace
 
-void check_tsc_sync(std::uint32_t cpu_count, bool (*online)(const void* ctx, std::uint32_t cpu),
-                    const void* ctx) {
+void check_tsc_sync(const TscSyncCpus& cpus) {
   KernelSyncPort port;
-  const TscSyncTiming t = timing();
+  const unsigned shift = package_shift();  // at most 31
+  const std::uint32_t boot_apic = cpus.apic_id(cpus.ctx, 0);
   const bool can_adjust = has_tsc_adjust();
   const std::uint64_t start = now_ns();
   std::uint32_t checked = 0, warped = 0, corrected = 0, unknown = 0;
   std::uint64_t max_warp = 0;
-  for (std::uint32_t cpu = 1; cpu < cpu_count; ++cpu) {
-    if (!online(ctx, cpu)) continue;
+  for (std::uint32_t cpu = 1; cpu < cpus.count; ++cpu) {
+    if (!cpus.online(cpus.ctx, cpu)) continue;
     ++checked;
     const std::uint64_t cpu_start = now_ns();
-    const CpuSyncReport r = check_cpu_tsc(g_box, cpu, port, t, can_adjust);
+    const std::uint32_t apic = cpus.apic_id(cpus.ctx, cpu);
+    const bool same_package = (apic >> shift) == (boot_apic >> shift);
+    const TscSyncTiming t = timing(same_package ? kSamePackageWindowNs : kWindowNs);
+    const CpuSyncReport r =
+        check_cpu_tsc(g_box, cpu, port, t, can_adjust, TscSyncWake{cpus.wake, cpus.ctx});
     if (r.first_warp > max_warp) max_warp = r.first_warp;
     klog::debug("tsc: cpu {}: max warp {} cycles ({} ns), {} after {} rounds in {} us, {} "
                 "hand-overs, TSC_ADJUST change {}", cpu, r.first_warp,
@@ -155,9 +187,10 @@ void check_tsc_sync(std::uint32_t cpu_count, bool (*online)(const void* ctx, std
              warped != 0 || unknown != 0 ? "clamped clock" : "synchronised");
 }
 
-void serve_tsc_sync(std::uint32_t cpu) {
+bool serve_tsc_sync(std::uint32_t cpu) {
   KernelSyncPort port;
-  (void)serve_target_round(g_box, cpu, port, timing());
+  // The longest window; serve_target_round shortens it to the round's (the checker's).
+  return serve_target_round(g_box, cpu, port, timing());
 }
 
 }  // namespace ktime

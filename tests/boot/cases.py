@@ -461,6 +461,7 @@ CASES = [
                 (r"^\[info\] apic: x2APIC \(firmware state: x2APIC on, ",
                  r"^\[info\] acpi:   cpu 2 apic 256 uid \d+ x2apic$",
                  smp_online(3, 3),
-                 r"^\[info\] smp: cpu 2 apic 256 tsc \d+ MHz lapic timer [1-9]\d* MHz"),
+                 r"^\[info\] smp: online \(cpu:apic\): 0:\d+ 1:\d+ 2:256$",
+                 r"^\[info\] smp: 3 CPUs online; tsc \d+ MHz, lapic timer [1-9]\d* MHz"),
                 X2APIC_ID_ABOVE_255),
 ]

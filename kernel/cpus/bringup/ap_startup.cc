@@ -48,9 +48,19 @@ class Wave {
     for (std::uint32_t i = first_; i < end_; ++i) {
       if (!t_[i].in_round) continue;
       t_[i].round_start_ns = now;
+      t_[i].sipi_ns = now;
+      t_[i].arrived_ns = 0;
+      t_[i].in_kernel_ns = 0;
       t_[i].stage_change_ns = 0;
       t_[i].in_round = false;
     }
+  }
+
+  // The stage profile: the first time each step is seen (a skipped one: now too).
+  static void note_progress(Target& t, std::uint64_t now) {
+    if (t.progress == Progress::kNothing) return;
+    if (t.arrived_ns == 0) t.arrived_ns = now;
+    if (t.progress != Progress::kArrived && t.in_kernel_ns == 0) t.in_kernel_ns = now;
   }
 
   void fail(std::uint32_t i, bool parked) {
@@ -75,6 +85,7 @@ class Wave {
       if (stage != t.stage) t.stage_change_ns = now;
       t.stage = stage;
       t.progress = port_.classify(t.stage);
+      note_progress(t, now);
       switch (t.progress) {
         case Progress::kOnline:
         case Progress::kJoined:  // only after the release; seen here it is online all the same

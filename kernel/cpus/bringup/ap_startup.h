@@ -50,6 +50,14 @@ struct Target {
   bool parked = false;          // failed because it parked itself
   bool abandoned = false;       // failed in kernel code or not joined: claimed, never INITed
   std::uint64_t online_ns = 0;  // port time when seen online
+  // The stage profile (docs/smp.md "Bring-up stages"): port time its last start round's SIPIs
+  // were done (after the gap that follows the first), and when it was first seen in the
+  // trampoline, in kernel code and (after the release) joined; 0: not seen. A stage skipped
+  // between two polls gets the later one's time.
+  std::uint64_t sipi_ns = 0;
+  std::uint64_t arrived_ns = 0;
+  std::uint64_t in_kernel_ns = 0;
+  std::uint64_t joined_ns = 0;
   // Sequencer bookkeeping: in the next round, when its current round started, and when its
   // stage last changed (0: not since the round started).
   bool in_round = false;

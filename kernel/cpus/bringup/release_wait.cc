@@ -15,6 +15,7 @@ JoinSummary await_joins(Target* targets, std::uint32_t count, std::uint64_t rele
       const std::uint64_t now = port.now_ns();
       if (port.classify(stage) == Progress::kJoined) {
         t.progress = Progress::kJoined;
+        t.joined_ns = now;
         ++s.joined;
         if (now > last_progress_ns) last_progress_ns = now;
         continue;

@@ -215,6 +215,30 @@ TEST(ApStartup, AllAnswerInOneParallelRound) {
   EXPECT_LT(s.last_online_ns - s.first_init_ns, 40 * kMs);
 }
 
+// The stage profile: each step's first sighting, in order, within the simulated delays (a CPU
+// that steps every 2 ms after arriving 1 ms after its SIPI), and a retried CPU's profile is its
+// last round's.
+TEST(ApStartup, StageProfileRecordsEachStepOfTheLastRound) {
+  auto v = cpus(2);
+  v[0].step_after = 2 * kMs;
+  v[1].ignore_rounds = 1;
+  FakeMachine m(v);
+  std::vector<Target> t;
+  run(m, t);
+  ASSERT_EQ(t[0].outcome, Outcome::kOnline);
+  EXPECT_NE(t[0].sipi_ns, 0u);
+  // sipi_ns is taken after the second SIPI's gap, 1 ms after the first starts the CPU.
+  EXPECT_GE(t[0].arrived_ns - t[0].sipi_ns, 1 * kMs - Timing{}.sipi_gap_ns);
+  EXPECT_GE(t[0].in_kernel_ns - t[0].arrived_ns, 2 * kMs);  // kArrived until its 7th stage
+  EXPECT_GT(t[0].online_ns, t[0].in_kernel_ns);
+  EXPECT_EQ(t[0].joined_ns, 0u);  // only await_joins sees joins
+  ASSERT_EQ(t[1].outcome, Outcome::kOnline);
+  ASSERT_EQ(t[1].rounds, 2u);
+  EXPECT_GE(t[1].sipi_ns - t[0].sipi_ns, Timing{}.arrive_ns);  // the second round's SIPIs
+  EXPECT_GE(t[1].arrived_ns, t[1].sipi_ns);
+  EXPECT_LE(t[1].online_ns - t[1].sipi_ns, 30 * kMs);
+}
+
 TEST(ApStartup, SecondSipiOnlyToTargetsNotYetArrived) {
   auto v = cpus(2);
   v[0].arrive_after = 0;  // in the trampoline at once: the second SIPI is not sent to it

@@ -308,4 +308,40 @@ TEST(TscSyncCheck, RoundWithoutItsCorrectionWordIsNotRun) {
   EXPECT_FALSE(ktime::serve_target_round(box, kAp, ap, host_timing()));  // taken up already
 }
 
+// A TSC that advances by one per read: how long a window lasts is counted in reads, no clock.
+class CountingTsc final : public ktime::TscSyncPort {
+ public:
+  std::uint64_t read_tsc_ordered() override { return kBase + ++reads; }
+  void relax() override {}
+  bool adjust_tsc(std::int64_t) override { return false; }
+  std::uint64_t reads = 0;
+};
+
+// The target's window is the round's (the checker's) when that is shorter: a target that has
+// seen the checker's record once and then waits for a turn that never comes gives up after the
+// round's window, not its own longer one.
+std::uint64_t reads_of_lone_target_window(std::uint64_t round_window) {
+  ktime::TscSyncMailbox box;
+  const std::uint64_t round = 1;
+  box.go.store(round << 48);  // round 1, no correction
+  box.window_cycles.store(round_window);
+  box.arena.last_tag = round << 1;  // the checker's record of round 1 (side 0)
+  box.arena.last_tsc = kBase;
+  box.request.store((round << 32) | kAp);
+  ktime::TscSyncTiming t = host_timing();
+  t.window_cycles = 1'000'000;
+  t.max_loops = 100'000'000;
+  CountingTsc tsc;
+  EXPECT_TRUE(ktime::serve_target_round(box, kAp, tsc, t));
+  EXPECT_EQ(box.result_round.load(), 1u);
+  EXPECT_EQ(box.result_handoffs.load(), 1u);
+  return tsc.reads;
+}
+
+TEST(TscSyncCheck, TargetWindowIsTheRoundsWhenShorter) {
+  EXPECT_LT(reads_of_lone_target_window(100), 1'000u);
+  EXPECT_GT(reads_of_lone_target_window(0), 1'000'000u);  // none posted: its own window
+  EXPECT_GT(reads_of_lone_target_window(5'000'000), 1'000'000u);  // longer: its own window
+}
+
 }  // namespace
