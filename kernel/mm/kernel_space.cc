@@ -34,8 +34,7 @@ class KernelFrameSource final : public paging::FrameSource {
     auto frame = below_ == FrameAllocator::kNoLimit ? frames_->alloc()
                                                     : frames_->alloc_contiguous(1, 0, below_);
     if (!frame) return 0;
-    auto* words = phys_to<std::uint64_t>(frame.value());
-    for (std::size_t i = 0; i < boot::kPageSize / 8; ++i) words[i] = 0;
+    __builtin_memset(phys_to<std::uint8_t>(frame.value()), 0, boot::kPageSize);
     return frame.value();
   }
   void* table_pointer(std::uint64_t phys) override { return phys_to_virt(phys); }

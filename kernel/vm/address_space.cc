@@ -33,8 +33,7 @@ class UserTableFrames final : public paging::FrameSource {
   std::uint64_t alloc_table_frame() override {
     auto frame = mm::alloc_frames(1);
     if (!frame) return 0;
-    auto* words = mm::phys_to<std::uint64_t>(frame.value());
-    for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+    __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
     return frame.value();
   }
   void* table_pointer(std::uint64_t phys) override { return mm::phys_to_virt(phys); }
@@ -589,8 +588,7 @@ FaultResult AddressSpace::populate(std::uint64_t page, const Vma& v, std::uint64
   if (v.special != nullptr) return populate_special(page, v, phys);
   auto frame = mm::alloc_frames(1);
   if (!frame) return FaultResult::kSegv;
-  auto* words = mm::phys_to<std::uint64_t>(frame.value());
-  for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+  __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
   // A not-present to present change needs no flush (Intel SDM vol. 3A 4.10.4.3).
   if (!tables_.map(page, frame.value(), kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
     UserTableFrames::free_frame(frame.value());
@@ -700,8 +698,7 @@ bool AddressSpace::populate_shared(std::uint64_t page, const Vma& v) {
     if (frame) UserTableFrames::free_frame(frame.value());
     return false;
   }
-  auto* words = mm::phys_to<std::uint64_t>(frame.value());
-  for (std::size_t i = 0; i < kPageSize / 8; ++i) words[i] = 0;
+  __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
   parked->addr = page;
   parked->phys = frame.value();
   parked_.insert(parked->node);
