@@ -111,7 +111,6 @@ std::uint64_t FrameAllocator::bring_online(Region& region) {
   managed_frames_ += added;
   free_frames_ += added;
   nodes_[region.node].managed += added;
-  nodes_[region.node].free += added;
   return added;
 }
 
@@ -176,12 +175,10 @@ void FrameAllocator::take(Region& region, std::uint64_t first, std::uint64_t cou
   for (std::uint64_t f = first; f < first + count; ++f) clear_bit(region.bitmap, f);
   region.free -= count;
   free_frames_ -= count;
-  nodes_[region.node].free -= count;
 }
 
 bool FrameAllocator::take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache) {
   Node& state = nodes_[node];
-  if (state.free == 0) return false;
   // Walk regions downward from the node's hint: single frames come from high memory first, so
   // the scarce low memory stays available for below-limit requests.
   for (std::size_t n = 0; n < region_count_; ++n) {
@@ -219,7 +216,7 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc(std::uint32_t pref
     const std::uint32_t node = fallback_[preferred][k];
     std::uint64_t phys = 0;
     if (!take_from_node(node, phys, false)) continue;
-    count_allocation(preferred, node, local, 1);
+    count_locked(preferred, node, local, 1);
     return phys;
   }
   return make_error(FrameError::kOutOfMemory);
@@ -250,7 +247,6 @@ std::size_t FrameAllocator::return_batch(const std::uint64_t* frames, std::size_
     clear_bit(region->cached, f);
     ++region->free;
     ++free_frames_;
-    ++nodes_[region->node].free;
     nodes_[region->node].cached.fetch_sub(1, std::memory_order_relaxed);
   }
   return skipped;
@@ -332,7 +328,7 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::ui
       std::uint64_t blocker = 0;
       if (run_free(region, first, pages, blocker)) {
         take(region, first, pages);
-        count_allocation(preferred, node, local, pages);
+        count_locked(preferred, node, local, pages);
         return start;
       }
       // Skip to the first aligned start past the busy frame.
@@ -364,7 +360,6 @@ klib::Result<void, FrameError> FrameAllocator::free_contiguous(std::uint64_t phy
   for (std::uint64_t f = first; f < first + pages; ++f) set_bit(region->bitmap, f);
   region->free += pages;
   free_frames_ += pages;
-  nodes_[region->node].free += pages;
   return klib::Ok{};
 }
 

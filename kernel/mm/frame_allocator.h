@@ -193,7 +193,7 @@ class FrameAllocator {
 
   // Counts `pages` frames of node `got` handed out to a request preferring `preferred` from a
   // CPU of node `local` (Linux's zone_statistics): for frames a cache hands out that did not come
-  // through alloc(). No lock (relaxed counters).
+  // through alloc(). Takes lock_.
   void count_allocation(std::uint32_t preferred, std::uint32_t got, std::uint32_t local,
                         std::uint64_t pages);
 
@@ -216,15 +216,17 @@ class FrameAllocator {
     std::uint32_t node;      // 0 until set_nodes
   };
 
-  // Linux's numastat events (NUMA_HIT ... NUMA_OTHER), counted per node.
-  enum Event : std::uint8_t { kHit, kMiss, kForeign, kLocal, kOther, kEventCount };
+  // Linux's numastat events (NUMA_HIT ... NUMA_OTHER), counted per node; kHitLocal is a hit by
+  // a CPU of the node itself (NUMA_HIT and NUMA_LOCAL at once, one count on the common path).
+  enum Event : std::uint8_t { kHitLocal, kHit, kMiss, kForeign, kLocal, kOther, kEventCount };
   struct Node {
     std::uint64_t managed = 0;   // frames online and not pinned; lock_
-    std::uint64_t free = 0;      // frames free in the bitmap; lock_
     std::size_t hint = 0;        // region index where the last single-frame take stopped; lock_
     // Changed by enter_cache / leave_cache without the lock: relaxed, statistics only.
     std::atomic<std::uint64_t> cached{0};
-    std::atomic<std::uint64_t> events[kEventCount] = {};
+    // Under lock_: the allocations that count them hold it already, and a plain increment
+    // keeps the single-frame path as fast as before nodes (an atomic add costs more).
+    std::uint64_t events[kEventCount] = {};
   };
 
   const Region* find_region(std::uint64_t phys) const;
@@ -251,6 +253,9 @@ class FrameAllocator {
                            Piece&& piece);
   static bool layout_ok(const NodeLayout& layout);
   std::uint64_t pinned_frames_in(std::uint64_t base, std::uint64_t end) const;
+  // count_allocation with lock_ held and the node numbers checked.
+  void count_locked(std::uint32_t preferred, std::uint32_t got, std::uint32_t local,
+                    std::uint64_t pages);
 
   mutable IrqSpinLock lock_;
   bool initialized_ = false;

@@ -159,10 +159,9 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
 
   for (Node& node : nodes_) {
     node.managed = 0;
-    node.free = 0;
     node.hint = 0;
     node.cached.store(0, std::memory_order_relaxed);
-    for (auto& event : node.events) event.store(0, std::memory_order_relaxed);
+    for (auto& event : node.events) event = 0;
   }
   // In place, last region first: region i's pieces go to [pos - pieces, pos), and pos - pieces
   // >= i (every region has at least one piece), so they overwrite only regions already split
@@ -196,7 +195,6 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
             r.hint = 0;
             r.online.store(online, std::memory_order_relaxed);  // no lock-free reader yet
             if (!online) return;
-            nodes_[node].free += r.free;
             nodes_[node].managed += frames - pinned_frames_in(base, base + frames * kFrame);
             nodes_[node].cached.fetch_add(count_bits(r.cached, frames), std::memory_order_relaxed);
           });
@@ -217,33 +215,48 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
 
 void FrameAllocator::count_allocation(std::uint32_t preferred, std::uint32_t got,
                                       std::uint32_t local, std::uint64_t pages) {
-  preferred = checked_node(preferred);
-  got = checked_node(got);
-  local = checked_node(local);
-  constexpr auto kRelaxed = std::memory_order_relaxed;
-  if (got == preferred) {
-    nodes_[got].events[kHit].fetch_add(pages, kRelaxed);
-  } else {
-    nodes_[got].events[kMiss].fetch_add(pages, kRelaxed);
-    nodes_[preferred].events[kForeign].fetch_add(pages, kRelaxed);
+  IrqSpinGuard guard(lock_);
+  count_locked(checked_node(preferred), checked_node(got), checked_node(local), pages);
+}
+
+void FrameAllocator::count_locked(std::uint32_t preferred, std::uint32_t got,
+                                  std::uint32_t local, std::uint64_t pages) {
+  // Linux's zone_statistics: hit or miss on the node that gave, foreign on the one preferred;
+  // local or other by the asking CPU's node.
+  if (got == preferred && got == local) {
+    nodes_[got].events[kHitLocal] += pages;  // the common case: one count
+    return;
   }
-  nodes_[got].events[got == local ? kLocal : kOther].fetch_add(pages, kRelaxed);
+  if (got == preferred) {
+    nodes_[got].events[kHit] += pages;
+  } else {
+    nodes_[got].events[kMiss] += pages;
+    nodes_[preferred].events[kForeign] += pages;
+  }
+  nodes_[got].events[got == local ? kLocal : kOther] += pages;
 }
 
 NodeFrameStats FrameAllocator::node_stats(std::uint32_t node) const {
   IrqSpinGuard guard(lock_);
   if (node >= node_count_.load(std::memory_order_relaxed)) return {};
   const Node& n = nodes_[node];
+  // The free frames are the regions' (the allocation path keeps no per-node count of its own).
+  std::uint64_t free = 0;
+  for (std::size_t i = 0; i < region_count_; ++i) {
+    if (regions_[i].node == node && regions_[i].online.load(std::memory_order_relaxed)) {
+      free += regions_[i].free;
+    }
+  }
   const std::uint64_t cached = n.cached.load(std::memory_order_relaxed);
-  const auto event = [&](Event e) { return n.events[e].load(std::memory_order_relaxed); };
+  const auto event = [&](Event e) { return n.events[e]; };
   return NodeFrameStats{
       .total_bytes = n.managed * kFrame,
-      .free_bytes = (n.free + cached) * kFrame,
+      .free_bytes = (free + cached) * kFrame,
       .cached_bytes = cached * kFrame,
-      .numa_hit = event(kHit),
+      .numa_hit = event(kHitLocal) + event(kHit),
       .numa_miss = event(kMiss),
       .numa_foreign = event(kForeign),
-      .local_node = event(kLocal),
+      .local_node = event(kHitLocal) + event(kLocal),
       .other_node = event(kOther),
   };
 }
