@@ -154,6 +154,7 @@ void init(const boot::BootInfo& info) {
   build_kernel_space(info, map, *g_frames);
   auto* source = new (g_source_storage) FramePageSource(*g_frames, boot::kDirectMapBase);
   source->set_error_hook(on_page_source_error);
+  source->set_node_of_cpu(&cpu_node);  // node 0 until set_numa
   g_heap = new (g_heap_storage) Heap(*source, on_heap_fault);
   const FrameStats s = g_frames->stats();
   klog::info("mm: {} MiB RAM, {} MiB usable ({} MiB free), {} MiB reclaimable after boot",
