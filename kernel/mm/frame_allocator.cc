@@ -125,7 +125,10 @@ klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
     if (reserved[i].size == 0) continue;
     TRY_OK(add_pin(reserved[i].base, reserved[i].end()));
   }
-  if (meta_bytes > 0) TRY_OK(add_pin(metadata_phys, metadata_phys + meta_bytes));
+  if (meta_bytes > 0) {
+    TRY_OK(add_pin(metadata_phys, metadata_phys + meta_bytes));
+    metadata_pin_ = pinned_count_.load(std::memory_order_relaxed) - 1;  // set_nodes frees it
+  }
 
   auto* words = static_cast<std::uint64_t*>(metadata);
   for (std::size_t i = 0; i < map.count; ++i) {

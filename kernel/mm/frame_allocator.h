@@ -129,7 +129,8 @@ class FrameAllocator {
 
   // Splits every region at the node boundaries of `layout` into regions of one node each, with
   // bitmaps in `metadata` (node_metadata_bytes(layout) bytes the caller can write, memory handed
-  // out by this allocator or outside it). Free, cached and handed-out frames keep their state.
+  // out by this allocator or outside it). Free, cached and handed-out frames keep their state;
+  // the frames of the bitmaps init() was given become free frames.
   // Before any per-CPU frame cache exists (enter_cache / leave_cache run without the lock), once.
   // Errors (nothing changes): kBadNodeLayout, kTooManyRegions, kAlreadyInitialized (a second
   // call). Takes lock_.
@@ -274,6 +275,10 @@ class FrameAllocator {
   std::uint8_t fallback_[kMaxNodes][kMaxNodes] = {};
   std::atomic<std::uint32_t> node_count_{1};
   bool nodes_set_ = false;
+  // The pinned_ entry of init's metadata block (kMaxPinned: none), which set_nodes releases.
+  std::size_t metadata_pin_ = kMaxPinned;
+  // Gives the frames of init's metadata block to the allocator (set_nodes, lock_ held).
+  void release_first_metadata();
   std::uint64_t reclaimed_frames_ = 0;
   std::uint64_t pending_bytes_ = 0;
   std::uint64_t unmanaged_bytes_ = 0;

@@ -208,9 +208,32 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
   }
   // Each node's walk starts at its highest region (high memory first, as before the split).
   for (std::size_t i = 0; i < region_count_; ++i) nodes_[regions_[i].node].hint = i;
+  release_first_metadata();
   nodes_set_ = true;
   node_count_.store(layout.nodes, std::memory_order_release);  // the rows before the count
   return klib::Ok{};
+}
+
+void FrameAllocator::release_first_metadata() {
+  if (metadata_pin_ >= kMaxPinned) return;
+  const PhysRange block = pinned_[metadata_pin_];
+  // An empty range holds no address. No reader without the lock exists yet (no frame cache).
+  pinned_[metadata_pin_] = PhysRange{0, 0};
+  metadata_pin_ = kMaxPinned;
+  for (std::uint64_t p = block.base; p < block.end(); p += kFrame) {
+    Region* region = find_region(p);
+    // Outside managed RAM (the caller's metadata need not be), or also in a reserved range.
+    if (region == nullptr || !region->online.load(std::memory_order_relaxed) || pinned(p)) {
+      continue;
+    }
+    const std::uint64_t f = (p - region->base) / kFrame;
+    if (test_bit(region->bitmap, f) || test_bit(region->cached, f)) continue;  // never: pinned
+    set_bit(region->bitmap, f);
+    ++region->free;
+    ++free_frames_;
+    ++managed_frames_;
+    ++nodes_[region->node].managed;
+  }
 }
 
 void FrameAllocator::count_allocation(std::uint32_t preferred, std::uint32_t got,

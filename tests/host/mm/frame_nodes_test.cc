@@ -225,6 +225,33 @@ TEST(FrameNodes, PinnedFramesAreNotCountedOnTheirNode) {
   EXPECT_EQ(f.free_frames(1), kNodeFrames - 24);
 }
 
+TEST(FrameNodes, TheFirstBitmapsBecomeFreeFrames) {
+  // init's metadata block inside the RAM it manages (as in the kernel): pinned until the split
+  // moves the bitmaps, then free frames of their node.
+  std::vector<MapRange> ranges = {{16 * kMiB, 8 * kMiB, MemoryClass::kUsable}};
+  NormalizedMap map{ranges.data(), ranges.size(), {}, 0, 0, 0};
+  const std::uint64_t meta_bytes = FrameAllocator::metadata_bytes(map);
+  const std::uint64_t meta_phys = 21 * kMiB;  // node 1
+  std::vector<std::uint64_t> meta(meta_bytes / 8 + 1);
+  FrameAllocator frames;
+  ASSERT_TRUE(frames.init(map, nullptr, 0, meta.data(), meta_phys).ok());
+  const std::uint64_t meta_frames = meta_bytes / kPage;
+  ASSERT_GE(meta_frames, 1u);
+  EXPECT_EQ(frames.stats().usable_bytes, 8 * kMiB - meta_bytes);
+  EXPECT_FALSE(frames.manages(meta_phys));
+  const NodeSpan spans[] = {{16 * kMiB, 20 * kMiB, 0}, {20 * kMiB, 24 * kMiB, 1}};
+  const std::uint8_t fallback[] = {0, 1, 1, 0};
+  const NodeLayout layout{spans, 2, 2, fallback};
+  std::vector<std::uint64_t> node_meta(frames.node_metadata_bytes(layout) / 8 + 1);
+  ASSERT_TRUE(frames.set_nodes(layout, node_meta.data()).ok());
+  EXPECT_EQ(frames.stats().usable_bytes, 8 * kMiB);
+  EXPECT_EQ(frames.stats().free_bytes, 8 * kMiB);
+  EXPECT_TRUE(frames.manages(meta_phys));
+  EXPECT_TRUE(frames.is_free(meta_phys));
+  EXPECT_EQ(frames.node_stats(1).total_bytes, 4 * kMiB);
+  EXPECT_EQ(frames.node_stats(1).free_bytes, 4 * kMiB);
+}
+
 TEST(FrameNodes, RefusesABadLayoutAndChangesNothing) {
   NumaFrames f = two_nodes();
   const std::vector<NodeSpan> spans = {{16 * kMiB, 20 * kMiB, 0}, {20 * kMiB, 24 * kMiB, 1}};
