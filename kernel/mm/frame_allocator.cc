@@ -149,6 +149,7 @@ klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
     region.bitmap = words;
     region.reclaimable = r.cls == MemoryClass::kReclaimable;
     region.node = 0;
+    region.local_hits = 0;
     region.cached = words + words_for(region.frames);
     for (std::uint64_t w = 0; w < 2 * words_for(region.frames); ++w) words[w] = 0;
     words += 2 * words_for(region.frames);
@@ -180,7 +181,8 @@ void FrameAllocator::take(Region& region, std::uint64_t first, std::uint64_t cou
   free_frames_ -= count;
 }
 
-bool FrameAllocator::take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache) {
+FrameAllocator::Region* FrameAllocator::take_from_node(std::uint32_t node, std::uint64_t& phys,
+                                                       bool to_cache) {
   Node& state = nodes_[node];
   // Walk regions downward from the node's hint: single frames come from high memory first, so
   // the scarce low memory stays available for below-limit requests.
@@ -201,12 +203,13 @@ bool FrameAllocator::take_from_node(std::uint32_t node, std::uint64_t& phys, boo
       if (to_cache) set_bit(region.cached, frame);
       take(region, frame, 1);
       region.hint = w;
-      state.hint = index;
+      // Written only when it moves: the node's line then stays shared between CPUs.
+      if (state.hint != index) state.hint = index;
       phys = region.base + frame * kFrame;
-      return true;
+      return &region;
     }
   }
-  return false;
+  return nullptr;
 }
 
 klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc(std::uint32_t preferred,
@@ -218,8 +221,9 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc(std::uint32_t pref
   for (std::uint32_t k = 0; k < nodes; ++k) {
     const std::uint32_t node = fallback_[preferred][k];
     std::uint64_t phys = 0;
-    if (!take_from_node(node, phys, false)) continue;
-    count_locked(preferred, node, local, 1);
+    Region* region = take_from_node(node, phys, false);
+    if (region == nullptr) continue;
+    count_locked(preferred, node, local, 1, region);
     return phys;
   }
   return make_error(FrameError::kOutOfMemory);
@@ -230,7 +234,7 @@ std::size_t FrameAllocator::take_batch(std::uint64_t* out, std::size_t count,
   IrqSpinGuard guard(lock_);
   node = checked_node(node);
   std::size_t taken = 0;
-  while (taken < count && take_from_node(node, out[taken], true)) ++taken;
+  while (taken < count && take_from_node(node, out[taken], true) != nullptr) ++taken;
   nodes_[node].cached.fetch_add(taken, std::memory_order_relaxed);
   return taken;
 }
@@ -331,7 +335,7 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::ui
       std::uint64_t blocker = 0;
       if (run_free(region, first, pages, blocker)) {
         take(region, first, pages);
-        count_locked(preferred, node, local, pages);
+        count_locked(preferred, node, local, pages, &region);
         return start;
       }
       // Skip to the first aligned start past the busy frame.

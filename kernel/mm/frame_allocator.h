@@ -215,6 +215,10 @@ class FrameAllocator {
     std::atomic<bool> online;
     bool reclaimable;        // comes online in reclaim()
     std::uint32_t node;      // 0 until set_nodes
+    // Frames handed out from here to a CPU of this node that preferred it: numa_hit and
+    // local_node at once (node_stats adds them up). Here rather than in Node: the allocation
+    // path already writes this cache line (free, hint).
+    std::uint64_t local_hits;
   };
 
   // Linux's numastat events (NUMA_HIT ... NUMA_OTHER), counted per node; kHitLocal is a hit by
@@ -240,9 +244,9 @@ class FrameAllocator {
   bool run_free(const Region& region, std::uint64_t first, std::uint64_t count,
                 std::uint64_t& blocker) const;
   void take(Region& region, std::uint64_t first, std::uint64_t count);
-  // One free frame of node `node` into `phys` (marked cached first when `to_cache`); false if
-  // that node has none. lock_ held.
-  bool take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache);
+  // One free frame of node `node` into `phys` (marked cached first when `to_cache`); returns its
+  // region, or nullptr if that node has none. lock_ held.
+  Region* take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache);
   // A node number callers may pass, folded into range (out of range: 0).
   std::uint32_t checked_node(std::uint32_t node) const {
     return node < node_count_.load(std::memory_order_relaxed) ? node : 0;
@@ -254,9 +258,10 @@ class FrameAllocator {
                            Piece&& piece);
   static bool layout_ok(const NodeLayout& layout);
   std::uint64_t pinned_frames_in(std::uint64_t base, std::uint64_t end) const;
-  // count_allocation with lock_ held and the node numbers checked.
+  // count_allocation with lock_ held and the node numbers checked; `region`, where known, is
+  // where the frames came from.
   void count_locked(std::uint32_t preferred, std::uint32_t got, std::uint32_t local,
-                    std::uint64_t pages);
+                    std::uint64_t pages, Region* region = nullptr);
 
   mutable IrqSpinLock lock_;
   bool initialized_ = false;

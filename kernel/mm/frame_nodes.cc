@@ -184,6 +184,7 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
             r.base = base;
             r.frames = frames;
             r.node = node;
+            r.local_hits = 0;
             r.reclaimable = reclaimable;
             r.bitmap = words;
             r.cached = words + words_for(frames);
@@ -243,11 +244,13 @@ void FrameAllocator::count_allocation(std::uint32_t preferred, std::uint32_t got
 }
 
 void FrameAllocator::count_locked(std::uint32_t preferred, std::uint32_t got,
-                                  std::uint32_t local, std::uint64_t pages) {
+                                  std::uint32_t local, std::uint64_t pages, Region* region) {
   // Linux's zone_statistics: hit or miss on the node that gave, foreign on the one preferred;
   // local or other by the asking CPU's node.
   if (got == preferred && got == local) {
-    nodes_[got].events[kHitLocal] += pages;  // the common case: one count
+    // The common case: one count, in the region's line when the region is known.
+    if (region != nullptr) region->local_hits += pages;
+    else nodes_[got].events[kHitLocal] += pages;
     return;
   }
   if (got == preferred) {
@@ -264,11 +267,11 @@ NodeFrameStats FrameAllocator::node_stats(std::uint32_t node) const {
   if (node >= node_count_.load(std::memory_order_relaxed)) return {};
   const Node& n = nodes_[node];
   // The free frames are the regions' (the allocation path keeps no per-node count of its own).
-  std::uint64_t free = 0;
+  std::uint64_t free = 0, local_hits = 0;
   for (std::size_t i = 0; i < region_count_; ++i) {
-    if (regions_[i].node == node && regions_[i].online.load(std::memory_order_relaxed)) {
-      free += regions_[i].free;
-    }
+    if (regions_[i].node != node) continue;
+    local_hits += regions_[i].local_hits;
+    if (regions_[i].online.load(std::memory_order_relaxed)) free += regions_[i].free;
   }
   const std::uint64_t cached = n.cached.load(std::memory_order_relaxed);
   const auto event = [&](Event e) { return n.events[e]; };
@@ -276,10 +279,10 @@ NodeFrameStats FrameAllocator::node_stats(std::uint32_t node) const {
       .total_bytes = n.managed * kFrame,
       .free_bytes = (free + cached) * kFrame,
       .cached_bytes = cached * kFrame,
-      .numa_hit = event(kHitLocal) + event(kHit),
+      .numa_hit = local_hits + event(kHitLocal) + event(kHit),
       .numa_miss = event(kMiss),
       .numa_foreign = event(kForeign),
-      .local_node = event(kHitLocal) + event(kLocal),
+      .local_node = local_hits + event(kHitLocal) + event(kLocal),
       .other_node = event(kOther),
   };
 }
