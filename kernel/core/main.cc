@@ -251,6 +251,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   // The topology report reads the firmware memory map, which lives in loader memory: before
   // reclaim. It never fails; problems are printed and boot carries on.
   kfirmware::read_and_report(info, g_options.core.acpi_dump);
+  if (kfirmware::machine_tables().numa_ok) mm::set_numa(kfirmware::machine_tables().numa);
   // The initramfs lives in loader memory too: checked and reported before reclaim. Its files'
   // pages are frames that shared mappings can map (kernel/vm/file_pages.h).
   kvm::install_file_page_store();

@@ -48,7 +48,8 @@ struct NamedKind {
 };
 constexpr NamedKind kTopFiles[] = {{"meminfo", ProcKind::kMeminfo}, {"cpuinfo", ProcKind::kCpuinfo},
                                    {"uptime", ProcKind::kUptime},   {"loadavg", ProcKind::kLoadavg},
-                                   {"stat", ProcKind::kStat},       {"version", ProcKind::kVersion}};
+                                   {"stat", ProcKind::kStat},       {"version", ProcKind::kVersion},
+                                   {"zoneinfo", ProcKind::kZoneinfo}};
 constexpr NamedKind kPidFiles[] = {{"stat", ProcKind::kPidStat},       {"status", ProcKind::kPidStatus},
                                    {"cmdline", ProcKind::kPidCmdline}, {"comm", ProcKind::kPidComm},
                                    {"maps", ProcKind::kPidMaps},       {"exe", ProcKind::kPidExe}};
@@ -63,6 +64,24 @@ void write_meminfo(fmt::Sink& out) {
   fmt::format_to(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapCached:     {:8} kB\n", 0, 0, 0);
   fmt::format_to(out, "SwapTotal:      {:8} kB\nSwapFree:       {:8} kB\nShmem:          {:8} kB\n", 0, 0, 0);
   fmt::format_to(out, "SReclaimable:   {:8} kB\n", 0);
+}
+
+// One "Normal" zone per NUMA node, with the lines of Linux's zoneinfo_show_print this kernel
+// has numbers for (docs/user-space.md, "Files"): free, present and managed pages, and the
+// node's numastat events under their zoneinfo names.
+void write_zoneinfo(fmt::Sink& out) {
+  for (std::uint32_t n = 0; n < mm::node_count(); ++n) {
+    const mm::NodeFrameStats s = mm::node_stats(n);
+    const std::uint64_t page = mm::FrameAllocator::kFrameSize;
+    fmt::format_to(out, "Node {}, zone {:>8}\n  pages free     {}\n", n, "Normal", s.free_bytes / page);
+    fmt::format_to(out, "        present  {}\n        managed  {}\n", s.total_bytes / page,
+                   s.total_bytes / page);
+    fmt::format_to(out, "      {:<12} {}\n      {:<12} {}\n      {:<12} {}\n", "nr_free_pages",
+                   s.free_bytes / page, "numa_hit", s.numa_hit, "numa_miss", s.numa_miss);
+    fmt::format_to(out, "      {:<12} {}\n      {:<12} {}\n      {:<12} {}\n      {:<12} {}\n",
+                   "numa_foreign", s.numa_foreign, "numa_interleave", 0, "numa_local",
+                   s.local_node, "numa_other", s.other_node);
+  }
 }
 
 void write_cpuinfo(fmt::Sink& out) {
@@ -345,6 +364,7 @@ File* open_proc(const ProcPath& p) {
   switch (p.kind) {
     case ProcKind::kMeminfo: write_meminfo(out); break;
     case ProcKind::kCpuinfo: write_cpuinfo(out); break;
+    case ProcKind::kZoneinfo: write_zoneinfo(out); break;
     case ProcKind::kUptime: {
       // The second number: the idle time of every CPU added up, as Linux.
       std::uint64_t idle = 0;

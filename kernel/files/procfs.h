@@ -6,7 +6,8 @@
 //   /proc               the PIDs, self, and the files below
 //   /proc/self          a symlink to the caller's PID
 //   /proc/PID/          stat, status, cmdline, comm, maps, exe (a symlink)
-//   /proc/meminfo, cpuinfo (one entry per online CPU), uptime, loadavg, stat, version
+//   /proc/meminfo, cpuinfo (one entry per online CPU), uptime, loadavg, stat, version,
+//   zoneinfo (one zone per NUMA node, with the node's numastat counters)
 #pragma once
 
 #include <cstdint>
@@ -18,7 +19,7 @@ namespace kfiles {
 
 enum class ProcKind : std::uint8_t {
   kRoot, kSelf, kPidDir, kPidStat, kPidStatus, kPidCmdline, kPidComm, kPidMaps, kPidExe,
-  kMeminfo, kCpuinfo, kUptime, kLoadavg, kStat, kVersion,
+  kMeminfo, kCpuinfo, kUptime, kLoadavg, kStat, kVersion, kZoneinfo,
 };
 
 struct ProcPath {

@@ -1,41 +1,19 @@
 #include "kernel/mm/frame_allocator.h"
 
+#include "kernel/mm/frame_bits.h"
+
 namespace mm {
 namespace {
 
 using klib::make_error;
+using namespace frame_bits;
 
 constexpr std::uint64_t kFrame = FrameAllocator::kFrameSize;
 constexpr std::uint64_t kLowMemoryEnd = 0x100000;  // 1 MiB
 
-constexpr std::uint64_t words_for(std::uint64_t frames) { return (frames + 63) / 64; }
 constexpr std::uint64_t align_up(std::uint64_t v, std::uint64_t a) { return (v + a - 1) & ~(a - 1); }
 constexpr bool is_ram_region(MemoryClass cls) {
   return cls == MemoryClass::kUsable || cls == MemoryClass::kReclaimable;
-}
-
-// Every bitmap word is accessed atomically (relaxed): enter_cache and leave_cache read and
-// change bits without lock_, while holders of lock_ change other bits of the same word. The
-// ordering between a frame's owner and its next user comes from whoever hands the frame over.
-std::atomic_ref<std::uint64_t> word_ref(const std::uint64_t* map, std::uint64_t w) {
-  // atomic_ref of a const word is not C++20; the loads below never write through it.
-  return std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t*>(map)[w]);
-}
-std::uint64_t load_word(const std::uint64_t* map, std::uint64_t w) {
-  return word_ref(map, w).load(std::memory_order_relaxed);
-}
-void store_word(std::uint64_t* map, std::uint64_t w, std::uint64_t v) {
-  word_ref(map, w).store(v, std::memory_order_relaxed);
-}
-bool test_bit(const std::uint64_t* map, std::uint64_t i) { return (load_word(map, i / 64) >> (i % 64)) & 1; }
-// Both return whether the bit was set before.
-bool set_bit(std::uint64_t* map, std::uint64_t i) {
-  const std::uint64_t bit = 1ull << (i % 64);
-  return word_ref(map, i / 64).fetch_or(bit, std::memory_order_relaxed) & bit;
-}
-bool clear_bit(std::uint64_t* map, std::uint64_t i) {
-  const std::uint64_t bit = 1ull << (i % 64);
-  return word_ref(map, i / 64).fetch_and(~bit, std::memory_order_relaxed) & bit;
 }
 
 }  // namespace
@@ -49,6 +27,8 @@ const char* describe(FrameError error) {
     case FrameError::kNoMetadataSpace: return "no room for allocator metadata";
     case FrameError::kTooManyPinned: return "too many pinned ranges";
     case FrameError::kAlreadyInitialized: return "already initialized";
+    case FrameError::kBadNodeLayout: return "bad NUMA node layout";
+    case FrameError::kTooManyRegions: return "too many regions after splitting at node boundaries";
   }
   return "?";
 }
@@ -130,6 +110,7 @@ std::uint64_t FrameAllocator::bring_online(Region& region) {
   region.online.store(true, std::memory_order_release);  // after the bitmap: enter_cache reads
   managed_frames_ += added;
   free_frames_ += added;
+  nodes_[region.node].managed += added;
   return added;
 }
 
@@ -144,7 +125,10 @@ klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
     if (reserved[i].size == 0) continue;
     TRY_OK(add_pin(reserved[i].base, reserved[i].end()));
   }
-  if (meta_bytes > 0) TRY_OK(add_pin(metadata_phys, metadata_phys + meta_bytes));
+  if (meta_bytes > 0) {
+    TRY_OK(add_pin(metadata_phys, metadata_phys + meta_bytes));
+    metadata_pin_ = pinned_count_.load(std::memory_order_relaxed) - 1;  // set_nodes frees it
+  }
 
   auto* words = static_cast<std::uint64_t*>(metadata);
   for (std::size_t i = 0; i < map.count; ++i) {
@@ -164,13 +148,16 @@ klib::Result<void, FrameError> FrameAllocator::init(const NormalizedMap& map,
     region.frames = r.size / kFrame;
     region.bitmap = words;
     region.reclaimable = r.cls == MemoryClass::kReclaimable;
+    region.node = 0;
+    region.local_hits = 0;
     region.cached = words + words_for(region.frames);
     for (std::uint64_t w = 0; w < 2 * words_for(region.frames); ++w) words[w] = 0;
     words += 2 * words_for(region.frames);
     if (region.reclaimable) pending_bytes_ += r.size;
     else bring_online(region);
   }
-  region_hint_ = region_count_ > 0 ? region_count_ - 1 : 0;
+  nodes_[0].hint = region_count_ > 0 ? region_count_ - 1 : 0;
+  fallback_[0][0] = 0;
   initialized_ = true;
   return klib::Ok{};
 }
@@ -194,13 +181,18 @@ void FrameAllocator::take(Region& region, std::uint64_t first, std::uint64_t cou
   free_frames_ -= count;
 }
 
-bool FrameAllocator::take_one(std::uint64_t& phys, bool to_cache) {
-  // Walk regions downward from the hint: single frames come from high memory first, so the
-  // scarce low memory stays available for below-limit requests.
+FrameAllocator::Region* FrameAllocator::take_from_node(std::uint32_t node, std::uint64_t& phys,
+                                                       bool to_cache) {
+  Node& state = nodes_[node];
+  // Walk regions downward from the node's hint: single frames come from high memory first, so
+  // the scarce low memory stays available for below-limit requests.
   for (std::size_t n = 0; n < region_count_; ++n) {
-    const std::size_t index = (region_hint_ + region_count_ - n) % region_count_;
+    const std::size_t index = (state.hint + region_count_ - n) % region_count_;
     Region& region = regions_[index];
-    if (!region.online.load(std::memory_order_relaxed) || region.free == 0) continue;
+    if (region.node != node || !region.online.load(std::memory_order_relaxed) ||
+        region.free == 0) {
+      continue;
+    }
     const std::uint64_t words = words_for(region.frames);
     for (std::uint64_t k = 0; k < words; ++k) {
       const std::uint64_t w = (region.hint + k) % words;
@@ -211,26 +203,39 @@ bool FrameAllocator::take_one(std::uint64_t& phys, bool to_cache) {
       if (to_cache) set_bit(region.cached, frame);
       take(region, frame, 1);
       region.hint = w;
-      region_hint_ = index;
+      // Written only when it moves: the node's line then stays shared between CPUs.
+      if (state.hint != index) state.hint = index;
       phys = region.base + frame * kFrame;
-      return true;
+      return &region;
     }
   }
-  return false;
+  return nullptr;
 }
 
-klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc() {
+klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc(std::uint32_t preferred,
+                                                              std::uint32_t local) {
   IrqSpinGuard guard(lock_);
-  std::uint64_t phys = 0;
-  if (!take_one(phys, false)) return make_error(FrameError::kOutOfMemory);
-  return phys;
+  preferred = checked_node(preferred);
+  local = local == kSameNode ? preferred : checked_node(local);
+  const std::uint32_t nodes = node_count_.load(std::memory_order_relaxed);
+  for (std::uint32_t k = 0; k < nodes; ++k) {
+    const std::uint32_t node = fallback_[preferred][k];
+    std::uint64_t phys = 0;
+    Region* region = take_from_node(node, phys, false);
+    if (region == nullptr) continue;
+    count_locked(preferred, node, local, 1, region);
+    return phys;
+  }
+  return make_error(FrameError::kOutOfMemory);
 }
 
-std::size_t FrameAllocator::take_batch(std::uint64_t* out, std::size_t count) {
+std::size_t FrameAllocator::take_batch(std::uint64_t* out, std::size_t count,
+                                       std::uint32_t node) {
   IrqSpinGuard guard(lock_);
+  node = checked_node(node);
   std::size_t taken = 0;
-  while (taken < count && take_one(out[taken], true)) ++taken;
-  cached_frames_.fetch_add(taken, std::memory_order_relaxed);
+  while (taken < count && take_from_node(node, out[taken], true) != nullptr) ++taken;
+  nodes_[node].cached.fetch_add(taken, std::memory_order_relaxed);
   return taken;
 }
 
@@ -249,12 +254,12 @@ std::size_t FrameAllocator::return_batch(const std::uint64_t* frames, std::size_
     clear_bit(region->cached, f);
     ++region->free;
     ++free_frames_;
+    nodes_[region->node].cached.fetch_sub(1, std::memory_order_relaxed);
   }
-  cached_frames_.fetch_sub(count - skipped, std::memory_order_relaxed);
   return skipped;
 }
 
-klib::Result<void, FrameError> FrameAllocator::enter_cache(std::uint64_t phys) {
+klib::Result<std::uint32_t, FrameError> FrameAllocator::enter_cache(std::uint64_t phys) {
   if ((phys & (kFrame - 1)) != 0) return make_error(FrameError::kBadArgument);
   // regions_' bases and sizes do not change after init; online and the pins are atomic.
   Region* region = find_region(phys);
@@ -264,15 +269,20 @@ klib::Result<void, FrameError> FrameAllocator::enter_cache(std::uint64_t phys) {
   const std::uint64_t f = (phys - region->base) / kFrame;
   if (test_bit(region->bitmap, f)) return make_error(FrameError::kDoubleFree);
   if (set_bit(region->cached, f)) return make_error(FrameError::kDoubleFree);
-  cached_frames_.fetch_add(1, std::memory_order_relaxed);
-  return klib::Ok{};
+  nodes_[region->node].cached.fetch_add(1, std::memory_order_relaxed);
+  return region->node;
 }
 
 void FrameAllocator::leave_cache(std::uint64_t phys) {
   Region* region = find_region(phys);
   // Only frames a cache holds get here (the cache's own invariant): find_region cannot fail.
   clear_bit(region->cached, (phys - region->base) / kFrame);
-  cached_frames_.fetch_sub(1, std::memory_order_relaxed);
+  nodes_[region->node].cached.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::uint32_t FrameAllocator::node_of(std::uint64_t phys) const {
+  const Region* region = find_region(phys);
+  return region ? region->node : 0;
 }
 
 bool FrameAllocator::run_free(const Region& region, std::uint64_t first, std::uint64_t count,
@@ -288,7 +298,9 @@ bool FrameAllocator::run_free(const Region& region, std::uint64_t first, std::ui
 
 klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::uint64_t pages,
                                                                          std::uint64_t alignment,
-                                                                         std::uint64_t below) {
+                                                                         std::uint64_t below,
+                                                                         std::uint32_t preferred,
+                                                                         std::uint32_t local) {
   if (alignment == 0) alignment = kFrame;
   if (pages == 0 || alignment < kFrame || (alignment & (alignment - 1)) != 0 ||
       pages > kMaxPhysicalAddress / kFrame) {
@@ -296,12 +308,20 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::ui
   }
   const std::uint64_t bytes = pages * kFrame;
   IrqSpinGuard guard(lock_);
-  // Highest region first, with or without a limit: heap slabs and stacks stay out of the scarce
+  preferred = checked_node(preferred);
+  local = local == kSameNode ? preferred : checked_node(local);
+  // The preferred node's regions, then the next node's in its fallback order. Within a node,
+  // highest region first, with or without a limit: heap slabs and stacks stay out of the scarce
   // memory below 1 MiB / 4 GiB, and a "below 4 GiB" request does not take a page below 1 MiB
   // that a "below 1 MiB" request will need. Regions above the limit fail the check at once.
-  for (std::size_t n = 0; n < region_count_; ++n) {
-    Region& region = regions_[region_count_ - 1 - n];
-    if (!region.online.load(std::memory_order_relaxed) || region.free < pages) continue;
+  const std::uint32_t nodes = node_count_.load(std::memory_order_relaxed);
+  for (std::size_t n = 0; n < nodes * region_count_; ++n) {
+    const std::uint32_t node = fallback_[preferred][n / region_count_];
+    Region& region = regions_[region_count_ - 1 - n % region_count_];
+    if (region.node != node || !region.online.load(std::memory_order_relaxed) ||
+        region.free < pages) {
+      continue;
+    }
     const std::uint64_t region_end = region.base + region.frames * kFrame;
     std::uint64_t start = align_up(region.base, alignment);
     while (start >= region.base && start < region_end && region_end - start >= bytes) {
@@ -315,6 +335,7 @@ klib::Result<std::uint64_t, FrameError> FrameAllocator::alloc_contiguous(std::ui
       std::uint64_t blocker = 0;
       if (run_free(region, first, pages, blocker)) {
         take(region, first, pages);
+        count_locked(preferred, node, local, pages, &region);
         return start;
       }
       // Skip to the first aligned start past the busy frame.
@@ -391,7 +412,9 @@ bool FrameAllocator::is_free(std::uint64_t phys) const {
 
 FrameStats FrameAllocator::stats() const {
   IrqSpinGuard guard(lock_);
-  const std::uint64_t cached = cached_frames_.load(std::memory_order_relaxed);
+  std::uint64_t cached = 0;
+  const std::uint32_t nodes = node_count_.load(std::memory_order_relaxed);
+  for (std::uint32_t n = 0; n < nodes; ++n) cached += nodes_[n].cached.load(std::memory_order_relaxed);
   return FrameStats{
       .total_ram_bytes = total_ram_,
       .usable_bytes = managed_frames_ * kFrame,

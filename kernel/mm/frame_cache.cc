@@ -27,31 +27,38 @@ klib::Result<std::uint64_t, FrameError> FrameCache::alloc() {
   CpuFrameCache* cache = own_cache();
   if (cache == nullptr) return frames_.alloc();
   const std::uint32_t self = platform::to_index(platform::current_cpu());
+  const std::uint32_t node = cache->node;
   {
     IrqSpinGuard guard(cache->lock);
     cache->last_used = platform::cycles();
     if (cache->count == 0) {
       cache->count = static_cast<std::uint32_t>(
-          frames_.take_batch(cache->frames, CpuFrameCache::kBatch));
+          frames_.take_batch(cache->frames, CpuFrameCache::kBatch, node));
       if (cache->count > 0) ++cache->counters.refills;
     }
     if (cache->count > 0) {
       const std::uint64_t phys = cache->frames[--cache->count];
       frames_.leave_cache(phys);
+      ++cache->counters.local_allocs;  // a hit and a local allocation on our node (node_stats)
       return phys;
     }
   }
+  // Our node has no free frame in the bitmap: the nearest node with one (counted there).
+  if (auto remote = frames_.alloc(node)) return remote.value();
   // The bitmap is empty: memory is low. Our own lock is released (never two cache locks here).
   std::uint64_t phys = 0;
-  if (take_from_others(self, phys)) return phys;
+  if (take_from_others(self, phys)) {
+    frames_.count_allocation(node, frames_.node_of(phys), node, 1);
+    return phys;
+  }
   // Found nothing, but frames may have moved behind us (another CPU stole from a cache we had
   // not looked at yet and freed into one we had). With every cache locked none can move: the
   // answer of this look is exact, and a failure means every frame was handed out.
-  if (take_with_every_cache_locked(phys)) return phys;
+  if (take_with_every_cache_locked(node, phys)) return phys;
   return klib::make_error(FrameError::kOutOfMemory);
 }
 
-bool FrameCache::take_with_every_cache_locked(std::uint64_t& phys) {
+bool FrameCache::take_with_every_cache_locked(std::uint32_t node, std::uint64_t& phys) {
   // Ascending CPU order, then the frame lock (in alloc / give_back): two CPUs doing this cannot
   // deadlock, and a CPU on the fast path holds one cache lock and waits only for the frame lock.
   // The guards live in the slots (an array of them here would need kMaxCpus), which is why one
@@ -61,7 +68,7 @@ bool FrameCache::take_with_every_cache_locked(std::uint64_t& phys) {
     new (slots_[c].stealer_guard) IrqSpinGuard(slots_[c].lock);
   }
   bool found = false;
-  if (auto from_bitmap = frames_.alloc()) {
+  if (auto from_bitmap = frames_.alloc(node)) {  // counted by the bitmap
     phys = from_bitmap.value();
     found = true;
   }
@@ -72,6 +79,7 @@ bool FrameCache::take_with_every_cache_locked(std::uint64_t& phys) {
     frames_.leave_cache(phys);
     give_back(other, other.count);
     ++other.counters.taken;
+    frames_.count_allocation(node, frames_.node_of(phys), node, 1);
     found = true;
   }
   for (std::uint32_t c = cpus_; c-- > 0;) {
@@ -101,9 +109,15 @@ klib::Result<void, FrameError> FrameCache::free(std::uint64_t phys) {
   smp::IrqGuard irq;  // as in alloc(): the CPU and its cache stay ours
   CpuFrameCache* cache = own_cache();
   if (cache == nullptr) return frames_.free(phys);
-  TRY_OK(frames_.enter_cache(phys));  // checked and marked cached before anyone can see it
+  const std::uint32_t node = TRY(frames_.enter_cache(phys));  // checked and marked cached
   IrqSpinGuard guard(cache->lock);
   cache->last_used = platform::cycles();
+  if (node != cache->node) {
+    // Another node's frame: to its own node's free frames, not into this node's cache.
+    cache->counters.bad_frames += frames_.return_batch(&phys, 1);
+    ++cache->counters.remote_frees;
+    return klib::Ok{};
+  }
   if (cache->count == CpuFrameCache::kCapacity) {
     // The oldest frames go: the newest are the ones most likely still in this CPU's caches.
     give_back(*cache, CpuFrameCache::kBatch);
@@ -164,8 +178,22 @@ CpuFrameCacheStats FrameCache::total_stats() const {
     total.idle_drains += s.idle_drains;
     total.taken += s.taken;
     total.bad_frames += s.bad_frames;
+    total.local_allocs += s.local_allocs;
+    total.remote_frees += s.remote_frees;
   }
   return total;
+}
+
+NodeFrameStats FrameCache::node_stats(std::uint32_t node) const {
+  NodeFrameStats s = frames_.node_stats(node);
+  if (node >= frames_.node_count()) return s;
+  for (std::uint32_t c = 0; c < cpus_; ++c) {
+    if (slots_[c].node != node) continue;
+    const std::uint64_t served = cpu_stats(klib::CpuNumber{c}).local_allocs;
+    s.numa_hit += served;
+    s.local_node += served;
+  }
+  return s;
 }
 
 }  // namespace mm

@@ -12,6 +12,13 @@
 // was free anywhere. A CPU whose cache was not used for a while gives it back when it goes idle
 // (drain_if_idle, from the idle loop).
 //
+// NUMA (docs/memory-layout.md, "Nodes"): each cache belongs to its CPU's node and holds frames
+// of that node only. It refills from its node alone; when that node has no free frame, the
+// allocation takes one frame from the nearest node that has one (FrameAllocator::alloc's
+// fallback order), past the cache. A frame of another node freed on this CPU goes straight back
+// to the bitmap, so a drain returns each frame to its own node and the cache never hands out a
+// remote frame as a local one.
+//
 // Locks: each cache has its own IRQ-saving spinlock. Only its CPU takes it, except a CPU that
 // drains it (low memory, drain_cpu): so the fast path never waits in practice and its cache line
 // stays on its CPU. Order: a cache lock, then the frame allocator's lock. Several cache locks
@@ -40,6 +47,8 @@ struct CpuFrameCacheStats {
   std::uint64_t idle_drains;   // whole-cache drains because the CPU was idle (drain_if_idle)
   std::uint64_t taken;         // whole-cache drains by another CPU short of memory, or drain_cpu
   std::uint64_t bad_frames;    // frames the bitmap refused back (not marked cached): always 0
+  std::uint64_t local_allocs;  // frames handed out from the cache (all of its own node)
+  std::uint64_t remote_frees;  // frames of another node freed here, sent back to the bitmap
 };
 
 // One CPU's cache. Cache-line aligned: each CPU writes only its own line on the fast path.
@@ -53,6 +62,9 @@ struct alignas(64) CpuFrameCache {
 
   IrqSpinLock lock;
   std::uint32_t count = 0;
+  // The CPU's node (FrameAllocator's dense numbering). Set before the FrameCache is built over
+  // the slots, never changed after.
+  std::uint32_t node = 0;
   std::uint64_t last_used = 0;  // platform::cycles() of the last alloc or free on this cache
   CpuFrameCacheStats counters = {};
   std::uint64_t frames[kCapacity] = {};
@@ -70,14 +82,15 @@ class FrameCache {
   FrameCache(const FrameCache&) = delete;
   FrameCache& operator=(const FrameCache&) = delete;
 
-  // One frame: from this CPU's cache, refilled from the bitmap when empty, else taken from
-  // another CPU's cache. kOutOfMemory only when the bitmap and every cache were found empty.
+  // One frame: from this CPU's cache, refilled from its node's free frames when empty, else from
+  // the nearest node with a free frame, else taken from another CPU's cache. kOutOfMemory only
+  // when the bitmap and every cache were found empty. Counts the numastat events (node_stats).
   // Any context (interrupts are turned off inside). Takes this CPU's cache lock, then maybe the
   // frame lock; on low memory each other cache lock in turn.
   klib::Result<std::uint64_t, FrameError> alloc();
 
   // Returns one frame (from alloc() or FrameAllocator::alloc*) to this CPU's cache, draining a
-  // batch to the bitmap when the cache is full. Checks the frame first as FrameAllocator::free
+  // batch to the bitmap when the cache is full; a frame of another node goes to the bitmap. Checks the frame first as FrameAllocator::free
   // does (kBadArgument, kForeignFrame, kDoubleFree) and changes nothing if it fails.
   klib::Result<void, FrameError> free(std::uint64_t phys);
 
@@ -93,6 +106,9 @@ class FrameCache {
   // One CPU's counters (zero for a CPU without a cache), and their sum over all CPUs.
   CpuFrameCacheStats cpu_stats(klib::CpuNumber cpu) const;
   CpuFrameCacheStats total_stats() const;
+  // One node's frames and numastat events: the bitmap's (FrameAllocator::node_stats) plus the
+  // frames the caches of the node's CPUs handed out (hits, local). Takes each cache lock in turn.
+  NodeFrameStats node_stats(std::uint32_t node) const;
   std::uint32_t cpus() const { return cpus_; }
 
  private:
@@ -100,8 +116,9 @@ class FrameCache {
   CpuFrameCache* own_cache() const;
   // Takes one frame from another CPU's cache and gives the rest of it to the bitmap.
   bool take_from_others(std::uint32_t self, std::uint64_t& phys);
-  // The same, and the bitmap, with every cache locked at once: exact. Interrupts off.
-  bool take_with_every_cache_locked(std::uint64_t& phys);
+  // The same, and the bitmap, with every cache locked at once: exact. Interrupts off. `node`:
+  // the asking CPU's, for the bitmap's fallback order.
+  bool take_with_every_cache_locked(std::uint32_t node, std::uint64_t& phys);
   // Returns the cache's frames [0, n) to the bitmap and closes the gap. Cache lock held.
   void give_back(CpuFrameCache& cache, std::size_t n);
 

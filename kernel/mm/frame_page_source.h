@@ -1,6 +1,7 @@
 // The heap's PageSource over the frame allocator: contiguous frames, reached through a linear
 // "direct map" (virtual = physical + offset). The kernel passes boot::kDirectMapBase as the
 // offset; host tests pass the address of a host arena standing in for physical memory.
+// Pages come from the calling CPU's NUMA node first when a node-of-CPU function is set.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/heap.h"
+#include "smp/platform/platform.h"
 
 namespace mm {
 
@@ -24,7 +26,9 @@ class FramePageSource final : public PageSource {
   // thread record landed on such a page paid 5 to 15 times the usual cost for each system
   // call (docs/vs-linux.md). Whole-page writes, as this one, clear the page for good.
   void* alloc_pages(std::size_t pages, std::size_t alignment) override {
-    auto phys = frames_.alloc_contiguous(pages, alignment);
+    // The CPU may change right after the read: the node is a preference, any node will do.
+    const std::uint32_t node = node_of_cpu_ ? node_of_cpu_(platform::current_cpu()) : 0;
+    auto phys = frames_.alloc_contiguous(pages, alignment, FrameAllocator::kNoLimit, node);
     if (!phys) return nullptr;
     void* block = reinterpret_cast<void*>(phys.value() + offset_);
     __builtin_memset(block, 0, pages * kPageSize);
@@ -45,11 +49,16 @@ class FramePageSource final : public PageSource {
 
   using ErrorHook = void (*)(FrameError error, const void* block);
   void set_error_hook(ErrorHook hook) { on_error_ = hook; }
+  // The node pages for a CPU come from first (mm::cpu_node in the kernel). Set before the heap
+  // is shared between CPUs; without it, node 0.
+  using NodeOfCpu = std::uint32_t (*)(klib::CpuNumber cpu);
+  void set_node_of_cpu(NodeOfCpu fn) { node_of_cpu_ = fn; }
 
  private:
   FrameAllocator& frames_;
   std::uintptr_t offset_;
   ErrorHook on_error_ = nullptr;
+  NodeOfCpu node_of_cpu_ = nullptr;
 };
 
 }  // namespace mm

@@ -12,6 +12,7 @@
 #include "kernel/mm/kernel_heap.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/memory_map.h"
+#include "kernel/mm/numa_placement.h"
 #include "smp/platform/platform.h"
 
 namespace mm {
@@ -153,6 +154,7 @@ void init(const boot::BootInfo& info) {
   build_kernel_space(info, map, *g_frames);
   auto* source = new (g_source_storage) FramePageSource(*g_frames, boot::kDirectMapBase);
   source->set_error_hook(on_page_source_error);
+  source->set_node_of_cpu(&cpu_node);  // node 0 until set_numa
   g_heap = new (g_heap_storage) Heap(*source, on_heap_fault);
   const FrameStats s = g_frames->stats();
   klog::info("mm: {} MiB RAM, {} MiB usable ({} MiB free), {} MiB reclaimable after boot",
@@ -194,6 +196,7 @@ void start_frame_caches() {
     klog::warn("mm: no memory for {} per-CPU frame caches: frames come from the bitmap", cpus);
     return;
   }
+  for (std::uint32_t c = 0; c < cpus; ++c) slots[c].node = cpu_node(klib::CpuNumber{c});
   auto* cache = new (g_cache_storage) FrameCache(frames(), slots, cpus);
   g_cache.store(cache, std::memory_order_release);  // the slots before the pointer
   klog::info("mm: per-CPU frame caches on {} CPUs ({} frames each, batches of {})", cpus,
@@ -230,15 +233,17 @@ klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::u
       below == FrameAllocator::kNoLimit) {
     return cache->alloc();
   }
+  // A preference only: the CPU may change right after the read, and any node's frames will do.
+  const std::uint32_t node = cpu_node(platform::current_cpu());
   {
-    auto run = frames().alloc_contiguous(pages, alignment, below);
+    auto run = frames().alloc_contiguous(pages, alignment, below, node);
     if (run || run.error() != FrameError::kOutOfMemory || cache == nullptr) return run;
   }
   // The frames this run needs (below a limit, or next to each other) may sit in per-CPU caches:
   // once they are back in the bitmap, look again (Linux drains its per-CPU lists when a
   // higher-order allocation fails).
   if (cache->drain_all() == 0) return klib::make_error(FrameError::kOutOfMemory);
-  return frames().alloc_contiguous(pages, alignment, below);
+  return frames().alloc_contiguous(pages, alignment, below, node);
 }
 
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages) {
@@ -247,6 +252,15 @@ klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pag
                                               : frames().free_contiguous(phys, pages);
   if (!freed) klog::error("mm: free_frames({:#x}, {}): {}", phys, pages, describe(freed.error()));
   return freed;
+}
+
+void set_numa(const acpi::Numa& numa) { place_frames_by_numa(frames(), numa); }
+
+std::uint32_t node_count() { return frames().node_count(); }
+
+NodeFrameStats node_stats(std::uint32_t node) {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  return cache ? cache->node_stats(node) : frames().node_stats(node);
 }
 
 klib::Result<void, FrameError> pin_boot_memory(std::uint64_t phys, std::uint64_t size) {

@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "acpi/numa.h"
 #include "kernel/boot/boot_info.h"
 #include "smp/klib/result.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/frame_cache.h"
+#include "kernel/mm/numa_placement.h"
 #include "kernel/arch/x86_64/mmu/page_tables.h"
 
 namespace mm {
@@ -71,6 +73,19 @@ std::size_t drain_frame_caches();
 // The counters of `cpu`'s cache, and their sum (all zero before start_frame_caches()).
 CpuFrameCacheStats frame_cache_stats(klib::CpuNumber cpu);
 CpuFrameCacheStats frame_cache_totals();
+
+// --- NUMA (docs/memory-layout.md, "Nodes") ---
+
+// Places frames by the SRAT's nodes from now on (numa_placement.h): single frames and runs come
+// from the asking CPU's node first, then the nearest. Boot CPU, after kfirmware::read_and_report
+// and before the other CPUs start; `numa` lives as long as the kernel. Without a usable layout
+// (one node, or one the allocator refuses, which it logs) nothing changes.
+void set_numa(const acpi::Numa& numa);
+// Nodes the frame allocator knows (1 without set_numa), numbered 0 .. node_count() - 1.
+std::uint32_t node_count();
+// One node's frames and numastat events, the per-CPU caches' included (zero beyond node_count).
+NodeFrameStats node_stats(std::uint32_t node);
+// cpu_node(cpu), the node of a CPU: kernel/mm/numa_placement.h.
 
 // Keeps [phys, phys + size) out of reclaim_boot_memory(): for loader memory the kernel goes on
 // using. Only before reclaim_boot_memory().

@@ -3,6 +3,7 @@
 // time (times, getrusage) and interval timers (alarm, getitimer, setitimer).
 #include "kernel/arch/x86_64/percpu.h"
 #include "kernel/arch/x86_64/user_copy.h"
+#include "kernel/mm/numa_placement.h"
 #include "kernel/proc/cpu_time.h"
 #include "kernel/proc/itimer.h"
 #include "kernel/proc/process.h"
@@ -228,7 +229,7 @@ PLEIADES_SYSCALL(sys_sched_setaffinity) {
 PLEIADES_SYSCALL(sys_getcpu) {
   (void)frame;
   const std::uint32_t cpu = arch::current_cpu_index();
-  const std::uint32_t node = 0;  // one node until NUMA placement (SRAT) is used
+  const std::uint32_t node = mm::cpu_node(klib::CpuNumber{cpu});
   if (args.a0 != 0 && !arch::copy_to_user(args.a0, &cpu, sizeof(cpu))) return error(kEFAULT);
   if (args.a1 != 0 && !arch::copy_to_user(args.a1, &node, sizeof(node))) return error(kEFAULT);
   return 0;

@@ -352,9 +352,27 @@ CASES = [
                             r"^\[info\] acpi:   distances from 0: 10 21$",
                             r"^\[info\] acpi:   distances from 1: 21 10$",
                             r"^\[info\] acpi:   node 0 nearest first: 0 1$",
-                            r"^\[info\] acpi:   node 1 nearest first: 1 0$"),
+                            r"^\[info\] acpi:   node 1 nearest first: 1 0$",
+                            # NUMA placement of frames (kernel/mm/numa_placement.h): each node's
+                            # memory, and each node's CPU served from its own node.
+                            r"^\[info\] mm: node 0: \d+ MiB, \d+ MiB free$",
+                            r"^\[info\] mm: node 1: \d+ MiB, \d+ MiB free$",
+                            r"^\[info\] mm: numa: cpu 0 \(node 0\): 40 of 40 frames and a "
+                            r"4-page run from node 0$",
+                            r"^\[info\] mm: numa: cpu 2 \(node 1\): 40 of 40 frames and a "
+                            r"4-page run from node 1$"),
               smp="4", mem="512M",
               qemu_args=numa_args(2, 2, 256) + ("-numa", "dist,src=0,dst=1,val=21")),
+    # The per-node counters as user space reads them: busybox cat of /proc/zoneinfo (one zone
+    # per node, docs/user-space.md "Files"), on the two-node machine of acpi-numa.
+    Case(name="acpi-numa-zoneinfo", smp="4", mem="512M",
+         cmdline="qemu_exit init=/bin/busybox -- cat /proc/zoneinfo",
+         qemu_args=numa_args(2, 2, 256) + ("-numa", "dist,src=0,dst=1,val=21"),
+         expect=(r"^Node 0, zone   Normal$", r"^Node 1, zone   Normal$",
+                 r"^  pages free     [1-9]\d*$", r"^        managed  [1-9]\d*$",
+                 r"^      numa_hit     [1-9]\d*$", r"^      numa_local   [1-9]\d*$",
+                 r"^      numa_foreign \d+$", init_exited("busybox")),
+         forbid=NORMAL_FORBIDDEN, status=1),
     acpi_case("acpi-malformed-srat",
               (r"^\[error\] acpi: SRAT: SRAT at offset 0x58: entry of length 0",),
               qemu_args=("-acpitable",
