@@ -187,7 +187,6 @@ Heap::FreeResult Heap::cache_free(void* p, std::size_t size, std::size_t alignme
     Slab* slab = known_small_slab_of(cache, p);
     if (slab == nullptr) return FreeResult::kNotSmall;
     const std::size_t class_index = slab->class_index;
-    const std::uint32_t rounds = classes_[class_index].rounds;
     const auto* word = static_cast<const std::uint64_t*>(p);
     if (size > slab->object_size || alignment > slab->object_size) {
       fault = HeapFault::kSizeMismatch;
@@ -201,9 +200,9 @@ Heap::FreeResult Heap::cache_free(void* p, std::size_t size, std::size_t alignme
     }
     mark_free(p);
     Magazine*& loaded = cache.loaded[class_index];
-    if (loaded == nullptr || loaded->count == rounds) {
+    if (loaded == nullptr || loaded->count == loaded->capacity) {
       Magazine*& previous = cache.previous[class_index];
-      if (previous != nullptr && previous->count < rounds) {
+      if (previous != nullptr && previous->count < previous->capacity) {
         swap_pointers(loaded, previous);
       } else {
         slow = true;
