@@ -75,7 +75,9 @@ void Heap::set_remote_flush(RemoteFlush hook, void* context) {
   remote_flush_ = hook;
 }
 
-Heap::CpuCache& Heap::this_cpu_cache() {
+// The fast paths' helpers are forced inline (each is private to this file): calls and their
+// register spills were a fifth of a same-CPU allocate and free.
+[[gnu::always_inline]] inline Heap::CpuCache& Heap::this_cpu_cache() {
   // Interrupts are off (the caller's guard), so the CPU cannot change until the caller is done.
   // The modulo only keeps a platform bug (a CPU number >= kMaxCpus) inside the array.
   const std::uint32_t slot = platform::to_index(platform::current_cpu()) % kCpuSlots;
@@ -88,7 +90,7 @@ Heap::CpuCache& Heap::this_cpu_cache() {
   return cpus_[slot];
 }
 
-void* Heap::cache_allocate(std::size_t class_index) {
+[[gnu::always_inline]] inline void* Heap::cache_allocate(std::size_t class_index) {
   void* object;
   bool slow = false;
   {
@@ -136,7 +138,7 @@ void* Heap::cache_allocate(std::size_t class_index) {
   return object;
 }
 
-void* Heap::try_allocate(std::size_t size, std::size_t alignment) {
+[[gnu::always_inline]] inline void* Heap::try_allocate(std::size_t size, std::size_t alignment) {
   const std::size_t need = size > alignment ? size : alignment;
   if (need <= kMaxSmall) return cache_allocate(class_index_for(need));
   IrqSpinGuard guard(large_lock_);
@@ -158,7 +160,8 @@ void* Heap::allocate(std::size_t size, std::size_t alignment) {
   return p;
 }
 
-Heap::Slab* Heap::known_small_slab_of(CpuCache& cache, const void* p) {
+[[gnu::always_inline]] inline Heap::Slab* Heap::known_small_slab_of(CpuCache& cache,
+                                                                    const void* p) {
   // kSlabSize-aligned pointers are headers, never objects (small_slab_of says why).
   const auto address = reinterpret_cast<std::uintptr_t>(p);
   if ((address & (kSlabSize - 1)) == 0) return nullptr;
@@ -173,8 +176,9 @@ Heap::Slab* Heap::known_small_slab_of(CpuCache& cache, const void* p) {
   return checked_small_slab(reinterpret_cast<Slab*>(base), p);
 }
 
-Heap::FreeResult Heap::cache_free(void* p, std::size_t size, std::size_t alignment,
-                                  HeapFault& fault) {
+[[gnu::always_inline]] inline Heap::FreeResult Heap::cache_free(void* p, std::size_t size,
+                                                                std::size_t alignment,
+                                                                HeapFault& fault) {
   bool slow = false;
   {
     smp::IrqGuard irq;  // as in cache_allocate: this CPU's cache is ours alone
