@@ -9,8 +9,11 @@
 //
 // Three layers for small objects (Bonwick and Adams, "Magazines and Vmem", 2001; the design and
 // its costs in docs/memory-layout.md "Heap"):
-//   - per CPU and class, two magazines (`loaded` and `previous`, stacks of free objects) under
-//     that CPU's own lock, which only that CPU takes (a drain from another CPU aside);
+//   - per CPU and class, two magazines (`loaded` and `previous`, stacks of free objects) that
+//     only their own CPU touches, with interrupts off and no lock: the fast path is a few loads
+//     and stores. Another CPU never reaches into them; a drain asks the owner to flush (a flag
+//     the owner reads on its next heap call, and the remote-flush hook, which the kernel runs
+//     as a cross-CPU call);
 //   - per class, a depot of full and empty magazines and the slabs, under the class lock;
 //   - the page source.
 // A free goes into the freeing CPU's magazine, whichever CPU allocated the object.
@@ -24,9 +27,11 @@
 //
 // Pure: pages come from a PageSource, so host tests run the same code; host threads play CPUs
 // through the platform seam (platform::current_cpu). Thread and interrupt safe: every lock is
-// IRQ-saving. Lock order: CPU cache lock, class lock, magazine class lock, page source locks
-// (a free asks the page source under the CPU cache lock about a region it has not met); the
-// large-block lock, then page source locks (docs/locking.md).
+// IRQ-saving, and the per-CPU caches are used with interrupts off. One execution context per
+// CPU number at a time: true of the machine; host threads must each bind a CPU of their own
+// (two threads playing one CPU at once would share its cache unguarded). Lock order: class
+// lock, magazine class lock, page source locks; the large-block lock, then page source locks
+// (docs/locking.md).
 #pragma once
 
 #include <atomic>
@@ -84,7 +89,7 @@ class Heap {
   static constexpr std::size_t kMinSmall = 16;
   static constexpr std::size_t kMaxSmall = 2048;
   static constexpr std::size_t kClassCount = 8;  // 16, 32, ..., 2048
-  // CPU caches; a CPU number beyond shares a slot (correct: the slot's lock serialises them).
+  // CPU caches, one per CPU number below smp::kMaxCpus (the platform has no CPU beyond).
   static constexpr std::uint32_t kCpuSlots = smp::kMaxCpus;
   // Regions each CPU remembers as the page source's (CpuCache::known).
   static constexpr std::size_t kKnownRegions = 8;
@@ -107,12 +112,26 @@ class Heap {
 
   HeapStats stats();
 
-  // Returns every cached free object (every CPU's magazines and the depots) to its slab, frees
-  // the magazines, and gives every empty slab back to the page source. Afterwards the heap holds
-  // only pages with live objects (and the large table). Takes each CPU cache lock in turn, then
-  // the class locks; never called with a heap lock held. allocate() calls it when the page
-  // source runs dry; the kernel may call it when memory runs low elsewhere.
+  // Returns every cached free object to its slab, frees the magazines, and gives every empty
+  // slab back to the page source: this CPU's magazines and the depots at once; every other
+  // CPU's through the remote-flush hook (when set: afterwards, or as soon as the hook's calls
+  // run) and, in any case, at that CPU's next heap call. With a synchronous hook the heap then
+  // holds only pages with live objects (and the large table). Takes the class locks; never
+  // called with a heap lock held. allocate() calls it when the page source runs dry; the kernel
+  // may call it when memory runs low elsewhere.
   void drain();
+
+  // Returns this CPU's magazines and their objects to the slabs (what drain() asks of every
+  // other CPU). Any context but inside the heap itself; takes the class locks.
+  void flush_this_cpu();
+
+  // Runs heap.flush_this_cpu() on every CPU but the caller's (kernel: a cross-CPU call; host
+  // tests: a thread bound to each CPU they use). Called by drain() with no heap lock held, from
+  // any context drain() is called in; may return before the flushes ran.
+  using RemoteFlush = void (*)(Heap& heap, void* context);
+  // Installs `hook` (nullptr: none; then other CPUs flush only at their next heap call). Set
+  // once, before other CPUs use the heap, or while none calls drain().
+  void set_remote_flush(RemoteFlush hook, void* context);
 
  private:
   struct Slab;
@@ -131,9 +150,12 @@ class Heap {
     // `lock`, read by stats() without it.
     std::atomic<std::uint64_t> out{0};
   };
-  // One CPU's magazines. Its lock is taken by that CPU (and by drain() on any CPU).
+  // One CPU's magazines: touched only by that CPU, with interrupts off (an interrupt handler
+  // on it that allocates waits for the interrupted heap call to end). Others only set
+  // `flush_requested`.
   struct alignas(64) CpuCache {
-    IrqSpinLock lock;
+    // Set by drain() on another CPU; the owner flushes its magazines at its next heap call.
+    std::atomic<bool> flush_requested{false};
     Magazine* loaded[kClassCount] = {};
     Magazine* previous[kClassCount] = {};
     // 16 KiB regions this CPU has already seen the page source own (direct-mapped by address),
@@ -141,7 +163,7 @@ class Heap {
     // frame allocator's lock.
     std::uintptr_t known[kKnownRegions] = {};
     // Small objects allocated minus freed through this cache (negative when this CPU frees
-    // more than it allocates). Written under `lock`, read by stats() without it.
+    // more than it allocates). Written by the owner only, read by stats() from any CPU.
     std::atomic<std::int64_t> handed_out{0};
   };
   struct LargeEntry {
@@ -158,14 +180,18 @@ class Heap {
   // Frees the small object `p` into this CPU's magazines after the checks; kNotSmall when `p`
   // is no object of a user class (the caller tries the large blocks), kFault with `fault` set.
   FreeResult cache_free(void* p, std::size_t size, std::size_t alignment, HeapFault& fault);
-  // small_slab_of for a free, under `cache`'s lock: asks the page source whether the 16 KiB
+  // small_slab_of for a free, on `cache`'s CPU: asks the page source whether the 16 KiB
   // region around `p` is its memory only the first time this CPU meets that region.
   Slab* known_small_slab_of(CpuCache& cache, const void* p);
+  // The current CPU's cache; interrupts must be off (they pin the CPU).
   CpuCache& this_cpu_cache();
+  // Empties `cache` (the current CPU's, interrupts off): its magazines' objects go back to
+  // their slabs and the magazines are freed. Takes the class locks.
+  void flush_cache(CpuCache& cache);
 
-  // Depot (heap_depot.cc). refill_and_pop and exchange_full run with the CPU cache lock held
-  // and take the class lock; the others need the class lock held (release_magazine takes the
-  // magazine class lock).
+  // Depot (heap_depot.cc). refill_and_pop and exchange_full run on the cache's own CPU with
+  // interrupts off and take the class lock; the others need the class lock held
+  // (release_magazine takes the magazine class lock).
   // An object for `cache`, whose magazines of the class are both empty or absent: a full
   // magazine from the depot, or one filled from the slabs. nullptr when out of pages.
   void* refill_and_pop(CpuCache& cache, std::size_t class_index);
@@ -214,6 +240,8 @@ class Heap {
   PageSource& pages_;
   HeapFaultHook hook_;
   std::atomic<std::uint32_t> cpu_slots_used_{0};  // 1 + the highest slot ever touched
+  RemoteFlush remote_flush_ = nullptr;
+  void* remote_flush_context_ = nullptr;
   IrqSpinLock large_lock_;
   LargeEntry* large_ = nullptr;      // open-addressing table, large_capacity_ slots
   std::size_t large_capacity_ = 0;

@@ -25,7 +25,7 @@ Heap::Magazine* Heap::take_empty_magazine(SlabClass& cls) {
   auto* m = static_cast<Magazine*>(object);
   m->next = nullptr;
   m->count = 0;
-  m->unused = 0;
+  m->capacity = cls.rounds;
   magazines_.fetch_add(1, std::memory_order_relaxed);
   return m;
 }

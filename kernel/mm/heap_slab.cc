@@ -166,17 +166,6 @@ Heap::Slab* Heap::small_slab_of(const void* p) const {
   return checked_small_slab(slab, p);
 }
 
-Heap::Slab* Heap::checked_small_slab(Slab* slab, const void* p) const {
-  if (!slab->valid() || slab->class_index >= kClassCount) return nullptr;
-  const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(p) -
-                                reinterpret_cast<std::uintptr_t>(slab);
-  if (offset < slab->first_offset || (offset - slab->first_offset) % slab->object_size != 0) {
-    return nullptr;  // header or interior pointer
-  }
-  if (slab->index_of(p) >= slab->capacity) return nullptr;
-  return slab;
-}
-
 bool Heap::confirm_double_free(void* p, Slab* slab) {
   IrqSpinGuard guard(classes_[slab->class_index].lock);
   // Bit clear: in the slab. Bit set and both markers: in a magazine (or a live object holding

@@ -8,11 +8,13 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/console/log.h"
 #include "kernel/core/panic.h"
+#include "kernel/cpus/ipi/call_function.h"
 #include "kernel/mm/frame_page_source.h"
 #include "kernel/mm/kernel_heap.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/memory_map.h"
 #include "kernel/mm/numa_placement.h"
+#include "smp/irq_guard.h"
 #include "smp/platform/platform.h"
 
 namespace mm {
@@ -53,6 +55,35 @@ FrameAllocator& frames() {
 
 void on_heap_fault(HeapFault fault, const void* pointer) {
   panic("heap: {} ({:p})", describe(fault), pointer);
+}
+
+// A queue that stays full this long belongs to a CPU busy with interrupts off: its flag makes
+// it flush at its next heap call anyway.
+constexpr std::uint64_t kFlushQueueTimeoutNs = 1'000'000;
+
+// Run by a cross-CPU call on each other CPU: from its IPI handler or while it spins on a lock
+// of the lock library, never inside a heap call (the heap's locks are mm's IrqSpinLocks, which
+// serve no calls), as Heap::flush_this_cpu requires.
+void flush_this_cpu_call(const smp::CallArgs& args) { static_cast<Heap*>(args.ptr)->flush_this_cpu(); }
+
+// The heap's RemoteFlush: every other online CPU flushes its own magazines in a cross-CPU
+// call. Asynchronous, since drain() may run in an interrupt handler or inside another call,
+// where a synchronous call is refused (drain_kernel_heap waits where it can).
+void flush_other_cpus(Heap& heap, void*) {
+  if (!kcpus::call_service_ready()) return;  // before the APs take calls: nothing cached there
+  smp::CallArgs args;
+  args.ptr = &heap;  // the kernel heap: static storage, outlives the call
+  const bool queued = kcpus::call_on_all_but_self(flush_this_cpu_call, args, smp::CallMode::kAsync,
+                                                  kFlushQueueTimeoutNs);
+  (void)queued;  // a failure is reported by the call service; the flags remain
+}
+
+// True when this CPU may make a synchronous cross-CPU call: not in an interrupt handler and not
+// inside the wait of another synchronous call (the service refuses both, with a panic).
+bool may_wait_for_calls() {
+  if (!kcpus::call_service_ready() || platform::in_interrupt()) return false;
+  smp::IrqGuard irq;  // `waiting` is this CPU's own, read on this CPU
+  return !kcpus::call_service()->cpu(platform::current_cpu()).waiting;
 }
 
 void on_page_source_error(FrameError error, const void* block) {
@@ -147,6 +178,19 @@ void build_frame_allocator(const boot::BootInfo& info, const NormalizedMap& map)
 
 Heap* kernel_heap() { return g_heap; }
 
+void drain_kernel_heap() {
+  if (g_heap == nullptr) return;
+  if (may_wait_for_calls()) {
+    // The other CPUs flush first and are waited for, so the drain below finds their objects
+    // back in the slabs and gives every empty slab away.
+    smp::CallArgs args;
+    args.ptr = g_heap;
+    const bool done = kcpus::call_on_all_but_self(flush_this_cpu_call, args, smp::CallMode::kSync);
+    (void)done;  // a CPU that did not answer was reported; it flushes at its next heap call
+  }
+  g_heap->drain();
+}
+
 void init(const boot::BootInfo& info) {
   if (g_frames) panic("mm::init called twice");
   const NormalizedMap& map = normalize_boot_map(info);
@@ -156,6 +200,7 @@ void init(const boot::BootInfo& info) {
   source->set_error_hook(on_page_source_error);
   source->set_node_of_cpu(&cpu_node);  // node 0 until set_numa
   g_heap = new (g_heap_storage) Heap(*source, on_heap_fault);
+  g_heap->set_remote_flush(flush_other_cpus, nullptr);
   const FrameStats s = g_frames->stats();
   klog::info("mm: {} MiB RAM, {} MiB usable ({} MiB free), {} MiB reclaimable after boot",
              s.total_ram_bytes / kMiB, s.usable_bytes / kMiB, s.free_bytes / kMiB,

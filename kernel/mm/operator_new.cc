@@ -35,10 +35,6 @@ void release(void* p, std::size_t size, std::size_t alignment) {
 
 }  // namespace
 
-void mm::drain_kernel_heap() {
-  if (mm::Heap* heap = mm::kernel_heap()) heap->drain();
-}
-
 namespace {
 
 constexpr std::size_t kDefault = __STDCPP_DEFAULT_NEW_ALIGNMENT__;

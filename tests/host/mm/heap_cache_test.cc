@@ -12,6 +12,7 @@
 #include "kernel/mm/heap.h"
 #include "smp/platform/host/platform_host.h"
 #include "tests/host/mm/host_arena.h"
+#include "tests/host/mm/remote_flush.h"
 
 namespace mm {
 namespace {
@@ -44,6 +45,9 @@ class HeapCacheTest : public ::testing::Test {
     g_page_errors = 0;
     g_last_fault = {};
     bind(0);
+    // drain() reaches CPUs 1..7 as the kernel's cross-CPU call would: their test threads have
+    // ended (or are parked) whenever a test drains.
+    test::flush_cpus_with_threads(heap_, 8);
     source_.set_error_hook([](FrameError, const void*) { g_page_errors.fetch_add(1); });
     free_at_start_ = arena_.frames.stats().free_bytes;
   }

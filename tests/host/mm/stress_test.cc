@@ -11,6 +11,7 @@
 #include "kernel/mm/heap.h"
 #include "smp/platform/host/platform_host.h"
 #include "tests/host/mm/host_arena.h"
+#include "tests/host/mm/remote_flush.h"
 
 namespace mm {
 namespace {
@@ -66,8 +67,8 @@ TEST(MmStress, HeapFromManyThreads) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      // Threads 0 and 1 play CPU 0 (two users of one CPU cache), the others CPUs 1 and 2.
-      platform::host::bind_cpu(platform::CpuNumber{static_cast<std::uint32_t>(t > 0 ? t - 1 : 0)});
+      // One CPU each (a CPU's cache has one user at a time, as on the machine).
+      platform::host::bind_cpu(platform::CpuNumber{static_cast<std::uint32_t>(t)});
       std::uint64_t seed = 7 + static_cast<std::uint64_t>(t);
       struct Block {
         std::uint8_t* p;
@@ -104,7 +105,10 @@ TEST(MmStress, HeapFromManyThreads) {
   auto s = heap.stats();
   EXPECT_EQ(s.small_in_use, 0u);
   EXPECT_EQ(s.large_in_use, 0u);
-  // Once the per-CPU caches are drained only the large-block table remains.
+  // Once the per-CPU caches are drained (each CPU's by a thread bound to it, as the kernel's
+  // cross-CPU call would) only the large-block table remains.
+  platform::host::bind_cpu(platform::CpuNumber{0});
+  test::flush_cpus_with_threads(heap, kThreads);
   heap.drain();
   s = heap.stats();
   EXPECT_EQ(s.cached_objects, 0u);
