@@ -6,6 +6,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/exec/elf_image.h"
 #include "kernel/exec/initial_stack.h"
+#include "kernel/files/node_file.h"
 #include "kernel/fs/initramfs/boot_archive.h"
 #include "kernel/fs/ramfs/filesystem.h"
 #include "kernel/fs/ramfs/path.h"
@@ -17,8 +18,14 @@ namespace {
 
 using namespace kabi;
 
-// Largest executable read: far above busybox (2 MiB), far below memory.
+// Largest executable: far above busybox (2 MiB), far below memory.
 constexpr std::uint64_t kMaxExecutableBytes = 64ull << 20;
+// What exec reads of the file up front: the ELF header and program headers (or a script's
+// first line) lie here in every executable seen; a program-header table further in makes
+// exec read up to its end. The segments are mapped from the file, not read.
+constexpr std::uint64_t kHeadBytes = 4096;
+// ELF header fields exec looks at before parse_elf (ELF-64: e_phoff, e_phnum).
+constexpr std::uint64_t kEPhoff = 32, kEPhnum = 56, kPhdrBytes = 56;
 
 template <typename... Args>
 ExecError make_error(int errno_value, fmt::StringView format, const Args&... args) {
@@ -29,11 +36,21 @@ ExecError make_error(int errno_value, fmt::StringView format, const Args&... arg
   return e;
 }
 
+// The head of an executable (`head` bytes of it, kHeadBytes or more), its size, and the
+// file itself for mapping its segments.
 struct FileBytes {
   std::uint8_t* data = nullptr;
+  std::uint64_t head = 0;
   std::uint64_t size = 0;
+  ramfs::NodeRef node;
   ~FileBytes() { delete[] data; }
 };
+
+std::uint64_t load_le(const std::uint8_t* p, int bytes) {
+  std::uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
 
 int errno_of(ramfs::Errno e) { return static_cast<int>(e); }
 
@@ -62,12 +79,25 @@ klib::Result<void, ExecError> read_file(fmt::StringView path, FileBytes& out) {
                                        st.size, kMaxExecutableBytes));
   }
   out.size = st.size;
-  out.data = new (std::nothrow) std::uint8_t[st.size == 0 ? 1 : st.size];
-  if (out.data == nullptr) return klib::make_error(make_error(kENOMEM, "{}: no memory", path));
-  auto read = node->read_at(0, out.data, st.size);
-  if (!read || read.value() != st.size) {
-    return klib::make_error(make_error(kEIO, "{}: short read", path));
+  std::uint64_t head = st.size < kHeadBytes ? st.size : kHeadBytes;
+  for (int pass = 0; pass < 2; ++pass) {
+    delete[] out.data;
+    out.data = new (std::nothrow) std::uint8_t[head == 0 ? 1 : head];
+    if (out.data == nullptr) return klib::make_error(make_error(kENOMEM, "{}: no memory", path));
+    auto read = node->read_at(0, out.data, head);
+    if (!read || read.value() != head) {
+      return klib::make_error(make_error(kEIO, "{}: short read", path));
+    }
+    out.head = head;
+    // A program-header table past the head: read up to its end (parse_elf checks it against
+    // the file's size; anything larger than the file is its error to name).
+    if (pass == 1 || head < kEPhnum + 2) break;
+    const std::uint64_t phoff = load_le(out.data + kEPhoff, 8);
+    const std::uint64_t table_end = phoff + load_le(out.data + kEPhnum, 2) * kPhdrBytes;
+    if (phoff > st.size || table_end <= head || table_end > st.size) break;
+    head = table_end;
   }
+  out.node = static_cast<ramfs::NodeRef&&>(node);
   return klib::Ok{};
 }
 
@@ -105,29 +135,77 @@ klib::Result<std::uint64_t, ExecError> map_image(kvm::AddressSpace& space, const
     return klib::make_error(make_error(kENOEXEC, "{}: {}", path, out.c_str()));
   }
   const std::uint64_t bias = bias_r.value();
+  // The segments map the file privately, as Linux's ELF loader does: a page is read from the
+  // file at its first touch (copied: a private mapping), so what the program never touches is
+  // never read. The mapping keeps its own reference to the open file.
+  kfiles::File* opened = kfiles::open_node(ramfs::NodeRef::share(*file.node), kfiles::kReadOnly);
+  // One page of scratch: the bytes of a page two segments share, or zeros.
+  auto* scratch = new (std::nothrow) std::uint8_t[kvm::kPageSize];
+  struct Release {
+    kfiles::File* f;
+    std::uint8_t* scratch;
+    ~Release() {
+      if (f != nullptr) f->put();
+      delete[] scratch;
+    }
+  } release{opened, scratch};
+  if (opened == nullptr || scratch == nullptr) {
+    return klib::make_error(make_error(kENOMEM, "{}: no memory", path));
+  }
   std::uint64_t previous_end = 0;
   std::uint32_t previous_prot = 0;
   for (std::uint32_t i = 0; i < image.segment_count; ++i) {
     const kexec::ElfSegment& s = image.segments[i];
     const std::uint64_t start = s.page_start() + bias;
     const std::uint64_t end = s.page_end() + bias;
+    const std::uint64_t data = s.vaddr + bias;              // the first file byte in memory
+    const std::uint64_t data_end = data + s.file_size;      // after the last
+    const std::uint64_t file_pages_end = (data_end + kvm::kPageSize - 1) & ~(kvm::kPageSize - 1);
     const std::uint32_t prot = prot_of(s);
     std::uint64_t map_start = start;
     if (start < previous_end) {
-      // The first page is shared with the previous segment: it gets both rights.
+      // The first page is shared with the previous segment: it gets both rights, and this
+      // segment's bytes are copied into it below.
       (void)space.protect(start, kvm::kPageSize, previous_prot | prot);
       map_start = previous_end;
     }
-    if (map_start < end) {
-      auto mapped = space.map(map_start, end - map_start, prot, 0, true, true);
+    // From the file: the pages holding file bytes (parse_elf has checked that p_vaddr and
+    // p_offset agree modulo the page size, so the file offset of map_start is page-aligned).
+    std::uint64_t anon_start = map_start;
+    if (s.file_size != 0 && map_start < file_pages_end) {
+      const kvm::FileBacking backing{opened, s.offset + (map_start - data)};
+      auto mapped = space.map(map_start, file_pages_end - map_start, prot, 0, true, true, backing);
       if (!mapped) {
         return klib::make_error(make_error(mapped.error(), "{}: segment {} at {:#x}: cannot map",
                                            path, s.header_index, map_start));
       }
+      anon_start = file_pages_end;
     }
-    if (s.file_size != 0 && !space.write(s.vaddr + bias, file.data + s.offset, s.file_size)) {
-      return klib::make_error(make_error(kENOMEM, "{}: segment {}: no memory for its pages", path,
-                                         s.header_index));
+    // The rest (.bss): zero-filled on touch.
+    if (anon_start < end) {
+      auto mapped = space.map(anon_start, end - anon_start, prot, 0, true, true);
+      if (!mapped) {
+        return klib::make_error(make_error(mapped.error(), "{}: segment {} at {:#x}: cannot map",
+                                           path, s.header_index, anon_start));
+      }
+    }
+    // The shared first page: this segment's bytes in it, copied from the file.
+    if (start < previous_end && s.file_size != 0) {
+      const std::uint64_t n = previous_end - data < s.file_size ? previous_end - data : s.file_size;
+      auto read = file.node->read_at(s.offset, scratch, n);
+      if (!read || read.value() != n || !space.write(data, scratch, n)) {
+        return klib::make_error(make_error(kENOMEM, "{}: segment {}: no memory for its pages",
+                                           path, s.header_index));
+      }
+    }
+    // The last file page holds file bytes past the segment's end (the next section of the
+    // file): they read as zero, as the old copy did and as Linux's padzero makes them for .bss.
+    if (data_end < file_pages_end && s.file_size != 0) {
+      __builtin_memset(scratch, 0, kvm::kPageSize);
+      if (!space.write(data_end, scratch, file_pages_end - data_end)) {
+        return klib::make_error(make_error(kENOMEM, "{}: segment {}: no memory for its pages",
+                                           path, s.header_index));
+      }
     }
     previous_end = end;
     previous_prot = prot;
@@ -156,10 +234,10 @@ struct Shebang {
 };
 bool parse_shebang(const FileBytes& file, Shebang* out) {
   constexpr std::uint64_t kMaxLine = 256;  // Linux's BINPRM_BUF_SIZE
-  if (file.size < 3 || file.data[0] != '#' || file.data[1] != '!') return false;
+  if (file.head < 3 || file.data[0] != '#' || file.data[1] != '!') return false;
   const auto* text = reinterpret_cast<const char*>(file.data);
   std::uint64_t end = 2;
-  while (end < file.size && end < kMaxLine && text[end] != '\n') ++end;
+  while (end < file.head && end < kMaxLine && text[end] != '\n') ++end;
   std::uint64_t i = 2;
   auto blank = [&](std::uint64_t k) { return text[k] == ' ' || text[k] == '\t'; };
   while (i < end && blank(i)) ++i;
@@ -201,6 +279,7 @@ klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, co
     args.argc = argc;
     args.path = script.interpreter;
     script_file.data = file.data;
+    script_file.head = file.head;
     script_file.size = file.size;
     file.data = nullptr;
     TRY_OK(read_file(args.path, file));
@@ -209,6 +288,8 @@ klib::Result<LoadedProgram, ExecError> load_program(kvm::AddressSpace& space, co
       return klib::make_error(make_error(kELOOP, "{}: script interpreter is a script", args.path));
     }
   }
+  // parse_elf reads the ELF header and the program-header table, which read_file has put in
+  // the head; every offset it checks against the size of the whole file.
   auto parsed = kexec::parse_elf(file.data, file.size);
   if (!parsed) {
     char text[120];

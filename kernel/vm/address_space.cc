@@ -605,17 +605,20 @@ FaultResult AddressSpace::populate_file(std::uint64_t page, const Vma& v, std::u
   if (node == nullptr) return FaultResult::kSegv;  // mmap maps regular files only
   const std::uint64_t index = (v.offset + (page - v.start)) / kPageSize;
   std::uint64_t frame;
-  if ((v.kind & kVmaShared) != 0) {
-    // The file's own page, with a mapper's reference taken under the node's lock: a truncate
-    // racing this fault cannot free it under us (it stays ours, detached from the file, until
-    // that truncate's unmapping takes it out: it waits for our mutex, drop_file_pages).
-    auto shared = node->share_page(index);
-    if (!shared) {
-      return shared.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
-    }
+  paging::PageFlags flags = flags_for(v.prot);
+  const bool is_private = (v.kind & kVmaShared) == 0;
+  // The file's own page, with a mapper's reference taken under the node's lock: a truncate
+  // racing this fault cannot free it under us (it stays ours, detached from the file, until
+  // that truncate's unmapping takes it out: it waits for our mutex, drop_file_pages).
+  // A private mapping too maps the file's page, read-only, until it writes (as fork shares a
+  // page): every process running one program runs the same frames (and, under an emulator,
+  // the same translated code). The first write copies it (make_writable).
+  auto shared = node->share_page(index);
+  if (shared) {
     frame = shared.value();
-  } else {
-    // A private mapping gets a copy of the page as the file holds it at this first touch.
+    if (is_private) flags.writable = false;
+  } else if (is_private && shared.error() == ramfs::Errno::kENODEV) {
+    // A page store that cannot share the page (the share table is full): a copy now.
     auto copy = mm::alloc_frames(1);
     if (!copy) return FaultResult::kSegv;
     auto read = node->copy_page(index, mm::phys_to<std::uint8_t>(copy.value()));
@@ -624,8 +627,10 @@ FaultResult AddressSpace::populate_file(std::uint64_t page, const Vma& v, std::u
       return read.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
     }
     frame = copy.value();
+  } else {
+    return shared.error() == ramfs::Errno::kENXIO ? FaultResult::kBus : FaultResult::kSegv;
   }
-  if (!tables_.map(page, frame, kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
+  if (!tables_.map(page, frame, kPageSize, flags, paging::PageSize::k4K)) {
     drop_user_frame(frame);  // the file's reference keeps a shared page alive
     return FaultResult::kSegv;
   }
@@ -859,10 +864,15 @@ bool AddressSpace::write(std::uint64_t addr, const void* data, std::uint64_t siz
     std::uint64_t phys;
     const std::uint64_t page = page_down(addr);
     if (populate(page, *v, &phys) != FaultResult::kRetry) return false;
-    // A page fork still shares gets its own copy first (as a user write would).
-    if ((v->prot & kProtWrite) != 0) {
+    // A page fork still shares, or a private mapping's file page, gets its own copy first
+    // (as a user write would), even in a region the program may not write (exec fills those).
+    const bool private_shared = (v->kind & kVmaShared) == 0 && frame_shared(phys);
+    if (private_shared || (v->prot & kProtWrite) != 0) {
       auto t = tables_.translate(page);
-      if (t && !t.value().flags.writable && !make_writable(page, *v, phys, &phys)) return false;
+      if (t && (private_shared || !t.value().flags.writable) &&
+          !make_writable(page, *v, phys, &phys)) {
+        return false;
+      }
     }
     const std::uint64_t offset = addr % kPageSize;
     const std::uint64_t chunk = size < kPageSize - offset ? size : kPageSize - offset;
