@@ -63,6 +63,36 @@ static void *spinner(void *arg) {
     return NULL;
 }
 
+/* A thread that keeps sentinels in rcx and r11 (the registers SYSRET loads from RIP and
+ * RFLAGS) across a busy loop and counts the loops that ended with them changed: a signal
+ * handler that interrupts the loop must give them back as they were. */
+static volatile int regs_stop;
+static volatile int regs_signals;
+static void on_regs_signal(int sig) { (void)sig; ++regs_signals; }
+static void *register_spinner(void *arg) {
+    (void)arg;
+    long changed = 0;
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!regs_stop) {
+        unsigned long rcx, r11;
+        __asm__ volatile("movabsq $0x1234567887654321, %%rcx\n\t"
+                         "movabsq $0x0fedcba987654321, %%r11\n\t"
+                         "movl $200000, %%eax\n"
+                         "1: decl %%eax\n\t"
+                         "jnz 1b\n\t"
+                         "movq %%rcx, %0\n\t"
+                         "movq %%r11, %1"
+                         : "=r"(rcx), "=r"(r11)
+                         :
+                         : "rax", "rcx", "r11", "cc");
+        if (rcx != 0x1234567887654321ul || r11 != 0x0fedcba987654321ul) ++changed;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec > 20) return (void *)-1L; /* never told: fail, not hang */
+    }
+    return (void *)changed;
+}
+
 static int pipefd[2];
 static void *delayed_writer(void *arg) {
     (void)arg;
@@ -96,7 +126,7 @@ int main(int argc, char **argv) {
         return 0; /* not reached */
     }
     if (argc > 1 && strcmp(argv[1], "exit3") == 0) return 3;
-    tap_plan(20);
+    tap_plan(21);
     main_thread = pthread_self();
 
     struct sigaction sa;
@@ -192,6 +222,24 @@ int main(int argc, char **argv) {
     void *ret;
     pthread_join(spin, &ret);
     tap_ok(ret == NULL, "pthread_kill reaches a thread spinning on another CPU");
+
+    /* Handlers that interrupt user code (not a system call) return to it with every register
+     * as it was: rt_sigreturn must not come back through SYSRET, which loads rcx and r11. */
+    signal(SIGUSR2, on_regs_signal);
+    pthread_t regs;
+    pthread_create(&regs, NULL, register_spinner, NULL);
+    for (int i = 0; i < 100; ++i) {
+        struct timespec gap = {0, 2 * 1000 * 1000};
+        nanosleep(&gap, NULL);
+        pthread_kill(regs, SIGUSR2);
+    }
+    struct timespec settle = {0, 50 * 1000 * 1000}; /* the last ones delivered (they may merge) */
+    nanosleep(&settle, NULL);
+    regs_stop = 1;
+    pthread_join(regs, &ret);
+    tap_ok(ret == NULL && regs_signals > 0,
+           "rcx and r11 survive %d handlers that interrupted user code (%ld loops saw them change)",
+           regs_signals, (long)ret);
 
     sigprocmask(SIG_BLOCK, &block, NULL);
     kill(getpid(), SIGUSR1);

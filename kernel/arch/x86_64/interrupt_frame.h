@@ -24,6 +24,8 @@ inline constexpr std::uint64_t kSyscallVector = 0x100;
 inline bool from_user(const InterruptFrame& f) { return (f.cs & 3) == 3; }
 
 // Offsets exception_stubs.S uses to build the backtrace link frame.
+static_assert(offsetof(InterruptFrame, r11) == 32);  // syscall_entry.S
+static_assert(offsetof(InterruptFrame, rcx) == 96);  // syscall_entry.S
 static_assert(offsetof(InterruptFrame, rbp) == 64);
 static_assert(offsetof(InterruptFrame, rip) == 136);
 static_assert(offsetof(InterruptFrame, cs) == 144);  // interrupt_entry.inc, syscall_entry.S

@@ -10,6 +10,8 @@
 #define USER_DS 0x1b
 #define USER_CS 0x23
 #define SYSCALL_VECTOR 0x100
+#define FRAME_R11 32
+#define FRAME_RCX 96
 #define FRAME_RIP 136
 #define FRAME_CS 144
 #define FRAME_RFLAGS 152
@@ -90,8 +92,16 @@ syscall_entry:
     call arch_exit_to_user     // interrupts off when it returns
 
     // SYSRET only when it returns exactly what IRET would: a user RIP it cannot fault on, the
-    // user selectors, and no TF/RF (IRET restores those precisely).
+    // user selectors, no TF/RF (IRET restores those precisely), and RCX and R11 holding RIP and
+    // RFLAGS, which SYSRET loads them from. After a plain system call they do (the entry saved
+    // them so); after rt_sigreturn to code a signal interrupted, or a handler's frame, they hold
+    // that code's own values, which only IRET gives back (as Linux checks).
     movq FRAME_RIP(%rbx), %rcx
+    cmpq %rcx, FRAME_RCX(%rbx)
+    jne syscall_return_iret
+    movq FRAME_RFLAGS(%rbx), %r11
+    cmpq %r11, FRAME_R11(%rbx)
+    jne syscall_return_iret
     movabsq $SYSRET_RIP_LIMIT, %r11
     cmpq %r11, %rcx
     jae syscall_return_iret
