@@ -66,6 +66,14 @@ struct Heap::Slab {
   std::uint32_t on_partial;  // 1 while linked in the class's partial list
   std::uint64_t allocated[heap_detail::kMaxObjects / 64];  // bit per object: set while out of the slab
 
+  // Called at an address not yet known to hold a slab (Heap::known_small_slab_of): the memory
+  // may be part of another block whose owner writes it meanwhile (a large block, or fresh
+  // pages being zeroed by FramePageSource). Any value but this slab's magic is refused, so
+  // that read is a benign race, and ThreadSanitizer is told not to check it (as Linux marks
+  // such reads with data_race()). The fields after `magic` are read only once it matched.
+#if defined(__SANITIZE_THREAD__)
+  [[gnu::no_sanitize("thread"), gnu::noinline]]
+#endif
   bool valid() const {
     return magic == (heap_detail::kSlabMagic ^ reinterpret_cast<std::uintptr_t>(this));
   }
