@@ -267,6 +267,8 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
   if (tables.hpet_present) ktime::set_hpet(tables.hpet_base);
   if (tables.pm_timer_present) ktime::set_pm_timer(tables.pm_timer_port, tables.pm_timer_32bit);
   kinterrupts::init(tables);
+  // Before the timer calibration: the other CPUs stop running the firmware's wait loop.
+  kcpus::park_firmware_cpus();
   ktime::init();
   (void)ktime::init_wall_clock();
   krandom::init();

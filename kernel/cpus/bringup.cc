@@ -40,6 +40,8 @@ constexpr std::uint64_t kNsPerMs = 1'000'000;
 constexpr std::uint32_t kMaxXApicId = 0xFE;
 
 ApStartState g_start;
+// Every other CPU was sent INIT by park_firmware_cpus and has had no SIPI since.
+bool g_parked = false;
 
 // The machine side of the sequencer: local APIC IPIs, stages from the trampoline slots and the
 // per-CPU blocks, ktime for time.
@@ -275,6 +277,8 @@ BringupResult boot_cpu_only(BringupResult r, const char* why) {
 
 ApStartState& ap_start_state() { return g_start; }
 
+void park_firmware_cpus() { g_parked = kinterrupts::send_init_all_but_self(); }
+
 BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::BootInfo& info,
                                    const cmdline::SmpOptions& opts) {
   const std::uint64_t started_ns = ktime::now_ns();  // the stage profile's start
@@ -373,6 +377,7 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   const bool long_init = needs_long_init_delay();
   bringup::Timing timing;
   timing.init_delay_ns = long_init ? 10'000'000 : 0;
+  timing.already_inited = g_parked;
   const std::uint32_t wave = opts.mode == StartMode::kSerial ? 1 : arch::TrampolinePage::kSlotCount;
   // Debug level: a line on a scrolling framebuffer console costs up to 0.1 s under an emulator
   // (the bring-up profile measured it), and this one is inside the timed stages.

@@ -23,6 +23,12 @@ struct BringupResult {
   std::uint64_t elapsed_ns = 0;  // first INIT to last AP online
 };
 
+// Boot CPU, once, right after kinterrupts::init(): sends INIT to every other CPU, so each
+// leaves the firmware's wait loop for wait-for-SIPI (docs/smp.md "AP start-up"). After
+// ExitBootServices the firmware's loop is ours to end; an MWAIT loop is a busy loop under
+// QEMU's TCG, so until then the APs take host CPU from the boot CPU.
+void park_firmware_cpus();
+
 // Boot CPU, once, interrupts off, after mm::init (heap, kernel tables), kinterrupts::init() and
 // ktime::init() (the boot CPU's timer calibrated), with the kernel's topology (cpus[0] =
 // the boot CPU). `options`: smp=, nosmp, maxcpus=, smp_fake_apic= (kernel/core/options.inc).

@@ -243,6 +243,13 @@ void send_init(klib::ApicId apic_id) {
   }
 }
 
+bool send_init_all_but_self() {
+  device().send_init_all_but_self();
+  if (wait_delivery(kDeliveryTimeoutNs)) return true;
+  klog::warn("apic: INIT to all other CPUs: still pending after 1 ms");
+  return false;
+}
+
 void send_startup(klib::ApicId apic_id, std::uint8_t page) {
   if (!device().send_startup(apic_id, page)) {
     klog::error("apic: SIPI to APIC ID {} not sent: xAPIC addresses 8-bit IDs only", apic_id);

@@ -59,6 +59,10 @@ void send_nmi(klib::ApicId apic_id);
 // xAPIC mode the level de-assert that older APICs need; x2APIC has no de-assert (the SDM
 // reserves it), so only the assert is sent. Waits for delivery in between (bounded).
 void send_init(klib::ApicId apic_id);
+// INIT assert to every CPU but this one (destination shorthand "all excluding self"), then a
+// bounded wait for delivery. Each receiver goes to wait-for-SIPI; no de-assert (only P6-era and
+// older APICs need one, and no CPU of those has long mode). False (reported) if the ICR still showed it pending after 1 ms.
+bool send_init_all_but_self();
 // STARTUP IPI: the AP starts in real mode at physical page `page` (address page * 4096).
 void send_startup(klib::ApicId apic_id, std::uint8_t page);
 

@@ -25,7 +25,4 @@ using Handler = std::int64_t (*)(const Args& args, arch::InterruptFrame& frame);
 // The system-call entry (arch::SyscallHandler).
 void dispatch(arch::InterruptFrame& frame);
 
-// System calls handled, and the first unknown numbers seen (for reports and tests).
-std::uint64_t calls_handled();
-
 }  // namespace ksys

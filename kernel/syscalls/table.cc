@@ -143,7 +143,6 @@ struct Table {
 };
 constexpr Table kTable;
 
-std::atomic<std::uint64_t> g_handled{0};
 // One bit per number: reported once as unknown (the rate limit of the report).
 std::atomic<std::uint64_t> g_reported[nr::kTableSize / 64];
 
@@ -175,10 +174,7 @@ void dispatch(arch::InterruptFrame& frame) {
     frame.rax = static_cast<std::uint64_t>(-static_cast<std::int64_t>(kabi::kENOSYS));
     return;
   }
-  g_handled.fetch_add(1, std::memory_order_relaxed);
   frame.rax = static_cast<std::uint64_t>(handler(args, frame));
 }
-
-std::uint64_t calls_handled() { return g_handled.load(std::memory_order_relaxed); }
 
 }  // namespace ksys

@@ -23,17 +23,22 @@ class Wave {
   // One INIT-SIPI-SIPI round for every target marked in_round, with the delays shared by all
   // of them (that sharing is what makes the start-up parallel).
   void start_round() {
-    bool any = false;
+    bool any = false, inited = false;
     for (std::uint32_t i = first_; i < end_; ++i) {
       if (!t_[i].in_round) continue;
       if (s_.first_init_ns == 0) s_.first_init_ns = port_.now_ns();
       any = true;
-      port_.send_init(t_[i].apic_id);
+      // A target the early INIT left waiting for its SIPI needs no second INIT in its first
+      // round; a retry always starts with one.
+      if (!timing_.already_inited || t_[i].rounds != 0) {
+        port_.send_init(t_[i].apic_id);
+        inited = true;
+      }
       ++t_[i].rounds;
     }
     if (!any) return;
     // The INIT delay lets the target's APIC finish its reset before it can accept a SIPI.
-    port_.delay_ns(timing_.init_delay_ns);
+    if (inited) port_.delay_ns(timing_.init_delay_ns);
     for (std::uint32_t i = first_; i < end_; ++i) {
       if (t_[i].in_round) port_.send_startup(t_[i].apic_id);
     }

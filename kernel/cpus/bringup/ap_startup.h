@@ -4,8 +4,9 @@
 // drives simulated CPUs that answer, answer late, answer only to a second round, or never answer.
 //
 // Sequence (Intel SDM vol. 3A 9.4.4.1 "Typical BSP Initialization Sequence"; docs/smp.md):
-// per wave of up to `wave_size` targets, INIT to each target individually (never a broadcast),
-// one INIT delay, a STARTUP IPI to each, the SIPI gap, a second STARTUP to each that has not
+// per wave of up to `wave_size` targets, INIT to each target individually (never a broadcast;
+// skipped in the first round when the boot's early INIT already left every CPU waiting for its
+// SIPI, Timing::already_inited), one INIT delay, a STARTUP IPI to each, the SIPI gap, a second STARTUP to each that has not
 // reached the trampoline. Then every target is polled against its own deadlines: it must reach
 // the trampoline within `arrive_ns` of its round, and after that each new stage within
 // `online_ns` of the previous one. A CPU that keeps advancing is slow, not dead (64 emulated CPUs
@@ -73,6 +74,9 @@ struct Timing {
   // Release -> joined, measured from the later of the release and the last join seen.
   std::uint64_t join_ns = 1'000'000'000;
   std::uint32_t max_rounds = 2;              // the first round + one retry
+  // Every target was sent INIT before (kcpus::park_firmware_cpus) and nothing has started it
+  // since, so each waits for a SIPI: the first round sends SIPIs only, without the INIT delay.
+  bool already_inited = false;
 };
 
 // The machine, as the sequencer sees it. `index` is the target's index in the array given to

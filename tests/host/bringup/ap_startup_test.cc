@@ -440,6 +440,39 @@ TEST(ApStartup, ShortInitDelayIsUsedWhenConfigured) {
   EXPECT_EQ(m.delays_.at(1), 200 * kUs);
 }
 
+// After the boot's early INIT (every CPU waiting for its SIPI): the first round sends SIPIs
+// only and skips the INIT delay; a CPU that misses it is retried with a full round, INIT first.
+TEST(ApStartup, AlreadyInitedTargetsGetSipisOnlyUntilARetry) {
+  auto v = cpus(3);
+  for (FakeCpu& c : v) {  // as park_firmware_cpus leaves them: one INIT, waiting for a SIPI
+    c.inits = 1;
+    c.waiting_for_sipi = true;
+  }
+  v[2].ignore_rounds = 1;
+  FakeMachine m(v);
+  std::vector<Target> t;
+  Timing timing;
+  timing.already_inited = true;
+  const Summary s = run(m, t, 256, timing);
+  EXPECT_EQ(s.online, 3u);
+  EXPECT_EQ(m.log_.at(0).rfind("SIPI", 0), 0u) << m.log_.at(0);
+  EXPECT_EQ(m.delays_.at(0), timing.sipi_gap_ns);  // no INIT delay before the first SIPIs
+  EXPECT_EQ(m.cpus_[0].inits, 1u);  // the early one only
+  EXPECT_EQ(m.cpus_[1].inits, 1u);
+  EXPECT_EQ(t[2].rounds, 2u);
+  EXPECT_EQ(m.cpus_[2].inits, 3u);  // silenced before the retry, then the retry's own INIT
+}
+
+// Without the early INIT a CPU still in the firmware's loop ignores a bare SIPI: the default
+// round starts with INIT, so the same machine comes up.
+TEST(ApStartup, TargetsNotInitedBeforeAreSentInitFirst) {
+  FakeMachine m(cpus(2));
+  std::vector<Target> t;
+  const Summary s = run(m, t);
+  EXPECT_EQ(s.online, 2u);
+  EXPECT_EQ(m.log_.at(0).rfind("INIT", 0), 0u);
+}
+
 TEST(ApStartup, ManyCpusBeyondOneThousand) {
   FakeMachine m(cpus(1100));
   std::vector<Target> t;

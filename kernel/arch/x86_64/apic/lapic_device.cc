@@ -133,6 +133,11 @@ bool LocalApicDevice::send_init_assert(klib::ApicId dest) {
   return true;
 }
 
+void LocalApicDevice::send_init_all_but_self() {
+  a_.write_icr(IcrShorthand::set(icr_init_assert(),
+                                 static_cast<std::uint8_t>(IcrDestShorthand::kAllButSelf)));
+}
+
 bool LocalApicDevice::send_init_deassert(klib::ApicId dest) {
   if (a_.x2apic()) return false;  // x2APIC does not support INIT level de-assert
   Reg64 icr = icr_init_deassert();

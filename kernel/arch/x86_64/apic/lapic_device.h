@@ -64,6 +64,8 @@ class LocalApicDevice {
   [[nodiscard]] bool send_nmi(klib::ApicId dest);
   [[nodiscard]] bool send_init_assert(klib::ApicId dest);
   [[nodiscard]] bool send_init_deassert(klib::ApicId dest);  // xAPIC only (false in x2APIC)
+  // INIT assert (level-triggered) to every CPU but this one (destination shorthand 11b).
+  void send_init_all_but_self();
   [[nodiscard]] bool send_startup(klib::ApicId dest, std::uint8_t page);
   // xAPIC: the ICR's delivery-status bit (send pending). x2APIC: always false (no such bit).
   bool delivery_pending();
