@@ -11,6 +11,7 @@
 #include "kernel/core/options.h"
 #include "kernel/mm/kernel_space.h"
 #include "kernel/mm/mm.h"
+#include "kernel/mm/numa_placement.h"
 #include "kernel/platform/platform_kernel.h"
 #include "kernel/cpus/ap_start_state.h"
 #include "kernel/cpus/bringup/ap_startup.h"
@@ -164,7 +165,7 @@ void report_cpu(const arch::CpuLocal& l) {
 // rates where every CPU agrees with the boot CPU); each CPU's own line is at debug level, or at
 // info for a CPU whose rates differ. Under an emulator every serial byte is a trap to the host:
 // 16 CPUs' lines were about 900 bytes.
-void report_online(const arch::CpuLocal& bsp, const arch::CpuLocal* locals,
+void report_online(const arch::CpuLocal& bsp, arch::CpuLocal* const* locals,
                    const bringup::Target* targets, std::uint32_t n) {
   constexpr std::uint32_t kIdsPerLine = 32;  // keeps a line well inside the log's line buffer
   const auto same = [&](const arch::CpuLocal& l) {
@@ -177,7 +178,7 @@ void report_online(const arch::CpuLocal& bsp, const arch::CpuLocal* locals,
     fmt::FixedBuffer text(ids, sizeof(ids));
     for (std::uint32_t i = first; i <= n && i < first + kIdsPerLine; ++i) {
       if (i != 0 && targets[i - 1].outcome != bringup::Outcome::kOnline) continue;
-      const arch::CpuLocal& l = i == 0 ? bsp : locals[i - 1];
+      const arch::CpuLocal& l = i == 0 ? bsp : *locals[i - 1];
       fmt::format_to(text, text.size() == 0 ? "{}:{}" : " {}:{}", l.cpu_number, l.apic_id);
       ++shown;
     }
@@ -190,7 +191,7 @@ void report_online(const arch::CpuLocal& bsp, const arch::CpuLocal* locals,
              bsp.apic_id, mhz(bsp.tsc_hz), mhz(bsp.lapic_timer_hz));
   for (std::uint32_t i = 0; i < n; ++i) {
     if (targets[i].outcome != bringup::Outcome::kOnline) continue;
-    const arch::CpuLocal& l = locals[i];
+    const arch::CpuLocal& l = *locals[i];
     klog::line(same(l) ? own : klog::Level::kInfo,
                "smp: cpu {} apic {} tsc {} MHz lapic timer {} MHz", l.cpu_number, l.apic_id,
                mhz(l.tsc_hz), mhz(l.lapic_timer_hz));
@@ -233,22 +234,35 @@ void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
               l.cpu_number, l.apic_id, t.rounds, cpu_stage_name(stage), t.stage);
 }
 
-// Storage for every AP: its block, stacks, boot-table entry. False (reported) on out of memory.
+// One AP's per-CPU block, value-initialised (every counter, flag and pointer zero), in whole
+// frames of its NUMA node (`node`, nearest first), where the AP reads and writes it all the
+// time; from the heap (the boot CPU's node) when no frames are left. Never freed: CPUs do not
+// go offline.
+arch::CpuLocal* allocate_cpu_block(std::uint32_t node) {
+  constexpr std::uint64_t kPages = (sizeof(arch::CpuLocal) + boot::kPageSize - 1) / boot::kPageSize;
+  if (auto frames = mm::alloc_frames_on_node(kPages, node)) {
+    return new (mm::phys_to_virt(frames.value())) arch::CpuLocal();
+  }
+  return new (std::nothrow) arch::CpuLocal();
+}
+
+// Storage for every AP: its stacks (on its node) and boot-table entry. False (reported) on out
+// of memory.
 bool prepare_cpu(arch::CpuLocal& l, platform::CpuNumber number, platform::ApicId apic_id,
-                 std::uint32_t uid, arch::ApBootEntry& entry) {
+                 std::uint32_t uid, std::uint32_t node, arch::ApBootEntry& entry) {
   l.self = &l;
   l.cpu_number = number;
   l.apic_id = apic_id;
   l.acpi_uid = uid;
   l.stage = CpuStage::kNone;
-  auto stack = allocate_guarded_stack(kKernelStackSize);
+  auto stack = allocate_guarded_stack(kKernelStackSize, node);
   if (!stack) {
     klog::error("smp: cpu {}: kernel stack: {}", number, stack.error());
     return false;
   }
   l.kernel_stack_top = stack.value().top;
   for (unsigned i = 0; i < arch::kIstStackCount; ++i) {
-    auto ist = allocate_guarded_stack(arch::kIstStackSize);
+    auto ist = allocate_guarded_stack(arch::kIstStackSize, node);
     if (!ist) {
       klog::error("smp: cpu {}: IST stack: {}", number, ist.error());
       return false;
@@ -318,11 +332,10 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   const std::uint32_t total = n + 1;
   const std::uint64_t planned_ns = ktime::now_ns();
   auto* targets = new (std::nothrow) bringup::Target[n];
-  // Value-initialised (the `()`): every counter, flag and pointer of a block starts at zero.
-  auto* locals = new (std::nothrow) arch::CpuLocal[n]();
   auto* table = new (std::nothrow) arch::CpuLocal*[total]();
+  arch::CpuLocal** locals = table ? table + 1 : nullptr;  // locals[i]: target i's block
   auto* boot_table = new (std::nothrow) arch::ApBootEntry[n]();
-  if (!targets || !locals || !table || !boot_table || !PerCpuRegistry::allocate(total)) {
+  if (!targets || !table || !boot_table || !PerCpuRegistry::allocate(total)) {
     return boot_cpu_only(r, "out of memory for the per-CPU data");
   }
   table[0] = &bsp;
@@ -334,8 +347,11 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
                                      : topology.cpus[i + 1].apic_id;
     const std::uint32_t uid = fake ? kinterrupts::kAllCpus : topology.cpus[i + 1].uid;
     targets[i].apic_id = id;
-    table[i + 1] = &locals[i];
-    if (!prepare_cpu(locals[i], platform::CpuNumber{i + 1}, id, uid, boot_table[i])) {
+    // Fake IDs name no CPU: node 0, as apic_node gives any ID the SRAT does not list.
+    const std::uint32_t node = mm::apic_node(id);
+    locals[i] = allocate_cpu_block(node);
+    if (locals[i] == nullptr) return boot_cpu_only(r, "out of memory for the per-CPU data");
+    if (!prepare_cpu(*locals[i], platform::CpuNumber{i + 1}, id, uid, node, boot_table[i])) {
       return boot_cpu_only(r, "out of memory for the AP stacks");
     }
     // An ID the trampoline could not match (leaf 1 gives 8 bits) or xAPIC cannot address.
@@ -450,13 +466,13 @@ BringupResult start_secondary_cpus(const acpi::Topology& topology, const boot::B
   report_online(bsp, locals, targets, n);
   for (std::uint32_t i = 0; i < n; ++i) {
     if (targets[i].outcome == bringup::Outcome::kOnline) {
-      report_profile(locals[i], targets[i], s.first_init_ns, synced_ns);
+      report_profile(*locals[i], targets[i], s.first_init_ns, synced_ns);
       if (targets[i].rounds > 1) {
-        klog::warn("smp: cpu {} apic {} needed {} start rounds", i + 1, locals[i].apic_id,
+        klog::warn("smp: cpu {} apic {} needed {} start rounds", i + 1, locals[i]->apic_id,
                    targets[i].rounds);
       }
     } else if (targets[i].rounds > 0) {
-      report_failure(locals[i], targets[i]);
+      report_failure(*locals[i], targets[i]);
     }
   }
   if (stray != 0) klog::warn("smp: {} CPUs ran the trampoline without a slot (parked)", stray);

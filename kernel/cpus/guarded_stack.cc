@@ -15,7 +15,8 @@ std::atomic<std::uint64_t> g_next{kStackRegionBase};
 
 }  // namespace
 
-klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t bytes) {
+klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t bytes,
+                                                               std::uint32_t node) {
   const std::uint64_t pages = (bytes + kPage - 1) / kPage;
   if (pages == 0) return klib::make_error("empty stack");
   const std::uint64_t span = (pages + 1) * kPage;  // the guard page, then the stack
@@ -23,7 +24,8 @@ klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t byt
   if (virt + span > kStackRegionBase + kStackRegionSize || virt + span < virt) {
     return klib::make_error("kernel stack region exhausted");
   }
-  auto frames = mm::alloc_frames(pages);
+  auto frames = node == kCallersNode ? mm::alloc_frames(pages)
+                                     : mm::alloc_frames_on_node(pages, node);
   if (!frames) return klib::make_error("out of frames for a kernel stack");
   const std::uint64_t phys = frames.value();
   // Zeroed through the direct map: a fresh stack shows no stale data in a backtrace or dump.

@@ -20,10 +20,15 @@ struct GuardedStack {
   std::uint64_t top = 0;     // one past the highest byte: the initial RSP (16-byte aligned)
 };
 
-// Allocates `bytes` (rounded up to pages) of contiguous frames and maps them writable and
-// non-executable in the stack region above a never-mapped guard page. Takes the region's
-// spinlock, then mm's locks. Errors: out of frames, region exhausted, mapping failed (then the
-// frames are returned).
-klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t bytes);
+// `node` for a stack the calling CPU's node should hold (mm::alloc_frames' placement).
+inline constexpr std::uint32_t kCallersNode = ~0u;
+
+// Allocates `bytes` (rounded up to pages) of contiguous frames, from NUMA node `node` first
+// (mm::alloc_frames_on_node: an AP's stacks, allocated by the boot CPU, on the AP's node), and
+// maps them writable and non-executable in the stack region above a never-mapped guard page.
+// Takes the region's spinlock, then mm's locks. Errors: out of frames, region exhausted,
+// mapping failed (then the frames are returned).
+klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t bytes,
+                                                               std::uint32_t node = kCallersNode);
 
 }  // namespace kcpus

@@ -271,6 +271,26 @@ CpuFrameCacheStats frame_cache_totals() {
   return cache ? cache->total_stats() : CpuFrameCacheStats{};
 }
 
+namespace {
+
+// A run from the bitmap, `node`'s frames first (numastat: asked on `local`'s CPU). The frames
+// it needs (below a limit, or next to each other) may sit in per-CPU caches: once they are back
+// in the bitmap, look again (Linux drains its per-CPU lists when a higher-order allocation
+// fails).
+klib::Result<std::uint64_t, FrameError> alloc_run(std::uint64_t pages, std::uint64_t alignment,
+                                                  std::uint64_t below, std::uint32_t node,
+                                                  std::uint32_t local) {
+  FrameCache* cache = g_cache.load(std::memory_order_acquire);
+  {
+    auto run = frames().alloc_contiguous(pages, alignment, below, node, local);
+    if (run || run.error() != FrameError::kOutOfMemory || cache == nullptr) return run;
+  }
+  if (cache->drain_all() == 0) return klib::make_error(FrameError::kOutOfMemory);
+  return frames().alloc_contiguous(pages, alignment, below, node, local);
+}
+
+}  // namespace
+
 klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::uint64_t alignment,
                                                      std::uint64_t below) {
   FrameCache* cache = g_cache.load(std::memory_order_acquire);
@@ -279,16 +299,13 @@ klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages, std::u
     return cache->alloc();
   }
   // A preference only: the CPU may change right after the read, and any node's frames will do.
-  const std::uint32_t node = cpu_node(platform::current_cpu());
-  {
-    auto run = frames().alloc_contiguous(pages, alignment, below, node);
-    if (run || run.error() != FrameError::kOutOfMemory || cache == nullptr) return run;
-  }
-  // The frames this run needs (below a limit, or next to each other) may sit in per-CPU caches:
-  // once they are back in the bitmap, look again (Linux drains its per-CPU lists when a
-  // higher-order allocation fails).
-  if (cache->drain_all() == 0) return klib::make_error(FrameError::kOutOfMemory);
-  return frames().alloc_contiguous(pages, alignment, below, node);
+  return alloc_run(pages, alignment, below, cpu_node(platform::current_cpu()),
+                   FrameAllocator::kSameNode);
+}
+
+klib::Result<std::uint64_t, FrameError> alloc_frames_on_node(std::uint64_t pages,
+                                                             std::uint32_t node) {
+  return alloc_run(pages, 0, FrameAllocator::kNoLimit, node, cpu_node(platform::current_cpu()));
 }
 
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages) {

@@ -55,6 +55,12 @@ Stats stats();
 klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages,
                                                      std::uint64_t alignment = 0,
                                                      std::uint64_t below = FrameAllocator::kNoLimit);
+// As alloc_frames (no alignment, no limit), but from `node`'s frames first, then the nearest
+// node's, whichever CPU asks: for what another CPU will use (an AP's stacks and per-CPU block,
+// allocated by the boot CPU). Never through a per-CPU frame cache (a cache holds its own CPU's
+// node). A node the allocator does not know is treated as node 0.
+klib::Result<std::uint64_t, FrameError> alloc_frames_on_node(std::uint64_t pages,
+                                                             std::uint32_t node);
 // Returns frames from alloc_frames. kDoubleFree / kForeignFrame are reported, nothing changes.
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages);
 // Single frames (pages 1, alignment 0 or 4096, no limit) go through this CPU's frame cache

@@ -86,3 +86,34 @@ KTEST(mm_numa_frames_come_from_the_cpus_node) {
                kRunPages, node);
   }
 }
+
+// What each AP uses all the time lives on its own node: its per-CPU block and its kernel and IST
+// stacks (allocated by the boot CPU before the AP starts, kcpus::start_secondary_cpus), checked
+// against the firmware's table for every online AP.
+KTEST(mm_numa_cpu_blocks_and_stacks_on_their_node) {
+  const kfirmware::MachineTables& tables = kfirmware::machine_tables();
+  if (!tables.numa_ok || mm::node_count() < 2) KSKIP("one NUMA node (no SRAT with two)");
+  const acpi::Numa& numa = tables.numa;
+  std::uint32_t checked = 0, off_node_cpu = 0;
+  for (std::uint32_t i = 0; i < kthreads::online_cpu_count(); ++i) {
+    const platform::CpuNumber cpu{kthreads::nth_online_cpu(i)};
+    if (platform::to_index(cpu) == 0) continue;  // the boot CPU's block is in the kernel image
+    const arch::CpuLocal* local = kcpus::cpu_local(cpu);
+    KCHECK(local != nullptr);
+    const std::uint32_t domain = numa.node_of(local->apic_id);
+    if (domain != numa.nodes[mm::cpu_node(cpu)]) ++off_node_cpu;  // an APIC ID the SRAT lacks
+    KCHECK_EQ(numa.node_of_address(mm::direct_map_to_phys(local)), domain);
+    const auto stack = mm::kernel_translate(local->kernel_stack_top - 1);
+    KCHECK(stack.ok());
+    KCHECK_EQ(numa.node_of_address(stack.value().phys), domain);
+    for (const std::uint64_t top : local->ist_tops) {
+      const auto ist = mm::kernel_translate(top - 1);
+      KCHECK(ist.ok());
+      KCHECK_EQ(numa.node_of_address(ist.value().phys), domain);
+    }
+    ++checked;
+  }
+  KCHECK_EQ(off_node_cpu, 0u);
+  if (checked == 0) KSKIP("no AP online");
+  klog::info("mm: numa: {} APs' per-CPU blocks and stacks on their own node", checked);
+}

@@ -26,11 +26,14 @@ std::uint32_t dense_node(const acpi::Numa& numa, std::uint32_t domain) {
 }  // namespace
 
 std::uint32_t cpu_node(klib::CpuNumber cpu) {
+  const arch::CpuLocal* local = kcpus::cpu_local(cpu);
+  return local == nullptr ? 0 : apic_node(local->apic_id);
+}
+
+std::uint32_t apic_node(klib::ApicId apic_id) {
   const acpi::Numa* numa = g_numa;
   if (numa == nullptr) return 0;
-  const arch::CpuLocal* local = kcpus::cpu_local(cpu);
-  if (local == nullptr) return 0;
-  const std::uint32_t node = dense_node(*numa, numa->node_of(local->apic_id));
+  const std::uint32_t node = dense_node(*numa, numa->node_of(apic_id));
   return node == acpi::kNoNode ? 0 : node;
 }
 

@@ -22,5 +22,8 @@ void place_frames_by_numa(FrameAllocator& frames, const acpi::Numa& numa);
 // The dense node of `cpu` (its APIC ID's SRAT entry); 0 without a layout, for a CPU the SRAT does
 // not list, or one not started. Any CPU, no lock.
 std::uint32_t cpu_node(klib::CpuNumber cpu);
+// The dense node of the CPU with `apic_id`: for a CPU not numbered yet (its per-CPU block is
+// being allocated). 0 as cpu_node's.
+std::uint32_t apic_node(klib::ApicId apic_id);
 
 }  // namespace mm

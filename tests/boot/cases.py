@@ -360,7 +360,10 @@ CASES = [
                             r"^\[info\] mm: numa: cpu 0 \(node 0\): 40 of 40 frames and a "
                             r"4-page run from node 0$",
                             r"^\[info\] mm: numa: cpu 2 \(node 1\): 40 of 40 frames and a "
-                            r"4-page run from node 1$"),
+                            r"4-page run from node 1$",
+                            # Each AP's per-CPU block and stacks on its own node.
+                            r"^\[info\] mm: numa: 3 APs' per-CPU blocks and stacks on their own "
+                            r"node$"),
               smp="4", mem="512M",
               qemu_args=numa_args(2, 2, 256) + ("-numa", "dist,src=0,dst=1,val=21")),
     # The per-node counters as user space reads them: busybox cat of /proc/zoneinfo (one zone
