@@ -82,7 +82,8 @@ extern "C" void smp_ap_entry(void* arg) {
   advance(local, CpuStage::kDescriptors, CpuStage::kApic);
 
   local.tsc_hz = ktime::tsc_hz();
-  local.lapic_timer_hz = ktime::init_this_cpu_timer_at_boot_rate();
+  // The check of the boot CPU's timer rate runs across the wait below (finished after it).
+  ktime::begin_boot_rate_check();
   advance(local, CpuStage::kApic, CpuStage::kTimer);
 
   advance(local, CpuStage::kTimer, CpuStage::kOnline);
@@ -102,6 +103,8 @@ extern "C" void smp_ap_entry(void* arg) {
     // again before the next look (nothing before the release may run with them on).
     asm volatile("sti; hlt; cli" : : : "memory");
   }
+  // Before the join: the boot CPU reports every joined CPU's rate.
+  local.lapic_timer_hz = ktime::finish_boot_rate_check();
   // The join: kRunning if the boot CPU is still waiting for us; if it gave up first (a virtual
   // CPU its host did not run in time), park for good: counted failed, never in the scheduler,
   // in no CPU set.

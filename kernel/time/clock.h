@@ -66,13 +66,18 @@ bool tsc_invariant();
 // and returns the rate (0 on failure, reported). Every CPU calls it once after
 // kinterrupts::init_*(); interrupts off. Needs init() on the boot CPU first.
 std::uint64_t init_this_cpu_timer();
-// An AP's LAPIC timer at the boot CPU's calibrated rate once one 1 ms run here agrees with it
-// within 1%: the LAPIC timers of one machine count one clock (the core crystal or bus clock;
-// Linux calibrates once, on the boot CPU, and every AP uses that period), and the check still
-// catches a timer that does not. Saves each AP most of the calibration's 20+ ms of busy waiting.
-// A run that disagrees, or no boot CPU rate, falls back to init_this_cpu_timer(). Same contract
-// otherwise (interrupts off, timer left masked and stopped, returns the rate).
-std::uint64_t init_this_cpu_timer_at_boot_rate();
+// An AP's LAPIC timer at the boot CPU's calibrated rate once a run here agrees with it within
+// 1%: the LAPIC timers of one machine count one clock (the core crystal or bus clock; Linux
+// calibrates once, on the boot CPU, and every AP uses that period), and the check still catches
+// a timer that does not. The run spans the AP's wait for the release instead of a busy wait of
+// its own: begin_boot_rate_check() starts the timer counting down (masked) when the AP's APIC is
+// up; finish_boot_rate_check(), after the release, reads it again, waits out the rest of 1 ms
+// if the bring-up was faster than that, and compares. A run that disagrees, one the count ran
+// out in, or no boot CPU rate falls back to init_this_cpu_timer() there. Both: this CPU,
+// interrupts off, nothing else using its timer in between. finish leaves the timer masked and
+// stopped and returns the rate in use (0 on failure, reported).
+void begin_boot_rate_check();
+std::uint64_t finish_boot_rate_check();
 // The calibrated LAPIC timer rate of the current CPU (0 before init_this_cpu_timer()).
 std::uint64_t lapic_timer_hz();
 

@@ -25,7 +25,7 @@ constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
 // kCalibrationRuns runs may agree; failing that, an AP takes the boot CPU's rate.
 constexpr std::uint64_t kCalibrationNs = 10'000'000;
 constexpr std::uint32_t kCalibrationRuns = 12;
-// An AP's check of the boot CPU's rate (init_this_cpu_timer_at_boot_rate): one run this long.
+// An AP's check of the boot CPU's rate (begin/finish_boot_rate_check): the shortest run.
 constexpr std::uint64_t kRateCheckNs = 1'000'000;
 constexpr std::uint64_t kAgreementDivisor = 100;
 // The longest an idle CPU sleeps without its tick (one-shot), even with no timer queued, unless
@@ -53,6 +53,10 @@ struct alignas(64) CpuTimer {  // one cache line per CPU: the tick counter is ho
   std::atomic<std::uint64_t> idle_until_ns{0};  // when the one-shot is due (now_ns time)
   std::atomic<std::uint64_t> idle_stops{0};
   bool rate_borrowed = false;  // calibration failed here: runs at the boot CPU's rate
+  // begin_boot_rate_check's reading (checking: begun and not finished).
+  bool checking = false;
+  std::uint32_t check_count = 0;
+  std::uint64_t check_tsc = 0;
 };
 
 CpuTimer g_timers[smp::kMaxCpus];
@@ -113,22 +117,57 @@ std::uint32_t count_for(std::uint64_t ns) {
   return count == 0 ? 1 : static_cast<std::uint32_t>(count);
 }
 
-// One calibration run of `ns` (kCalibrationNs unless a check): timer counts per second, or 0.
-std::uint64_t calibrate_once(apic::LocalApicDevice& dev, std::uint64_t ns = kCalibrationNs) {
-  // Masked one-shot from the largest count: it counts down without interrupting.
+// The timer's count and the TSC when it was read: the midpoint of two TSC reads around it. A
+// count read can take far longer than usual when the CPU is interrupted between the reads (an
+// SMI; under an emulator a descheduled virtual CPU, or a host lock around the device): a reading
+// whose TSC reads are more than `max_spread` cycles apart is taken again, up to kReadTries times
+// (then the last one is used; the agreement checks catch a bad run).
+struct CountReading {
+  std::uint32_t count = 0;
+  std::uint64_t tsc = 0;
+};
+constexpr unsigned kReadTries = 8;
+// A run's error is at most half of each end's spread: 1/400 of the run at each end keeps it
+// under 0.25%, well inside the 1% two runs must agree by.
+constexpr std::uint64_t kSpreadDivisor = 400;
+
+CountReading read_count(apic::LocalApicDevice& dev, std::uint64_t max_spread) {
+  CountReading r;
+  for (unsigned i = 0; i < kReadTries; ++i) {
+    const std::uint64_t before = arch::rdtsc();
+    r.count = dev.timer_current_count();
+    const std::uint64_t after = arch::rdtsc();
+    r.tsc = before + (after - before) / 2;
+    if (after - before <= max_spread) break;
+  }
+  return r;
+}
+
+std::uint64_t ns_to_cycles(std::uint64_t ns) { return mul_div(ns, tsc_hz(), kNsPerSecond); }
+
+// Counts per second between two readings of a timer counting down, or 0 (ran out, did not
+// count, or no time passed).
+std::uint64_t rate_between(const CountReading& start, const CountReading& end) {
+  if (end.count == 0 || end.count >= start.count || end.tsc <= start.tsc) return 0;
+  return mul_div(start.count - end.count, tsc_hz(), end.tsc - start.tsc);
+}
+
+// Starts the timer counting down from the largest count, masked: it counts without interrupting.
+void start_masked_countdown(apic::LocalApicDevice& dev) {
   dev.timer_divide_by_1();
   dev.timer_start_one_shot(arch::Vector::kTimer, kMaxCount);
   dev.mask_lvt(apic::Register::kLvtTimer);
-  const std::uint64_t t0 = arch::rdtsc();
-  const std::uint32_t c0 = dev.timer_current_count();
-  delay_ns(ns);
-  const std::uint32_t c1 = dev.timer_current_count();
-  const std::uint64_t t1 = arch::rdtsc();
+}
+
+// One calibration run of `ns`: timer counts per second, or 0.
+std::uint64_t calibrate_once(apic::LocalApicDevice& dev) {
+  start_masked_countdown(dev);
+  const std::uint64_t max_spread = ns_to_cycles(kCalibrationNs) / kSpreadDivisor;
+  const CountReading start = read_count(dev, max_spread);
+  delay_ns(kCalibrationNs);
+  const CountReading end = read_count(dev, max_spread);
   dev.timer_stop();
-  if (c1 == 0 || c1 >= c0) return 0;  // ran out (input clock > 400 GHz?) or did not count
-  const std::uint64_t cycles = t1 - t0;
-  if (cycles == 0) return 0;
-  return mul_div(c0 - c1, tsc_hz(), cycles);
+  return rate_between(start, end);
 }
 
 }  // namespace
@@ -197,20 +236,41 @@ std::uint64_t init_this_cpu_timer() {
   return mean;
 }
 
-std::uint64_t init_this_cpu_timer_at_boot_rate() {
+void begin_boot_rate_check() {
+  CpuTimer& cpu = this_cpu();
+  if (arch::current_cpu_index() == 0 || g_boot_hz == 0) return;  // finish calibrates
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
+  start_masked_countdown(dev);
+  const CountReading start = read_count(dev, ns_to_cycles(kRateCheckNs) / kSpreadDivisor);
+  cpu.check_count = start.count;
+  cpu.check_tsc = start.tsc;
+  cpu.checking = true;
+}
+
+std::uint64_t finish_boot_rate_check() {
+  CpuTimer& cpu = this_cpu();
   // g_boot_hz was written before this AP was started (the start-up IPIs follow a full fence).
   const std::uint32_t cpu_number = arch::current_cpu_index();
-  if (cpu_number == 0 || g_boot_hz == 0) return init_this_cpu_timer();
-  // One short run: at >= 1 MHz a 1 ms run counts >= 1000, enough to tell 1% apart.
-  const std::uint64_t hz = calibrate_once(kinterrupts::this_cpu_device(), kRateCheckNs);
+  if (!cpu.checking) return init_this_cpu_timer();
+  cpu.checking = false;
+  apic::LocalApicDevice& dev = kinterrupts::this_cpu_device();
+  // At >= 1 MHz a run of 1 ms counts >= 1000, enough to tell 1% apart: the rest of it now if
+  // the wait was shorter (a fast machine). The spread allowed at the end is that of a 1 ms run:
+  // a longer run is only more precise.
+  const std::uint64_t run_cycles = ns_to_cycles(kRateCheckNs);
+  const std::uint64_t waited = arch::rdtsc() - cpu.check_tsc;
+  if (waited < run_cycles) delay_ns(mul_div(run_cycles - waited, kNsPerSecond, tsc_hz()));
+  const CountReading end = read_count(dev, run_cycles / kSpreadDivisor);
+  dev.timer_stop();
+  const std::uint64_t hz = rate_between(CountReading{cpu.check_count, cpu.check_tsc}, end);
   const std::uint64_t diff = hz > g_boot_hz ? hz - g_boot_hz : g_boot_hz - hz;
   if (hz == 0 || diff > g_boot_hz / kAgreementDivisor) {
     klog::debug("lapic timer: CPU {}: {} Hz in a {} us check, boot CPU {} Hz: calibrating",
-                cpu_number, hz, kRateCheckNs / 1000, g_boot_hz);
+                cpu_number, hz, mul_div(end.tsc - cpu.check_tsc, 1'000'000, tsc_hz()),
+                g_boot_hz);
     return init_this_cpu_timer();
   }
-  // calibrate_once left the timer stopped and its LVT masked; every arming sets the divider.
-  this_cpu().hz = g_boot_hz;
+  cpu.hz = g_boot_hz;
   return g_boot_hz;
 }
 

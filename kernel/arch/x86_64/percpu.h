@@ -28,7 +28,7 @@ enum class CpuStage : std::uint32_t {
   kFeaturesChecked = 5,  // CPUID features equal the boot CPU's; control registers as the BSP's
   kDescriptors = 6,    // own GDT/TSS/IST stacks loaded, IDT loaded, GS base = its block
   kApic = 7,           // local APIC enabled in the boot CPU's mode, APIC ID checked
-  kTimer = 8,          // LAPIC timer calibrated
+  kTimer = 8,          // LAPIC timer rate check begun (finished before the join)
   kOnline = 9,         // waiting to be released
   kRunning = 10,       // released: in its idle loop
   kFeatureMismatch = 0x100,  // parked: CPUID differs from the boot CPU's (see mismatch fields)
