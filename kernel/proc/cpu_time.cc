@@ -30,14 +30,13 @@ void charge(UserThread& t, std::uint64_t now, bool system) {
   }
   const std::uint64_t spent = now - t.cpu_mark_ns;
   t.cpu_mark_ns = now;
-  // The thread's own counters have one writer, the CPU running it (interrupts off), so a
-  // plain store does; the process's and the CPU's are shared.
+  // The thread's and the CPU's counters have one writer each, the CPU running the thread
+  // (interrupts off), so plain stores do; the process's totals take them when it leaves
+  // (fold_into_process).
   if (system) {
     t.system_ns.store(t.system_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
-    t.process->system_ns.fetch_add(spent, std::memory_order_relaxed);
   } else {
     t.user_ns.store(t.user_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
-    t.process->user_ns.fetch_add(spent, std::memory_order_relaxed);
     CpuCounters& cpu = this_cpu();
     cpu.user_ns.store(cpu.user_ns.load(std::memory_order_relaxed) + spent, std::memory_order_relaxed);
   }
@@ -98,8 +97,23 @@ CpuTimes current_thread_times() {
 CpuTimes current_process_times() {
   UserThread& t = *current_user_thread();
   charge_now(t);
-  const Process& p = *t.process;
-  return {p.user_ns.load(std::memory_order_relaxed), p.system_ns.load(std::memory_order_relaxed)};
+  return process_times(*t.process);
+}
+
+CpuTimes process_times(const Process& p) {
+  smp::Guard g{p.threads_lock};
+  CpuTimes sum{p.user_ns.load(std::memory_order_relaxed),
+               p.system_ns.load(std::memory_order_relaxed)};
+  for (const UserThread* u = p.threads; u != nullptr; u = u->next_in_process) {
+    sum.user_ns += u->user_ns.load(std::memory_order_relaxed);
+    sum.system_ns += u->system_ns.load(std::memory_order_relaxed);
+  }
+  return sum;
+}
+
+void fold_into_process(Process& p, const UserThread& t) {
+  p.user_ns.fetch_add(t.user_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  p.system_ns.fetch_add(t.system_ns.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 CpuTimes children_times(const Process& p) {

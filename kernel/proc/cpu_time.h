@@ -7,8 +7,11 @@
 // thread that makes system calls (times(2) around a loop of getpid() sees system time that a
 // 10 ms tick would mostly miss). An interrupt from user mode has no entry hook: its (short)
 // handler counts as user time, as does the time up to a preemption at the tick, which the
-// switch charges. Every charge also goes into the process's totals (Process::user_ns,
-// system_ns), so a process's time is two loads.
+// switch charges. A charge writes the thread's own counters only (one writer, no atomic
+// read-modify-write on a line the process's threads share, twice per system call); a thread's
+// counters go into its process's totals (Process::user_ns, system_ns) when it leaves the
+// process, so a process's time is those totals plus its live threads' counters
+// (process_times).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +42,12 @@ struct CpuTimes {
 CpuTimes current_thread_times();
 // The time every thread of the caller's process has used (the caller's up to now).
 CpuTimes current_process_times();
+// The time every thread of `p` has used: its exited threads' and its live ones' as charged so
+// far. Takes p.threads_lock (so not under it; under the process-tree lock is fine).
+CpuTimes process_times(const Process& p);
+// `t` leaves `p` (under p.threads_lock, in the same section that unlinks it, so every read of
+// process_times counts its time exactly once): its counters go into the process's totals.
+void fold_into_process(Process& p, const UserThread& t);
 // The time of the caller's reaped children (and theirs).
 CpuTimes children_times(const Process& p);
 

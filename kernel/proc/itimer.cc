@@ -1,6 +1,7 @@
 #include "kernel/proc/itimer.h"
 
 #include "kernel/core/panic.h"
+#include "kernel/proc/cpu_time.h"
 #include "kernel/proc/load_average.h"
 #include "kernel/proc/process_tree.h"
 #include "kernel/proc/signal.h"
@@ -24,8 +25,8 @@ sched::WaitQueue g_timer_wait;
 
 // The CPU time ITIMER_VIRTUAL (index 0) or ITIMER_PROF (1) of `p` counts.
 std::uint64_t cpu_time(const Process& p, int index) {
-  const std::uint64_t user = p.user_ns.load(std::memory_order_relaxed);
-  return index == 0 ? user : user + p.system_ns.load(std::memory_order_relaxed);
+  const CpuTimes t = process_times(p);
+  return index == 0 ? t.user_ns : t.user_ns + t.system_ns;
 }
 
 // The deadline after `deadline` once `now` has passed it: the next period still ahead (the

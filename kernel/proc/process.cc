@@ -97,6 +97,7 @@ void unlink_thread(Process& p, UserThread* t) {
   for (UserThread** link = &p.threads; *link != nullptr; link = &(*link)->next_in_process) {
     if (*link == t) {
       *link = t->next_in_process;
+      fold_into_process(p, *t);
       return;
     }
   }
@@ -1059,8 +1060,9 @@ bool snapshot_process(int pid, ProcessSnapshot* out) {
     }
     out->state = p->zombie ? 'Z' : p->stopped.load() ? 'T' : runnable ? 'R' : 'S';
     out->resident_pages = p->space != nullptr ? p->space->resident_pages() : 0;
-    out->user_ns = p->user_ns.load(std::memory_order_relaxed);
-    out->system_ns = p->system_ns.load(std::memory_order_relaxed);
+    const CpuTimes times = process_times(*p);
+    out->user_ns = times.user_ns;
+    out->system_ns = times.system_ns;
     out->children_user_ns = p->children_user_ns.load(std::memory_order_relaxed);
     out->children_system_ns = p->children_system_ns.load(std::memory_order_relaxed);
     out->start_ns = p->start_ns;

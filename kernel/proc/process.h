@@ -187,8 +187,9 @@ struct Process {
   int stop_report = 0;
   bool continue_report = false;
   sched::WaitQueue stop_wait;
-  // CPU time of every thread it has had (kernel/proc/cpu_time.h), and of its reaped children
-  // (theirs and their reaped children's, added at the reap).
+  // CPU time of the threads that have left it (kernel/proc/cpu_time.h: process_times adds the
+  // live threads' own counters), and of its reaped children (theirs and their reaped
+  // children's, added at the reap).
   smp::Atomic<std::uint64_t> user_ns{0};
   smp::Atomic<std::uint64_t> system_ns{0};
   smp::Atomic<std::uint64_t> children_user_ns{0};
