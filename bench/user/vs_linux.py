@@ -129,7 +129,7 @@ def cell(samples, booted):
     return text
 
 
-def plot(rows, path, smp, a, b, what):
+def plot(rows, path, xlabel, title):
     try:
         import matplotlib
 
@@ -145,8 +145,8 @@ def plot(rows, path, smp, a, b, what):
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.invert_yaxis()
-    ax.set_xlabel(f"{a.label} / {b.label} (median; < 1 is faster)")
-    ax.set_title(f"{what} in the same QEMU, -smp {smp}")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -215,9 +215,11 @@ def main():
         f.write(table)
     print(table)
     if plotted:
-        what = "Pleiades vs Linux" if args.vs == "linux" else f"Pleiades, {a.label} vs {b.label}"
-        plot(plotted, os.path.join(args.out_dir, f"{prefix}-smp{args.smp}.png"), args.smp, a, b,
-             what)
+        # A short title: the plot is only as wide as the labels leave it.
+        title = (f"Pleiades vs Linux in the same QEMU, -smp {args.smp}" if args.vs == "linux"
+                 else f"Pleiades, {a.label} vs {b.label}, -smp {args.smp}")
+        plot(plotted, os.path.join(args.out_dir, f"{prefix}-smp{args.smp}.png"),
+             f"{a.label} / {b.label} (median; < 1 is faster)", title)
     return 0
 
 
