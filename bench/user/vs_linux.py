@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""The table of scripts/bench --vs-linux: the same user benchmarks (bench/user) on Pleiades and
-on Debian's Linux, booted alternately in the same QEMU, plus each kernel's own boot figures.
+"""The table of scripts/bench --vs-linux and --vs-kernel: the same user benchmarks (bench/user)
+on two kernels booted alternately in the same QEMU, plus each kernel's own boot figures.
 
-    vs_linux.py OUT_DIR --smp N
+    vs_linux.py OUT_DIR --smp N [--vs linux|kernel]
 
-Reads OUT_DIR/pleiades-smpN-roundK.log and OUT_DIR/linux-smpN-roundK.log (the serial logs of
-round K = 1, 2, ...), writes OUT_DIR/vs-linux-smpN.json (every figure of every round),
-OUT_DIR/vs-linux-smpN.md (per row: the median over the rounds on each kernel, the spread
-min..max, and the ratio Pleiades / Linux: < 1 is faster) and OUT_DIR/vs-linux-smpN.png (the
-ratios; only when matplotlib is there). Exits 1 when a kernel has no result at all.
+--vs linux (the default): Pleiades against Debian's Linux. Reads OUT_DIR/pleiades-smpN-roundK.log
+and OUT_DIR/linux-smpN-roundK.log (the serial logs of round K = 1, 2, ...), writes
+OUT_DIR/vs-linux-smpN.json (every figure of every round), OUT_DIR/vs-linux-smpN.md (per row: the
+median over the rounds on each kernel, the spread min..max, and the ratio Pleiades / Linux: < 1
+is faster) and OUT_DIR/vs-linux-smpN.png (the ratios; only when matplotlib is there).
+
+--vs kernel: this build's Pleiades kernel ("ours") against another Pleiades kernel ("baseline"):
+the same from OUT_DIR/ours-smpN-roundK.log and OUT_DIR/baseline-smpN-roundK.log into
+vs-kernel-smpN.json, .md and .png, ratio ours / baseline.
+
+A row one kernel did not produce (a benchmark an older kernel cannot run) shows "(none)" and no
+ratio; a row it produced in fewer rounds than it booted says in how many. Exits 1 when a kernel
+has no result at all.
 
 Boot figures, from each kernel's log:
 - AP bring-up: Pleiades' "smp: bring-up took X us" (every stage: preparing, starting, the TSC
@@ -34,6 +42,23 @@ from compare import ANSI, results  # noqa: E402  (bench/user/compare.py)
 PLEIADES_SMP = re.compile(r"smp: bring-up took (\d+) us")
 PLEIADES_INIT = re.compile(r"init: starting \S+ as pid 1 .*, (\d+\.\d+) ms after the kernel's entry")
 LINUX_STAMP = re.compile(r"^\[\s*(\d+\.\d+)\] (.*)$")
+
+
+class Side:
+    """One of the two kernels: its logs' name, which boot messages it prints, its column."""
+
+    def __init__(self, name, kind, label):
+        self.name = name    # the logs are NAME-smpN-roundK.log, the JSON's member NAME
+        self.kind = kind    # "pleiades" or "linux": whose boot messages boot_figures reads
+        self.label = label  # the column heading and the ratio's term
+
+
+# --vs: the two sides (A, whose figures are the ratio's numerator, and B) and the files' prefix.
+COMPARISONS = {
+    "linux": ("vs-linux", Side("pleiades", "pleiades", "Pleiades"), Side("linux", "linux", "Linux")),
+    "kernel": ("vs-kernel", Side("ours", "pleiades", "ours"),
+               Side("baseline", "pleiades", "baseline")),
+}
 
 
 def boot_figures(path, kernel):
@@ -64,11 +89,11 @@ def boot_figures(path, kernel):
     return found
 
 
-def rounds(out_dir, kernel, smp):
-    """[(benchmark rows, boot figures)] per round, in round order."""
-    paths = glob.glob(os.path.join(out_dir, f"{kernel}-smp{smp}-round*.log"))
+def rounds(out_dir, side, smp):
+    """[(benchmark rows, boot figures)] per round of side (a Side), in round order."""
+    paths = glob.glob(os.path.join(out_dir, f"{side.name}-smp{smp}-round*.log"))
     paths.sort(key=lambda p: int(re.search(r"round(\d+)\.log$", p).group(1)))
-    return [(results(p), boot_figures(p, kernel)) for p in paths]
+    return [(results(p), boot_figures(p, side.kind)) for p in paths]
 
 
 def collect(per_round):
@@ -88,16 +113,23 @@ def kernel_of(per_round):
     return next((r["kernel"] for rows, _ in per_round for r in rows if "kernel" in r), "?")
 
 
-def cell(samples):
+def cell(samples, booted):
+    """The table cell of one row on one kernel: the median of samples (one per round that gave
+    the row) and their spread; "(none)" without any, and "in K of N rounds" when fewer rounds
+    gave it than the kernel booted (booted)."""
     if not samples:
         return "(none)"
     median = statistics.median(samples)
     if len(samples) == 1:
-        return f"{median:.1f}"
-    return f"{median:.1f} ({min(samples):.1f}..{max(samples):.1f})"
+        text = f"{median:.1f}"
+    else:
+        text = f"{median:.1f} ({min(samples):.1f}..{max(samples):.1f})"
+    if len(samples) < booted:
+        text += f" in {len(samples)} of {booted} rounds"
+    return text
 
 
-def plot(rows, path, smp):
+def plot(rows, path, xlabel, title):
     try:
         import matplotlib
 
@@ -113,58 +145,81 @@ def plot(rows, path, smp):
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
     ax.invert_yaxis()
-    ax.set_xlabel("Pleiades / Linux (median; < 1 is faster)")
-    ax.set_title(f"Pleiades vs Linux in the same QEMU, -smp {smp}")
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def heading(vs, a, a_rounds, b, b_rounds, smp):
+    """The paragraph above the table: what ran, how often, how to read a cell."""
+    cells = (f"{len(a_rounds)} rounds each. Each cell: the median over the rounds (of each "
+             "round's median of 5 repetitions), min..max across rounds. ns per op unless the row "
+             "says ms.")
+    if vs == "linux":
+        return (f"Pleiades ({kernel_of(a_rounds)}) and Debian's Linux ({kernel_of(b_rounds)}), "
+                f"booted alternately in the same QEMU (same firmware, machine, CPU model, memory) "
+                f"at -smp {smp}, {cells} Ratio: Pleiades / Linux, < 1 is faster.")
+    return (f"Two Pleiades kernels, this build's ({a.label}) and another ({b.label}: see "
+            f"machine-smp{smp}.txt), booted alternately in the same QEMU (same loader, "
+            f"initramfs, command line, firmware, machine, CPU model, memory) at -smp {smp}, "
+            f"{cells} (none): the kernel did not produce the row (a benchmark it cannot run). "
+            f"Ratio: {a.label} / {b.label}, < 1 is faster.")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir")
     parser.add_argument("--smp", required=True)
+    parser.add_argument("--vs", choices=sorted(COMPARISONS), default="linux")
     args = parser.parse_args()
+    prefix, a, b = COMPARISONS[args.vs]
 
-    ours_rounds = rounds(args.out_dir, "pleiades", args.smp)
-    linux_rounds = rounds(args.out_dir, "linux", args.smp)
-    ours, linux = collect(ours_rounds), collect(linux_rounds)
-    with open(os.path.join(args.out_dir, f"vs-linux-smp{args.smp}.json"), "w",
+    a_rounds = rounds(args.out_dir, a, args.smp)
+    b_rounds = rounds(args.out_dir, b, args.smp)
+    a_values, b_values = collect(a_rounds), collect(b_rounds)
+    with open(os.path.join(args.out_dir, f"{prefix}-smp{args.smp}.json"), "w",
               encoding="utf-8") as f:
         json.dump({"smp": args.smp,
-                   "pleiades": [{"bench": b, "param": p, "values": v} for (b, p), v in ours.items()],
-                   "linux": [{"bench": b, "param": p, "values": v} for (b, p), v in linux.items()]},
+                   a.name: [{"bench": k, "param": p, "values": v}
+                            for (k, p), v in a_values.items()],
+                   b.name: [{"bench": k, "param": p, "values": v}
+                            for (k, p), v in b_values.items()]},
                   f, indent=1)
-    if not any(rows for rows, _ in ours_rounds) or not any(rows for rows, _ in linux_rounds):
-        print("vs_linux: a kernel has no benchmark result: see the round logs", file=sys.stderr)
-        return 1
+    for side, side_rounds in ((a, a_rounds), (b, b_rounds)):
+        if not any(rows for rows, _ in side_rounds):
+            print(f"vs_linux: {side.label} has no benchmark result in {len(side_rounds)} round "
+                  f"logs ({side.name}-smp{args.smp}-round*.log): see them", file=sys.stderr)
+            return 1
 
     lines = [
-        f"Pleiades ({kernel_of(ours_rounds)}) and Debian's Linux ({kernel_of(linux_rounds)}), "
-        f"booted alternately in the same QEMU (same firmware, machine, CPU model, memory) at "
-        f"-smp {args.smp}, {len(ours_rounds)} rounds each. Each cell: the median over the rounds "
-        "(of each round's median of 5 repetitions), min..max across rounds. ns per op unless "
-        "the row says ms. Ratio: Pleiades / Linux, < 1 is faster.",
+        heading(args.vs, a, a_rounds, b, b_rounds, args.smp),
         "",
-        "| benchmark | param | Pleiades | Linux | ratio |",
+        f"| benchmark | param | {a.label} | {b.label} | ratio |",
         "|---|---|---:|---:|---:|",
     ]
-    keys = list(ours) + [k for k in linux if k not in ours]
+    keys = list(a_values) + [k for k in b_values if k not in a_values]
     plotted = []
     for key in keys:
-        o, l = ours.get(key, []), linux.get(key, [])
+        o, l = a_values.get(key, []), b_values.get(key, [])
         ratio = ""
         if o and l and statistics.median(l) > 0:
             r = statistics.median(o) / statistics.median(l)
             ratio = f"{r:.2f}"
             plotted.append((key, r))
-        lines.append(f"| {key[0]} | {key[1]} | {cell(o)} | {cell(l)} | {ratio} |")
+        lines.append(f"| {key[0]} | {key[1]} | {cell(o, len(a_rounds))} | "
+                     f"{cell(l, len(b_rounds))} | {ratio} |")
     table = "\n".join(lines) + "\n"
-    with open(os.path.join(args.out_dir, f"vs-linux-smp{args.smp}.md"), "w",
+    with open(os.path.join(args.out_dir, f"{prefix}-smp{args.smp}.md"), "w",
               encoding="utf-8") as f:
         f.write(table)
     print(table)
     if plotted:
-        plot(plotted, os.path.join(args.out_dir, f"vs-linux-smp{args.smp}.png"), args.smp)
+        # A short title: the plot is only as wide as the labels leave it.
+        title = (f"Pleiades vs Linux in the same QEMU, -smp {args.smp}" if args.vs == "linux"
+                 else f"Pleiades, {a.label} vs {b.label}, -smp {args.smp}")
+        plot(plotted, os.path.join(args.out_dir, f"{prefix}-smp{args.smp}.png"),
+             f"{a.label} / {b.label} (median; < 1 is faster)", title)
     return 0
 
 
