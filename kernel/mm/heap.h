@@ -241,7 +241,9 @@ class Heap {
   std::atomic<std::uint32_t> cpu_slots_used_{0};  // 1 + the highest slot ever touched
   RemoteFlush remote_flush_ = nullptr;
   void* remote_flush_context_ = nullptr;
-  IrqSpinLock large_lock_;
+  // On a line of its own: cpu_slots_used_ and pages_ above are read on every call, and a large
+  // allocation on one CPU writes this lock.
+  alignas(64) IrqSpinLock large_lock_;
   LargeEntry* large_ = nullptr;      // open-addressing table, large_capacity_ slots
   std::size_t large_capacity_ = 0;
   std::size_t large_used_ = 0;       // live entries
