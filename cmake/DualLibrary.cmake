@@ -23,7 +23,10 @@
 #
 # The platform functions a library calls are declared in smp/platform/platform.h and defined by
 # the kernel (kernel/platform/) or by platform_host / platform_explore (smp/platform/host/): the
-# choice is made at link time, so the library sources carry no #ifdef for it.
+# choice is made at link time, so the library sources carry no #ifdef for it. The exception,
+# made in platform.h alone: current_cpu and the interrupt flag are inline, from the header of
+# the flavour's side (PLEIADES_KERNEL, set by pleiades_kernel_target; PLEIADES_EXPLORE keeps
+# them out of line).
 function(pleiades_dual_library name)
   cmake_parse_arguments(ARG "EXPLORE;EFI;NO_KERNEL" ""
     "SOURCES;KERNEL_SOURCES;HOST_SOURCES;EFI_SOURCES;DEPENDS" ${ARGN})

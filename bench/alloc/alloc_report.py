@@ -88,7 +88,8 @@ def report(results_dir):
             order.append(key)
         rows[key][allocator] = medians.get(name, errors.get(name))
 
-    scenario_rank = {"SameThread": 0, "CrossThread": 1, "Larson": 2, "Footprint": 3, "FramePair": 4}
+    scenario_rank = {"SameThread": 0, "CrossThread": 1, "Larson": 2, "Footprint": 3, "FramePair": 4,
+                     "FrameCachePair": 5}
     order.sort(key=lambda k: (scenario_rank.get(k[0], 9), int(k[1]) if k[1].isdigit() else 0, k[2]))
 
     def label(key):
@@ -138,8 +139,9 @@ def report(results_dir):
     lines.append("")
 
     if frame_rows:
-        lines += ["Frame allocator (ours only: FrameAllocator::alloc + free, 64 frames live per "
-                  "thread):", "", "| scenario | time | items/s |", "|---|---:|---:|"]
+        lines += ["Frame allocator (ours only; 64 frames live per thread; FramePair: the bitmap "
+                  "allocator, FrameAllocator::alloc + free under its one lock; FrameCachePair: "
+                  "the per-CPU frame cache in front of it, FrameCache::alloc + free):", "", "| scenario | time | items/s |", "|---|---:|---:|"]
         for key in frame_rows:
             e = rows[key][FRAMES]
             if isinstance(e, dict):

@@ -1,14 +1,17 @@
-// The frame allocator through its public API (FrameAllocator::alloc / free) over fake physical
-// memory: one frame allocated and one freed per iteration, 64 frames live per thread, each
-// thread playing its own CPU. No peer: the allocators of alloc_bench hand out bytes, not frames.
-// The frames are never touched (the allocator only keeps their bitmap), so the arena needs no
-// host memory behind it.
+// The frame allocator through its public APIs over fake physical memory: one frame allocated
+// and one freed per iteration, 64 frames live per thread, each thread playing its own CPU.
+//   FramePair       the bare bitmap allocator (FrameAllocator::alloc / free, one lock);
+//   FrameCachePair  the per-CPU frame cache in front of it (FrameCache::alloc / free), the
+//                   kernel's path for single frames.
+// No peer: the allocators of alloc_bench hand out bytes, not frames. The frames are never
+// touched (the allocator only keeps their bitmap), so the arena needs no host memory behind it.
 #include <benchmark/benchmark.h>
 
 #include <memory>
 
 #include "bench/alloc/frame_bench.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/frame_cache.h"
 #include "smp/platform/host/platform_host.h"
 
 namespace allocbench {
@@ -18,26 +21,39 @@ constexpr std::size_t kWindow = 64;
 constexpr std::uint64_t kPhysBase = std::uint64_t{1} << 32;  // fake, page aligned
 constexpr std::uint64_t kBytes = std::uint64_t{256} << 20;   // 65536 frames
 
-// The allocator every FramePair thread shares, or nullptr when init failed.
+constexpr std::uint32_t kCpus = 2;  // the threads of the 2-thread rows play CPUs 0 and 1
+
+// A frame allocator over the fake range, or nullptr when init failed. Never freed (the
+// benchmarks may run until the process ends).
+mm::FrameAllocator* new_frames() {
+  auto* range = new mm::MapRange{kPhysBase, kBytes, mm::MemoryClass::kUsable};
+  auto* map = new mm::NormalizedMap{range, 1, {}, 0, 0, 0};
+  auto* metadata = new std::uint64_t[mm::FrameAllocator::metadata_bytes(*map) / 8];
+  auto* f = new mm::FrameAllocator;
+  if (!f->init(*map, nullptr, 0, metadata, 0).ok()) return nullptr;
+  return f;
+}
+
+// The allocator every FramePair thread shares.
 mm::FrameAllocator* frames() {
-  static mm::MapRange range{kPhysBase, kBytes, mm::MemoryClass::kUsable};
-  static mm::NormalizedMap map{&range, 1, {}, 0, 0, 0};
-  static std::unique_ptr<std::uint64_t[]> metadata =
-      std::make_unique<std::uint64_t[]>(mm::FrameAllocator::metadata_bytes(map) / 8);
-  static mm::FrameAllocator* allocator = [] {
-    auto* f = new mm::FrameAllocator;
-    if (!f->init(map, nullptr, 0, metadata.get(), 0).ok()) {
-      delete f;
-      return static_cast<mm::FrameAllocator*>(nullptr);
-    }
-    return f;
-  }();
+  static mm::FrameAllocator* allocator = new_frames();
   return allocator;
 }
 
-void frame_pair(benchmark::State& state) {
+// The cache every FrameCachePair thread shares, over an allocator of its own, or nullptr.
+mm::FrameCache* frame_cache() {
+  static mm::FrameCache* cache = []() -> mm::FrameCache* {
+    mm::FrameAllocator* f = new_frames();
+    if (f == nullptr) return nullptr;
+    return new mm::FrameCache(*f, new mm::CpuFrameCache[kCpus], kCpus);
+  }();
+  return cache;
+}
+
+// A ring of kWindow frames through `f` (FrameAllocator or FrameCache: the same alloc/free).
+template <typename Frames>
+void frame_ring(benchmark::State& state, Frames& f) {
   platform::host::bind_cpu(platform::CpuNumber{static_cast<std::uint32_t>(state.thread_index())});
-  mm::FrameAllocator& f = *frames();  // registered only when init succeeded
   std::uint64_t ring[kWindow];
   const char* error = nullptr;
   for (auto& phys : ring) {
@@ -65,21 +81,35 @@ void frame_pair(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void register_failed(const char* name) {
+  benchmark::RegisterBenchmark(name, [](benchmark::State& s) {
+    s.SkipWithError("FrameAllocator::init over the fake range failed");
+    for (auto _ : s) {
+    }
+  });
+}
+
 }  // namespace
 
 void register_frame_benchmarks() {
   if (frames() == nullptr) {
-    benchmark::RegisterBenchmark("FramePair/0/ours:frames", [](benchmark::State& s) {
-      s.SkipWithError("FrameAllocator::init over the fake range failed");
-      for (auto _ : s) {
-      }
-    });
-    return;
+    register_failed("FramePair/0/ours:frames");
+  } else {
+    benchmark::RegisterBenchmark("FramePair/0/ours:frames",
+                                 [](benchmark::State& s) { frame_ring(s, *frames()); })
+        ->UseRealTime()
+        ->Threads(1)
+        ->Threads(kCpus);
   }
-  benchmark::RegisterBenchmark("FramePair/0/ours:frames", frame_pair)
-      ->UseRealTime()
-      ->Threads(1)
-      ->Threads(2);
+  if (frame_cache() == nullptr) {
+    register_failed("FrameCachePair/0/ours:frames");
+  } else {
+    benchmark::RegisterBenchmark("FrameCachePair/0/ours:frames",
+                                 [](benchmark::State& s) { frame_ring(s, *frame_cache()); })
+        ->UseRealTime()
+        ->Threads(1)
+        ->Threads(kCpus);
+  }
 }
 
 }  // namespace allocbench

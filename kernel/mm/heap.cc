@@ -160,22 +160,6 @@ void* Heap::allocate(std::size_t size, std::size_t alignment) {
   return p;
 }
 
-[[gnu::always_inline]] inline Heap::Slab* Heap::known_small_slab_of(CpuCache& cache,
-                                                                    const void* p) {
-  // kSlabSize-aligned pointers are headers, never objects (small_slab_of says why).
-  const auto address = reinterpret_cast<std::uintptr_t>(p);
-  if ((address & (kSlabSize - 1)) == 0) return nullptr;
-  const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
-  std::uintptr_t& known = cache.known[(base / kSlabSize) % kKnownRegions];
-  if (known != base) {
-    // Not seen yet: ask the page source (its lock) whether reading the header is safe. Its
-    // memory stays its own, so the answer is kept.
-    if (!pages_.contains(reinterpret_cast<const void*>(base))) return nullptr;
-    known = base;
-  }
-  return checked_small_slab(reinterpret_cast<Slab*>(base), p);
-}
-
 [[gnu::always_inline]] inline Heap::FreeResult Heap::cache_free(void* p, std::size_t size,
                                                                 std::size_t alignment,
                                                                 HeapFault& fault) {
@@ -188,7 +172,7 @@ void* Heap::allocate(std::size_t size, std::size_t alignment) {
       slow = true;
       flush_cache(cache);
     }
-    Slab* slab = known_small_slab_of(cache, p);
+    Slab* slab = small_slab_of(p);
     if (slab == nullptr) return FreeResult::kNotSmall;
     const std::size_t class_index = slab->class_index;
     const auto* word = static_cast<const std::uint64_t*>(p);

@@ -91,8 +91,10 @@ class Heap {
   static constexpr std::size_t kClassCount = 8;  // 16, 32, ..., 2048
   // CPU caches, one per CPU number below smp::kMaxCpus (the platform has no CPU beyond).
   static constexpr std::uint32_t kCpuSlots = smp::kMaxCpus;
-  // Regions each CPU remembers as the page source's (CpuCache::known).
-  static constexpr std::size_t kKnownRegions = 8;
+  // 16 KiB regions the heap remembers as the page source's (known_): direct-mapped by region
+  // number, so any 64 MiB window of the page source's memory fits without two regions
+  // evicting each other (32 KiB of table).
+  static constexpr std::size_t kKnownRegions = 4096;
 
   Heap(PageSource& pages, HeapFaultHook hook);
   Heap(const Heap&) = delete;
@@ -158,10 +160,6 @@ class Heap {
     std::atomic<bool> flush_requested{false};
     Magazine* loaded[kClassCount] = {};
     Magazine* previous[kClassCount] = {};
-    // 16 KiB regions this CPU has already seen the page source own (direct-mapped by address),
-    // so a free reads a slab header without asking the page source, whose check takes the
-    // frame allocator's lock.
-    std::uintptr_t known[kKnownRegions] = {};
     // Small objects allocated minus freed through this cache (negative when this CPU frees
     // more than it allocates). Written by the owner only, read by stats() from any CPU.
     std::atomic<std::int64_t> handed_out{0};
@@ -180,9 +178,9 @@ class Heap {
   // Frees the small object `p` into this CPU's magazines after the checks; kNotSmall when `p`
   // is no object of a user class (the caller tries the large blocks), kFault with `fault` set.
   FreeResult cache_free(void* p, std::size_t size, std::size_t alignment, HeapFault& fault);
-  // small_slab_of for a free, on `cache`'s CPU: asks the page source whether the 16 KiB
-  // region around `p` is its memory only the first time this CPU meets that region.
-  Slab* known_small_slab_of(CpuCache& cache, const void* p);
+  // True when the kSlabSize-aligned region at `base` is the page source's memory, so reading
+  // its first bytes cannot fault: from known_, asking the page source only on a miss.
+  bool page_source_region(std::uintptr_t base) const;
   // The current CPU's cache; interrupts must be off (they pin the CPU).
   CpuCache& this_cpu_cache();
   // Empties `cache` (the current CPU's, interrupts off): its magazines' objects go back to
@@ -205,7 +203,8 @@ class Heap {
   void flush_magazine(Magazine* magazine, std::size_t class_index);
 
   // Slab layer (heap_slab.cc): called with the class lock held, but for the lookups
-  // (slab_of, small_slab_of: no lock) and confirm_double_free (takes it).
+  // (slab_of, small_slab_of, inline in heap_layout.h: no lock) and confirm_double_free (takes
+  // it).
   Slab* new_slab(std::size_t class_index);
   // One object out of the class's slabs (a new slab when none has room); nullptr when out of
   // pages. Its free markers are left as the slab had them.
@@ -242,7 +241,9 @@ class Heap {
   std::atomic<std::uint32_t> cpu_slots_used_{0};  // 1 + the highest slot ever touched
   RemoteFlush remote_flush_ = nullptr;
   void* remote_flush_context_ = nullptr;
-  IrqSpinLock large_lock_;
+  // On a line of its own: cpu_slots_used_ and pages_ above are read on every call, and a large
+  // allocation on one CPU writes this lock.
+  alignas(64) IrqSpinLock large_lock_;
   LargeEntry* large_ = nullptr;      // open-addressing table, large_capacity_ slots
   std::size_t large_capacity_ = 0;
   std::size_t large_used_ = 0;       // live entries
@@ -257,6 +258,14 @@ class Heap {
   std::atomic<std::uint64_t> drains_{0};
   std::atomic<std::uintptr_t> late_fault_{0};  // pointer | HeapFault (objects are 16-aligned)
   SlabClass classes_[kClassCount + 1];  // the user classes, then the magazine class
+  // 16 KiB regions already seen to be the page source's memory (its memory stays its own, so an
+  // entry never goes stale), so a free reads a slab header without asking the page source,
+  // whose check takes the frame allocator's lock. Shared by every CPU and written only on a
+  // miss: a read-mostly table that each CPU keeps in its cache. It was per CPU and 8 entries
+  // deep, which a CPU freeing objects of more than a few slabs overflowed: every free then
+  // took the frame allocator's lock, and two CPUs doing so ran slower than one (issue 14).
+  // Relaxed: an entry is the whole message (the header read after it checks the magic).
+  alignas(64) mutable std::atomic<std::uintptr_t> known_[kKnownRegions] = {};
   CpuCache cpus_[kCpuSlots];
 };
 

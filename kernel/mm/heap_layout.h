@@ -94,7 +94,17 @@ struct Heap::Magazine {
   void* rounds[heap_detail::kMagazineRounds];
 };
 
-// Inline: it is on every free's fast path.
+// Inline, as the two below: they are on every free's fast path.
+inline bool Heap::page_source_region(std::uintptr_t base) const {
+  std::atomic<std::uintptr_t>& known = known_[(base / kSlabSize) % kKnownRegions];
+  if (known.load(std::memory_order_relaxed) == base) return true;
+  // Not seen yet: ask the page source (its lock). Its memory stays its own, so the answer is
+  // kept.
+  if (!pages_.contains(reinterpret_cast<const void*>(base))) return false;
+  known.store(base, std::memory_order_relaxed);
+  return true;
+}
+
 inline Heap::Slab* Heap::checked_small_slab(Slab* slab, const void* p) const {
   if (!slab->valid() || slab->class_index >= kClassCount) return nullptr;
   const std::uintptr_t offset = reinterpret_cast<std::uintptr_t>(p) -
@@ -108,6 +118,17 @@ inline Heap::Slab* Heap::checked_small_slab(Slab* slab, const void* p) const {
   if ((into & ((std::uintptr_t{1} << shift) - 1)) != 0) return nullptr;  // an interior pointer
   if ((into >> shift) >= slab->capacity) return nullptr;
   return slab;
+}
+
+inline Heap::Slab* Heap::small_slab_of(const void* p) const {
+  // A kSlabSize-aligned pointer is a header, never an object: it may be a large block whose
+  // first bytes happen to look like one.
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  if ((address & (kSlabSize - 1)) == 0) return nullptr;
+  const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
+  // Read the candidate header only when it is memory the page source owns.
+  if (!page_source_region(base)) return nullptr;
+  return checked_small_slab(reinterpret_cast<Slab*>(base), p);
 }
 
 }  // namespace mm

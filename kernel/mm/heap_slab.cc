@@ -151,19 +151,8 @@ Heap::Slab* Heap::slab_of(const void* p) const {
   const auto address = reinterpret_cast<std::uintptr_t>(p);
   auto* slab = reinterpret_cast<Slab*>(address & ~(std::uintptr_t{kSlabSize} - 1));
   // Read the candidate header only when it is memory the page source owns.
-  if (!pages_.contains(slab) || !slab->valid()) return nullptr;
+  if (!page_source_region(reinterpret_cast<std::uintptr_t>(slab)) || !slab->valid()) return nullptr;
   return slab;
-}
-
-Heap::Slab* Heap::small_slab_of(const void* p) const {
-  // A kSlabSize-aligned pointer is a header, never an object: it may be a large block whose
-  // first bytes happen to look like one.
-  if ((reinterpret_cast<std::uintptr_t>(p) & (kSlabSize - 1)) == 0) return nullptr;
-  const auto address = reinterpret_cast<std::uintptr_t>(p);
-  auto* slab = reinterpret_cast<Slab*>(address & ~(std::uintptr_t{kSlabSize} - 1));
-  // Read the candidate header only when it is memory the page source owns.
-  if (!pages_.contains(slab)) return nullptr;
-  return checked_small_slab(slab, p);
 }
 
 bool Heap::confirm_double_free(void* p, Slab* slab) {

@@ -16,32 +16,10 @@ std::atomic<std::uint32_t> g_cpu_count{1};
 
 }  // namespace
 
-CpuNumber current_cpu() {
-  // One GS-relative load: the number is read atomically from the block of the CPU executing
-  // the load (see arch::current_cpu_index for what may happen afterwards).
-  return CpuNumber{arch::current_cpu_index()};
-}
+// current_cpu, irq_save_disable, irq_restore and irqs_enabled are inline
+// (smp/platform/kernel_inline.h).
 
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_acquire); }
-
-IrqState irq_save_disable() {
-  // pushfq+cli in one asm statement: IF is read and cleared without a window where a
-  // compiler could move memory accesses in between.
-  std::uint64_t flags;
-  asm volatile("pushfq\n\tpopq %0\n\tcli" : "=r"(flags) : : "memory");
-  return IrqState{(flags & arch::kRflagsIf) != 0};
-}
-
-void irq_restore(IrqState state) {
-  // Exactly the saved IF, as popfq would restore it, so nested guards unwind correctly.
-  if (state.enabled) {
-    arch::sti();
-  } else {
-    arch::cli();
-  }
-}
-
-bool irqs_enabled() { return (arch::read_rflags() & arch::kRflagsIf) != 0; }
 
 void cpu_relax() { arch::pause(); }
 

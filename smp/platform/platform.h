@@ -24,9 +24,6 @@ using klib::CpuNumber;
 using klib::to_index;
 using klib::to_raw;
 
-// The CPU this code runs on. Stable only while preemption or interrupts are disabled.
-CpuNumber current_cpu();
-
 // Number of CPUs the platform knows (online or being brought up); CPU numbers are below it.
 std::uint32_t cpu_count();
 
@@ -34,9 +31,32 @@ std::uint32_t cpu_count();
 struct IrqState {
   bool enabled;
 };
+
+// The per-call fast functions, used on every IRQ-safe critical section and per-CPU access:
+//   CpuNumber current_cpu();     the CPU this code runs on; stable only while preemption or
+//                                interrupts are disabled
+//   IrqState irq_save_disable(); disables interrupts, returns the previous state
+//   void irq_restore(IrqState);  restores a state irq_save_disable returned
+//   bool irqs_enabled();
+// Inline on both sides, each from its own header (the one place a build's side is chosen at
+// compile time: a call per critical section was a third of the heap's fast path, issue 14):
+// the kernel's read GS and RFLAGS (kernel_inline.h), the host's a thread_local
+// (host/platform_inline.h). The explorer's host variant keeps them out of line.
+}  // namespace platform
+
+#if defined(PLEIADES_KERNEL)
+#include "smp/platform/kernel_inline.h"
+#else
+#include "smp/platform/host/platform_inline.h"
+#endif
+
+namespace platform {
+#if !defined(PLEIADES_KERNEL) && defined(PLEIADES_EXPLORE)
+CpuNumber current_cpu();
 [[nodiscard]] IrqState irq_save_disable();
 void irq_restore(IrqState state);
 bool irqs_enabled();
+#endif
 
 // Spin-wait hint (PAUSE on x86).
 void cpu_relax();

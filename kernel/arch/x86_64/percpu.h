@@ -11,6 +11,7 @@
 #include "kernel/arch/x86_64/percpu_offsets.h"
 #include "smp/klib/ids.h"
 #include "smp/locks/cpu_lock_state.h"
+#include "smp/platform/platform.h"
 
 namespace arch {
 
@@ -75,6 +76,8 @@ struct alignas(64) CpuLocal {
 // Offsets read or written with GS-relative instructions below.
 static_assert(offsetof(CpuLocal, self) == 0);
 static_assert(offsetof(CpuLocal, cpu_number) == 8);
+// platform::current_cpu() reads it inline (smp/platform/kernel_inline.h).
+static_assert(offsetof(CpuLocal, cpu_number) == platform::kGsCpuNumberOffset);
 static_assert(offsetof(CpuLocal, apic_id) == 12);
 // The GS-relative loads below read them as 32-bit words.
 static_assert(sizeof(klib::CpuNumber) == 4 && sizeof(klib::ApicId) == 4);

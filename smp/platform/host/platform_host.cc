@@ -16,6 +16,11 @@
 #endif
 
 namespace platform {
+
+namespace host::detail {
+constinit thread_local FastCpu t_fast_cpu;
+}  // namespace host::detail
+
 namespace {
 
 // The explore variant (PLEIADES_EXPLORE, docs/explorer.md) makes every change of interrupt or
@@ -46,8 +51,9 @@ inline bool explored() { return false; }
 // What the machine keeps per CPU: per host thread normally; per explored CPU (a fiber of the
 // explorer, which switches `g_explored`) inside a schedule.
 struct HostCpu {
-  std::uint32_t cpu = 0;
-  bool irqs_enabled = true;
+  // CPU number and interrupt flag: an explored CPU's own; a thread's are host::detail::t_fast_cpu
+  // (platform_inline.h), which the inline platform functions read.
+  host::detail::FastCpu fast;
   std::uint32_t preempt_count = 0;
   std::uint32_t irq_depth = 0;
   IrqState irq_saved[8];  // interrupt state at each irq_enter, for irq_exit
@@ -62,14 +68,18 @@ thread_local HostCpu t_host_cpu;
 HostCpu* g_explored = nullptr;
 HostCpu* g_explored_cpus = nullptr;
 HostCpu& me() { return g_explored != nullptr ? *g_explored : t_host_cpu; }
+host::detail::FastCpu& fast() {
+  return g_explored != nullptr ? g_explored->fast : host::detail::t_fast_cpu;
+}
 void take_interrupts() {
-  if (g_explored != nullptr && g_explored->irqs_enabled &&
-      host::ipi_pending(CpuNumber{g_explored->cpu})) {
+  if (g_explored != nullptr && g_explored->fast.irqs_enabled &&
+      host::ipi_pending(CpuNumber{g_explored->fast.cpu})) {
     host::poll_interrupts();
   }
 }
 #else
 HostCpu& me() { return t_host_cpu; }
+host::detail::FastCpu& fast() { return host::detail::t_fast_cpu; }
 #endif
 std::atomic<std::uint32_t> g_cpu_count{1};
 
@@ -115,7 +125,7 @@ void default_handler(const LockViolation& v) {
 }  // namespace
 
 void host::set_cpu_count(std::uint32_t count) { g_cpu_count.store(count); }
-void host::bind_cpu(CpuNumber cpu) { me().cpu = to_index(cpu); }
+void host::bind_cpu(CpuNumber cpu) { fast().cpu = to_index(cpu); }
 
 void host::irq_enter() {
   IrqState saved = irq_save_disable();
@@ -140,22 +150,25 @@ void host::set_lock_violation_handler(LockViolationHandler handler, void* contex
   g_violation_handler.store(handler, std::memory_order_release);
 }
 
-CpuNumber current_cpu() { return CpuNumber{me().cpu}; }
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_relaxed); }
 
-IrqState irq_save_disable() {
+// Out of line only in the explore variant: an explored CPU's state is its fiber's, and every
+// change of it is an interleaving point. The host build's are inline (platform_inline.h).
 #if defined(PLEIADES_EXPLORE)
+CpuNumber current_cpu() { return CpuNumber{fast().cpu}; }
+
+IrqState irq_save_disable() {
   host::explore::point();  // no interrupt taken here: irq_enter() would nest in itself
-#endif
-  IrqState s{me().irqs_enabled};
-  me().irqs_enabled = false;
+  IrqState s{fast().irqs_enabled};
+  fast().irqs_enabled = false;
   return s;
 }
 void irq_restore(IrqState state) {
-  me().irqs_enabled = state.enabled;
+  fast().irqs_enabled = state.enabled;
   state_point();
 }
-bool irqs_enabled() { return me().irqs_enabled; }
+bool irqs_enabled() { return fast().irqs_enabled; }
+#endif
 
 void cpu_relax() {
   if (explored()) {
@@ -197,7 +210,7 @@ std::uint32_t preempt_count() { return me().preempt_count; }
 bool in_interrupt() { return me().irq_depth > 0; }
 
 void spin_wait_hook() {
-  if (!me().irqs_enabled) {
+  if (!fast().irqs_enabled) {
     // Acquire: pairs with the release in set_spin_wait_service.
     if (host::SpinService service = g_spin_service.load(std::memory_order_acquire)) {
       service(g_spin_context.load(std::memory_order_relaxed));
@@ -219,7 +232,7 @@ void interleave_point() { state_point(); }
 
 void host::explore::detail::begin_cpus(std::uint32_t cpus) {
   g_explored_cpus = new HostCpu[cpus];  // the child process ends with _exit: never freed
-  for (std::uint32_t i = 0; i < cpus; ++i) g_explored_cpus[i].cpu = i;
+  for (std::uint32_t i = 0; i < cpus; ++i) g_explored_cpus[i].fast.cpu = i;
   g_explored = nullptr;
 }
 void host::explore::detail::enter_cpu(std::uint32_t index) { g_explored = &g_explored_cpus[index]; }
