@@ -5,6 +5,7 @@
 #include "kernel/arch/x86_64/cpu.h"
 #include "kernel/arch/x86_64/user_copy.h"
 #include "kernel/cpus/cpus.h"
+#include "kernel/cpus/ipi/reschedule.h"
 #include "kernel/mm/mm.h"
 #include "kernel/proc/cpu_time.h"
 #include "kernel/proc/load_average.h"
@@ -49,7 +50,7 @@ struct NamedKind {
 constexpr NamedKind kTopFiles[] = {{"meminfo", ProcKind::kMeminfo}, {"cpuinfo", ProcKind::kCpuinfo},
                                    {"uptime", ProcKind::kUptime},   {"loadavg", ProcKind::kLoadavg},
                                    {"stat", ProcKind::kStat},       {"version", ProcKind::kVersion},
-                                   {"zoneinfo", ProcKind::kZoneinfo}};
+                                   {"zoneinfo", ProcKind::kZoneinfo}, {"interrupts", ProcKind::kInterrupts}};
 constexpr NamedKind kPidFiles[] = {{"stat", ProcKind::kPidStat},       {"status", ProcKind::kPidStatus},
                                    {"cmdline", ProcKind::kPidCmdline}, {"comm", ProcKind::kPidComm},
                                    {"maps", ProcKind::kPidMaps},       {"exe", ProcKind::kPidExe}};
@@ -64,6 +65,38 @@ void write_meminfo(fmt::Sink& out) {
   fmt::format_to(out, "Buffers:        {:8} kB\nCached:         {:8} kB\nSwapCached:     {:8} kB\n", 0, 0, 0);
   fmt::format_to(out, "SwapTotal:      {:8} kB\nSwapFree:       {:8} kB\nShmem:          {:8} kB\n", 0, 0, 0);
   fmt::format_to(out, "SReclaimable:   {:8} kB\n", 0);
+}
+
+// Linux's /proc/interrupts for the per-CPU interrupts this kernel counts (arch/x86's
+// arch_show_interrupts rows): a header of CPUs, then one row per kind with a count per CPU and
+// Linux's description. Device interrupt lines are not counted per CPU here, so they are absent.
+void write_interrupts(fmt::Sink& out) {
+  const std::uint32_t cpus = platform::cpu_count();
+  // As Linux: the header's "CPU<n>" left-aligned in 11 columns over each count's 10 and a space.
+  fmt::format_to(out, "{:>5}", "");
+  for (std::uint32_t c = 0; c < cpus; ++c) fmt::format_to(out, " CPU{:<7}", c);
+  fmt::format_to(out, "\n");
+  struct Row {
+    const char* name;
+    const char* description;
+    std::uint64_t (*count)(std::uint32_t cpu);
+  };
+  static constexpr Row kRows[] = {
+      {"LOC", "Local timer interrupts",
+       [](std::uint32_t c) { return kcpus::cpu_local(platform::CpuNumber{c})->timer_ticks; }},
+      {"RES", "Rescheduling interrupts",
+       [](std::uint32_t c) { return kcpus::reschedule_ipis_taken(platform::CpuNumber{c}); }},
+      {"IPI", "Inter-processor interrupts (all kinds)",
+       [](std::uint32_t c) { return kcpus::cpu_local(platform::CpuNumber{c})->ipis; }},
+  };
+  for (const Row& row : kRows) {
+    fmt::format_to(out, "{:>4}:", row.name);
+    for (std::uint32_t c = 0; c < cpus; ++c) {
+      const bool online = kcpus::cpu_local(platform::CpuNumber{c}) != nullptr;
+      fmt::format_to(out, " {:>10}", online ? row.count(c) : 0);
+    }
+    fmt::format_to(out, "   {}\n", row.description);
+  }
 }
 
 // One "Normal" zone per NUMA node, with the lines of Linux's zoneinfo_show_print this kernel
@@ -365,6 +398,7 @@ File* open_proc(const ProcPath& p) {
     case ProcKind::kMeminfo: write_meminfo(out); break;
     case ProcKind::kCpuinfo: write_cpuinfo(out); break;
     case ProcKind::kZoneinfo: write_zoneinfo(out); break;
+    case ProcKind::kInterrupts: write_interrupts(out); break;
     case ProcKind::kUptime: {
       // The second number: the idle time of every CPU added up, as Linux.
       std::uint64_t idle = 0;

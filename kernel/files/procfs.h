@@ -19,7 +19,7 @@ namespace kfiles {
 
 enum class ProcKind : std::uint8_t {
   kRoot, kSelf, kPidDir, kPidStat, kPidStatus, kPidCmdline, kPidComm, kPidMaps, kPidExe,
-  kMeminfo, kCpuinfo, kUptime, kLoadavg, kStat, kVersion, kZoneinfo,
+  kMeminfo, kCpuinfo, kUptime, kLoadavg, kStat, kVersion, kZoneinfo, kInterrupts,
 };
 
 struct ProcPath {

@@ -1,5 +1,6 @@
 /* /proc as busybox reads it: /proc/self, /proc/self/stat, status, cmdline, maps, and
- * /proc/meminfo and /proc/cpuinfo (one "processor" line per online CPU). */
+ * /proc/meminfo and /proc/cpuinfo (one "processor" line per online CPU), and /proc/interrupts
+ * (a CPUn column per online CPU, and the local timer row with a count in each). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ static long read_file(const char *path) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    tap_plan(8);
+    tap_plan(10);
     char link[64] = {0};
     char pid[32];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -45,6 +46,22 @@ int main(int argc, char **argv) {
         if (p == text || p[-1] == '\n') ++processors;
     }
     tap_eq(processors, sysconf(_SC_NPROCESSORS_ONLN), "/proc/cpuinfo: one processor entry per online CPU");
+    n = read_file("/proc/interrupts");
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    int columns = 0;
+    char *eol = n > 0 ? strchr(text, '\n') : NULL;
+    for (char *p = text; eol != NULL && (p = strstr(p, "CPU")) != NULL && p < eol; p += 3) ++columns;
+    tap_eq(columns, online, "/proc/interrupts: a CPU column per online CPU");
+    int counts = 0;
+    char *loc = n > 0 ? strstr(text, "LOC:") : NULL;
+    for (char *p = loc ? loc + 4 : NULL; p != NULL;) {
+        char *end;
+        strtoul(p, &end, 10);
+        if (end == p) break;
+        ++counts;
+        p = end;
+    }
+    tap_eq(counts, online, "/proc/interrupts: the local timer row has a count per CPU");
     DIR *d = opendir("/proc");
     int found_self = 0;
     for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) found_self |= strcmp(e->d_name, pid) == 0;
