@@ -38,10 +38,13 @@ struct IrqState {
 //   IrqState irq_save_disable(); disables interrupts, returns the previous state
 //   void irq_restore(IrqState);  restores a state irq_save_disable returned
 //   bool irqs_enabled();
-// Inline on both sides, each from its own header (the one place a build's side is chosen at
-// compile time: a call per critical section was a third of the heap's fast path, issue 14):
-// the kernel's read GS and RFLAGS (kernel_inline.h), the host's a thread_local
-// (host/platform_inline.h). The explorer's host variant keeps them out of line.
+// Inline in the kernel (kernel_inline.h reads GS and RFLAGS; the one place a build's side is
+// chosen at compile time: a call per critical section was a third of the heap's fast path,
+// issue 14). Out of line on the host (platform_host.cc): there a thread_local holds the state,
+// and the scheduler's host tests move a thread's context from one host thread to another, so a
+// thread_local address the compiler computed before a context switch and kept after it (which
+// it may, inline) names the previous host thread's state. ThreadSanitizer found exactly that in
+// sched_test's SmpScheduler and Sync tests with the inline versions.
 }  // namespace platform
 
 #if defined(PLEIADES_KERNEL)
@@ -51,7 +54,7 @@ struct IrqState {
 #endif
 
 namespace platform {
-#if !defined(PLEIADES_KERNEL) && defined(PLEIADES_EXPLORE)
+#if !defined(PLEIADES_KERNEL)
 CpuNumber current_cpu();
 [[nodiscard]] IrqState irq_save_disable();
 void irq_restore(IrqState state);

@@ -152,23 +152,25 @@ void host::set_lock_violation_handler(LockViolationHandler handler, void* contex
 
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_relaxed); }
 
-// Out of line only in the explore variant: an explored CPU's state is its fiber's, and every
-// change of it is an interleaving point. The host build's are inline (platform_inline.h).
-#if defined(PLEIADES_EXPLORE)
+// Out of line (smp/platform/platform.h says why). In the explore variant an explored CPU's
+// state is its fiber's, and every change of it is an interleaving point.
 CpuNumber current_cpu() { return CpuNumber{fast().cpu}; }
 
 IrqState irq_save_disable() {
+#if defined(PLEIADES_EXPLORE)
   host::explore::point();  // no interrupt taken here: irq_enter() would nest in itself
+#endif
   IrqState s{fast().irqs_enabled};
   fast().irqs_enabled = false;
   return s;
 }
 void irq_restore(IrqState state) {
   fast().irqs_enabled = state.enabled;
+#if defined(PLEIADES_EXPLORE)
   state_point();
+#endif
 }
 bool irqs_enabled() { return fast().irqs_enabled; }
-#endif
 
 void cpu_relax() {
   if (explored()) {

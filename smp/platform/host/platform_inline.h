@@ -1,11 +1,7 @@
-// The host side of the platform contract's per-call fast functions (current_cpu and the
-// interrupt flag): the calling thread's CPU number and interrupts-off flag, in a thread_local
-// the functions read inline, as the kernel's read GS and RFLAGS inline
-// (smp/platform/kernel_inline.h). Included by smp/platform/platform.h in host builds.
-//
-// The explore variant (PLEIADES_EXPLORE) keeps them out of line: there every change of
-// interrupt state is an interleaving point and the state belongs to the explored CPU (a fiber),
-// not to the thread (platform_host.cc).
+// The host side's state behind the platform contract's per-call fast functions (current_cpu
+// and the interrupt flag): the calling thread's CPU number and interrupts-off flag, in a
+// thread_local. The functions themselves are out of line on the host (platform_host.cc; why:
+// smp/platform/platform.h). Included by smp/platform/platform.h in host builds.
 #pragma once
 
 #include <atomic>
@@ -26,29 +22,3 @@ struct FastCpu {
 extern constinit thread_local FastCpu t_fast_cpu;
 
 }  // namespace platform::host::detail
-
-#if !defined(PLEIADES_EXPLORE)
-namespace platform {
-
-// Each fences the compiler only (no instruction), as the kernel's "memory" clobbers do: the
-// accesses of an interrupts-off section stay inside it. Host "interrupts" are delivered only
-// in platform calls (host_ipi.cc), which the compiler cannot move accesses across anyway.
-inline klib::CpuNumber current_cpu() { return klib::CpuNumber{host::detail::t_fast_cpu.cpu}; }
-
-inline IrqState irq_save_disable() {
-  host::detail::FastCpu& cpu = host::detail::t_fast_cpu;
-  const IrqState saved{cpu.irqs_enabled};
-  cpu.irqs_enabled = false;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  return saved;
-}
-
-inline void irq_restore(IrqState state) {
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  host::detail::t_fast_cpu.irqs_enabled = state.enabled;
-}
-
-inline bool irqs_enabled() { return host::detail::t_fast_cpu.irqs_enabled; }
-
-}  // namespace platform
-#endif
