@@ -1,12 +1,17 @@
 # Kernel side: freestanding C++20, no exceptions or RTTI, no red zone (interrupts push onto the
 # current stack), no SSE/x87 (the kernel never saves FPU state for itself), kernel code model
-# (linked in the top 2 GiB), no PIC. Frame pointers stay on for the backtrace.
+# (linked in the top 2 GiB), no PIC. Frame pointers stay on for the backtrace. The compiler's own
+# copies and clears are unrolled loops up to 256 bytes and calls of memcpy / memset above, never
+# `rep movs` / `rep stos`, which QEMU's TCG runs an iteration at a time (smp/klib/freestanding/
+# string.cc).
 set(PLEIADES_KERNEL_FLAGS
   -ffreestanding -fno-exceptions -fno-rtti -fno-asynchronous-unwind-tables
   -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse -mno-sse2 -mno-80387
   -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer
   -fno-threadsafe-statics -fno-use-cxa-atexit -fno-builtin-malloc
-  -nostdlib -fno-strict-aliasing -g)
+  -nostdlib -fno-strict-aliasing -g
+  -mmemcpy-strategy=unrolled_loop:256:noalign,libcall:-1:noalign
+  -mmemset-strategy=unrolled_loop:256:noalign,libcall:-1:noalign)
 
 # pleiades_kernel_target(TARGET): flags for kernel-side objects and libraries.
 function(pleiades_kernel_target target)

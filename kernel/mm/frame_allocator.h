@@ -209,7 +209,7 @@ class FrameAllocator {
     std::uint64_t free;      // set bits
     std::uint64_t* bitmap;   // ceil(frames / 64) words, bit set = free
     std::uint64_t* cached;   // ceil(frames / 64) words, bit set = held in a per-CPU cache
-    std::uint64_t hint;      // word index where the last single-frame scan stopped
+    std::uint64_t hint;      // word index where single-frame scans start (note_freed)
     // Usable from init, or reclaimable after reclaim(). Atomic: enter_cache reads it without the
     // lock (release in bring_online, after the bitmap is written).
     std::atomic<bool> online;
@@ -226,7 +226,7 @@ class FrameAllocator {
   enum Event : std::uint8_t { kHitLocal, kHit, kMiss, kForeign, kLocal, kOther, kEventCount };
   struct Node {
     std::uint64_t managed = 0;   // frames online and not pinned; lock_
-    std::size_t hint = 0;        // region index where the last single-frame take stopped; lock_
+    std::size_t hint = 0;        // region index where single-frame takes start; lock_
     // Changed by enter_cache / leave_cache without the lock: relaxed, statistics only.
     std::atomic<std::uint64_t> cached{0};
     // Under lock_: the allocations that count them hold it already, and a plain increment
@@ -244,6 +244,9 @@ class FrameAllocator {
   bool run_free(const Region& region, std::uint64_t first, std::uint64_t count,
                 std::uint64_t& blocker) const;
   void take(Region& region, std::uint64_t first, std::uint64_t count);
+  // Frame `frame` of `region` is free again: the single-frame scans start at it or before, so
+  // the frames freed last are the next handed out. lock_ held.
+  void note_freed(Region& region, std::uint64_t frame);
   // One free frame of node `node` into `phys` (marked cached first when `to_cache`); returns its
   // region, or nullptr if that node has none. lock_ held.
   Region* take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache);
