@@ -119,6 +119,18 @@ void apply_command_line() {
   kpanic::set_qemu_exit(g_options.core.qemu_exit);
 }
 
+// Before any other CPU runs: how ticket spinlocks hand over (spinlocks=, smp/locks/ticket_lock.h).
+void choose_spinlock_mode() {
+  // CPUID.1:ECX bit 31, reserved for hypervisors to set (Intel SDM vol. 2A, CPUID, table 3-10).
+  const bool hypervisor = ((arch::cpuid(1).ecx >> 31) & 1) != 0;
+  const cmdline::SpinlockMode mode = g_options.core.spinlocks;
+  const bool take_when_free = mode == cmdline::SpinlockMode::kVirtual ||
+                              (mode == cmdline::SpinlockMode::kAuto && hypervisor);
+  platform::kernel::set_virtual_cpus(take_when_free);
+  klog::info("spinlocks: {} ({}hypervisor)", take_when_free ? "taken when free" : "in line",
+             hypervisor ? "" : "no ");
+}
+
 // Stops the kernel after a test run: QEMU exit code in qemu_exit mode, else power off.
 [[noreturn]] void finish_tests(bool all_passed) {
   kcpus::print_lockstat_if_requested();
@@ -234,6 +246,7 @@ extern "C" [[noreturn]] void kernel_main(std::uint64_t boot_info_phys) {
 
   copy_command_line(info);
   apply_command_line();
+  choose_spinlock_mode();
 
   // Descriptor tables before the framebuffer console: probing the framebuffer mapping relies
   // on the page-fault handler, and any fault from here on is reported instead of resetting.

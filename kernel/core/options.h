@@ -29,6 +29,17 @@ inline constexpr Name<klog::Level> kLogLevels[] = {
     {"warn", klog::Level::kWarn},
     {"error", klog::Level::kError},
 };
+// spinlocks=: how a waiter for a ticket spinlock gets it (smp/locks/ticket_lock.h).
+enum class SpinlockMode : std::uint8_t {
+  kAuto,     // kVirtual where CPUID reports a hypervisor, kFair on bare hardware
+  kFair,     // in line (FIFO)
+  kVirtual,  // whichever waiter finds it free (platform::virtual_cpus)
+};
+inline constexpr Name<SpinlockMode> kSpinlockModes[] = {
+    {"auto", SpinlockMode::kAuto},
+    {"fair", SpinlockMode::kFair},
+    {"virtual", SpinlockMode::kVirtual},
+};
 inline constexpr Name<core::Fault> kFaults[] = {
     {"page", core::Fault::kPage},
     {"ud", core::Fault::kInvalidOpcode},

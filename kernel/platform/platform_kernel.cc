@@ -23,6 +23,14 @@ std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_acquire); 
 
 void cpu_relax() { arch::pause(); }
 
+namespace {
+// Set once on the boot CPU before any AP runs (kernel::set_virtual_cpus); relaxed: the APs
+// start after it, through the bring-up's own release/acquire.
+std::atomic<bool> g_virtual_cpus{false};
+}  // namespace
+
+bool virtual_cpus() { return g_virtual_cpus.load(std::memory_order_relaxed); }
+
 std::uint64_t cycles() { return arch::rdtsc(); }
 
 // The TSC rate ktime::init() calibrated (CPUID 0x15 where exact, HPET, PM timer or PIT;
@@ -33,6 +41,8 @@ std::uint64_t cycles_per_second() {
 }
 
 namespace kernel {
+
+void set_virtual_cpus(bool on) { g_virtual_cpus.store(on, std::memory_order_relaxed); }
 
 void set_cpu_count(std::uint32_t count) {
   // Release: the per-CPU storage sized for `count` is visible to whoever reads the count.

@@ -14,4 +14,7 @@ inline constexpr std::uint64_t kFallbackHz = 1'000'000'000;
 // those online; platform::cpu_count() returns it). Boot CPU, before any AP is started.
 void set_cpu_count(std::uint32_t count);
 
+// platform::virtual_cpus() from now on: on the boot CPU, before any AP is started.
+void set_virtual_cpus(bool on);
+
 }  // namespace platform::kernel

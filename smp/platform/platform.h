@@ -64,6 +64,13 @@ bool irqs_enabled();
 // Spin-wait hint (PAUSE on x86).
 void cpu_relax();
 
+// Whether the CPUs are virtual: a hypervisor or an emulator may stop one while it runs
+// (kernel: CPUID's hypervisor bit, or the `spinlocks=` command-line option; host: false
+// unless a test sets it, host::set_virtual_cpus). Fair spinlocks then take the lock whenever it
+// is free instead of handing it over in line (raw::TicketLock::acquire): a waiter whose turn
+// came while its CPU was stopped would hold up every other waiter until it ran again.
+bool virtual_cpus();
+
 // A point where the host's interleaving explorer (smp/platform/host/explorer.h,
 // docs/explorer.md) may stop this CPU and run another. The explore variant of the host
 // libraries (PLEIADES_EXPLORE) calls it before every smp::Atomic access; every other build,

@@ -172,6 +172,16 @@ void irq_restore(IrqState state) {
 }
 bool irqs_enabled() { return fast().irqs_enabled; }
 
+namespace {
+std::atomic<bool> g_virtual_cpus{false};
+}  // namespace
+
+bool virtual_cpus() { return g_virtual_cpus.load(std::memory_order_relaxed); }
+
+namespace host {
+void set_virtual_cpus(bool on) { g_virtual_cpus.store(on, std::memory_order_relaxed); }
+}  // namespace host
+
 void cpu_relax() {
   if (explored()) {
     spin_point();

@@ -21,6 +21,9 @@ void irq_exit();
 using SpinService = void (*)(void* context);
 void set_spin_wait_service(SpinService service, void* context);
 
+// platform::virtual_cpus() from now on (tests of both spinlock modes; default false).
+void set_virtual_cpus(bool on);
+
 // Where lock_violation() reports go. nullptr restores the default: print to stderr and abort.
 // The handler may run on any thread; it is called with the violating thread's state intact and
 // the acquisition continues when it returns.
