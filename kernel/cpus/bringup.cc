@@ -240,12 +240,10 @@ void report_failure(const arch::CpuLocal& l, const bringup::Target& t) {
 // go offline.
 arch::CpuLocal* allocate_cpu_block(std::uint32_t node) {
   constexpr std::uint64_t kPages = (sizeof(arch::CpuLocal) + boot::kPageSize - 1) / boot::kPageSize;
-  if (auto frames = mm::alloc_frames_on_node(kPages, node)) {
-    // The whole frames, not only the block: under an emulator a frame that once held executed
-    // code keeps its translations until stores cover them, and until then every store to the
-    // page (this block takes several per system call) goes down the emulator's
-    // self-modifying-code path (the heap's page source zeroes its pages for the same reason).
-    __builtin_memset(mm::phys_to_virt(frames.value()), 0, kPages * boot::kPageSize);
+  // Cleared whole frames, not only the block: every store to a frame that once held executed
+  // code is slow under an emulator until it is rewritten (mm::clear_frames), and this block
+  // takes several stores per system call.
+  if (auto frames = mm::alloc_cleared_frames_on_node(kPages, node)) {
     return new (mm::phys_to_virt(frames.value())) arch::CpuLocal();
   }
   return new (std::nothrow) arch::CpuLocal();

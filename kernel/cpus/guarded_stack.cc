@@ -24,12 +24,11 @@ klib::Result<GuardedStack, const char*> allocate_guarded_stack(std::uint64_t byt
   if (virt + span > kStackRegionBase + kStackRegionSize || virt + span < virt) {
     return klib::make_error("kernel stack region exhausted");
   }
-  auto frames = node == kCallersNode ? mm::alloc_frames(pages)
-                                     : mm::alloc_frames_on_node(pages, node);
+  // Zeroed: a fresh stack shows no stale data in a backtrace or dump.
+  auto frames = node == kCallersNode ? mm::alloc_cleared_frames(pages)
+                                     : mm::alloc_cleared_frames_on_node(pages, node);
   if (!frames) return klib::make_error("out of frames for a kernel stack");
   const std::uint64_t phys = frames.value();
-  // Zeroed through the direct map: a fresh stack shows no stale data in a backtrace or dump.
-  __builtin_memset(mm::phys_to_virt(phys), 0, pages * kPage);
   auto mapped = mm::kernel_map(virt + kPage, phys, pages * kPage, paging::kKernelData);
   if (!mapped) {
     (void)mm::free_frames(phys, pages);  // they were ours a moment ago: cannot fail usefully

@@ -24,7 +24,9 @@ constexpr std::uint64_t kEfiMemoryRuntime = 1ull << 63;
 constexpr std::uint64_t k4GiB = 1ull << 32;
 constexpr std::uint64_t kLowerHalfEnd = 1ull << 47;  // identity maps must stay canonical
 
-// Page-table frames: from the frame allocator, zeroed and reached through the direct map.
+// Page-table frames: from the frame allocator, zeroed (mm::clear_frames) and reached through the
+// direct map. From the bitmap itself rather than mm::alloc_cleared_frames: this runs under the
+// kernel page-table lock, which is ordered before the frame lock alone, not the frame caches'.
 class KernelFrameSource final : public paging::FrameSource {
  public:
   void set(FrameAllocator* frames) { frames_ = frames; }
@@ -34,7 +36,7 @@ class KernelFrameSource final : public paging::FrameSource {
     auto frame = below_ == FrameAllocator::kNoLimit ? frames_->alloc()
                                                     : frames_->alloc_contiguous(1, 0, below_);
     if (!frame) return 0;
-    __builtin_memset(phys_to<std::uint8_t>(frame.value()), 0, boot::kPageSize);
+    clear_frames(frame.value(), 1);
     return frame.value();
   }
   void* table_pointer(std::uint64_t phys) override { return phys_to_virt(phys); }

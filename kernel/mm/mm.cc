@@ -308,6 +308,24 @@ klib::Result<std::uint64_t, FrameError> alloc_frames_on_node(std::uint64_t pages
   return alloc_run(pages, 0, FrameAllocator::kNoLimit, node, cpu_node(platform::current_cpu()));
 }
 
+klib::Result<std::uint64_t, FrameError> alloc_cleared_frames(std::uint64_t pages) {
+  auto run = alloc_frames(pages);
+  if (run) clear_frames(run.value(), pages);
+  return run;
+}
+
+klib::Result<std::uint64_t, FrameError> alloc_cleared_frames_on_node(std::uint64_t pages,
+                                                                     std::uint32_t node) {
+  auto run = alloc_frames_on_node(pages, node);
+  if (run) clear_frames(run.value(), pages);
+  return run;
+}
+
+void clear_frames(std::uint64_t phys, std::uint64_t pages) {
+  // Above 256 bytes the kernel is compiled to call memset for this (cmake/Kernel.cmake).
+  __builtin_memset(phys_to_virt(phys), 0, pages * boot::kPageSize);
+}
+
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages) {
   FrameCache* cache = g_cache.load(std::memory_order_acquire);
   auto freed = cache != nullptr && pages == 1 ? cache->free(phys)

@@ -61,6 +61,19 @@ klib::Result<std::uint64_t, FrameError> alloc_frames(std::uint64_t pages,
 // node). A node the allocator does not know is treated as node 0.
 klib::Result<std::uint64_t, FrameError> alloc_frames_on_node(std::uint64_t pages,
                                                              std::uint32_t node);
+// As alloc_frames(pages) and alloc_frames_on_node, with every byte of the `pages` frames zero
+// (clear_frames). For any frame whose earlier contents must not show: page tables, a fresh page
+// of user memory (which must read as zero), file pages, stacks, per-CPU blocks.
+klib::Result<std::uint64_t, FrameError> alloc_cleared_frames(std::uint64_t pages);
+klib::Result<std::uint64_t, FrameError> alloc_cleared_frames_on_node(std::uint64_t pages,
+                                                                     std::uint32_t node);
+// Zeroes `pages` whole frames from `phys` (frame aligned, the caller's) through the direct map,
+// with the kernel's memset (smp/klib/freestanding/string.cc: loops of 8-byte stores, never
+// `rep stos`, which QEMU's TCG runs an iteration at a time). Whole frames even where less is
+// used: under TCG a frame that once held executed code (boot-services code, a freed program's
+// text) keeps its translations until stores cover it, and until then every store to it takes
+// the emulator's self-modifying-code path. Any context; takes no lock.
+void clear_frames(std::uint64_t phys, std::uint64_t pages);
 // Returns frames from alloc_frames. kDoubleFree / kForeignFrame are reported, nothing changes.
 klib::Result<void, FrameError> free_frames(std::uint64_t phys, std::uint64_t pages);
 // Single frames (pages 1, alignment 0 or 4096, no limit) go through this CPU's frame cache

@@ -21,6 +21,20 @@ namespace {
 
 constexpr std::uint64_t kPage = boot::kPageSize;
 
+// The 8-byte words of `pages` frames from `phys` that are not zero.
+std::uint64_t nonzero_words(std::uint64_t phys, std::uint64_t pages) {
+  const auto* words = mm::phys_to<volatile const std::uint64_t>(phys);
+  std::uint64_t n = 0;
+  for (std::uint64_t i = 0; i < pages * kPage / 8; ++i) n += words[i] != 0 ? 1 : 0;
+  return n;
+}
+
+// Writes a non-zero word all over `pages` frames from `phys`.
+void dirty(std::uint64_t phys, std::uint64_t pages) {
+  auto* words = mm::phys_to<volatile std::uint64_t>(phys);
+  for (std::uint64_t i = 0; i < pages * kPage / 8; ++i) words[i] = 0xa5a5'a5a5'0000'0001ull + i;
+}
+
 }  // namespace
 
 KTEST(mm_control_bits_set) {
@@ -67,6 +81,39 @@ KTEST(mm_frames_alloc_free_and_double_free) {
   auto foreign = mm::free_frames(0, 1);  // page 0 is never the allocator's
   KCHECK(!foreign.ok());
   KCHECK_EQ(foreign.error(), mm::FrameError::kForeignFrame);
+}
+
+KTEST(mm_cleared_frames_read_zero) {
+  constexpr std::uint64_t kPages = 3;
+  // clear_frames: every byte of a run written all over reads zero.
+  auto run = mm::alloc_frames(kPages);
+  KCHECK(run.ok());
+  dirty(run.value(), kPages);
+  KCHECK_EQ(nonzero_words(run.value(), kPages), kPages * kPage / 8);
+  mm::clear_frames(run.value(), kPages);
+  KCHECK_EQ(nonzero_words(run.value(), kPages), 0u);
+  KCHECK(mm::free_frames(run.value(), kPages).ok());
+  // A frame dirtied and freed, then what alloc_cleared_frames hands out next (mostly that same
+  // frame: a CPU's cache gives back the frame freed last), reads zero.
+  for (int round = 0; round < 8; ++round) {
+    auto used = mm::alloc_frames(1);
+    KCHECK(used.ok());
+    dirty(used.value(), 1);
+    KCHECK(mm::free_frames(used.value(), 1).ok());
+    auto cleared = mm::alloc_cleared_frames(1);
+    KCHECK(cleared.ok());
+    KCHECK_EQ(nonzero_words(cleared.value(), 1), 0u);
+    KCHECK(mm::free_frames(cleared.value(), 1).ok());
+  }
+  // A run on a node: the same, after the run from the bitmap was dirtied and freed.
+  auto used = mm::alloc_frames_on_node(kPages, 0);
+  KCHECK(used.ok());
+  dirty(used.value(), kPages);
+  KCHECK(mm::free_frames(used.value(), kPages).ok());
+  auto cleared = mm::alloc_cleared_frames_on_node(kPages, 0);
+  KCHECK(cleared.ok());
+  KCHECK_EQ(nonzero_words(cleared.value(), kPages), 0u);
+  KCHECK(mm::free_frames(cleared.value(), kPages).ok());
 }
 
 KTEST(mm_frames_below_limit) {

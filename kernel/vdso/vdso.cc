@@ -103,14 +103,13 @@ void init(bool user_clock) {
                 "run without a vDSO", info.pages, kMaxImagePages);
     return;
   }
-  auto frames = mm::alloc_frames(info.pages + 1);
+  auto frames = mm::alloc_cleared_frames(info.pages + 1);
   if (!frames) {
     klog::error("vdso: no memory for its {} pages; programs run without a vDSO", info.pages + 1);
     return;
   }
   // The vvar page first, zeroed (seq 0, clock_mode NONE), then the image, its tail zeroed.
   std::uint8_t* bytes = mm::phys_to<std::uint8_t>(frames.value());
-  __builtin_memset(bytes, 0, (info.pages + 1) * kPageSize);
   __builtin_memcpy(bytes + kPageSize, pleiades_vdso_image_start, size);
   g_vvar_frame[0] = frames.value();
   for (std::uint64_t i = 0; i < info.pages; ++i) {

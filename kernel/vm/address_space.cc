@@ -31,10 +31,8 @@ using namespace kabi;
 class UserTableFrames final : public paging::FrameSource {
  public:
   std::uint64_t alloc_table_frame() override {
-    auto frame = mm::alloc_frames(1);
-    if (!frame) return 0;
-    __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
-    return frame.value();
+    auto frame = mm::alloc_cleared_frames(1);
+    return frame ? frame.value() : 0;
   }
   void* table_pointer(std::uint64_t phys) override { return mm::phys_to_virt(phys); }
   void free_table_frame(std::uint64_t phys) override { free_frame(phys); }
@@ -586,9 +584,8 @@ FaultResult AddressSpace::populate(std::uint64_t page, const Vma& v, std::uint64
   }
   if (v.file != nullptr) return populate_file(page, v, phys);
   if (v.special != nullptr) return populate_special(page, v, phys);
-  auto frame = mm::alloc_frames(1);
+  auto frame = mm::alloc_cleared_frames(1);
   if (!frame) return FaultResult::kSegv;
-  __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
   // A not-present to present change needs no flush (Intel SDM vol. 3A 4.10.4.3).
   if (!tables_.map(page, frame.value(), kPageSize, flags_for(v.prot), paging::PageSize::k4K)) {
     UserTableFrames::free_frame(frame.value());
@@ -697,13 +694,12 @@ bool AddressSpace::populate_shared(std::uint64_t page, const Vma& v) {
   // PROT_NONE: a zeroed frame parked, shared below with the other parked pages.
   if (find_parked(page) != nullptr) return true;
   auto* parked = new (std::nothrow) ParkedPage;
-  auto frame = mm::alloc_frames(1);
+  auto frame = mm::alloc_cleared_frames(1);
   if (parked == nullptr || !frame) {
     delete parked;
     if (frame) UserTableFrames::free_frame(frame.value());
     return false;
   }
-  __builtin_memset(mm::phys_to<std::uint8_t>(frame.value()), 0, kPageSize);
   parked->addr = page;
   parked->phys = frame.value();
   parked_.insert(parked->node);

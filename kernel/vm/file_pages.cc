@@ -12,11 +12,8 @@ namespace {
 class FramePageStore final : public ramfs::PageStore {
  public:
   std::uint8_t* alloc() override {
-    auto frame = mm::alloc_frames(1);
-    if (!frame) return nullptr;
-    auto* page = mm::phys_to<std::uint8_t>(frame.value());
-    __builtin_memset(page, 0, kPageSize);
-    return page;
+    auto frame = mm::alloc_cleared_frames(1);
+    return frame ? mm::phys_to<std::uint8_t>(frame.value()) : nullptr;
   }
   void release(std::uint8_t* page) override {
     const std::uint64_t phys = mm::direct_map_to_phys(page);

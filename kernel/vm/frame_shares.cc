@@ -63,14 +63,13 @@ bool init_frame_shares(std::uint64_t ram_frames) {
   std::uint64_t slots = 512;  // one page of slots at least
   while (slots < ram_frames) slots <<= 1;
   const std::uint64_t pages = slots * sizeof(std::uint64_t) / 4096;
-  auto memory = mm::alloc_frames(pages);
+  auto memory = mm::alloc_cleared_frames(pages);  // every slot empty (0)
   if (!memory) {
     klog::error("vm: no {} KiB for the frame share table: fork will fail with ENOMEM",
                 pages * 4);
     return false;
   }
   auto* table = mm::phys_to<std::uint64_t>(memory.value());
-  for (std::uint64_t i = 0; i < slots; ++i) table[i] = 0;
   smp::Guard g{g_lock};
   g_slots = table;
   g_mask = slots - 1;

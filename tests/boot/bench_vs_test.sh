@@ -20,29 +20,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-passed=0
-failed=0
-pass() {
-  echo "[PASS] bench --vs: $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "[FAIL] bench --vs: $1"
-  failed=$((failed + 1))
-}
-
-# check NAME EXPECTED_STATUS EXPECTED_OUTPUT_REGEX COMMAND...
-check() {
-  local name="$1" want_status="$2" want="$3" out status=0
-  shift 3
-  out="$("$@" </dev/null 2>&1)" || status=$?
-  if [[ "$status" == "$want_status" && "$out" =~ $want ]]; then
-    pass "$name"
-  else
-    fail "$name: status $status (want $want_status), output:"
-    sed 's/^/    | /' <<<"$out"
-  fi
-}
+# shellcheck source=tests/boot/lib/checks.sh
+source "$REPO/tests/boot/lib/checks.sh"
+checks_begin "bench --vs"
 
 # elf_header FILE CLASS DATA MACHINE: a 64-byte ELF header with those bytes (e_ident[4], [5],
 # e_machine little-endian as two hex bytes), the rest zero: all that --vs-kernel reads.
@@ -155,5 +135,4 @@ else
   sed 's/^/    | /' "$out/vs-linux-smp1.md" 2>&1
 fi
 
-echo "bench --vs tests: $passed passed, $failed failed"
-((failed == 0))
+checks_summary

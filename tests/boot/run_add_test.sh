@@ -34,29 +34,12 @@ printf 'data\n' >"$tmp/data.txt"
 chmod 0640 "$tmp/data.txt"
 mkdir "$tmp/dir"
 
-passed=0
-failed=0
-pass() {
-  echo "[PASS] run --add: $1"
-  passed=$((passed + 1))
-}
-fail() {
-  echo "[FAIL] run --add: $1"
-  failed=$((failed + 1))
-}
+# Every command below runs against the stand-in build.
+export PLEIADES_BUILD="$build"
 
-# check NAME EXPECTED_STATUS EXPECTED_OUTPUT_REGEX COMMAND...
-check() {
-  local name="$1" want_status="$2" want="$3" out status=0
-  shift 3
-  out="$(PLEIADES_BUILD="$build" "$@" </dev/null 2>&1)" || status=$?
-  if [[ "$status" == "$want_status" && "$out" =~ $want ]]; then
-    pass "$name"
-  else
-    fail "$name: status $status (want $want_status), output:"
-    sed 's/^/    | /' <<<"$out"
-  fi
-}
+# shellcheck source=tests/boot/lib/checks.sh
+source "$REPO/tests/boot/lib/checks.sh"
+checks_begin "run --add"
 
 run=("$REPO/scripts/run" --no-deps --no-build --qemu "$tmp/fake-qemu" --workdir "$tmp/work")
 check "missing host file" 2 "no such file: $tmp/nope" "${run[@]}" --add "$tmp/nope"
@@ -119,7 +102,7 @@ for pair in "init=/bin/prog -- a b|init=/bin/prog qemu_exit -- a b" "test|test q
   given="${pair%%|*}"
   want="${pair#*|}"
   rm -f "$tmp/work/esp.img"
-  PLEIADES_BUILD="$build" "${run[@]}" --cmdline "$given" </dev/null >/dev/null 2>&1 || :
+  "${run[@]}" --cmdline "$given" </dev/null >/dev/null 2>&1 || :
   got="$(MTOOLS_SKIP_CHECK=1 mtype -i "$tmp/work/esp.img@@1M" ::/EFI/BOOT/cmdline.txt 2>&1)" ||
     got="(no image: $got)"
   if [[ "$got" == "$want" ]]; then
@@ -129,5 +112,4 @@ for pair in "init=/bin/prog -- a b|init=/bin/prog qemu_exit -- a b" "test|test q
   fi
 done
 
-echo "run --add tests: $passed passed, $failed failed"
-((failed == 0))
+checks_summary

@@ -52,47 +52,37 @@ cat "$root/lsblk/\$(basename "\${@: -1}")"
 EOF
 chmod +x "$root/fake-lsblk"
 
-passed=0
-failed=0
-# check NAME EXPECTED_STATUS EXPECTED_OUTPUT_REGEX ANSWER DEVICE
-check() {
-  local name="$1" want_status="$2" want="$3" answer="$4" device="$5" out status=0
-  out="$(printf '%s\n' "$answer" | PLEIADES_USB_ROOT="$root" PLEIADES_USB_LSBLK="$root/fake-lsblk" \
-    "$USB" --image "$image" "$device" 2>&1)" || status=$?
-  if [[ "$status" == "$want_status" && "$out" =~ $want ]]; then
-    echo "[PASS] usb: $name"
-    passed=$((passed + 1))
-  else
-    echo "[FAIL] usb: $name: status $status (want $want_status), output:"
-    sed 's/^/    | /' <<<"$out"
-    failed=$((failed + 1))
-  fi
+# shellcheck source=tests/boot/lib/checks.sh
+source "$REPO/tests/boot/lib/checks.sh"
+checks_begin "usb"
+
+# answer ANSWER DEVICE: scripts/usb writing the image to DEVICE of the fake tree, with ANSWER
+# typed at its question.
+answer() {
+  printf '%s\n' "$1" | PLEIADES_USB_ROOT="$root" PLEIADES_USB_LSBLK="$root/fake-lsblk" \
+    "$USB" --image "$image" "$2"
 }
 
-check "missing device" 1 "refusing /dev/sdz: no such device" yes /dev/sdz
-check "not a block device" 1 "refusing /dev/notblock: not a block device" yes /dev/notblock
-check "partition" 1 "refusing /dev/sdb1: it is a partition" yes /dev/sdb1
-check "fixed sata disk" 1 "refusing /dev/sda: not removable" yes /dev/sda
-check "mounted partition" 1 "refusing /dev/sde: mounted: sde1 on /media/x" yes /dev/sde
-check "image larger than device" 1 "refusing /dev/sdf: the image .* is larger" yes /dev/sdf
-check "answer no" 1 "Fake Stick, 15360 MiB.*not written" no /dev/sdb
-check "answer YES is not yes" 1 "not written" YES /dev/sdb
+check "missing device" 1 "refusing /dev/sdz: no such device" answer yes /dev/sdz
+check "not a block device" 1 "refusing /dev/notblock: not a block device" answer yes /dev/notblock
+check "partition" 1 "refusing /dev/sdb1: it is a partition" answer yes /dev/sdb1
+check "fixed sata disk" 1 "refusing /dev/sda: not removable" answer yes /dev/sda
+check "mounted partition" 1 "refusing /dev/sde: mounted: sde1 on /media/x" answer yes /dev/sde
+check "image larger than device" 1 "refusing /dev/sdf: the image .* is larger" answer yes /dev/sdf
+check "answer no" 1 "Fake Stick, 15360 MiB.*not written" answer no /dev/sdb
+check "answer YES is not yes" 1 "not written" answer YES /dev/sdb
 if cmp -s "$image" "$root/dev/sdb"; then
-  echo "[FAIL] usb: a refused write still wrote the device"
-  failed=$((failed + 1))
+  fail "a refused write still wrote the device"
 fi
-check "usb stick, yes" 0 "wrote .* to /dev/sdb" yes /dev/sdb
-check "usb transport, removable=0" 0 "wrote" yes /dev/sdc
-check "removable card reader" 0 "wrote" yes /dev/sdd
+check "usb stick, yes" 0 "wrote .* to /dev/sdb" answer yes /dev/sdb
+check "usb transport, removable=0" 0 "wrote" answer yes /dev/sdc
+check "removable card reader" 0 "wrote" answer yes /dev/sdd
 for disk in sdb sdc sdd; do
   if cmp -s "$image" "$root/dev/$disk"; then
-    echo "[PASS] usb: /dev/$disk holds the image"
-    passed=$((passed + 1))
+    pass "/dev/$disk holds the image"
   else
-    echo "[FAIL] usb: /dev/$disk does not hold the image"
-    failed=$((failed + 1))
+    fail "/dev/$disk does not hold the image"
   fi
 done
 
-echo "usb tests: $passed passed, $failed failed"
-((failed == 0))
+checks_summary
