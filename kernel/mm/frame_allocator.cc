@@ -247,7 +247,6 @@ std::size_t FrameAllocator::take_batch(std::uint64_t* out, std::size_t count,
   node = checked_node(node);
   std::size_t taken = 0;
   while (taken < count && take_from_node(node, out[taken], true) != nullptr) ++taken;
-  nodes_[node].cached.fetch_add(taken, std::memory_order_relaxed);
   return taken;
 }
 
@@ -267,7 +266,6 @@ std::size_t FrameAllocator::return_batch(const std::uint64_t* frames, std::size_
     note_freed(*region, f);
     ++region->free;
     ++free_frames_;
-    nodes_[region->node].cached.fetch_sub(1, std::memory_order_relaxed);
   }
   return skipped;
 }
@@ -282,7 +280,6 @@ klib::Result<std::uint32_t, FrameError> FrameAllocator::enter_cache(std::uint64_
   const std::uint64_t f = (phys - region->base) / kFrame;
   if (test_bit(region->bitmap, f)) return make_error(FrameError::kDoubleFree);
   if (set_bit(region->cached, f)) return make_error(FrameError::kDoubleFree);
-  nodes_[region->node].cached.fetch_add(1, std::memory_order_relaxed);
   return region->node;
 }
 
@@ -290,7 +287,10 @@ void FrameAllocator::leave_cache(std::uint64_t phys) {
   Region* region = find_region(phys);
   // Only frames a cache holds get here (the cache's own invariant): find_region cannot fail.
   clear_bit(region->cached, (phys - region->base) / kFrame);
-  nodes_[region->node].cached.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::uint64_t FrameAllocator::cached_frames(const Region& region) {
+  return count_bits(region.cached, region.frames);
 }
 
 std::uint32_t FrameAllocator::node_of(std::uint64_t phys) const {
@@ -427,8 +427,9 @@ bool FrameAllocator::is_free(std::uint64_t phys) const {
 FrameStats FrameAllocator::stats() const {
   IrqSpinGuard guard(lock_);
   std::uint64_t cached = 0;
-  const std::uint32_t nodes = node_count_.load(std::memory_order_relaxed);
-  for (std::uint32_t n = 0; n < nodes; ++n) cached += nodes_[n].cached.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < region_count_; ++i) {
+    if (regions_[i].online.load(std::memory_order_relaxed)) cached += cached_frames(regions_[i]);
+  }
   return FrameStats{
       .total_ram_bytes = total_ram_,
       .usable_bytes = managed_frames_ * kFrame,

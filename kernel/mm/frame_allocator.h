@@ -227,8 +227,6 @@ class FrameAllocator {
   struct Node {
     std::uint64_t managed = 0;   // frames online and not pinned; lock_
     std::size_t hint = 0;        // region index where single-frame takes start; lock_
-    // Changed by enter_cache / leave_cache without the lock: relaxed, statistics only.
-    std::atomic<std::uint64_t> cached{0};
     // Under lock_: the allocations that count them hold it already, and a plain increment
     // keeps the single-frame path as fast as before nodes (an atomic add costs more).
     std::uint64_t events[kEventCount] = {};
@@ -247,6 +245,10 @@ class FrameAllocator {
   // Frame `frame` of `region` is free again: the single-frame scans start at it or before, so
   // the frames freed last are the next handed out. lock_ held.
   void note_freed(Region& region, std::uint64_t frame);
+  // The frames of `region` held in per-CPU caches: its cached bits, counted. Only the statistics
+  // read it, so the caches' fast paths keep no shared count (docs/memory-layout.md, "No shared
+  // count on the fast path").
+  static std::uint64_t cached_frames(const Region& region);
   // One free frame of node `node` into `phys` (marked cached first when `to_cache`); returns its
   // region, or nullptr if that node has none. lock_ held.
   Region* take_from_node(std::uint32_t node, std::uint64_t& phys, bool to_cache);

@@ -32,5 +32,13 @@ inline bool clear_bit(std::uint64_t* map, std::uint64_t i) {
   const std::uint64_t bit = 1ull << (i % 64);
   return word_ref(map, i / 64).fetch_and(~bit, std::memory_order_relaxed) & bit;
 }
+// The set bits among the first `frames` (the words past them are zero).
+inline std::uint64_t count_bits(const std::uint64_t* map, std::uint64_t frames) {
+  std::uint64_t n = 0;
+  for (std::uint64_t w = 0; w < words_for(frames); ++w) {
+    n += static_cast<std::uint64_t>(__builtin_popcountll(load_word(map, w)));
+  }
+  return n;
+}
 
 }  // namespace mm::frame_bits

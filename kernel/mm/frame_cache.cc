@@ -30,7 +30,7 @@ klib::Result<std::uint64_t, FrameError> FrameCache::alloc() {
   const std::uint32_t node = cache->node;
   {
     IrqSpinGuard guard(cache->lock);
-    cache->last_used = platform::cycles();
+    ++cache->uses;
     if (cache->count == 0) {
       cache->count = static_cast<std::uint32_t>(
           frames_.take_batch(cache->frames, CpuFrameCache::kBatch, node));
@@ -111,7 +111,7 @@ klib::Result<void, FrameError> FrameCache::free(std::uint64_t phys) {
   if (cache == nullptr) return frames_.free(phys);
   const std::uint32_t node = TRY(frames_.enter_cache(phys));  // checked and marked cached
   IrqSpinGuard guard(cache->lock);
-  cache->last_used = platform::cycles();
+  ++cache->uses;
   if (node != cache->node) {
     // Another node's frame: to its own node's free frames, not into this node's cache.
     cache->counters.bad_frames += frames_.return_batch(&phys, 1);
@@ -151,8 +151,12 @@ std::size_t FrameCache::drain_if_idle(std::uint64_t now, std::uint64_t idle_cycl
   if (cache == nullptr) return 0;
   IrqSpinGuard guard(cache->lock);
   const std::size_t n = cache->count;
-  // last_used may be ahead of `now` if the caller read the clock before our last use.
-  if (n == 0 || now < cache->last_used || now - cache->last_used < idle_cycles) return 0;
+  if (cache->uses != cache->uses_seen) {  // used since the last call: idle from now on, maybe
+    cache->uses_seen = cache->uses;
+    cache->idle_since = now;
+    return 0;
+  }
+  if (n == 0 || now < cache->idle_since || now - cache->idle_since < idle_cycles) return 0;
   give_back(*cache, n);
   ++cache->counters.idle_drains;
   return n;

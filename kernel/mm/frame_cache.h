@@ -65,7 +65,11 @@ struct alignas(64) CpuFrameCache {
   // The CPU's node (FrameAllocator's dense numbering). Set before the FrameCache is built over
   // the slots, never changed after.
   std::uint32_t node = 0;
-  std::uint64_t last_used = 0;  // platform::cycles() of the last alloc or free on this cache
+  // Idle detection without a clock read per operation: `uses` counts alloc and free calls;
+  // drain_if_idle notes when it first saw the count stand still (idle_since, its `now`).
+  std::uint64_t uses = 0;
+  std::uint64_t uses_seen = 0;
+  std::uint64_t idle_since = 0;
   CpuFrameCacheStats counters = {};
   std::uint64_t frames[kCapacity] = {};
   // Room for the guard of the CPU that locks every cache at once (the last look of an
@@ -99,8 +103,9 @@ class FrameCache {
   // drain_cpu for every CPU. Returns how many frames.
   std::size_t drain_all();
 
-  // From the idle loop: when this CPU's cache holds frames and was last used at least
-  // `idle_cycles` before `now` (platform::cycles()), gives them back. Returns how many.
+  // From the idle loop: when this CPU's cache holds frames and was not used since a call at
+  // least `idle_cycles` before `now` (platform::cycles()), gives them back. Returns how many.
+  // The first call after a use only notes the time: the cache goes after 1 to 2 idle periods.
   std::size_t drain_if_idle(std::uint64_t now, std::uint64_t idle_cycles);
 
   // One CPU's counters (zero for a CPU without a cache), and their sum over all CPUs.

@@ -39,12 +39,6 @@ void copy_bits(const std::uint64_t* source, std::uint64_t source_frames, std::ui
   }
 }
 
-std::uint64_t count_bits(const std::uint64_t* map, std::uint64_t frames) {
-  std::uint64_t n = 0;
-  for (std::uint64_t w = 0; w < words_for(frames); ++w) n += std::popcount(load_word(map, w));
-  return n;
-}
-
 }  // namespace
 
 bool FrameAllocator::layout_ok(const NodeLayout& layout) {
@@ -160,7 +154,6 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
   for (Node& node : nodes_) {
     node.managed = 0;
     node.hint = 0;
-    node.cached.store(0, std::memory_order_relaxed);
     for (auto& event : node.events) event = 0;
   }
   // In place, last region first: region i's pieces go to [pos - pieces, pos), and pos - pieces
@@ -197,7 +190,6 @@ klib::Result<void, FrameError> FrameAllocator::set_nodes(const NodeLayout& layou
             r.online.store(online, std::memory_order_relaxed);  // no lock-free reader yet
             if (!online) return;
             nodes_[node].managed += frames - pinned_frames_in(base, base + frames * kFrame);
-            nodes_[node].cached.fetch_add(count_bits(r.cached, frames), std::memory_order_relaxed);
           });
     pos -= pieces;
   }
@@ -267,13 +259,15 @@ NodeFrameStats FrameAllocator::node_stats(std::uint32_t node) const {
   if (node >= node_count_.load(std::memory_order_relaxed)) return {};
   const Node& n = nodes_[node];
   // The free frames are the regions' (the allocation path keeps no per-node count of its own).
-  std::uint64_t free = 0, local_hits = 0;
+  std::uint64_t free = 0, local_hits = 0, cached = 0;
   for (std::size_t i = 0; i < region_count_; ++i) {
     if (regions_[i].node != node) continue;
     local_hits += regions_[i].local_hits;
-    if (regions_[i].online.load(std::memory_order_relaxed)) free += regions_[i].free;
+    if (regions_[i].online.load(std::memory_order_relaxed)) {
+      free += regions_[i].free;
+      cached += cached_frames(regions_[i]);
+    }
   }
-  const std::uint64_t cached = n.cached.load(std::memory_order_relaxed);
   const auto event = [&](Event e) { return n.events[e]; };
   return NodeFrameStats{
       .total_bytes = n.managed * kFrame,

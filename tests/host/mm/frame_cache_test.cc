@@ -139,7 +139,9 @@ TEST(FrameCache, IdleDrainGivesBackOnlyAfterTheIdleTime) {
   auto a = f.cache.alloc();
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(f.cache.free(a.value()).ok());
-  const std::uint64_t used = f.slots[0].last_used;
+  // The first look after the use notes the time; the cache goes an idle period after it.
+  const std::uint64_t used = 5000;
+  EXPECT_EQ(f.cache.drain_if_idle(used, 100), 0u);
   EXPECT_EQ(f.cache.drain_if_idle(used + 99, 100), 0u);
   EXPECT_EQ(f.cache.cpu_stats(cpu(0)).cached, kBatch);
   EXPECT_EQ(f.cache.drain_if_idle(used + 100, 100), kBatch);
@@ -149,6 +151,20 @@ TEST(FrameCache, IdleDrainGivesBackOnlyAfterTheIdleTime) {
   EXPECT_EQ(f.cache.drain_if_idle(used + 1000, 100), 0u);  // nothing left: no second drain
   EXPECT_EQ(f.arena.frames.stats().cached_bytes, 0u);
   EXPECT_EQ(f.arena.frames.stats().free_bytes, f.free_at_start);
+}
+
+TEST(FrameCache, AUseRestartsTheIdlePeriod) {
+  Fixture f(256, 2);
+  auto a = f.cache.alloc();
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(f.cache.free(a.value()).ok());
+  EXPECT_EQ(f.cache.drain_if_idle(1000, 100), 0u);
+  auto b = f.cache.alloc();  // used again within the period
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(f.cache.free(b.value()).ok());
+  EXPECT_EQ(f.cache.drain_if_idle(1100, 100), 0u);
+  EXPECT_EQ(f.cache.drain_if_idle(1199, 100), 0u);
+  EXPECT_EQ(f.cache.drain_if_idle(1200, 100), kBatch);
 }
 
 TEST(FrameCache, CpusWithoutACacheUseTheBitmap) {
