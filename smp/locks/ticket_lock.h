@@ -3,11 +3,14 @@
 // spins on the same cache line, so each release invalidates all waiters (use McsLock for locks
 // with many contenders).
 //
-// On virtual CPUs (platform::virtual_cpus) it is a test-and-set lock instead, as Linux's
-// spinlocks are on a hypervisor without paravirtual spinlocks (virt_spin_lock): the lock goes
-// to whichever waiter is running when it is free. In line, the next ticket's CPU may be stopped
-// by the host; every waiter behind it then spins until the host runs it again. Under QEMU with
-// 8 virtual CPUs on 2 host cores that made a pipe-heavy load (hackbench) 5-10x slower.
+// On virtual CPUs (platform::virtual_cpus) a waiter first tries a few times to take the lock
+// when it is free, as Linux's spinlocks are test-and-set on a hypervisor without paravirtual
+// spinlocks (virt_spin_lock): the lock goes to a waiter that is running. In line, the next
+// ticket's CPU may be stopped by the host, and every waiter behind it spins until the host runs
+// it again: under QEMU with 8 virtual CPUs on 2 host cores that made a pipe-heavy load
+// (hackbench) 5-10x slower. Only a few tries (kFreeTries), then a ticket: unbounded, a waiter
+// could lose every race, and a cross-CPU futex ping-pong at -smp 2 took 476-900 us per round
+// trip instead of 55.
 //
 // Raw primitives do no preemption, IRQ, lockdep or lockstat work: use them through
 // SpinLock<raw::TicketLock, ...> (spin_lock.h).
@@ -45,9 +48,8 @@ class TA_CAP("spinlock") TicketLock {
     if (try_acquire()) return;  // free, nobody waiting: taken as a ticket would take it
     if (platform::virtual_cpus()) {
       // Test and test-and-set: wait until free without writing, then claim it. A waiter in line
-      // (a ticket taken while the mode was off) keeps the lock looking taken, so it still goes
-      // first.
-      for (;;) {
+      // keeps the lock looking taken, so it still goes first.
+      for (std::uint32_t tries = 0; tries < kFreeTries; ++tries) {
         while (is_locked()) wait.pause();
         if (try_acquire()) return;
       }
@@ -86,6 +88,8 @@ class TA_CAP("spinlock") TicketLock {
   }
 
  private:
+  // Races for a free lock a waiter may lose on virtual CPUs before it takes a ticket.
+  static constexpr std::uint32_t kFreeTries = 4;
   // Tickets wrap at 2^32: correct as long as fewer than 2^32 CPUs wait at once.
   Atomic<std::uint32_t> next_{0};
   Atomic<std::uint32_t> owner_{0};
