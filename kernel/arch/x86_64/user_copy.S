@@ -21,69 +21,118 @@
     .popsection
 .endm
 
+// One instruction that touches user memory, with its .ex_table entry: a fault there resumes at
+// \fixup.
+.macro USER fixup, insn:vararg
+.Luser\@:
+    \insn
+    EX_ENTRY .Luser\@, \fixup
+.endm
+
+// The loops of arch_copy_user and arch_clear_user: %rcx bytes at %rdi (and %rsi) in 32-byte
+// blocks, then 8-byte words, then bytes, after SMAP_OPEN; returns through SMAP_CLOSE with the
+// bytes not moved in %rax. The functions differ only in the moves, which the macros named by
+// the parameters emit: `\block FIXUP`, `\word FIXUP` and `\byte FIXUP` move 32, 8 and 1 bytes,
+// every user access through USER with that fixup; `\advance N` steps the pointers by N.
+//
+// Loops of 8-byte moves, four to an iteration, then bytes: not `rep movsb`, which QEMU's TCG runs
+// a byte at a time (smp/klib/freestanding/string.cc says what that costs). A fault in a block or
+// a word goes on in the byte loop from the start of that block or word (nothing of it was
+// counted yet), so the byte loop stops at the exact first byte that cannot be moved, and its
+// fault returns the count from there: exact, as Linux's is.
+.macro USER_LOOPS block, word, byte, advance
+    cmpq $32, %rcx
+    jb .Lwords\@
+.Lblocks\@:
+    \block .Lbytes\@
+    \advance 32
+    subq $32, %rcx
+    cmpq $32, %rcx
+    jae .Lblocks\@
+.Lwords\@:
+    cmpq $8, %rcx
+    jb .Lbytes\@
+    \word .Lbytes\@
+    \advance 8
+    subq $8, %rcx
+    jmp .Lwords\@
+.Lbytes\@:
+    testq %rcx, %rcx
+    jz .Ldone\@
+    \byte .Lfault\@
+    \advance 1
+    decq %rcx
+    jmp .Lbytes\@
+.Ldone\@:
+    SMAP_CLOSE
+    xorl %eax, %eax
+    ret
+.Lfault\@:
+    SMAP_CLOSE
+    movq %rcx, %rax            // the byte that faulted and every one after it
+    ret
+.endm
+
+// The moves of arch_copy_user: from (%rsi) to (%rdi). A block loads all four words before it
+// stores any.
+.macro COPY_BLOCK fixup
+    USER \fixup, movq (%rsi), %r8
+    USER \fixup, movq 8(%rsi), %r9
+    USER \fixup, movq 16(%rsi), %r10
+    USER \fixup, movq 24(%rsi), %r11
+    USER \fixup, movq %r8, (%rdi)
+    USER \fixup, movq %r9, 8(%rdi)
+    USER \fixup, movq %r10, 16(%rdi)
+    USER \fixup, movq %r11, 24(%rdi)
+.endm
+.macro COPY_WORD fixup
+    USER \fixup, movq (%rsi), %r8
+    USER \fixup, movq %r8, (%rdi)
+.endm
+.macro COPY_BYTE fixup
+    USER \fixup, movb (%rsi), %al
+    USER \fixup, movb %al, (%rdi)
+.endm
+.macro COPY_ADVANCE n
+  .if \n == 1
+    incq %rsi
+    incq %rdi
+  .else
+    addq $\n, %rsi
+    addq $\n, %rdi
+  .endif
+.endm
+
+// The moves of arch_clear_user: zeros (%rax) to (%rdi).
+.macro CLEAR_BLOCK fixup
+    USER \fixup, movq %rax, (%rdi)
+    USER \fixup, movq %rax, 8(%rdi)
+    USER \fixup, movq %rax, 16(%rdi)
+    USER \fixup, movq %rax, 24(%rdi)
+.endm
+.macro CLEAR_WORD fixup
+    USER \fixup, movq %rax, (%rdi)
+.endm
+.macro CLEAR_BYTE fixup
+    USER \fixup, movb %al, (%rdi)
+.endm
+.macro CLEAR_ADVANCE n
+  .if \n == 1
+    incq %rdi
+  .else
+    addq $\n, %rdi
+  .endif
+.endm
+
     .text
 // uint64_t arch_copy_user(void* dst rdi, const void* src rsi, uint64_t n rdx)
 // Returns the bytes not copied (0: all of them).
-//
-// Loops of 8-byte moves, four to an iteration, then bytes: not `rep movsb`, which QEMU's TCG runs
-// a byte at a time (smp/klib/freestanding/string.cc says what that costs). A fault in the word
-// loops goes on in the byte loop from the start of the block that faulted (nothing of it was
-// counted yet), so the byte loop stops at the exact first byte that cannot be moved and the
-// count returned is exact, as Linux's is.
     .global arch_copy_user
     .type arch_copy_user, @function
 arch_copy_user:
     movq %rdx, %rcx            // bytes left
     SMAP_OPEN
-    cmpq $32, %rcx
-    jb 20f
-10: movq (%rsi), %r8
-11: movq 8(%rsi), %r9
-12: movq 16(%rsi), %r10
-13: movq 24(%rsi), %r11
-14: movq %r8, (%rdi)
-15: movq %r9, 8(%rdi)
-16: movq %r10, 16(%rdi)
-17: movq %r11, 24(%rdi)
-    addq $32, %rsi
-    addq $32, %rdi
-    subq $32, %rcx
-    cmpq $32, %rcx
-    jae 10b
-20: cmpq $8, %rcx
-    jb 30f
-21: movq (%rsi), %r8
-22: movq %r8, (%rdi)
-    addq $8, %rsi
-    addq $8, %rdi
-    subq $8, %rcx
-    jmp 20b
-30: testq %rcx, %rcx
-    jz 40f
-31: movb (%rsi), %al
-32: movb %al, (%rdi)
-    incq %rsi
-    incq %rdi
-    decq %rcx
-    jmp 30b
-40: SMAP_CLOSE
-    xorl %eax, %eax
-    ret
-50: SMAP_CLOSE
-    movq %rcx, %rax            // the byte that faulted and every one after it
-    ret
-    EX_ENTRY 10b, 30b
-    EX_ENTRY 11b, 30b
-    EX_ENTRY 12b, 30b
-    EX_ENTRY 13b, 30b
-    EX_ENTRY 14b, 30b
-    EX_ENTRY 15b, 30b
-    EX_ENTRY 16b, 30b
-    EX_ENTRY 17b, 30b
-    EX_ENTRY 21b, 30b
-    EX_ENTRY 22b, 30b
-    EX_ENTRY 31b, 50b
-    EX_ENTRY 32b, 50b
+    USER_LOOPS COPY_BLOCK, COPY_WORD, COPY_BYTE, COPY_ADVANCE
     .size arch_copy_user, . - arch_copy_user
 
 // uint64_t arch_clear_user(void* dst rdi, uint64_t n rsi): bytes not cleared. The same loops
@@ -91,43 +140,10 @@ arch_copy_user:
     .global arch_clear_user
     .type arch_clear_user, @function
 arch_clear_user:
-    movq %rsi, %rcx
-    xorl %eax, %eax
+    movq %rsi, %rcx            // bytes left
+    xorl %eax, %eax            // the zeros to store
     SMAP_OPEN
-    cmpq $32, %rcx
-    jb 20f
-10: movq %rax, (%rdi)
-11: movq %rax, 8(%rdi)
-12: movq %rax, 16(%rdi)
-13: movq %rax, 24(%rdi)
-    addq $32, %rdi
-    subq $32, %rcx
-    cmpq $32, %rcx
-    jae 10b
-20: cmpq $8, %rcx
-    jb 30f
-21: movq %rax, (%rdi)
-    addq $8, %rdi
-    subq $8, %rcx
-    jmp 20b
-30: testq %rcx, %rcx
-    jz 40f
-31: movb %al, (%rdi)
-    incq %rdi
-    decq %rcx
-    jmp 30b
-40: SMAP_CLOSE
-    xorl %eax, %eax
-    ret
-50: SMAP_CLOSE
-    movq %rcx, %rax
-    ret
-    EX_ENTRY 10b, 30b
-    EX_ENTRY 11b, 30b
-    EX_ENTRY 12b, 30b
-    EX_ENTRY 13b, 30b
-    EX_ENTRY 21b, 30b
-    EX_ENTRY 31b, 50b
+    USER_LOOPS CLEAR_BLOCK, CLEAR_WORD, CLEAR_BYTE, CLEAR_ADVANCE
     .size arch_clear_user, . - arch_clear_user
 
 // int64_t arch_strncpy_user(char* dst rdi, const char* src rsi, uint64_t max rdx)
