@@ -26,18 +26,6 @@ void CpuSet::remove(platform::CpuNumber cpu) {
   if (i < kMaxCpus) words_[i / 64] &= ~(1ull << (i % 64));
 }
 
-bool CpuSet::contains(platform::CpuNumber cpu) const {
-  std::uint32_t i = platform::to_index(cpu);
-  return i < kMaxCpus && (words_[i / 64] >> (i % 64)) & 1;
-}
-
-bool CpuSet::empty() const {
-  for (auto w : words_) {
-    if (w) return false;
-  }
-  return true;
-}
-
 std::uint32_t CpuSet::count() const {
   std::uint32_t n = 0;
   for (auto w : words_) n += static_cast<std::uint32_t>(__builtin_popcountll(w));

@@ -20,8 +20,17 @@ class CpuSet {
   // Out-of-range CPUs are ignored by add/remove and never contained.
   void add(platform::CpuNumber cpu);
   void remove(platform::CpuNumber cpu);
-  bool contains(platform::CpuNumber cpu) const;
-  bool empty() const;
+  // Inline: both are on the way back to user mode from every system call.
+  bool contains(platform::CpuNumber cpu) const {
+    const std::uint32_t i = platform::to_index(cpu);
+    return i < kMaxCpus && ((words_[i / 64] >> (i % 64)) & 1) != 0;
+  }
+  bool empty() const {
+    for (const std::uint64_t w : words_) {
+      if (w != 0) return false;
+    }
+    return true;
+  }
   std::uint32_t count() const;
   // The lowest CPU in the set at or after `from`, or kMaxCpus when there is none.
   std::uint32_t next(std::uint32_t from) const;

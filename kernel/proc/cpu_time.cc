@@ -23,7 +23,7 @@ CpuCounters& this_cpu() { return g_cpus[arch::current_cpu_index()]; }
 
 // Charges `t`'s time since its mark to user or system time, and moves the mark to `now`.
 // Interrupts off: the switch hook charges the same thread on this CPU.
-void charge(UserThread& t, std::uint64_t now, bool system) {
+[[gnu::always_inline]] inline void charge(UserThread& t, std::uint64_t now, bool system) {
   if (t.cpu_mark_ns == 0 || now <= t.cpu_mark_ns) {
     t.cpu_mark_ns = now;
     return;

@@ -236,11 +236,6 @@ void thread_main(void* arg) {
 
 }  // namespace
 
-UserThread* current_user_thread() {
-  sched::Thread* self = kthreads::current();
-  return self == nullptr ? nullptr : static_cast<UserThread*>(self->switch_cookie);
-}
-
 klib::Result<UserThread*, int> create_user_thread(Process* process, const UserThread& initial,
                                                   const smp::CpuSet& affinity, int tid) {
   if (process->live_threads.load() >= kMaxThreads) return klib::make_error(11);  // EAGAIN

@@ -19,6 +19,7 @@
 #include "kernel/arch/x86_64/interrupt_frame.h"
 #include "kernel/files/fd_table.h"
 #include "kernel/fs/ramfs/node.h"
+#include "kernel/threads/kernel_scheduler.h"
 #include "kernel/threads/kthread.h"
 #include "kernel/vm/address_space.h"
 #include "sched/wait_queue.h"
@@ -221,8 +222,17 @@ void init(std::uint32_t exit_delay_ms);
 // PATH). False, after a report naming what failed (no such file, a bad ELF, no memory).
 bool start_init(fmt::StringView path, fmt::StringView arguments);
 
-// The calling thread's user context (null in a kernel thread).
-UserThread* current_user_thread();
+// The calling thread's user context (null in a kernel thread). Inline: every system call asks.
+inline UserThread* current_user_thread() {
+  sched::Thread* self = kthreads::current();
+  return self == nullptr ? nullptr : static_cast<UserThread*>(self->switch_cookie);
+}
+// The thread making a system call: only user threads make them, so never null.
+inline UserThread& calling_user_thread() {
+  UserThread* t = current_user_thread();
+  if (t == nullptr) __builtin_unreachable();
+  return *t;
+}
 
 // Creates a user thread of `process` with the user context `initial` (start_rip/start_rsp,
 // or start_frame, which it takes over; TLS bases, signal mask, clear_child_tid), on

@@ -215,9 +215,11 @@ void on_exit_to_user(arch::InterruptFrame& frame) {
   }
 }
 
-// A system call from user mode: the time before it was user time.
+// A system call from user mode, interrupts still off (arch::SyscallHandler): the time before
+// it was user time. Charged before interrupts go on, so the charge needs no cli/sti of its own.
 void on_syscall(arch::InterruptFrame& frame) {
   if (UserThread* t = current_user_thread()) charge_kernel_entry(*t);
+  arch::sti();
   ksys::dispatch(frame);
 }
 

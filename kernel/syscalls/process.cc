@@ -18,7 +18,7 @@ namespace {
 
 using namespace kabi;
 
-kproc::UserThread& self() { return *kproc::current_user_thread(); }
+kproc::UserThread& self() { return kproc::calling_user_thread(); }
 kproc::Process& process() { return *self().process; }
 
 constexpr std::uint64_t kArchSetGs = 0x1001, kArchSetFs = 0x1002, kArchGetFs = 0x1003,

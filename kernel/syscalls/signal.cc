@@ -13,7 +13,7 @@ namespace {
 
 using namespace kabi;
 
-kproc::UserThread& self() { return *kproc::current_user_thread(); }
+kproc::UserThread& self() { return kproc::calling_user_thread(); }
 
 kproc::SignalInfo sent_by_me(std::int32_t code) {
   kproc::SignalInfo info;

@@ -214,7 +214,6 @@ bool tickless_idle() { return g_nohz; }
 bool requested() { return g_requested.load(std::memory_order_relaxed); }
 bool running() { return g_ready.load(std::memory_order_acquire); }
 sched::Scheduler& scheduler() { return *g_scheduler; }
-sched::Thread* current() { return static_cast<sched::Thread*>(arch::current_thread_raw()); }
 std::uint32_t cpu_count() { return g_count; }
 std::uint32_t online_cpu_count() { return g_online.load(std::memory_order_relaxed); }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 
 #include "kernel/arch/x86_64/interrupt_frame.h"
+#include "kernel/arch/x86_64/percpu.h"
 #include "sched/scheduler.h"
 
 namespace kthreads {
@@ -59,8 +60,8 @@ bool running();
 sched::Scheduler& scheduler();
 
 // The running thread (null when this CPU is not in the scheduler). One GS-relative load; a
-// thread asking for itself gets itself wherever it runs.
-sched::Thread* current();
+// thread asking for itself gets itself wherever it runs. Inline: every system call asks.
+inline sched::Thread* current() { return static_cast<sched::Thread*>(arch::current_thread_raw()); }
 
 // A preemption point for thread context: switches now if this CPU's need_resched is set and
 // preemption is allowed. Called after wake-ups, whose runqueue locks restore interrupts only

@@ -14,6 +14,12 @@
 #include "kernel/time/tsc_calibration.h"
 
 namespace ktime {
+namespace detail {
+
+std::atomic<std::uint64_t> g_mult{1ull << kMultShift};  // ns = (tsc * mult) >> 32
+std::atomic<bool> g_clamped{false};
+
+}  // namespace detail
 namespace {
 
 constexpr std::uint64_t kNsPerSecond = 1'000'000'000;
@@ -21,10 +27,11 @@ constexpr std::uint32_t kCpuidInvariantTscLeaf = 0x80000007;
 constexpr std::uint32_t kInvariantTscEdx = 1u << 8;
 // Before init(): assume 1 GHz, so that ns = cycles; real TSCs run faster, so early timeouts
 // only err long.
-constexpr unsigned kMultShift = 32;
+using detail::g_clamped;
+using detail::g_mult;
+using detail::kMultShift;
 constexpr std::uint64_t kFallbackMult = 1ull << kMultShift;
 
-std::atomic<std::uint64_t> g_mult{kFallbackMult};  // ns = (tsc * mult) >> 32
 std::uint64_t g_tsc_hz = 0;
 TscSource g_source = TscSource::kNone;
 bool g_invariant = false;
@@ -34,7 +41,6 @@ bool g_pm_32bit = false;
 HpetClock g_hpet;
 PmTimerClock g_pm_timer;
 
-std::atomic<bool> g_clamped{false};
 // The largest now_ns() result so far on any CPU, once g_clamped (monotonic: only raised).
 std::atomic<std::uint64_t> g_last_ns{0};
 
@@ -151,13 +157,7 @@ TscConversion tsc_conversion() {
   return TscConversion{g_mult.load(std::memory_order_relaxed), kMultShift};
 }
 
-std::uint64_t now_ns() {
-  // Ordered: the TSC is read after every earlier load has completed, so a time read here is
-  // never older than one this CPU saw earlier (from another CPU's clock read, through memory).
-  const unsigned __int128 product = static_cast<unsigned __int128>(arch::rdtsc_ordered()) *
-                                    g_mult.load(std::memory_order_relaxed);
-  const auto ns = static_cast<std::uint64_t>(product >> kMultShift);
-  if (!g_clamped.load(std::memory_order_relaxed)) return ns;
+std::uint64_t detail::clamp_to_last(std::uint64_t ns) {
   // Relaxed is enough: g_last_ns only grows, and a call that happens after another (on any CPU)
   // reads g_last_ns at or after the value that call read or wrote (coherence), so it returns at
   // least as much.

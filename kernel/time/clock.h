@@ -3,7 +3,10 @@
 // and the per-CPU local APIC timer calibrated against the TSC (kernel/time/lapic_timer.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+
+#include "kernel/arch/x86_64/cpu.h"
 
 #include "kernel/time/tsc_rate.h"
 
@@ -26,8 +29,9 @@ void set_pm_timer(std::uint16_t io_port, bool is_32bit);
 // Nanoseconds since the TSC was zero, monotonic on this CPU, and across CPUs: the SMP bring-up
 // checks that the TSCs agree (kernel/time/tsc_sync_boot.h); where they do not, every result is
 // clamped to be at least the largest one returned on any CPU so far. Valid after init(); before
-// it, a 1 GHz assumption (timeouts err long).
-std::uint64_t now_ns();
+// it, a 1 GHz assumption (timeouts err long). Inline: system calls read it on the way in and
+// out (the CPU time accounting), and a call costs an emulator a lookup of its return address.
+inline std::uint64_t now_ns();
 
 // The conversion now_ns() applies to the TSC while the TSCs agree: ns = (TSC * mult) >> shift,
 // the 128-bit product's low 64 bits (the vDSO computes the same, kernel/vdso/vvar.h). The
@@ -80,5 +84,25 @@ void begin_boot_rate_check();
 std::uint64_t finish_boot_rate_check();
 // The calibrated LAPIC timer rate of the current CPU (0 before init_this_cpu_timer()).
 std::uint64_t lapic_timer_hz();
+
+namespace detail {
+// now_ns()'s state (clock.cc): the TSC conversion, and whether results are clamped to the
+// largest one so far (set_tsc_unsynchronized).
+inline constexpr unsigned kMultShift = 32;
+extern std::atomic<std::uint64_t> g_mult;
+extern std::atomic<bool> g_clamped;
+// `ns`, or the largest result any CPU has had if that is later; raises it to `ns` otherwise.
+std::uint64_t clamp_to_last(std::uint64_t ns);
+}  // namespace detail
+
+inline std::uint64_t now_ns() {
+  // Ordered: the TSC is read after every earlier load has completed, so a time read here is
+  // never older than one this CPU saw earlier (from another CPU's clock read, through memory).
+  const unsigned __int128 product = static_cast<unsigned __int128>(arch::rdtsc_ordered()) *
+                                    detail::g_mult.load(std::memory_order_relaxed);
+  const auto ns = static_cast<std::uint64_t>(product >> detail::kMultShift);
+  if (!detail::g_clamped.load(std::memory_order_relaxed)) [[likely]] return ns;
+  return detail::clamp_to_last(ns);
+}
 
 }  // namespace ktime

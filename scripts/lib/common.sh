@@ -9,10 +9,13 @@
 
 PLEIADES_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PLEIADES_BUILD="${PLEIADES_BUILD:-$PLEIADES_ROOT/build}"
+# Absolute from here on: the helpers cd (and apt's private state is given as paths), so a
+# relative PLEIADES_BUILD=build-x would otherwise name a different directory in each of them.
+PLEIADES_BUILD="$(realpath -m -- "$PLEIADES_BUILD")"
 PLEIADES_LOADER="$PLEIADES_BUILD/efi/BOOTX64.EFI"
 PLEIADES_KERNEL="$PLEIADES_BUILD/kernel/kernel.elf"
-PLEIADES_QEMU10_DIR="${PLEIADES_QEMU10_DIR:-$PLEIADES_BUILD/qemu10}"
-PLEIADES_LINUX_DIR="${PLEIADES_LINUX_DIR:-$PLEIADES_BUILD/linux}"
+PLEIADES_QEMU10_DIR="$(realpath -m -- "${PLEIADES_QEMU10_DIR:-$PLEIADES_BUILD/qemu10}")"
+PLEIADES_LINUX_DIR="$(realpath -m -- "${PLEIADES_LINUX_DIR:-$PLEIADES_BUILD/linux}")"
 
 # die MESSAGE...: print "<script>: MESSAGE" on stderr and exit 2.
 die() {

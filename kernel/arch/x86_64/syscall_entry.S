@@ -84,9 +84,8 @@ syscall_entry:
     xorl %r13d, %r13d
     xorl %r14d, %r14d
     xorl %r15d, %r15d
-    sti
     movq %rbx, %rdi
-    call arch_syscall_dispatch
+    call arch_syscall_dispatch // interrupts off: the handler enables them
     cli
     movq %rbx, %rdi
     call arch_exit_to_user     // interrupts off when it returns

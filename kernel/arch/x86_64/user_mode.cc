@@ -71,11 +71,11 @@ void write_user_gs_base(std::uint64_t base) { wrmsr(Msr::kKernelGsBase, base); }
 
 }  // namespace arch
 
-// syscall_entry.S, interrupts on, on the thread's kernel stack.
+// syscall_entry.S, interrupts off, on the thread's kernel stack.
 extern "C" void arch_syscall_dispatch(arch::InterruptFrame* frame) {
   const arch::SyscallHandler handler = __atomic_load_n(&arch::g_syscall, __ATOMIC_ACQUIRE);
   if (handler != nullptr) {
-    handler(*frame);
+    handler(*frame);  // enables interrupts
   } else {
     frame->rax = static_cast<std::uint64_t>(-38);  // ENOSYS: no kernel side installed
   }

@@ -35,9 +35,11 @@ inline constexpr std::uint64_t kRflagsAlwaysOne = 1u << 1;
 // ID on entry) on the calling CPU. Every CPU, before its first user thread.
 void init_syscall_this_cpu();
 
-// Called with interrupts enabled on the thread's kernel stack for every SYSCALL: the number is
+// Called with interrupts off on the thread's kernel stack for every SYSCALL: the number is
 // frame.rax, the arguments rdi, rsi, rdx, r10, r8, r9; the handler writes the result to
-// frame.rax and may rewrite the frame (execve, signal return).
+// frame.rax and may rewrite the frame (execve, signal return). It enables interrupts itself,
+// after the work that wants them off (the time accounting): one STI per call instead of a
+// cli/sti pair more, which an emulator pays for (each STI ends its translated block).
 using SyscallHandler = void (*)(InterruptFrame& frame);
 // Called with interrupts off before every return to user mode, from a system call, an
 // interrupt or an exception: reschedule, end a killed thread. May enable interrupts and sleep
