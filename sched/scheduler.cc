@@ -125,10 +125,57 @@ void Scheduler::enqueue_woken(Thread& t, platform::CpuNumber cpu, Join how) {
     preempt = rq.wakeup_preempts(t);
     if (preempt) rq.need_resched.store(true, std::memory_order_relaxed);
   }
-  if (preempt && hooks_.kick && cpu != this_cpu()) hooks_.kick(cpu, hooks_.context);
+  if (preempt && cpu != this_cpu()) kick(cpu);
 }
 
 // ---- Switching ------------------------------------------------------------------------------
+
+void Scheduler::kick(platform::CpuNumber cpu) {
+  if (hooks_.kick == nullptr) return;
+  if (hooks_.current != nullptr) {
+    // The thread itself, or an interrupt on its CPU (which the batch's fences order).
+    Thread* self = hooks_.current(hooks_.context);
+    KickBatch* batch = self != nullptr ? self->kick_batch.load(std::memory_order_relaxed) : nullptr;
+    if (batch != nullptr) {
+      batch->note(cpu);
+      return;
+    }
+  }
+  hooks_.kick(cpu, hooks_.context);
+}
+
+KickBatch::KickBatch(Scheduler& s) : s_(s) {
+  platform::preempt_disable();  // this thread stays on this CPU, and the kicks go out on close
+  if (s.hooks_.current == nullptr || s.hooks_.kick == nullptr) return;
+  Thread* self = s.hooks_.current(s.hooks_.context);
+  if (self == nullptr || self->kick_batch.load(std::memory_order_relaxed) != nullptr) return;
+  self_ = self;
+  self->kick_batch.store(this, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+
+KickBatch::~KickBatch() {
+  if (self_ != nullptr) {
+    self_->kick_batch.store(nullptr, std::memory_order_relaxed);
+    // An interrupt from here on kicks at once; what one noted before is read below.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    for (std::uint32_t w = 0; w < kWords; ++w) {
+      std::uint64_t bits = cpus_[w].exchange(0, std::memory_order_relaxed);
+      while (bits != 0) {
+        const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(bits));
+        bits &= bits - 1;
+        s_.hooks_.kick(platform::CpuNumber{w * 64 + bit}, s_.hooks_.context);
+      }
+    }
+  }
+  platform::preempt_enable();
+}
+
+void KickBatch::note(platform::CpuNumber cpu) {
+  const std::uint32_t i = platform::to_index(cpu);
+  if (i >= smp::kMaxCpus) return;
+  cpus_[i / 64].fetch_or(std::uint64_t{1} << (i % 64), std::memory_order_relaxed);
+}
 
 Thread* Scheduler::current() {
   if (hooks_.current != nullptr) return hooks_.current(hooks_.context);
@@ -460,12 +507,12 @@ void Scheduler::set_inherited_priority(Thread& t, int priority) {
     }
     wait.pause();
   }
-  if (preempt && hooks_.kick && cpu != this_cpu()) hooks_.kick(cpu, hooks_.context);
+  if (preempt && cpu != this_cpu()) kick(cpu);
 }
 
 void Scheduler::request_resched(platform::CpuNumber cpu) {
   runqueue(cpu).need_resched.store(true, std::memory_order_relaxed);
-  if (hooks_.kick) hooks_.kick(cpu, hooks_.context);
+  kick(cpu);
 }
 
 void Scheduler::migrate_locked(Thread& t, RunQueue& src, RunQueue& dst, std::uint64_t now) {
@@ -495,7 +542,7 @@ std::uint32_t Scheduler::pull(platform::CpuNumber src, platform::CpuNumber dst,
       ++moved;
     }
   }
-  if (moved && hooks_.kick && dst != this_cpu()) hooks_.kick(dst, hooks_.context);
+  if (moved && dst != this_cpu()) kick(dst);
   return moved;
 }
 

@@ -176,12 +176,41 @@ class Scheduler {
   void migrate_locked(Thread& t, RunQueue& src, RunQueue& dst, std::uint64_t now)
       TA_REQ(src.lock, dst.lock);
   void wait_off_cpu(Thread& t);
+  // hooks_.kick, or a note in the running thread's KickBatch when it has one open.
+  void kick(platform::CpuNumber cpu);
   static void thread_start(void* scheduler, void* thread);
+  friend class KickBatch;
   platform::CpuNumber this_cpu() const { return platform::current_cpu(); }
 
   RunQueue* runqueues_;
   std::uint32_t count_;
   SchedulerHooks hooks_;
+};
+
+// The kicks (reschedule IPIs) of the wake-ups made while it is open, sent when it closes: a waker
+// that wakes threads under a lock opens one before taking the lock, so the woken threads' CPUs
+// hear of it only after the lock is free. Otherwise a woken thread can start at once and spin on
+// the lock its waker still holds; on virtual CPUs, whose host may stop the waker right after
+// its IPI, that spin lasts until the host runs the waker again (Linux wakes through a wake_q
+// after unlocking for the same reason). Preemption is off while it is open, so the kicks go out
+// as soon as it closes. Nested batches leave the sending to the outermost. Only where the
+// scheduler has the `current` hook (the kernel); elsewhere kicks go out at once.
+class KickBatch {
+ public:
+  explicit KickBatch(Scheduler& s);
+  ~KickBatch();
+  KickBatch(const KickBatch&) = delete;
+  KickBatch& operator=(const KickBatch&) = delete;
+
+ private:
+  friend class Scheduler;
+  static constexpr std::uint32_t kWords = smp::kMaxCpus / 64;
+  // Atomic: an interrupt on this CPU may add to it while the thread does.
+  void note(platform::CpuNumber cpu);
+
+  Scheduler& s_;
+  Thread* self_ = nullptr;  // null: not the outermost (or no current hook): sends nothing
+  std::atomic<std::uint64_t> cpus_[kWords] = {};
 };
 
 }  // namespace sched

@@ -56,6 +56,7 @@ struct ThreadParams {
 
 class Mutex;
 struct MutexWaiter;
+class KickBatch;
 
 // No inherited priority (Thread::pi_priority, PiState::inherited).
 inline constexpr int kNoInheritedPriority = -1;
@@ -118,6 +119,9 @@ struct Thread {
   void* extended_state = nullptr;
   // The platform's per-thread data for the switch hook (host tests: the TSan fiber).
   void* switch_cookie = nullptr;
+  // The thread's open KickBatch (sched/scheduler.h), or null. Written only by the thread itself
+  // (and read by interrupts on its CPU, which the batch's signal fences order).
+  std::atomic<KickBatch*> kick_batch{nullptr};
 };
 
 // Moves `t` from `from` to `to`. With PLEIADES_SCHED_CHECKS, a transition not in the table of

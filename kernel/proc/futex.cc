@@ -159,6 +159,9 @@ std::int64_t futex_wake(kvm::AddressSpace* space, std::uint64_t uaddr, std::uint
   const Key key = key_of(space, uaddr, shared);
   Bucket& b = g_buckets[bucket_index(key)];
   std::int64_t woken = 0;
+  // The woken threads' CPUs are kicked once the bucket lock is free: each waiter takes it
+  // again on its way out of futex_wait.
+  sched::KickBatch kicks{kthreads::scheduler()};
   smp::Guard g{b.lock};
   for (Waiter* w = b.head.next; w != &b.head && woken < count;) {
     Waiter* next = w->next;
@@ -226,6 +229,7 @@ std::int64_t futex_requeue(kvm::AddressSpace* space, std::uint64_t uaddr, std::u
   for (int attempt = 0;; ++attempt) {
     bool faulted = false;
     std::int64_t result;
+    sched::KickBatch kicks{kthreads::scheduler()};  // as in futex_wake
     if (i1 == i2) {
       smp::Guard g{b1.lock};
       result = requeue_locked(key1, key2, b1, b2, uaddr, wake, requeue, compare, expected,

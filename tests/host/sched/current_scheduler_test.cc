@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "host_machine.h"
 #include "sched/current_scheduler.h"
@@ -215,3 +216,53 @@ INSTANTIATE_TEST_SUITE_P(EveryWakeUp, SyncPreemptionPoint,
                          });
 
 }  // namespace
+
+// ---- KickBatch (sched/scheduler.h) ---------------------------------------------------------
+
+// A waker that wakes under a lock opens a batch first: the kicks of its wake-ups go out when the
+// outermost batch closes (after the lock), once per CPU; without a batch they go out at once.
+TEST(KickBatch, KicksGoOutOnceEachWhenTheOutermostBatchCloses) {
+  struct Seen {
+    Thread self;
+    std::vector<std::uint32_t> kicks;
+  } seen;
+  sched::SchedulerHooks hooks;
+  hooks.current = [](void* c) { return &static_cast<Seen*>(c)->self; };
+  hooks.kick = [](platform::CpuNumber cpu, void* c) {
+    static_cast<Seen*>(c)->kicks.push_back(platform::to_index(cpu));
+  };
+  hooks.context = &seen;
+  sched::RunQueue rq[3];
+  sched::Scheduler s(rq, 3, hooks);
+  const std::uint32_t preempt_before = platform::preempt_count();
+  {
+    sched::KickBatch outer{s};
+    EXPECT_EQ(platform::preempt_count(), preempt_before + 1);  // the kicks go out on close
+    s.request_resched(platform::CpuNumber{2});
+    {
+      sched::KickBatch inner{s};
+      s.request_resched(platform::CpuNumber{1});
+      s.request_resched(platform::CpuNumber{2});
+    }
+    EXPECT_TRUE(seen.kicks.empty()) << "the inner batch sent the outer one's kicks";
+    EXPECT_TRUE(rq[1].need_resched.load() && rq[2].need_resched.load());
+  }
+  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(seen.self.kick_batch.load(), nullptr);
+  EXPECT_EQ(platform::preempt_count(), preempt_before);
+  s.request_resched(platform::CpuNumber{1});
+  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{1, 2, 1}));  // no batch open: at once
+}
+
+// Without the `current` hook (host machines poll) a batch defers nothing.
+TEST(KickBatch, WithoutTheCurrentHookKicksGoOutAtOnce) {
+  static std::uint32_t kicks = 0;
+  kicks = 0;
+  sched::SchedulerHooks hooks;
+  hooks.kick = [](platform::CpuNumber, void*) { ++kicks; };
+  sched::RunQueue rq[2];
+  sched::Scheduler s(rq, 2, hooks);
+  sched::KickBatch batch{s};
+  s.request_resched(platform::CpuNumber{1});
+  EXPECT_EQ(kicks, 1u);
+}
