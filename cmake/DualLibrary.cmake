@@ -1,5 +1,5 @@
 # pleiades_dual_library(NAME SOURCES ... [KERNEL_SOURCES ...] [HOST_SOURCES ...] [EFI_SOURCES ...]
-#                       [DEPENDS lib ...] [EXPLORE] [EFI] [NO_KERNEL])
+#                       [DEPENDS lib ...] [EXPLORE] [BENCH] [EFI] [NO_KERNEL])
 #
 # The one way the project builds a source more than once: every file compiled for the kernel (or
 # the loader) and for the host goes through this function, and tests and benchmarks link the
@@ -13,6 +13,11 @@
 #                 builds without a sanitizer): host flags plus PLEIADES_EXPLORE, which turns every
 #                 smp::Atomic access into an interleaving point (docs/explorer.md), HOST_SOURCES.
 #                 Its DEPENDS must be EXPLORE libraries too.
+#   NAME_bench    with BENCH, when the benchmarks are built (PLEIADES_BENCH): NAME_host plus
+#                 PLEIADES_HOST_INLINE_PLATFORM, which makes the platform's per-call fast
+#                 functions inline as in the kernel (smp/platform/host/platform_inline.h), for
+#                 benchmarks of code whose fast path they are on (bench/alloc); linked with
+#                 platform_bench. Its DEPENDS must be BENCH libraries too.
 #   NAME_efi      with EFI, an OBJECT library with the loader's flags (cmake/Efi.cmake),
 #                 EFI_SOURCES: efi/CMakeLists.txt puts its objects into BOOTX64.EFI (the loader
 #                 is linked by hand with gnu-efi's script, so it takes objects, not archives).
@@ -24,11 +29,11 @@
 # The platform functions a library calls are declared in smp/platform/platform.h and defined by
 # the kernel (kernel/platform/) or by platform_host / platform_explore (smp/platform/host/): the
 # choice is made at link time, so the library sources carry no #ifdef for it. The exception,
-# made in platform.h alone: current_cpu and the interrupt flag are inline, from the header of
-# the flavour's side (PLEIADES_KERNEL, set by pleiades_kernel_target; PLEIADES_EXPLORE keeps
-# them out of line).
+# made in platform.h alone: current_cpu and the interrupt flag are inline in the kernel
+# (PLEIADES_KERNEL, set by pleiades_kernel_target) and in NAME_bench, out of line in NAME_host
+# and NAME_explore.
 function(pleiades_dual_library name)
-  cmake_parse_arguments(ARG "EXPLORE;EFI;NO_KERNEL" ""
+  cmake_parse_arguments(ARG "EXPLORE;BENCH;EFI;NO_KERNEL" ""
     "SOURCES;KERNEL_SOURCES;HOST_SOURCES;EFI_SOURCES;DEPENDS" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "pleiades_dual_library(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
@@ -54,6 +59,14 @@ function(pleiades_dual_library name)
     target_compile_definitions(${name}_explore PUBLIC PLEIADES_EXPLORE=1)
     foreach(dep IN LISTS ARG_DEPENDS)
       target_link_libraries(${name}_explore PUBLIC ${dep}_explore)
+    endforeach()
+  endif()
+  if(ARG_BENCH AND PLEIADES_BENCH)
+    add_library(${name}_bench STATIC ${ARG_SOURCES} ${ARG_HOST_SOURCES})
+    pleiades_host_target(${name}_bench)
+    target_compile_definitions(${name}_bench PUBLIC PLEIADES_HOST_INLINE_PLATFORM=1)
+    foreach(dep IN LISTS ARG_DEPENDS)
+      target_link_libraries(${name}_bench PUBLIC ${dep}_bench)
     endforeach()
   endif()
   if(ARG_EFI AND NOT PLEIADES_HOST_ONLY)

@@ -125,16 +125,40 @@ void Heap::set_remote_flush(RemoteFlush hook, void* context) {
     cache.handed_out.store(cache.handed_out.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
   }
+  if (slow) report_late_fault();
+  return hand_out(object);
+}
+
+[[gnu::always_inline]] inline void* Heap::cache_pop(std::size_t class_index) {
+  // cache_allocate's path when the loaded magazine has an object, with its guard and its
+  // explorer points.
+  smp::IrqGuard irq;
+  CpuCache& cache = this_cpu_cache();
+  platform::interleave_point();
+  if (cache.flush_requested.load(std::memory_order_relaxed)) return nullptr;
+  Magazine* const magazine = cache.loaded[class_index];
+  platform::interleave_point();
+  if (magazine == nullptr || magazine->count == 0) return nullptr;
+  void* const object = magazine->rounds[--magazine->count];
+  cache.handed_out.store(cache.handed_out.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+  return object;
+}
+
+[[gnu::always_inline]] inline void* Heap::hand_out(void* object) {
   const bool intact = marked_free(object);
   auto* word = static_cast<std::uint64_t*>(object);
   word[0] = 0;
   word[1] = 0;
-  if (slow) report_late_fault();
-  if (!intact) {
-    // Written after it was freed. Still handed out: the write hurt nobody else.
-    faults_.fetch_add(1, std::memory_order_relaxed);
-    report(HeapFault::kUseAfterFree, object);
-  }
+  // A tail call, so that the common case keeps no value across a call.
+  if (!intact) return handed_out_after_write(object);
+  return object;
+}
+
+[[gnu::noinline, gnu::cold]] void* Heap::handed_out_after_write(void* object) {
+  // Written after it was freed. Still handed out: the write hurt nobody else.
+  faults_.fetch_add(1, std::memory_order_relaxed);
+  report(HeapFault::kUseAfterFree, object);
   return object;
 }
 
@@ -146,6 +170,17 @@ void Heap::set_remote_flush(RemoteFlush hook, void* context) {
 }
 
 void* Heap::allocate(std::size_t size, std::size_t alignment) {
+  // The common case: a valid alignment, a small class and an object in the loaded magazine.
+  // need - 1 wraps for size 0 with alignment 0, which the slow path refuses. A size below
+  // kMinSmall or 0 is class 0 either way, as the slow path's adjustments make it.
+  const std::size_t need = size > alignment ? size : alignment;
+  if (need - 1 < kMaxSmall && alignment != 0 && (alignment & (alignment - 1)) == 0) {
+    if (void* object = cache_pop(class_index_for(need))) return hand_out(object);
+  }
+  return allocate_slow(size, alignment);
+}
+
+[[gnu::noinline]] void* Heap::allocate_slow(std::size_t size, std::size_t alignment) {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) return nullptr;
   if (alignment < kMinSmall) alignment = kMinSmall;
   if (size == 0) size = 1;
@@ -215,7 +250,35 @@ void* Heap::allocate(std::size_t size, std::size_t alignment) {
   return FreeResult::kFreed;
 }
 
+[[gnu::always_inline]] inline bool Heap::cache_push(void* p, std::size_t size,
+                                                    std::size_t alignment) {
+  // cache_free's path when the object passes every check at once and the loaded magazine has
+  // room, with its guard and its explorer points. A free marker on the object (a double free,
+  // or a live object that looks like one) is for cache_free to confirm.
+  smp::IrqGuard irq;
+  CpuCache& cache = this_cpu_cache();
+  platform::interleave_point();
+  if (cache.flush_requested.load(std::memory_order_relaxed)) return false;
+  Slab* const slab = small_slab_if_known(p);  // nullptr for p == nullptr too
+  if (slab == nullptr) return false;
+  if (size > slab->object_size || alignment > slab->object_size) return false;
+  if (static_cast<const std::uint64_t*>(p)[1] == kPoison) return false;
+  Magazine* const magazine = cache.loaded[slab->class_index];
+  platform::interleave_point();
+  if (magazine == nullptr || magazine->count == magazine->capacity) return false;
+  mark_free(p);
+  magazine->rounds[magazine->count++] = p;
+  cache.handed_out.store(cache.handed_out.load(std::memory_order_relaxed) - 1,
+                         std::memory_order_relaxed);
+  return true;
+}
+
 void Heap::free(void* p, std::size_t size, std::size_t alignment) {
+  if (cache_push(p, size, alignment)) return;
+  free_slow(p, size, alignment);
+}
+
+[[gnu::noinline]] void Heap::free_slow(void* p, std::size_t size, std::size_t alignment) {
   if (p == nullptr) return;
   HeapFault fault = HeapFault::kUnknownPointer;
   switch (cache_free(p, size, alignment, fault)) {

@@ -171,7 +171,23 @@ class Heap {
   // Index of the magazines' own slab class (after the user classes).
   static constexpr std::size_t kMagazineClass = kClassCount;
 
-  // Front end (heap.cc).
+  // Front end (heap.cc). allocate() and free() first try the common case, cache_pop and
+  // cache_push, which make no call (so the compiler gives them no stack frame) and give up,
+  // having changed nothing, on anything else; allocate_slow and free_slow then do the whole
+  // operation from the start.
+  // An object of the class from this CPU's loaded magazine, its markers not yet checked;
+  // nullptr when a flush is requested or the magazine is absent or empty.
+  void* cache_pop(std::size_t class_index);
+  // Pushes `p` onto this CPU's loaded magazine and marks it free, when `p` is an object of a
+  // slab in known_, passes free's checks and has no free marker, and the magazine has room;
+  // false (nothing done) otherwise.
+  bool cache_push(void* p, std::size_t size, std::size_t alignment);
+  // Checks and clears the free markers of `object`, just taken from a magazine.
+  void* hand_out(void* object);
+  // hand_out's report of an object written after it was freed; returns `object`.
+  void* handed_out_after_write(void* object);
+  void* allocate_slow(std::size_t size, std::size_t alignment);
+  void free_slow(void* p, std::size_t size, std::size_t alignment);
   void* try_allocate(std::size_t size, std::size_t alignment);
   void* cache_allocate(std::size_t class_index);
   enum class FreeResult : std::uint8_t { kFreed, kFault, kNotSmall };
@@ -181,6 +197,8 @@ class Heap {
   // True when the kSlabSize-aligned region at `base` is the page source's memory, so reading
   // its first bytes cannot fault: from known_, asking the page source only on a miss.
   bool page_source_region(std::uintptr_t base) const;
+  // True when `base` is in known_ (page_source_region without asking the page source).
+  bool known_region(std::uintptr_t base) const;
   // The current CPU's cache; interrupts must be off (they pin the CPU).
   CpuCache& this_cpu_cache();
   // Empties `cache` (the current CPU's, interrupts off): its magazines' objects go back to
@@ -216,6 +234,8 @@ class Heap {
   Slab* slab_of(const void* p) const;
   // The slab of a user class of which `p` is an object boundary; nullptr otherwise.
   Slab* small_slab_of(const void* p) const;
+  // small_slab_of when the region is in known_; nullptr also when it is not (no lock, no call).
+  Slab* small_slab_if_known(const void* p) const;
   // small_slab_of's checks on a header the caller knows is safe to read.
   Slab* checked_small_slab(Slab* slab, const void* p) const;
   // True when the object `p` of `slab` (second word kPoison) is free: in its slab or a magazine.

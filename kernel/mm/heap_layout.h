@@ -66,7 +66,7 @@ struct Heap::Slab {
   std::uint32_t on_partial;  // 1 while linked in the class's partial list
   std::uint64_t allocated[heap_detail::kMaxObjects / 64];  // bit per object: set while out of the slab
 
-  // Called at an address not yet known to hold a slab (Heap::known_small_slab_of): the memory
+  // Called at an address not yet known to hold a slab (Heap::small_slab_of): the memory
   // may be part of another block whose owner writes it meanwhile (a large block, or fresh
   // pages being zeroed by FramePageSource). Any value but this slab's magic is refused, so
   // that read is a benign race, and ThreadSanitizer is told not to check it (as Linux marks
@@ -94,10 +94,14 @@ struct Heap::Magazine {
   void* rounds[heap_detail::kMagazineRounds];
 };
 
-// Inline, as the two below: they are on every free's fast path.
+// Inline, as the ones below: they are on every free's fast path.
+inline bool Heap::known_region(std::uintptr_t base) const {
+  return known_[(base / kSlabSize) % kKnownRegions].load(std::memory_order_relaxed) == base;
+}
+
 inline bool Heap::page_source_region(std::uintptr_t base) const {
+  if (known_region(base)) return true;
   std::atomic<std::uintptr_t>& known = known_[(base / kSlabSize) % kKnownRegions];
-  if (known.load(std::memory_order_relaxed) == base) return true;
   // Not seen yet: ask the page source (its lock). Its memory stays its own, so the answer is
   // kept.
   if (!pages_.contains(reinterpret_cast<const void*>(base))) return false;
@@ -128,6 +132,14 @@ inline Heap::Slab* Heap::small_slab_of(const void* p) const {
   const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
   // Read the candidate header only when it is memory the page source owns.
   if (!page_source_region(base)) return nullptr;
+  return checked_small_slab(reinterpret_cast<Slab*>(base), p);
+}
+
+inline Heap::Slab* Heap::small_slab_if_known(const void* p) const {
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  if ((address & (kSlabSize - 1)) == 0) return nullptr;  // as in small_slab_of
+  const std::uintptr_t base = address & ~(std::uintptr_t{kSlabSize} - 1);
+  if (!known_region(base)) return nullptr;
   return checked_small_slab(reinterpret_cast<Slab*>(base), p);
 }
 

@@ -44,7 +44,10 @@ struct IrqState {
 // and the scheduler's host tests move a thread's context from one host thread to another, so a
 // thread_local address the compiler computed before a context switch and kept after it (which
 // it may, inline) names the previous host thread's state. ThreadSanitizer found exactly that in
-// sched_test's SmpScheduler and Sync tests with the inline versions.
+// sched_test's SmpScheduler and Sync tests with the inline versions. The benchmarks' host
+// flavour (PLEIADES_HOST_INLINE_PLATFORM, host/platform_inline.h) has them inline all the same:
+// no benchmark moves a context between host threads, and a benchmark should pay what the
+// kernel pays.
 }  // namespace platform
 
 #if defined(PLEIADES_KERNEL)
@@ -54,7 +57,7 @@ struct IrqState {
 #endif
 
 namespace platform {
-#if !defined(PLEIADES_KERNEL)
+#if !defined(PLEIADES_KERNEL) && !defined(PLEIADES_HOST_INLINE_PLATFORM)
 CpuNumber current_cpu();
 [[nodiscard]] IrqState irq_save_disable();
 void irq_restore(IrqState state);

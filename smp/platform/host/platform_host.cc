@@ -152,8 +152,10 @@ void host::set_lock_violation_handler(LockViolationHandler handler, void* contex
 
 std::uint32_t cpu_count() { return g_cpu_count.load(std::memory_order_relaxed); }
 
-// Out of line (smp/platform/platform.h says why). In the explore variant an explored CPU's
-// state is its fiber's, and every change of it is an interleaving point.
+// Out of line (smp/platform/platform.h says why), but in the benchmarks' flavour, which has
+// them inline (PLEIADES_HOST_INLINE_PLATFORM, platform_inline.h). In the explore variant an
+// explored CPU's state is its fiber's, and every change of it is an interleaving point.
+#if !defined(PLEIADES_HOST_INLINE_PLATFORM)
 CpuNumber current_cpu() { return CpuNumber{fast().cpu}; }
 
 IrqState irq_save_disable() {
@@ -171,6 +173,7 @@ void irq_restore(IrqState state) {
 #endif
 }
 bool irqs_enabled() { return fast().irqs_enabled; }
+#endif
 
 namespace {
 std::atomic<bool> g_virtual_cpus{false};

@@ -166,6 +166,35 @@ TEST_F(HeapTest, UseAfterFreeWriteDetectedOnReuse) {
   heap_.free(again);
 }
 
+// The tests above mostly meet their fault on a cold cache, where a free takes the slow path
+// anyway (region not yet known, no magazine loaded). Here one free first warms it, so every
+// free and allocation below starts on the fast path (Heap::cache_push, cache_pop), which must
+// hand each fault to the slow path or report it.
+TEST_F(HeapTest, ChecksHoldWithAWarmCache) {
+  auto* a = static_cast<char*>(heap_.allocate(48));  // 64-byte class, one slab for all
+  auto* b = static_cast<std::uint64_t*>(heap_.allocate(48));
+  heap_.free(heap_.allocate(48));  // the slab's region known, a magazine loaded
+  ASSERT_TRUE(faults_.empty());
+  heap_.free(a, 128);
+  heap_.free(a + 16);
+  heap_.free(a);
+  heap_.free(a);
+  heap_.free(b);
+  b[1] = 42;  // write after free
+  void* again = heap_.allocate(48);  // the magazine's top: b
+  EXPECT_EQ(again, b);
+  ASSERT_EQ(faults_.size(), 4u);
+  EXPECT_EQ(faults_[0].fault, HeapFault::kSizeMismatch);
+  EXPECT_EQ(faults_[1].fault, HeapFault::kUnknownPointer);
+  EXPECT_EQ(faults_[2].fault, HeapFault::kDoubleFree);
+  EXPECT_EQ(faults_[2].pointer, static_cast<void*>(a));
+  EXPECT_EQ(faults_[3].fault, HeapFault::kUseAfterFree);
+  EXPECT_EQ(faults_[3].pointer, b);
+  EXPECT_EQ(heap_.stats().faults, 4u);
+  heap_.free(again);
+  EXPECT_EQ(faults_.size(), 4u);
+}
+
 TEST_F(HeapTest, ExhaustionReturnsNull) {
   std::vector<void*> blocks;
   while (void* p = heap_.allocate(1 << 20)) blocks.push_back(p);
