@@ -136,10 +136,7 @@ void Scheduler::kick(platform::CpuNumber cpu) {
     // The thread itself, or an interrupt on its CPU (which the batch's fences order).
     Thread* self = hooks_.current(hooks_.context);
     KickBatch* batch = self != nullptr ? self->kick_batch.load(std::memory_order_relaxed) : nullptr;
-    if (batch != nullptr) {
-      batch->note(cpu);
-      return;
-    }
+    if (batch != nullptr && batch->note(cpu)) return;
   }
   hooks_.kick(cpu, hooks_.context);
 }
@@ -159,22 +156,23 @@ KickBatch::~KickBatch() {
     self_->kick_batch.store(nullptr, std::memory_order_relaxed);
     // An interrupt from here on kicks at once; what one noted before is read below.
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    for (std::uint32_t w = 0; w < kWords; ++w) {
-      std::uint64_t bits = cpus_[w].exchange(0, std::memory_order_relaxed);
-      while (bits != 0) {
-        const auto bit = static_cast<std::uint32_t>(__builtin_ctzll(bits));
-        bits &= bits - 1;
-        s_.hooks_.kick(platform::CpuNumber{w * 64 + bit}, s_.hooks_.context);
-      }
-    }
+    const std::uint32_t n = count_.load(std::memory_order_relaxed);
+    for (std::uint32_t i = 0; i < n && i < kSlots; ++i) s_.hooks_.kick(cpus_[i], s_.hooks_.context);
   }
   platform::preempt_enable();
 }
 
-void KickBatch::note(platform::CpuNumber cpu) {
-  const std::uint32_t i = platform::to_index(cpu);
-  if (i >= smp::kMaxCpus) return;
-  cpus_[i / 64].fetch_or(std::uint64_t{1} << (i % 64), std::memory_order_relaxed);
+bool KickBatch::note(platform::CpuNumber cpu) {
+  const std::uint32_t n = count_.load(std::memory_order_relaxed);
+  for (std::uint32_t i = 0; i < n && i < kSlots; ++i) {
+    if (cpus_[i] == cpu) return true;  // kicked once when the batch closes
+  }
+  if (n >= kSlots) return false;
+  // Relaxed: only this CPU touches the batch (the thread, or an interrupt that runs to its end).
+  const std::uint32_t slot = count_.fetch_add(1, std::memory_order_relaxed);
+  if (slot >= kSlots) return false;  // an interrupt took the last one meanwhile
+  cpus_[slot] = cpu;
+  return true;
 }
 
 Thread* Scheduler::current() {

@@ -204,13 +204,18 @@ class KickBatch {
 
  private:
   friend class Scheduler;
-  static constexpr std::uint32_t kWords = smp::kMaxCpus / 64;
-  // Atomic: an interrupt on this CPU may add to it while the thread does.
-  void note(platform::CpuNumber cpu);
+  // A wake-up wakes one thread or a few: more CPUs than this are kicked at once.
+  static constexpr std::uint32_t kSlots = 4;
+  // Takes a slot for `cpu` (false: it is there already, or no slot is left). An interrupt on
+  // this CPU may note too: it runs to the end before the thread goes on, so a slot the thread
+  // has claimed (count_) but not yet filled is filled before anyone reads it.
+  bool note(platform::CpuNumber cpu);
 
   Scheduler& s_;
   Thread* self_ = nullptr;  // null: not the outermost (or no current hook): sends nothing
-  std::atomic<std::uint64_t> cpus_[kWords] = {};
+  std::atomic<std::uint32_t> count_{0};
+  // kNoCpu until filled: a claimed slot an interrupt finds unfilled matches no CPU.
+  platform::CpuNumber cpus_[kSlots] = {kNoCpu, kNoCpu, kNoCpu, kNoCpu};
 };
 
 }  // namespace sched

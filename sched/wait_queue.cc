@@ -26,7 +26,6 @@ void WaitQueue::block(Thread& self) {
 }
 
 bool WaitQueue::wake_one(Scheduler& sched) {
-  KickBatch kicks{sched};  // the woken thread's CPU hears of it once lock_ is free
   smp::Guard g{lock_};
   while (head_.next != &head_) {
     WaitEntry& e = *head_.next;
@@ -40,7 +39,6 @@ bool WaitQueue::wake_one(Scheduler& sched) {
 }
 
 std::uint32_t WaitQueue::wake_all(Scheduler& sched) {
-  KickBatch kicks{sched};  // as in wake_one
   smp::Guard g{lock_};
   std::uint32_t woken = 0;
   while (head_.next != &head_) {
