@@ -247,11 +247,34 @@ TEST(KickBatch, KicksGoOutOnceEachWhenTheOutermostBatchCloses) {
     EXPECT_TRUE(seen.kicks.empty()) << "the inner batch sent the outer one's kicks";
     EXPECT_TRUE(rq[1].need_resched.load() && rq[2].need_resched.load());
   }
-  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{2, 1}));  // in the order noted
   EXPECT_EQ(seen.self.kick_batch.load(), nullptr);
   EXPECT_EQ(platform::preempt_count(), preempt_before);
   s.request_resched(platform::CpuNumber{1});
-  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{1, 2, 1}));  // no batch open: at once
+  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{2, 1, 1}));  // no batch open: at once
+}
+
+// A batch holds a few CPUs; the kicks for more go out at once, none is lost or sent twice.
+TEST(KickBatch, KicksBeyondItsSlotsGoOutAtOnce) {
+  struct Seen {
+    Thread self;
+    std::vector<std::uint32_t> kicks;
+  } seen;
+  sched::SchedulerHooks hooks;
+  hooks.current = [](void* c) { return &static_cast<Seen*>(c)->self; };
+  hooks.kick = [](platform::CpuNumber cpu, void* c) {
+    static_cast<Seen*>(c)->kicks.push_back(platform::to_index(cpu));
+  };
+  hooks.context = &seen;
+  sched::RunQueue rq[8];
+  sched::Scheduler s(rq, 8, hooks);
+  {
+    sched::KickBatch batch{s};
+    for (std::uint32_t cpu = 1; cpu < 8; ++cpu) s.request_resched(platform::CpuNumber{cpu});
+    s.request_resched(platform::CpuNumber{1});  // noted already
+    EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{5, 6, 7}));
+  }
+  EXPECT_EQ(seen.kicks, (std::vector<std::uint32_t>{5, 6, 7, 1, 2, 3, 4}));
 }
 
 // Without the `current` hook (host machines poll) a batch defers nothing.
