@@ -239,8 +239,12 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
   sched::set_bug_handler(&on_bug, nullptr);
   for (std::uint32_t c = 0; c < g_count; ++c) g_entered[c].store(false, std::memory_order_relaxed);
   if (!ktime::add_tick_hook(&on_tick)) panic("sched: no free timer tick hook slot");
-  // Release: the APs waiting in enter_on_ap see everything built above.
+  // Release: the APs waiting in enter_on_ap see everything built above. They wait halted:
+  // wake each.
   g_ready.store(true, std::memory_order_release);
+  for (std::uint32_t c = 1; c < g_count; ++c) {
+    if (kcpus::cpu_online(platform::CpuNumber{c})) kcpus::send_reschedule(platform::CpuNumber{c});
+  }
 
   g_scheduler->init_cpu(g_idle[0]);
   arch::set_current_thread_raw(&g_idle[0]);
@@ -268,6 +272,13 @@ void start_boot_cpu(void (*main)(void*), void* arg) {
 bool enter_on_ap() {
   if (!requested()) return false;
   const std::uint64_t deadline = ktime::now_ns() + kApWaitNs;
+  // The wait is halted, not spinning: the boot CPU sends every online AP a reschedule IPI once
+  // the scheduler is ready, a cross-CPU call's IPI ends a halt too, and the tick (started here,
+  // as enter() would) bounds each halt so the deadline is still checked. Spinning, the APs that
+  // had joined took the host CPUs from those still joining and from the boot CPU when the CPUs
+  // are virtual: 16 virtual CPUs on 2 host cores took 200-460 ms from the release to the last
+  // join, with most APs seen joined at one instant (docs/smp.md, "Bring-up stages").
+  start_tick(arch::current_cpu_index());
   while (!g_ready.load(std::memory_order_acquire)) {
     // Interrupts are off until we enter: serve cross-CPU calls and TLB shootdowns meanwhile
     // (the watchdog arms its tick here, and a shootdown must not wait for us).
@@ -277,7 +288,9 @@ bool enter_on_ap() {
                  arch::current_cpu_index());
       return false;
     }
-    arch::pause();
+    // Interrupts off since the look at g_ready: a wake-up sent after it stays pending, and
+    // sti's one-instruction shadow makes "sti; hlt" atomic, so it ends the halt.
+    if (!g_ready.load(std::memory_order_acquire)) asm volatile("sti; hlt; cli" : : : "memory");
   }
   arch::cli();
   enter(arch::current_cpu_index());
