@@ -32,6 +32,17 @@
 # made in platform.h alone: current_cpu and the interrupt flag are inline in the kernel
 # (PLEIADES_KERNEL, set by pleiades_kernel_target) and in NAME_bench, out of line in NAME_host
 # and NAME_explore.
+# A host library flavour NAME_SUFFIX: the host build of SOURCES compiled with DEFINITION=1,
+# linked to the same flavour of each of DEPENDS (NAME_explore, NAME_bench).
+function(pleiades_host_flavour name suffix definition sources depends)
+  add_library(${name}_${suffix} STATIC ${sources})
+  pleiades_host_target(${name}_${suffix})
+  target_compile_definitions(${name}_${suffix} PUBLIC ${definition}=1)
+  foreach(dep IN LISTS depends)
+    target_link_libraries(${name}_${suffix} PUBLIC ${dep}_${suffix})
+  endforeach()
+endfunction()
+
 function(pleiades_dual_library name)
   cmake_parse_arguments(ARG "EXPLORE;BENCH;EFI;NO_KERNEL" ""
     "SOURCES;KERNEL_SOURCES;HOST_SOURCES;EFI_SOURCES;DEPENDS" ${ARGN})
@@ -54,20 +65,12 @@ function(pleiades_dual_library name)
     target_link_libraries(${name}_host PUBLIC ${dep}_host)
   endforeach()
   if(ARG_EXPLORE AND PLEIADES_EXPLORER)
-    add_library(${name}_explore STATIC ${ARG_SOURCES} ${ARG_HOST_SOURCES})
-    pleiades_host_target(${name}_explore)
-    target_compile_definitions(${name}_explore PUBLIC PLEIADES_EXPLORE=1)
-    foreach(dep IN LISTS ARG_DEPENDS)
-      target_link_libraries(${name}_explore PUBLIC ${dep}_explore)
-    endforeach()
+    pleiades_host_flavour(${name} explore PLEIADES_EXPLORE "${ARG_SOURCES};${ARG_HOST_SOURCES}"
+                          "${ARG_DEPENDS}")
   endif()
   if(ARG_BENCH AND PLEIADES_BENCH)
-    add_library(${name}_bench STATIC ${ARG_SOURCES} ${ARG_HOST_SOURCES})
-    pleiades_host_target(${name}_bench)
-    target_compile_definitions(${name}_bench PUBLIC PLEIADES_HOST_INLINE_PLATFORM=1)
-    foreach(dep IN LISTS ARG_DEPENDS)
-      target_link_libraries(${name}_bench PUBLIC ${dep}_bench)
-    endforeach()
+    pleiades_host_flavour(${name} bench PLEIADES_HOST_INLINE_PLATFORM
+                          "${ARG_SOURCES};${ARG_HOST_SOURCES}" "${ARG_DEPENDS}")
   endif()
   if(ARG_EFI AND NOT PLEIADES_HOST_ONLY)
     add_library(${name}_efi OBJECT ${ARG_SOURCES} ${ARG_EFI_SOURCES})

@@ -219,21 +219,32 @@ INSTANTIATE_TEST_SUITE_P(EveryWakeUp, SyncPreemptionPoint,
 
 // ---- KickBatch (sched/scheduler.h) ---------------------------------------------------------
 
+namespace {
+
+// A hand-built scheduler whose running thread is `self` and whose kicks are recorded in order.
+struct KickRecorder {
+  Thread self;
+  std::vector<std::uint32_t> kicks;
+
+  sched::SchedulerHooks hooks() {
+    sched::SchedulerHooks h;
+    h.current = [](void* c) { return &static_cast<KickRecorder*>(c)->self; };
+    h.kick = [](platform::CpuNumber cpu, void* c) {
+      static_cast<KickRecorder*>(c)->kicks.push_back(platform::to_index(cpu));
+    };
+    h.context = this;
+    return h;
+  }
+};
+
+}  // namespace
+
 // A waker that wakes under a lock opens a batch first: the kicks of its wake-ups go out when the
 // outermost batch closes (after the lock), once per CPU; without a batch they go out at once.
 TEST(KickBatch, KicksGoOutOnceEachWhenTheOutermostBatchCloses) {
-  struct Seen {
-    Thread self;
-    std::vector<std::uint32_t> kicks;
-  } seen;
-  sched::SchedulerHooks hooks;
-  hooks.current = [](void* c) { return &static_cast<Seen*>(c)->self; };
-  hooks.kick = [](platform::CpuNumber cpu, void* c) {
-    static_cast<Seen*>(c)->kicks.push_back(platform::to_index(cpu));
-  };
-  hooks.context = &seen;
+  KickRecorder seen;
   sched::RunQueue rq[3];
-  sched::Scheduler s(rq, 3, hooks);
+  sched::Scheduler s(rq, 3, seen.hooks());
   const std::uint32_t preempt_before = platform::preempt_count();
   {
     sched::KickBatch outer{s};
@@ -256,18 +267,9 @@ TEST(KickBatch, KicksGoOutOnceEachWhenTheOutermostBatchCloses) {
 
 // A batch holds a few CPUs; the kicks for more go out at once, none is lost or sent twice.
 TEST(KickBatch, KicksBeyondItsSlotsGoOutAtOnce) {
-  struct Seen {
-    Thread self;
-    std::vector<std::uint32_t> kicks;
-  } seen;
-  sched::SchedulerHooks hooks;
-  hooks.current = [](void* c) { return &static_cast<Seen*>(c)->self; };
-  hooks.kick = [](platform::CpuNumber cpu, void* c) {
-    static_cast<Seen*>(c)->kicks.push_back(platform::to_index(cpu));
-  };
-  hooks.context = &seen;
+  KickRecorder seen;
   sched::RunQueue rq[8];
-  sched::Scheduler s(rq, 8, hooks);
+  sched::Scheduler s(rq, 8, seen.hooks());
   {
     sched::KickBatch batch{s};
     for (std::uint32_t cpu = 1; cpu < 8; ++cpu) s.request_resched(platform::CpuNumber{cpu});
